@@ -1,0 +1,304 @@
+"""The VPC: public, private and isolated subnets per zone, NAT, routes, flow logs, endpoints."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+import pulumi
+import pulumi_aws as aws
+
+from shipyard.cidr import ZoneSubnets
+from shipyard.settings import NatStrategy, Settings
+
+TYPE = "shipyard:network:Network"
+
+
+@dataclass(frozen=True)
+class NetworkArgs:
+    """How many resources exist is decided by plain values here; nothing is an Output."""
+
+    vpc_cidr: str
+    # zone key -> its subnets. The key names the zone's resources: the AZ name when the stack
+    # names its zones, else a slot ("az1", ...) filled from the region's available zones.
+    zones: Mapping[str, ZoneSubnets]
+    availability_zones: Sequence[str] | None
+    nat: NatStrategy
+    region: str
+    cluster_name: str
+    flow_logs_enabled: bool = True
+    flow_logs_retention_days: int = 365
+    flow_logs_traffic_type: str = "ALL"
+    interface_endpoints: Sequence[str] = ()
+    tags: Mapping[str, str] = field(default_factory=dict)
+
+    @staticmethod
+    def from_settings(settings: Settings) -> NetworkArgs:
+        net = settings.network
+        layout = net.layout()
+        names = net.availability_zones
+        keys = list(names) if names else [f"az{i + 1}" for i in range(net.az_count)]
+        return NetworkArgs(
+            vpc_cidr=net.cidr,
+            zones=dict(zip(keys, layout, strict=True)),
+            availability_zones=names,
+            nat=net.nat_gateways,
+            region=settings.region,
+            cluster_name=settings.cluster_name,
+            flow_logs_enabled=net.flow_logs.enabled,
+            flow_logs_retention_days=net.flow_logs.retention_days,
+            flow_logs_traffic_type=net.flow_logs.traffic_type,
+            interface_endpoints=tuple(net.interface_endpoints),
+            tags=settings.tags,
+        )
+
+
+def nat_zone_for(zone_keys: Sequence[str], nat: NatStrategy) -> dict[str, str | None]:
+    """Pure: which zone's NAT gateway each zone's private subnet routes through."""
+    if nat is NatStrategy.NONE:
+        return {z: None for z in zone_keys}
+    if nat is NatStrategy.SINGLE:
+        return {z: zone_keys[0] for z in zone_keys}
+    return {z: z for z in zone_keys}
+
+
+def flow_logs_trust_policy() -> str:
+    return json.dumps({
+        "Version": "2012-10-17",
+        "Statement": [{
+            "Effect": "Allow",
+            "Principal": {"Service": "vpc-flow-logs.amazonaws.com"},
+            "Action": "sts:AssumeRole",
+        }],
+    })
+
+
+def flow_logs_write_policy(log_group_arn: str) -> str:
+    return json.dumps({
+        "Version": "2012-10-17",
+        "Statement": [{
+            "Effect": "Allow",
+            "Action": ["logs:CreateLogStream", "logs:PutLogEvents",
+                       "logs:DescribeLogGroups", "logs:DescribeLogStreams"],
+            "Resource": [log_group_arn, f"{log_group_arn}:*"],
+        }],
+    })
+
+
+class Network(pulumi.ComponentResource):
+    vpc_id: pulumi.Output[str]
+    public_subnet_ids: pulumi.Output[list[str]]
+    private_subnet_ids: pulumi.Output[list[str]]
+    isolated_subnet_ids: pulumi.Output[list[str]]
+    database_subnet_ids: pulumi.Output[list[str]]
+    nat_gateway_ids: pulumi.Output[list[str]]
+    availability_zones: pulumi.Output[list[str]]
+
+    def __init__(self, name: str, args: NetworkArgs,
+                 opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__(TYPE, name, None, opts)
+        self._name = name
+        self._args = args
+        self._child = pulumi.ResourceOptions(parent=self)
+
+        zone_keys = list(args.zones)
+        self._az_names = self._zone_names(zone_keys)
+
+        self.vpc = aws.ec2.Vpc(
+            f"{name}-vpc",
+            cidr_block=args.vpc_cidr,
+            enable_dns_hostnames=True,
+            enable_dns_support=True,
+            tags=self._tags(f"{args.cluster_name}-vpc"),
+            opts=self._child,
+        )
+        # Strip every rule from the default security group (CIS AWS 5.4): nothing may use it.
+        self.default_security_group = aws.ec2.DefaultSecurityGroup(
+            f"{name}-default-sg", vpc_id=self.vpc.id, ingress=[], egress=[],
+            tags=self._tags(f"{args.cluster_name}-default-do-not-use"), opts=self._child)
+        self.internet_gateway = aws.ec2.InternetGateway(
+            f"{name}-igw", vpc_id=self.vpc.id, tags=self._tags(f"{args.cluster_name}-igw"),
+            opts=self._child)
+
+        self.public_subnets = self._create_subnets("public", zone_keys)
+        self.private_subnets = self._create_subnets("private", zone_keys)
+        self.isolated_subnets = self._create_subnets("isolated", zone_keys)
+
+        self.nat_gateways = self._create_nat_gateways(zone_keys)
+        self.public_route_table = self._create_public_routes(zone_keys)
+        self.private_route_tables = self._create_private_routes(zone_keys)
+        self.isolated_route_table = self._create_isolated_routes()
+        self._create_endpoints(zone_keys)
+        if args.flow_logs_enabled:
+            self._create_flow_logs()
+
+        self.vpc_id = self.vpc.id
+        self.public_subnet_ids = pulumi.Output.all(*[s.id for s in self.public_subnets.values()])
+        self.private_subnet_ids = pulumi.Output.all(*[s.id for s in self.private_subnets.values()])
+        self.isolated_subnet_ids = pulumi.Output.all(
+            *[s.id for s in self.isolated_subnets.values()])
+        self.database_subnet_ids = (self.isolated_subnet_ids if self.isolated_subnets
+                                    else self.private_subnet_ids)
+        self.nat_gateway_ids = pulumi.Output.all(*[n.id for n in self.nat_gateways.values()])
+        self.availability_zones = pulumi.Output.all(*self._az_names.values())
+        self.register_outputs({
+            "vpcId": self.vpc_id,
+            "publicSubnetIds": self.public_subnet_ids,
+            "privateSubnetIds": self.private_subnet_ids,
+            "isolatedSubnetIds": self.isolated_subnet_ids,
+            "natGatewayIds": self.nat_gateway_ids,
+            "availabilityZones": self.availability_zones,
+        })
+
+    # -- helpers --------------------------------------------------------------------------
+
+    def _tags(self, name: str, extra: Mapping[str, str] | None = None) -> dict[str, str]:
+        return {**self._args.tags, "Name": name, **(extra or {})}
+
+    def _zone_names(self, zone_keys: list[str]) -> dict[str, pulumi.Input[str]]:
+        if self._args.availability_zones:
+            return dict(zip(zone_keys, self._args.availability_zones, strict=True))
+        available = aws.get_availability_zones_output(
+            state="available", opts=pulumi.InvokeOutputOptions(parent=self))
+        return {key: available.names.apply(lambda names, i=i: names[i])
+                for i, key in enumerate(zone_keys)}
+
+    def _create_subnets(self, tier: str, zone_keys: list[str]) -> dict[str, aws.ec2.Subnet]:
+        role_tags = {
+            # Where the AWS Load Balancer Controller puts internet-facing / internal LBs.
+            "public": {"kubernetes.io/role/elb": "1"},
+            # Where nodes (managed node groups, Karpenter) and internal LBs go.
+            "private": {"kubernetes.io/role/internal-elb": "1",
+                        "karpenter.sh/discovery": self._args.cluster_name},
+            "isolated": {},
+        }[tier]
+        cluster_tag = ({f"kubernetes.io/cluster/{self._args.cluster_name}": "shared"}
+                       if tier != "isolated" else {})
+        subnets = {}
+        for key in zone_keys:
+            cidr = getattr(self._args.zones[key], tier)
+            if cidr is None:
+                continue
+            subnets[key] = aws.ec2.Subnet(
+                f"{self._name}-{tier}-{key}",
+                vpc_id=self.vpc.id,
+                cidr_block=cidr,
+                availability_zone=self._az_names[key],
+                # Nothing gets a public address by accident; NAT and NLBs use their own.
+                map_public_ip_on_launch=False,
+                tags=self._tags(f"{self._args.cluster_name}-{tier}-{key}",
+                                {"tier": tier, **role_tags, **cluster_tag}),
+                opts=self._child,
+            )
+        return subnets
+
+    def _create_nat_gateways(self, zone_keys: list[str]) -> dict[str, aws.ec2.NatGateway]:
+        gateways = {}
+        for key in sorted({z for z in nat_zone_for(zone_keys, self._args.nat).values() if z},
+                          key=zone_keys.index):
+            eip = aws.ec2.Eip(f"{self._name}-nat-eip-{key}", domain="vpc",
+                              tags=self._tags(f"{self._args.cluster_name}-nat-{key}"),
+                              opts=self._child)
+            gateways[key] = aws.ec2.NatGateway(
+                f"{self._name}-nat-{key}",
+                allocation_id=eip.id,
+                subnet_id=self.public_subnets[key].id,
+                connectivity_type="public",
+                tags=self._tags(f"{self._args.cluster_name}-nat-{key}"),
+                # A public NAT needs the VPC's internet gateway attached first.
+                opts=pulumi.ResourceOptions(parent=self, depends_on=[self.internet_gateway]),
+            )
+        return gateways
+
+    def _create_public_routes(self, zone_keys: list[str]) -> aws.ec2.RouteTable:
+        table = aws.ec2.RouteTable(f"{self._name}-public-rt", vpc_id=self.vpc.id,
+                                   tags=self._tags(f"{self._args.cluster_name}-public"),
+                                   opts=self._child)
+        aws.ec2.Route(f"{self._name}-public-default", route_table_id=table.id,
+                      destination_cidr_block="0.0.0.0/0",
+                      gateway_id=self.internet_gateway.id, opts=self._child)
+        for key in zone_keys:
+            aws.ec2.RouteTableAssociation(f"{self._name}-public-{key}",
+                                          route_table_id=table.id,
+                                          subnet_id=self.public_subnets[key].id,
+                                          opts=self._child)
+        return table
+
+    def _create_private_routes(self, zone_keys: list[str]) -> dict[str, aws.ec2.RouteTable]:
+        tables = {}
+        for key, nat_zone in nat_zone_for(zone_keys, self._args.nat).items():
+            table = aws.ec2.RouteTable(f"{self._name}-private-rt-{key}", vpc_id=self.vpc.id,
+                                       tags=self._tags(f"{self._args.cluster_name}-private-{key}"),
+                                       opts=self._child)
+            if nat_zone is not None:
+                aws.ec2.Route(f"{self._name}-private-default-{key}", route_table_id=table.id,
+                              destination_cidr_block="0.0.0.0/0",
+                              nat_gateway_id=self.nat_gateways[nat_zone].id, opts=self._child)
+            aws.ec2.RouteTableAssociation(f"{self._name}-private-{key}", route_table_id=table.id,
+                                          subnet_id=self.private_subnets[key].id,
+                                          opts=self._child)
+            tables[key] = table
+        return tables
+
+    def _create_isolated_routes(self) -> aws.ec2.RouteTable | None:
+        """One table with only the VPC's local route: isolated subnets reach nothing outside."""
+        if not self.isolated_subnets:
+            return None
+        table = aws.ec2.RouteTable(f"{self._name}-isolated-rt", vpc_id=self.vpc.id,
+                                   tags=self._tags(f"{self._args.cluster_name}-isolated"),
+                                   opts=self._child)
+        for key, subnet in self.isolated_subnets.items():
+            aws.ec2.RouteTableAssociation(f"{self._name}-isolated-{key}", route_table_id=table.id,
+                                          subnet_id=subnet.id, opts=self._child)
+        return table
+
+    def _create_endpoints(self, zone_keys: list[str]) -> None:
+        route_tables = [t.id for t in self.private_route_tables.values()]
+        if self.isolated_route_table is not None:
+            route_tables.append(self.isolated_route_table.id)
+        # S3 through a gateway endpoint: free, and image layers from ECR never cross the NAT.
+        self.s3_endpoint = aws.ec2.VpcEndpoint(
+            f"{self._name}-s3-endpoint", vpc_id=self.vpc.id,
+            service_name=f"com.amazonaws.{self._args.region}.s3",
+            vpc_endpoint_type="Gateway", route_table_ids=route_tables,
+            tags=self._tags(f"{self._args.cluster_name}-s3"), opts=self._child)
+        self.interface_endpoints: dict[str, aws.ec2.VpcEndpoint] = {}
+        if not self._args.interface_endpoints:
+            return
+        sg = aws.ec2.SecurityGroup(
+            f"{self._name}-endpoints-sg", vpc_id=self.vpc.id,
+            description="HTTPS from inside the VPC to the interface endpoints",
+            tags=self._tags(f"{self._args.cluster_name}-endpoints"), opts=self._child)
+        aws.vpc.SecurityGroupIngressRule(
+            f"{self._name}-endpoints-https", security_group_id=sg.id, ip_protocol="tcp",
+            from_port=443, to_port=443, cidr_ipv4=self._args.vpc_cidr,
+            description="HTTPS from the VPC", opts=self._child)
+        for service in self._args.interface_endpoints:
+            key = service.replace(".", "-")
+            self.interface_endpoints[service] = aws.ec2.VpcEndpoint(
+                f"{self._name}-endpoint-{key}", vpc_id=self.vpc.id,
+                service_name=f"com.amazonaws.{self._args.region}.{service}",
+                vpc_endpoint_type="Interface", private_dns_enabled=True,
+                subnet_ids=[self.private_subnets[z].id for z in zone_keys],
+                security_group_ids=[sg.id],
+                tags=self._tags(f"{self._args.cluster_name}-{key}"), opts=self._child)
+
+    def _create_flow_logs(self) -> None:
+        args = self._args
+        self.flow_log_group = aws.cloudwatch.LogGroup(
+            f"{self._name}-flow-logs", name=f"/shipyard/{args.cluster_name}/vpc-flow-logs",
+            retention_in_days=args.flow_logs_retention_days,
+            tags=self._tags(f"{args.cluster_name}-flow-logs"), opts=self._child)
+        role = aws.iam.Role(f"{self._name}-flow-logs-role",
+                            assume_role_policy=flow_logs_trust_policy(),
+                            description="Lets VPC Flow Logs write to its log group",
+                            tags=self._tags(f"{args.cluster_name}-flow-logs"), opts=self._child)
+        aws.iam.RolePolicy(f"{self._name}-flow-logs-write", role=role.id,
+                           policy=self.flow_log_group.arn.apply(flow_logs_write_policy),
+                           opts=self._child)
+        self.flow_log = aws.ec2.FlowLog(
+            f"{self._name}-flow-log", vpc_id=self.vpc.id, traffic_type=args.flow_logs_traffic_type,
+            log_destination_type="cloud-watch-logs", log_destination=self.flow_log_group.arn,
+            iam_role_arn=role.arn, max_aggregation_interval=60,
+            tags=self._tags(f"{args.cluster_name}-flow-log"), opts=self._child)

@@ -1,0 +1,71 @@
+#!/usr/bin/env python3
+"""The offline plan: what `pulumi up` would create for a stack, without the CLI or a cloud.
+
+    python plan.py STACK [--json FILE] [--manifests DIR]
+
+Runs the real __main__.py for STACK under Pulumi mocks (shipyard/harness.py) with the stack's
+Pulumi.<STACK>.yaml and Pulumi.yaml, then prints resources per component and per type, the
+total, and the stack outputs (secrets masked). --json writes the whole plan, --manifests every
+Kubernetes object shipyard itself creates. Bad config: the settings error alone, exit 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections import Counter
+from pathlib import Path
+
+from shipyard.harness import Plan, StackFileError, run_program
+from shipyard.manifests import write_manifests
+from shipyard.settings import SettingsError
+
+
+def summary(plan: Plan) -> str:
+    lines = [f"stack {plan.stack}: {len(plan.resources)} resources "
+             f"(planned offline in {plan.seconds:.1f} s)", ""]
+    by_component: dict[str, Counter[str]] = {}
+    for record in plan.resources:
+        by_component.setdefault(plan.component_of(record), Counter())[record.type] += 1
+    for component in sorted(by_component):
+        types = by_component[component]
+        lines.append(f"{component}  ({sum(types.values())})")
+        for type_, count in sorted(types.items()):
+            lines.append(f"    {count:4d}  {type_}")
+    lines += ["", "by type:"]
+    for type_, count in sorted(Counter(r.type for r in plan.resources).items()):
+        lines.append(f"    {count:4d}  {type_}")
+    lines += ["", f"total: {len(plan.resources)}", "", "outputs:"]
+    for key in sorted(plan.outputs):
+        lines.append(f"    {key}: {json.dumps(plan.outputs[key])}")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[1])
+    parser.add_argument("stack", help="dev, staging, prod, or any stack with a Pulumi.STACK.yaml")
+    parser.add_argument("--json", metavar="FILE", type=Path, help="write the plan as JSON")
+    parser.add_argument("--manifests", metavar="DIR", type=Path,
+                        help="write every Kubernetes object shipyard creates as YAML")
+    parser.add_argument("--stack-dir", metavar="DIR", type=Path,
+                        help="where Pulumi.STACK.yaml lives (default: beside Pulumi.yaml)")
+    args = parser.parse_args(argv)
+    try:
+        plan = run_program(args.stack, stack_dir=args.stack_dir)
+    except (SettingsError, StackFileError) as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    print(summary(plan))
+    if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps(plan.to_json(), indent=2, sort_keys=True) + "\n")
+        print(f"\nplan written to {args.json}")
+    if args.manifests:
+        written = write_manifests(plan, args.manifests)
+        print(f"{written} Kubernetes manifests written to {args.manifests}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

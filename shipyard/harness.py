@@ -1,0 +1,331 @@
+"""Run the real ``__main__.py`` for a stack under Pulumi mocks and capture what it registers.
+
+This is what ``plan.py`` and the tests share. ``run_program("prod")`` reads ``Pulumi.yaml`` and
+``Pulumi.prod.yaml`` the way the engine would, hands the config to the program, answers every
+resource registration and invoke from a ``Mocks`` object, and returns a ``Plan``: each
+resource's type, name, URN, parent, inputs (secrets masked), dependencies, provider and options,
+plus the stack's outputs. No CLI, no credentials, no network.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import json
+import runpy
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pulumi
+import yaml
+from google.protobuf import json_format
+from pulumi.runtime import mocks as pulumi_mocks
+from pulumi.runtime import rpc
+from pulumi.runtime import settings as runtime_settings
+from pulumi.runtime.config import set_all_config
+from pulumi.runtime.stack import run_in_stack
+
+ROOT = Path(__file__).resolve().parent.parent
+SECRET = "[secret]"
+UNKNOWN = "[unknown]"
+STACK_TYPE = "pulumi:pulumi:Stack"
+# A stand-in for ``secure:`` values offline: the stack file's ciphertext cannot be decrypted
+# without the stack's key, so the program sees this, marked secret.
+OFFLINE_SECRET = "offline-placeholder-secret"
+
+
+class StackFileError(Exception):
+    """A stack file that is missing or is not a Pulumi stack file."""
+
+
+# ---------------------------------------------------------------------------------------------
+# Config, as the engine hands it over
+
+
+def _config_string(value: Any) -> str:
+    if isinstance(value, (dict, list)):
+        return json.dumps(value)
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def read_stack_config(stack: str, root: Path = ROOT, *, stack_dir: Path | None = None,
+                      overrides: Mapping[str, Any] | None = None
+                      ) -> tuple[dict[str, str], set[str], str]:
+    """(config, secret keys, project) for ``stack`` from Pulumi.yaml and Pulumi.<stack>.yaml.
+
+    ``stack_dir`` is where the stack file lives (default: beside Pulumi.yaml); ``overrides``
+    (full key -> value, None to delete) are laid on top, for tests."""
+    project_file = root / "Pulumi.yaml"
+    stack_dir = stack_dir or root
+    stack_file = stack_dir / f"Pulumi.{stack}.yaml"
+    if not stack_file.exists():
+        stacks = sorted(p.name[len("Pulumi."):-len(".yaml")]
+                        for p in stack_dir.glob("Pulumi.*.yaml"))
+        raise StackFileError(f"no stack file {stack_file.name}; stacks here: {', '.join(stacks)}")
+    project_doc = yaml.safe_load(project_file.read_text()) or {}
+    project = project_doc["name"]
+    config: dict[str, str] = {}
+    secret_keys: set[str] = set()
+
+    def put(key: str, value: Any) -> None:
+        full = key if ":" in key else f"{project}:{key}"
+        if isinstance(value, dict) and set(value) == {"secure"}:
+            config[full] = OFFLINE_SECRET
+            secret_keys.add(full)
+        else:
+            config[full] = _config_string(value)
+
+    for key, decl in (project_doc.get("config") or {}).items():
+        if isinstance(decl, dict) and ({"value", "default"} & set(decl)):
+            put(key, decl.get("value", decl.get("default")))
+        elif not isinstance(decl, dict):
+            put(key, decl)
+    stack_doc = yaml.safe_load(stack_file.read_text()) or {}
+    if not isinstance(stack_doc, dict):
+        raise StackFileError(f"{stack_file.name} is not a mapping")
+    for key, value in (stack_doc.get("config") or {}).items():
+        put(key, value)
+    for key, value in (overrides or {}).items():
+        if value is None:
+            config.pop(key, None)
+            secret_keys.discard(key)
+        else:
+            put(key, value)
+    return config, secret_keys, project
+
+
+# ---------------------------------------------------------------------------------------------
+# What the program registered
+
+
+@dataclass
+class ResourceRecord:
+    type: str
+    name: str
+    urn: str
+    parent: str | None
+    custom: bool
+    inputs: dict[str, Any]
+    dependencies: list[str]
+    property_dependencies: dict[str, list[str]]
+    provider: str | None
+    options: dict[str, Any]
+    id: str | None = None
+    outputs: dict[str, Any] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "type": self.type, "name": self.name, "urn": self.urn, "parent": self.parent,
+            "custom": self.custom, "inputs": self.inputs, "dependencies": self.dependencies,
+            "provider": self.provider, "options": self.options,
+        }
+
+
+@dataclass
+class Plan:
+    stack: str
+    project: str
+    resources: list[ResourceRecord]
+    outputs: dict[str, Any]
+    seconds: float = 0.0
+    mocks: Any = None
+
+    def of_type(self, type_: str) -> list[ResourceRecord]:
+        return [r for r in self.resources if r.type == type_]
+
+    def named(self, name: str) -> ResourceRecord:
+        found = [r for r in self.resources if r.name == name]
+        if len(found) != 1:
+            raise KeyError(f"{len(found)} resources named {name!r}")
+        return found[0]
+
+    def by_urn(self, urn: str) -> ResourceRecord:
+        for r in self.resources:
+            if r.urn == urn:
+                return r
+        raise KeyError(urn)
+
+    def ancestors(self, record: ResourceRecord) -> Iterator[ResourceRecord]:
+        index = {r.urn: r for r in self.resources}
+        parent = record.parent
+        while parent in index:
+            yield index[parent]
+            parent = index[parent].parent
+
+    def component_of(self, record: ResourceRecord) -> str:
+        """The top-level component (a direct child of the stack) a resource belongs to."""
+        chain = [record, *self.ancestors(record)]
+        return chain[-1].name  # the stack itself is not a record, so this is the top component
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "stack": self.stack,
+            "project": self.project,
+            "resources": [r.to_json() for r in self.resources],
+            "outputs": self.outputs,
+        }
+
+
+def plain(value: Any) -> Any:
+    """A protobuf-JSON property value -> plain JSON, secrets and unknowns replaced by markers,
+    resource references by their URN."""
+    if isinstance(value, dict):
+        sig = value.get(rpc._special_sig_key)
+        if sig == rpc._special_secret_sig:
+            return SECRET
+        if sig == rpc._special_resource_sig:
+            return value.get("urn")
+        if sig == rpc._special_output_value_sig:
+            if value.get("secret"):
+                return SECRET
+            return plain(value["value"]) if "value" in value else UNKNOWN
+        if sig == rpc._special_asset_sig or sig == rpc._special_archive_sig:
+            return {k: plain(v) for k, v in value.items() if k != rpc._special_sig_key}
+        return {k: plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [plain(v) for v in value]
+    if value == rpc.UNKNOWN:
+        return UNKNOWN
+    return value
+
+
+def _struct(struct: Any) -> dict[str, Any]:
+    return plain(json_format.MessageToDict(struct, preserving_proto_field_name=True))
+
+
+def _provider_urn(ref: str) -> str | None:
+    return ref.rsplit("::", 1)[0] if ref else None
+
+
+def _options(request: Any) -> dict[str, Any]:
+    opts: dict[str, Any] = {
+        "protect": bool(request.protect),
+        "retainOnDelete": bool(request.retainOnDelete),
+        "ignoreChanges": list(request.ignoreChanges),
+        "deleteBeforeReplace": bool(request.deleteBeforeReplace),
+    }
+    if request.replaceOnChanges:
+        opts["replaceOnChanges"] = list(request.replaceOnChanges)
+    if request.additionalSecretOutputs:
+        opts["additionalSecretOutputs"] = list(request.additionalSecretOutputs)
+    if request.deletedWith:
+        opts["deletedWith"] = request.deletedWith
+    if request.HasField("customTimeouts"):
+        timeouts = {k: v for k, v in json_format.MessageToDict(request.customTimeouts).items() if v}
+        if timeouts:
+            opts["customTimeouts"] = timeouts
+    if request.importId:
+        opts["import"] = request.importId
+    return opts
+
+
+class RecordingMonitor(pulumi_mocks.MockMonitor):
+    """The stock mock monitor, keeping every registration request as a ResourceRecord."""
+
+    def __init__(self, mocks: pulumi.runtime.Mocks) -> None:
+        super().__init__(mocks)
+        self.records: list[ResourceRecord] = []
+        self.stack_urn: str | None = None
+        self.stack_outputs: dict[str, Any] = {}
+        self._lock = threading.Lock()
+
+    def RegisterResource(self, request: Any) -> Any:
+        urn = self.make_urn(request.parent, request.type, request.name)
+        if request.type == STACK_TYPE:
+            self.stack_urn = urn
+            return super().RegisterResource(request)
+        dependencies = set(request.dependencies)
+        prop_deps = {k: sorted(v.urns) for k, v in request.propertyDependencies.items()}
+        for urns in prop_deps.values():
+            dependencies.update(urns)
+        record = ResourceRecord(
+            type=request.type,
+            name=request.name,
+            urn=urn,
+            parent=request.parent or None,
+            custom=bool(request.custom),
+            inputs=_struct(request.object),
+            dependencies=sorted(dependencies),
+            property_dependencies=prop_deps,
+            provider=_provider_urn(request.provider),
+            options=_options(request),
+        )
+        response = super().RegisterResource(request)
+        registered = self.resources.get(urn)
+        if registered is not None:
+            record.id = registered.id
+            record.outputs = registered.state
+        with self._lock:
+            self.records.append(record)
+        return response
+
+    def RegisterResourceOutputs(self, request: Any) -> Any:
+        if request.urn == self.stack_urn:
+            self.stack_outputs = _struct(request.outputs)
+        return super().RegisterResourceOutputs(request)
+
+
+# ---------------------------------------------------------------------------------------------
+# Running
+
+
+def _program(path: Path) -> Callable[[], None]:
+    def run() -> None:
+        if str(path.parent) not in sys.path:
+            sys.path.insert(0, str(path.parent))
+        runpy.run_path(str(path), run_name="__main__")
+
+    return run
+
+
+def run_program(stack: str, *, mocks: pulumi.runtime.Mocks | None = None,
+                overrides: Mapping[str, Any] | None = None, root: Path = ROOT,
+                stack_dir: Path | None = None) -> Plan:
+    """Run ``root/__main__.py`` as stack ``stack`` under mocks; return what it registered.
+
+    Runs in a fresh ``contextvars.Context`` on its own event loop, so several stacks can run
+    one after another in one process without sharing Pulumi's ambient state. Raises whatever
+    the program raises (a ``SettingsError`` for bad config)."""
+    config, secret_keys, project = read_stack_config(stack, root, stack_dir=stack_dir,
+                                                    overrides=overrides)
+    if mocks is None:
+        from shipyard.mocks import EchoMocks
+
+        mocks = EchoMocks(region=config.get("aws:region", "us-east-1"))
+    monitor = RecordingMonitor(mocks)
+    started = time.perf_counter()
+
+    def run() -> None:
+        set_all_config(config, sorted(secret_keys))
+        runtime_settings.configure(pulumi_mocks.MockSettings(
+            monitor=monitor,
+            monitor_features=set(monitor.GetDeploymentInfo(None).supportedFeatures),
+            engine=pulumi_mocks.MockEngine(None),
+            project=project,
+            stack=stack,
+            dry_run=False,
+            organization="organization",
+            callbacks=None,
+            root_directory=str(root),
+        ))
+        runtime_settings.ROOT.set(None)
+        loop = asyncio.new_event_loop()
+        asyncio.set_event_loop(loop)
+        try:
+            loop.run_until_complete(run_in_stack(_program(root / "__main__.py")))
+        finally:
+            loop.close()
+            asyncio.set_event_loop(None)
+
+    contextvars.Context().run(run)
+    records = sorted(monitor.records, key=lambda r: r.urn)
+    return Plan(stack=stack, project=project, resources=records,
+                outputs=monitor.stack_outputs, seconds=time.perf_counter() - started,
+                mocks=mocks)

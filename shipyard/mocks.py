@@ -1,0 +1,100 @@
+"""Offline stand-ins for the cloud: Pulumi ``Mocks`` that answer like the providers would.
+
+``EchoMocks`` returns each resource's inputs as its state plus the ids and ARNs AWS would assign
+(deterministic, derived from the resource's name), and answers the invokes shipyard makes. An
+invoke it does not know is an error, never an empty answer.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+import pulumi
+
+ACCOUNT_ID = "123456789012"
+
+# Resource type -> (id prefix, ARN resource part). ``{id}`` and ``{name}`` are filled in.
+_AWS_IDS: dict[str, tuple[str, str | None]] = {
+    "aws:ec2/vpc:Vpc": ("vpc-", "vpc/{id}"),
+    "aws:ec2/subnet:Subnet": ("subnet-", "subnet/{id}"),
+    "aws:ec2/internetGateway:InternetGateway": ("igw-", "internet-gateway/{id}"),
+    "aws:ec2/eip:Eip": ("eipalloc-", "elastic-ip/{id}"),
+    "aws:ec2/natGateway:NatGateway": ("nat-", "natgateway/{id}"),
+    "aws:ec2/routeTable:RouteTable": ("rtb-", "route-table/{id}"),
+    "aws:ec2/route:Route": ("r-", None),
+    "aws:ec2/routeTableAssociation:RouteTableAssociation": ("rtbassoc-", None),
+    "aws:ec2/securityGroup:SecurityGroup": ("sg-", "security-group/{id}"),
+    "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup": ("sg-", "security-group/{id}"),
+    "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule": ("sgr-", None),
+    "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule": ("sgr-", None),
+    "aws:ec2/vpcEndpoint:VpcEndpoint": ("vpce-", "vpc-endpoint/{id}"),
+    "aws:ec2/flowLog:FlowLog": ("fl-", "vpc-flow-log/{id}"),
+    "aws:ec2/launchTemplate:LaunchTemplate": ("lt-", "launch-template/{id}"),
+}
+
+
+def _digest(*parts: str, length: int = 17) -> str:
+    return hashlib.sha256("/".join(parts).encode()).hexdigest()[:length]
+
+
+def _service(type_: str) -> str:
+    return type_.split(":")[1].split("/")[0]
+
+
+class EchoMocks(pulumi.runtime.Mocks):
+    """Inputs in, inputs plus AWS-shaped ids and ARNs out; deterministic across runs."""
+
+    def __init__(self, region: str = "us-east-1", account_id: str = ACCOUNT_ID) -> None:
+        self.region = region
+        self.account_id = account_id
+
+    def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict[str, Any]]:
+        state = dict(args.inputs)
+        if args.typ.startswith("pulumi:providers:"):
+            return f"{args.name}-provider-id", state
+        prefix, arn_part = _AWS_IDS.get(args.typ, ("", None))
+        resource_id = prefix + _digest(pulumi.get_stack(), args.typ, args.name)
+        if args.typ.startswith("aws:"):
+            self._add_aws_fields(args.typ, args.name, resource_id, arn_part, state)
+        return resource_id, state
+
+    def _add_aws_fields(self, typ: str, name: str, resource_id: str, arn_part: str | None,
+                        state: dict[str, Any]) -> None:
+        service = _service(typ)
+        region, account = self.region, self.account_id
+        if typ == "aws:iam/role:Role":
+            state.setdefault("name", name)
+            state["arn"] = f"arn:aws:iam::{account}:role/{state['name']}"
+            state["uniqueId"] = "AROA" + _digest(name, length=17).upper()
+        elif typ == "aws:cloudwatch/logGroup:LogGroup":
+            state.setdefault("name", name)
+            state["arn"] = f"arn:aws:logs:{region}:{account}:log-group:{state['name']}"
+        elif arn_part is not None:
+            state["arn"] = f"arn:aws:{service}:{region}:{account}:" + arn_part.format(
+                id=resource_id, name=name)
+        if typ == "aws:ec2/vpc:Vpc":
+            state.setdefault("defaultSecurityGroupId", "sg-" + _digest(name, "default"))
+            state.setdefault("mainRouteTableId", "rtb-" + _digest(name, "main"))
+        if typ == "aws:ec2/eip:Eip":
+            state["publicIp"] = "203.0.113." + str(int(_digest(name, length=2), 16) % 254 + 1)
+            state["allocationId"] = resource_id
+        state.setdefault("tagsAll", state.get("tags", {}))
+
+    def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict[str, Any], list]:
+        token = args.token
+        if token == "aws:index/getAvailabilityZones:getAvailabilityZones":
+            letters = "abcdef"
+            return {
+                "names": [f"{self.region}{c}" for c in letters],
+                "zoneIds": [f"use1-az{i + 1}" for i in range(len(letters))],
+                "id": self.region,
+            }, []
+        if token == "aws:index/getCallerIdentity:getCallerIdentity":
+            return {"accountId": self.account_id, "arn": f"arn:aws:iam::{self.account_id}:user/ci",
+                    "userId": "AIDA" + _digest("ci").upper(), "id": self.account_id}, []
+        if token == "aws:index/getPartition:getPartition":
+            return {"partition": "aws", "dnsSuffix": "amazonaws.com", "id": "aws"}, []
+        if token == "aws:index/getRegion:getRegion":
+            return {"name": self.region, "region": self.region, "id": self.region}, []
+        raise NotImplementedError(f"the offline mocks do not answer the invoke {token}")

@@ -1,0 +1,396 @@
+"""Stack configuration -> frozen, typed settings.
+
+The one place that reads ``pulumi.Config``. ``load_settings()`` gathers the stack's raw
+``shipyard:*`` keys, lays them over the environment's defaults (``shipyard.defaults``) and
+validates the result with pydantic. Any problem becomes a ``SettingsError`` whose lines each name
+the full config key (``shipyard:network.cidr``) and the offending value; it is raised before the
+program registers a single resource.
+
+Components never see this module's config plumbing: they get plain Args built from the models.
+"""
+
+from __future__ import annotations
+
+import difflib
+import ipaddress
+import json
+import re
+from collections.abc import Mapping
+from enum import StrEnum
+from typing import Any, Literal
+
+import pulumi
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+from pydantic.alias_generators import to_camel
+
+from shipyard import cidr as cidrlib
+from shipyard.defaults import deep_merge, environment_defaults
+
+NAMESPACE = "shipyard"
+
+# CloudWatch Logs accepts exactly these retention periods (days).
+LOG_RETENTION_DAYS = (
+    1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557,
+    2922, 3288, 3653,
+)
+# Interface endpoints a private cluster needs to pull images and authenticate without a NAT.
+INTERFACE_ENDPOINTS = ("ecr.api", "ecr.dkr", "sts", "logs", "ec2", "elasticloadbalancing",
+                       "ssm", "ssmmessages", "ec2messages", "autoscaling")
+_AZ_NAME = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d+[a-z]$")
+_PRIVATE_RANGES = tuple(ipaddress.ip_network(n) for n in
+                        ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10"))
+
+
+class SettingsError(pulumi.RunError):
+    """Bad stack configuration. ``str()`` is one line per problem, each naming its key.
+
+    A ``RunError`` so that ``pulumi up`` prints the message without a Python traceback."""
+
+    def __init__(self, problems: list[str]):
+        self.problems = problems
+        super().__init__("invalid stack configuration:\n" + "\n".join(f"  {p}" for p in problems))
+
+
+class KeyedProblem(ValueError):
+    """Raised inside validators to point at a key below the one being validated."""
+
+    def __init__(self, path: str, value: Any, message: str):
+        self.path, self.value, self.message = path, value, message
+        super().__init__(message)
+
+
+class Environment(StrEnum):
+    DEV = "dev"
+    STAGING = "staging"
+    PROD = "prod"
+
+
+class NatStrategy(StrEnum):
+    NONE = "none"
+    SINGLE = "single"
+    PER_AZ = "per-az"
+
+
+class Model(BaseModel):
+    """Base for every settings model: camelCase keys as in the stack file, unknown keys rejected,
+    instances frozen."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        frozen=True,
+        alias_generator=to_camel,
+        validate_by_alias=True,
+        validate_by_name=False,
+        use_enum_values=False,
+    )
+
+
+def _network(value: str) -> str:
+    net = ipaddress.ip_network(value, strict=True)  # ValueError names the bad value
+    if not isinstance(net, ipaddress.IPv4Network):
+        raise ValueError(f"{value!r} is not an IPv4 network")
+    return str(net)
+
+
+class FlowLogSettings(Model):
+    enabled: bool = Field(True, description="Send VPC flow logs to CloudWatch Logs.")
+    retention_days: int = Field(
+        365, description="Days CloudWatch keeps the flow logs (a value CloudWatch accepts).")
+    traffic_type: Literal["ALL", "ACCEPT", "REJECT"] = Field(
+        "ALL", description="Which traffic the flow logs record.")
+
+    @field_validator("retention_days")
+    @classmethod
+    def _retention(cls, v: int) -> int:
+        if v not in LOG_RETENTION_DAYS:
+            raise ValueError(f"{v} is not a CloudWatch retention period; use one of "
+                             f"{', '.join(map(str, LOG_RETENTION_DAYS))}")
+        return v
+
+
+class SubnetLayout(Model):
+    """An explicit subnet layout: one CIDR per zone for each tier, in zone order."""
+
+    public: list[str] = Field(description="Public subnet CIDRs, one per zone.")
+    private: list[str] = Field(description="Private (nodes, pods) subnet CIDRs, one per zone.")
+    isolated: list[str] = Field(
+        default_factory=list,
+        description="Isolated (databases) subnet CIDRs, one per zone; empty for no isolated tier "
+                    "(data stores then use the private subnets).")
+
+    @field_validator("public", "private", "isolated", mode="before")
+    @classmethod
+    def _cidrs(cls, v: Any) -> Any:
+        if isinstance(v, list):
+            for i, item in enumerate(v):
+                try:
+                    _network(str(item))
+                except ValueError as exc:
+                    raise KeyedProblem(f"[{i}]", item, str(exc)) from None
+            return [_network(str(item)) for item in v]
+        return v
+
+
+class NetworkSettings(Model):
+    cidr: str = Field("10.0.0.0/16", description="The VPC's IPv4 CIDR (a private range).")
+    az_count: int = Field(3, ge=1, le=cidrlib.MAX_ZONES,
+                          description="How many availability zones the VPC spans.")
+    availability_zones: list[str] | None = Field(
+        None, description="AZ names to use (length = azCount); unset: the region's first "
+                          "azCount available zones, looked up at deploy time.")
+    nat_gateways: NatStrategy = Field(
+        NatStrategy.PER_AZ,
+        description="NAT strategy: none (no egress), single (one shared NAT), per-az (one per "
+                    "zone, each zone's private subnet routed to its own).")
+    subnets: SubnetLayout | None = Field(
+        None, description="Explicit subnet layout; unset: computed from cidr (private /+3, "
+                          "public and isolated /+6 per zone).")
+    flow_logs: FlowLogSettings = Field(default_factory=FlowLogSettings,
+                                       description="VPC flow logs.")
+    interface_endpoints: list[Literal[INTERFACE_ENDPOINTS]] = Field(  # type: ignore[valid-type]
+        default_factory=list,
+        description="Interface VPC endpoints to create (the S3 gateway endpoint is always on).")
+
+    @field_validator("cidr")
+    @classmethod
+    def _cidr(cls, v: str) -> str:
+        v = _network(v)
+        net = ipaddress.ip_network(v)
+        if not any(net.subnet_of(r) for r in _PRIVATE_RANGES):
+            raise ValueError(f"{v} is not in a private range (10/8, 172.16/12, 192.168/16, "
+                             f"100.64/10)")
+        if not 16 <= net.prefixlen <= 28:
+            raise ValueError(f"{v}: AWS VPCs are /16 to /28")
+        return v
+
+    @field_validator("availability_zones")
+    @classmethod
+    def _azs(cls, v: list[str] | None) -> list[str] | None:
+        if v is None:
+            return v
+        for i, name in enumerate(v):
+            if not _AZ_NAME.match(name):
+                raise KeyedProblem(f"[{i}]", name, f"{name!r} is not an availability zone name")
+        if len(set(v)) != len(v):
+            raise ValueError(f"{v} names a zone twice")
+        return v
+
+    @field_validator("interface_endpoints")
+    @classmethod
+    def _unique(cls, v: list[str]) -> list[str]:
+        if len(set(v)) != len(v):
+            raise ValueError(f"{v} names an endpoint twice")
+        return v
+
+    @model_validator(mode="after")
+    def _cross(self) -> NetworkSettings:
+        if self.availability_zones is not None and len(self.availability_zones) != self.az_count:
+            raise KeyedProblem("availabilityZones", self.availability_zones,
+                               f"{len(self.availability_zones)} zones named but azCount is "
+                               f"{self.az_count}")
+        if self.subnets is None:
+            try:
+                cidrlib.computed_layout(self.cidr, self.az_count)
+            except ValueError as exc:
+                raise KeyedProblem("cidr", self.cidr, f"{exc}; give network.subnets "
+                                   f"explicitly for a smaller VPC") from None
+            return self
+        for tier in cidrlib.TIERS:
+            cidrs = getattr(self.subnets, tier)
+            if tier == "isolated" and not cidrs:
+                continue
+            if len(cidrs) != self.az_count:
+                raise KeyedProblem(f"subnets.{tier}", cidrs,
+                                   f"{len(cidrs)} subnets for {self.az_count} zones (azCount)")
+        problems = cidrlib.layout_problems(self.cidr, cidrlib.labelled(self.layout(), "subnets"))
+        if problems:
+            label, message = problems[0]
+            raise KeyedProblem(label, message.split(" ")[0], message)
+        return self
+
+    def layout(self) -> list[cidrlib.ZoneSubnets]:
+        """The subnets of every zone, in zone order, explicit or computed."""
+        if self.subnets is None:
+            return cidrlib.computed_layout(self.cidr, self.az_count)
+        return cidrlib.explicit_layout(self.subnets.public, self.subnets.private,
+                                       self.subnets.isolated or None)
+
+
+class StackConfig(Model):
+    """Everything under the ``shipyard:`` namespace of a stack file."""
+
+    environment: Environment = Field(
+        description="dev, staging or prod: chooses the defaults below. Unset: the stack name, "
+                    "when it is one of those.")
+    tags: dict[str, str] = Field(default_factory=dict,
+                                 description="Extra tags merged into every AWS resource's tags.")
+    network: NetworkSettings = Field(default_factory=NetworkSettings, description="The VPC.")
+
+
+class Settings(BaseModel):
+    """What the program gets: the validated stack config plus the stack's identity."""
+
+    model_config = ConfigDict(frozen=True)
+
+    project: str
+    stack: str
+    region: str
+    config: StackConfig
+
+    @property
+    def environment(self) -> Environment:
+        return self.config.environment
+
+    @property
+    def network(self) -> NetworkSettings:
+        return self.config.network
+
+    @property
+    def cluster_name(self) -> str:
+        return f"{self.project}-{self.stack}"
+
+    @property
+    def tags(self) -> dict[str, str]:
+        """The base tag set every AWS resource carries; user tags cannot drop the base keys."""
+        return {
+            **self.config.tags,
+            "project": self.project,
+            "stack": self.stack,
+            "environment": self.environment.value,
+            "managed-by": "pulumi",
+        }
+
+
+# ---------------------------------------------------------------------------------------------
+# Parsing
+
+
+def parse_value(raw: Any) -> Any:
+    """Config values arrive as strings; objects and lists are JSON-encoded."""
+    if isinstance(raw, str) and raw[:1] in ("{", "["):
+        try:
+            return json.loads(raw)
+        except json.JSONDecodeError:
+            return raw
+    return raw
+
+
+def _key(loc: tuple[Any, ...]) -> str:
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        elif str(part).startswith("["):
+            out += str(part)
+        else:
+            out += ("." if out else "") + str(part)
+    return out
+
+
+def _lookup(data: Any, loc: tuple[Any, ...]) -> Any:
+    for part in loc:
+        try:
+            data = data[part]
+        except (KeyError, IndexError, TypeError):
+            return None
+    return data
+
+
+def _fields_at(model: type[BaseModel], loc: tuple[Any, ...]) -> list[str]:
+    """The known camelCase keys of the model found at ``loc`` (for 'did you mean')."""
+    current: Any = model
+    for part in loc:
+        if isinstance(part, int) or not (isinstance(current, type) and issubclass(current, BaseModel)):
+            continue
+        field = next((f for n, f in current.model_fields.items()
+                      if (f.alias or n) == part), None)
+        if field is None:
+            return []
+        ann = field.annotation
+        args = [a for a in getattr(ann, "__args__", ()) if isinstance(a, type)]
+        current = next((a for a in [ann, *args]
+                        if isinstance(a, type) and issubclass(a, BaseModel)), None)
+    if isinstance(current, type) and issubclass(current, BaseModel):
+        return [f.alias or n for n, f in current.model_fields.items()]
+    return []
+
+
+def _describe(error: dict[str, Any], merged: Mapping[str, Any]) -> str:
+    loc = tuple(error["loc"])
+    exc = (error.get("ctx") or {}).get("error")
+    if isinstance(exc, KeyedProblem):
+        sub = exc.path
+        full = _key(loc) + (sub if sub.startswith("[") else ("." + sub if loc else sub))
+        return f"{NAMESPACE}:{full}: {exc.message} (value: {json.dumps(exc.value)})"
+    key = f"{NAMESPACE}:{_key(loc)}"
+    if error["type"] == "extra_forbidden":
+        known = _fields_at(StackConfig, loc[:-1])
+        hint = difflib.get_close_matches(str(loc[-1]), known, n=1)
+        more = f"; did you mean '{hint[0]}'?" if hint else (
+            f"; known keys here: {', '.join(known)}" if known else "")
+        return f"{key}: unknown key (value: {json.dumps(error['input'])}){more}"
+    if error["type"] == "missing":
+        return f"{key}: required but not set"
+    message = error["msg"].removeprefix("Value error, ")
+    value = _lookup(merged, loc)
+    return f"{key}: {message} (value: {json.dumps(value, default=str)})"
+
+
+def parse_settings(raw: Mapping[str, Any], *, project: str, stack: str,
+                   region: str | None) -> Settings:
+    """Pure: raw ``shipyard:*`` config (keys without the namespace, values as Pulumi hands
+    them over) -> Settings, or SettingsError naming every bad key."""
+    problems: list[str] = []
+    user = {k: parse_value(v) for k, v in raw.items()}
+    env = user.get("environment", stack)
+    try:
+        env_enum = Environment(env)
+    except ValueError:
+        key = "environment" if "environment" in user else None
+        if key:
+            problems.append(f"{NAMESPACE}:environment: must be one of dev, staging, prod "
+                            f"(value: {json.dumps(env)})")
+        else:
+            problems.append(f"{NAMESPACE}:environment: required for stack {stack!r} (one of dev,"
+                            f" staging, prod), since the stack name is not one of them")
+        raise SettingsError(problems) from None
+    if not region:
+        raise SettingsError(["aws:region: required but not set"])
+    merged = deep_merge(environment_defaults(env_enum.value), user)
+    merged["environment"] = env_enum.value
+    try:
+        config = StackConfig.model_validate(merged)
+    except ValidationError as exc:
+        raise SettingsError([_describe(e, merged) for e in exc.errors()]) from None
+    for i, zone in enumerate(config.network.availability_zones or []):
+        if not zone.startswith(region):
+            raise SettingsError([f"{NAMESPACE}:network.availabilityZones[{i}]: {zone} is not in "
+                                 f"the stack's region aws:region={region} (value: \"{zone}\")"])
+    return Settings(project=project, stack=stack, region=region, config=config)
+
+
+def raw_stack_config() -> dict[str, Any]:
+    """Every ``shipyard:*`` key the engine handed this program, without the namespace."""
+    from pulumi.runtime import config as runtime_config
+
+    keys = set(runtime_config.CONFIG.get()) | set(runtime_config.get_config_env())
+    prefix = f"{NAMESPACE}:"
+    return {k[len(prefix):]: runtime_config.get_config(k)
+            for k in sorted(keys) if k.startswith(prefix)}
+
+
+def load_settings() -> Settings:
+    """Read this stack's config once and validate it. Raises SettingsError."""
+    return parse_settings(
+        raw_stack_config(),
+        project=pulumi.get_project(),
+        stack=pulumi.get_stack(),
+        region=pulumi.Config("aws").get("region"),
+    )

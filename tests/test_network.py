@@ -1,0 +1,206 @@
+"""The network each stack's plan creates: zones, NAT, routes, flow logs, endpoints, tags."""
+
+import ipaddress
+import json
+import re
+
+import pytest
+from test_settings import SEED_001_NETWORK
+
+from shipyard.harness import run_program
+
+SUBNET = "aws:ec2/subnet:Subnet"
+NAT = "aws:ec2/natGateway:NatGateway"
+ROUTE = "aws:ec2/route:Route"
+ASSOC = "aws:ec2/routeTableAssociation:RouteTableAssociation"
+BASE_TAGS = {"project", "stack", "environment", "managed-by", "Name"}
+
+
+def subnets(plan, tier):
+    return [r for r in plan.of_type(SUBNET) if r.inputs["tags"]["tier"] == tier]
+
+
+def zone_of_subnet_id(plan):
+    return {r.id: r.inputs["availabilityZone"] for r in plan.of_type(SUBNET)}
+
+
+@pytest.mark.parametrize("stack,zones,nats", [("dev", 2, 1), ("staging", 3, 3), ("prod", 3, 3)])
+def test_zones_and_nat_gateways_per_environment(plans, stack, zones, nats):
+    plan = plans[stack]
+    for tier in ("public", "private", "isolated"):
+        assert len({s.inputs["availabilityZone"] for s in subnets(plan, tier)}) == zones
+    assert len(plan.of_type(NAT)) == nats
+    assert len(plan.of_type("aws:ec2/eip:Eip")) == nats
+
+
+def test_prod_nat_gateways_sit_one_per_zone_in_public_subnets(prod):
+    zone_of = zone_of_subnet_id(prod)
+    public_ids = {s.id for s in subnets(prod, "public")}
+    nat_zones = [zone_of[n.inputs["subnetId"]] for n in prod.of_type(NAT)]
+    assert sorted(nat_zones) == ["us-east-1a", "us-east-1b", "us-east-1c"]
+    assert all(n.inputs["subnetId"] in public_ids for n in prod.of_type(NAT))
+
+
+def private_default_routes(plan):
+    """private subnet zone -> zone of the NAT gateway its default route goes to."""
+    zone_of = zone_of_subnet_id(plan)
+    nat_zone = {n.id: zone_of[n.inputs["subnetId"]] for n in plan.of_type(NAT)}
+    table_of_subnet = {a.inputs["subnetId"]: a.inputs["routeTableId"] for a in plan.of_type(ASSOC)}
+    default_route = {r.inputs["routeTableId"]: r for r in plan.of_type(ROUTE)
+                     if r.inputs["destinationCidrBlock"] == "0.0.0.0/0"}
+    out = {}
+    for subnet in subnets(plan, "private"):
+        route = default_route[table_of_subnet[subnet.id]]
+        out[subnet.inputs["availabilityZone"]] = nat_zone[route.inputs["natGatewayId"]]
+    return out
+
+
+@pytest.mark.parametrize("stack", ["staging", "prod"])
+def test_per_az_private_subnets_route_to_the_nat_in_their_own_zone(plans, stack):
+    routes = private_default_routes(plans[stack])
+    assert len(routes) == 3
+    assert all(subnet_zone == nat_zone for subnet_zone, nat_zone in routes.items())
+
+
+def test_dev_private_subnets_share_its_single_nat(dev):
+    routes = private_default_routes(dev)
+    assert len(routes) == 2 and set(routes.values()) == {"us-east-1a"}
+
+
+def test_each_private_subnet_has_its_own_route_table(stack_plan):
+    private_ids = {s.id for s in subnets(stack_plan, "private")}
+    tables = [a.inputs["routeTableId"] for a in stack_plan.of_type(ASSOC)
+              if a.inputs["subnetId"] in private_ids]
+    assert len(tables) == len(private_ids) == len(set(tables))
+
+
+def test_isolated_subnets_have_no_route_out(stack_plan):
+    isolated_ids = {s.id for s in subnets(stack_plan, "isolated")}
+    tables = {a.inputs["routeTableId"] for a in stack_plan.of_type(ASSOC)
+              if a.inputs["subnetId"] in isolated_ids}
+    assert tables and not any(r.inputs["routeTableId"] in tables for r in stack_plan.of_type(ROUTE))
+
+
+def test_public_subnets_route_to_the_internet_gateway(stack_plan):
+    igw = stack_plan.of_type("aws:ec2/internetGateway:InternetGateway")[0]
+    (route,) = [r for r in stack_plan.of_type(ROUTE) if r.inputs.get("gatewayId")]
+    assert route.inputs["gatewayId"] == igw.id
+    public_ids = {s.id for s in subnets(stack_plan, "public")}
+    assert {a.inputs["subnetId"] for a in stack_plan.of_type(ASSOC)
+            if a.inputs["routeTableId"] == route.inputs["routeTableId"]} == public_ids
+
+
+def test_subnets_lie_inside_the_vpc_without_overlap(stack_plan):
+    (vpc,) = stack_plan.of_type("aws:ec2/vpc:Vpc")
+    vpc_net = ipaddress.ip_network(vpc.inputs["cidrBlock"])
+    nets = [ipaddress.ip_network(s.inputs["cidrBlock"]) for s in stack_plan.of_type(SUBNET)]
+    assert all(n.subnet_of(vpc_net) for n in nets)
+    assert all(not a.overlaps(b) for i, a in enumerate(nets) for b in nets[i + 1:])
+
+
+@pytest.mark.parametrize("stack,retention", [("dev", 14), ("staging", 30), ("prod", 365)])
+def test_flow_logs_go_to_cloudwatch_with_the_configured_retention(plans, stack, retention):
+    plan = plans[stack]
+    (flow_log,) = plan.of_type("aws:ec2/flowLog:FlowLog")
+    (group,) = plan.of_type("aws:cloudwatch/logGroup:LogGroup")
+    (vpc,) = plan.of_type("aws:ec2/vpc:Vpc")
+    assert flow_log.inputs["vpcId"] == vpc.id
+    assert flow_log.inputs["trafficType"] == "ALL"
+    assert flow_log.inputs["logDestinationType"] == "cloud-watch-logs"
+    assert flow_log.inputs["logDestination"] == group.outputs["arn"]
+    assert group.inputs["retentionInDays"] == retention
+
+
+def test_flow_log_role_may_write_only_to_its_log_group(prod):
+    (group,) = prod.of_type("aws:cloudwatch/logGroup:LogGroup")
+    (policy,) = prod.of_type("aws:iam/rolePolicy:RolePolicy")
+    (statement,) = json.loads(policy.inputs["policy"])["Statement"]
+    assert statement["Resource"] == [group.outputs["arn"], group.outputs["arn"] + ":*"]
+    (role,) = prod.of_type("aws:iam/role:Role")
+    trust = json.loads(role.inputs["assumeRolePolicy"])
+    assert trust["Statement"][0]["Principal"] == {"Service": "vpc-flow-logs.amazonaws.com"}
+
+
+def test_subnets_carry_the_eks_load_balancer_and_discovery_tags(stack_plan):
+    cluster = f"shipyard-{stack_plan.stack}"
+    for s in subnets(stack_plan, "public"):
+        assert s.inputs["tags"]["kubernetes.io/role/elb"] == "1"
+        assert s.inputs["mapPublicIpOnLaunch"] is False
+    for s in subnets(stack_plan, "private"):
+        assert s.inputs["tags"]["kubernetes.io/role/internal-elb"] == "1"
+        assert s.inputs["tags"]["karpenter.sh/discovery"] == cluster
+        assert s.inputs["tags"][f"kubernetes.io/cluster/{cluster}"] == "shared"
+    for s in subnets(stack_plan, "isolated"):
+        assert not any(k.startswith(("kubernetes.io", "karpenter")) for k in s.inputs["tags"])
+
+
+def test_the_default_security_group_is_emptied(stack_plan):
+    (sg,) = stack_plan.of_type("aws:ec2/defaultSecurityGroup:DefaultSecurityGroup")
+    assert sg.inputs.get("ingress", []) == [] and sg.inputs.get("egress", []) == []
+
+
+def test_every_taggable_aws_resource_carries_the_base_tags(stack_plan):
+    tagged = [r for r in stack_plan.resources if r.type.startswith("aws:") and "tags" in r.inputs]
+    assert len(tagged) > 15  # the check is not vacuous
+    for r in tagged:
+        assert BASE_TAGS <= set(r.inputs["tags"]), r.name
+        assert r.inputs["tags"]["environment"] == stack_plan.stack
+
+
+def test_prod_user_tags_are_merged_everywhere(prod):
+    tagged = [r for r in prod.resources if "tags" in r.inputs]
+    assert all(r.inputs["tags"].get("cost-center") == "platform" for r in tagged)
+
+
+def test_the_s3_gateway_endpoint_serves_private_and_isolated_route_tables(stack_plan):
+    (s3,) = [e for e in stack_plan.of_type("aws:ec2/vpcEndpoint:VpcEndpoint")
+             if e.inputs["vpcEndpointType"] == "Gateway"]
+    assert s3.inputs["serviceName"] == "com.amazonaws.us-east-1.s3"
+    non_public = {a.inputs["routeTableId"] for a in stack_plan.of_type(ASSOC)
+                  if a.inputs["subnetId"] not in {s.id for s in subnets(stack_plan, "public")}}
+    assert set(s3.inputs["routeTableIds"]) == non_public
+
+
+def test_prod_has_private_interface_endpoints_for_image_pulls(prod, dev):
+    interface = [e for e in prod.of_type("aws:ec2/vpcEndpoint:VpcEndpoint")
+                 if e.inputs["vpcEndpointType"] == "Interface"]
+    assert sorted(e.inputs["serviceName"].rsplit(".", 1)[-1] if "ecr" not in e.inputs["serviceName"]
+                  else e.inputs["serviceName"].split("us-east-1.")[1] for e in interface) == [
+        "ecr.api", "ecr.dkr", "logs", "sts"]
+    private_ids = sorted(s.id for s in subnets(prod, "private"))
+    assert all(sorted(e.inputs["subnetIds"]) == private_ids and e.inputs["privateDnsEnabled"]
+               for e in interface)
+    assert not [e for e in dev.of_type("aws:ec2/vpcEndpoint:VpcEndpoint")
+                if e.inputs["vpcEndpointType"] == "Interface"]
+
+
+def test_nat_gateways_wait_for_the_internet_gateway(stack_plan):
+    igw = stack_plan.of_type("aws:ec2/internetGateway:InternetGateway")[0]
+    assert all(igw.urn in n.dependencies for n in stack_plan.of_type(NAT))
+
+
+def test_per_zone_resources_are_named_by_zone_not_position(stack_plan):
+    for r in stack_plan.of_type(SUBNET) + stack_plan.of_type(NAT):
+        assert re.search(r"-us-east-1[a-f]$", r.name), r.name
+
+
+def test_zones_can_be_discovered_at_deploy_time():
+    plan = run_program("staging", overrides={"shipyard:network": {}})
+    private = subnets(plan, "private")
+    assert sorted(s.name for s in private) == [
+        "network-private-az1", "network-private-az2", "network-private-az3"]
+    # the mocks answer getAvailabilityZones like AWS: the region's zones in order
+    assert sorted(s.inputs["availabilityZone"] for s in private) == [
+        "us-east-1a", "us-east-1b", "us-east-1c"]
+
+
+def test_seed_001_explicit_layout_builds_exactly_its_subnets():
+    plan = run_program("prod", overrides={"shipyard:network": {
+        **SEED_001_NETWORK, "availabilityZones": ["us-east-1a", "us-east-1b", "us-east-1c"]}})
+    assert sorted(s.inputs["cidrBlock"] for s in subnets(plan, "public")) == [
+        "10.0.0.0/24", "10.0.1.0/24", "10.0.2.0/24"]
+    assert sorted(s.inputs["cidrBlock"] for s in subnets(plan, "private")) == [
+        "10.0.100.0/24", "10.0.101.0/24", "10.0.102.0/24"]
+    assert subnets(plan, "isolated") == []
+    # with no isolated tier, data stores are told to use the private subnets
+    assert plan.outputs["isolatedSubnetIds"] == []

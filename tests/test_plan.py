@@ -1,0 +1,80 @@
+"""The offline plan: its JSON interface, its summary, its manifests, its speed."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+from pulumi.runtime import rpc
+
+from conftest import ROOT
+from shipyard.harness import SECRET, plain, read_stack_config
+
+RESOURCE_KEYS = {"type", "name", "urn", "parent", "custom", "inputs", "dependencies", "provider",
+                 "options"}
+OPTION_KEYS = {"protect", "retainOnDelete", "ignoreChanges", "deleteBeforeReplace"}
+
+
+@pytest.fixture(scope="module")
+def prod_json(tmp_path_factory):
+    out = tmp_path_factory.mktemp("plan") / "prod.json"
+    manifests = out.parent / "manifests"
+    result = subprocess.run([sys.executable, str(ROOT / "plan.py"), "prod", "--json", str(out),
+                             "--manifests", str(manifests)],
+                            capture_output=True, text=True, cwd=ROOT, timeout=120)
+    assert result.returncode == 0, result.stderr
+    return json.loads(out.read_text()), result.stdout
+
+
+def test_plan_json_has_the_documented_shape(prod_json):
+    doc, _ = prod_json
+    assert doc["stack"] == "prod"
+    assert set(doc) >= {"stack", "resources", "outputs"}
+    for resource in doc["resources"]:
+        assert set(resource) >= RESOURCE_KEYS
+        assert set(resource["options"]) >= OPTION_KEYS
+        assert resource["urn"].startswith("urn:pulumi:prod::shipyard::")
+
+
+def test_plan_json_dependencies_point_at_resources_in_the_plan(prod_json):
+    doc, _ = prod_json
+    urns = {r["urn"] for r in doc["resources"]}
+    for resource in doc["resources"]:
+        assert set(resource["dependencies"]) <= urns, resource["name"]
+        assert resource["parent"] is None or resource["parent"] in urns or resource[
+            "parent"].endswith("::pulumi:pulumi:Stack::shipyard-prod")
+
+
+def test_the_summary_counts_by_component_and_type_and_shows_outputs(prod_json):
+    doc, stdout = prod_json
+    assert f"total: {len(doc['resources'])}" in stdout
+    assert "network  (" in stdout
+    assert "       3  aws:ec2/natGateway:NatGateway" in stdout
+    assert "vpcId:" in stdout
+
+
+def test_secret_values_are_masked_wherever_they_sit():
+    secret = {rpc._special_sig_key: rpc._special_secret_sig, "value": "hunter2"}
+    masked = plain({"a": {"b": [1, secret]}, "c": secret})
+    assert masked == {"a": {"b": [1, SECRET]}, "c": SECRET}
+    assert "hunter2" not in json.dumps(masked)
+
+
+def test_secure_config_values_reach_the_program_as_marked_secrets(tmp_path):
+    (tmp_path / "Pulumi.s.yaml").write_text(
+        "config:\n  shipyard:token:\n    secure: v1:abc\n  shipyard:environment: dev\n")
+    config, secret_keys, project = read_stack_config("s", ROOT, stack_dir=tmp_path)
+    assert project == "shipyard"
+    assert "shipyard:token" in secret_keys and "v1:abc" not in config["shipyard:token"]
+    assert config["aws:region"] == "us-east-1"  # from Pulumi.yaml
+
+
+def test_an_unknown_stack_exits_2_listing_the_stacks():
+    result = subprocess.run([sys.executable, str(ROOT / "plan.py"), "nope"], capture_output=True,
+                            text=True, cwd=ROOT, timeout=60)
+    assert result.returncode == 2
+    assert "dev, prod, staging" in result.stderr
+
+
+def test_each_stack_plans_in_seconds(stack_plan):
+    assert stack_plan.seconds < 15

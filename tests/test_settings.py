@@ -1,0 +1,185 @@
+"""Stack config -> settings: defaults per environment, and errors that name key and value."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from conftest import ROOT
+from shipyard.defaults import ENVIRONMENT_DEFAULTS, deep_merge
+from shipyard.harness import run_program
+from shipyard.mocks import EchoMocks
+from shipyard.settings import NatStrategy, SettingsError, StackConfig, parse_settings
+
+SEED_001_NETWORK = {
+    "cidr": "10.0.0.0/16",
+    "azCount": 3,
+    "subnets": {
+        "public": ["10.0.0.0/24", "10.0.1.0/24", "10.0.2.0/24"],
+        "private": ["10.0.100.0/24", "10.0.101.0/24", "10.0.102.0/24"],
+    },
+}
+
+
+def parse(raw, stack="prod"):
+    return parse_settings(raw, project="shipyard", stack=stack, region="us-east-1")
+
+
+def problems(raw, stack="prod"):
+    with pytest.raises(SettingsError) as info:
+        parse(raw, stack)
+    return info.value.problems
+
+
+@pytest.mark.parametrize("env,azs,nat,retention", [
+    ("dev", 2, NatStrategy.SINGLE, 14),
+    ("staging", 3, NatStrategy.PER_AZ, 30),
+    ("prod", 3, NatStrategy.PER_AZ, 365),
+])
+def test_the_environment_drives_the_defaults(env, azs, nat, retention):
+    settings = parse({}, stack=env)
+    assert settings.network.az_count == azs
+    assert settings.network.nat_gateways is nat
+    assert settings.network.flow_logs.retention_days == retention
+
+
+def test_the_stack_file_overrides_the_environment_defaults():
+    settings = parse({"environment": "dev",
+                      "network": json.dumps({"natGateways": "per-az", "azCount": 3})}, stack="x")
+    assert settings.network.nat_gateways is NatStrategy.PER_AZ
+    assert settings.network.az_count == 3
+    assert settings.network.cidr == ENVIRONMENT_DEFAULTS["dev"]["network"]["cidr"]
+
+
+def test_every_environment_default_is_a_valid_config():
+    for env, defaults in ENVIRONMENT_DEFAULTS.items():
+        StackConfig.model_validate({**defaults, "environment": env})
+
+
+def test_an_unknown_top_level_key_is_an_error_naming_it():
+    (problem,) = problems({"natGateway": "single"})
+    assert problem.startswith("shipyard:natGateway: unknown key")
+    assert '"single"' in problem
+
+
+def test_a_typo_in_a_nested_key_names_the_full_key_and_suggests_the_right_one():
+    (problem,) = problems({"network": json.dumps({"natGateway": "single"})})
+    assert problem.startswith("shipyard:network.natGateway: unknown key")
+    assert "did you mean 'natGateways'" in problem
+
+
+def test_an_invalid_cidr_names_the_key_and_the_value():
+    (problem,) = problems({"network": json.dumps({"cidr": "10.0.0.0/33"})})
+    assert problem.startswith("shipyard:network.cidr:")
+    assert "10.0.0.0/33" in problem
+
+
+def test_a_public_vpc_cidr_is_refused():
+    (problem,) = problems({"network": json.dumps({"cidr": "8.8.0.0/16"})})
+    assert problem.startswith("shipyard:network.cidr:") and "private range" in problem
+
+
+def test_overlapping_subnets_name_both_subnets():
+    network = deep_merge(SEED_001_NETWORK, {"subnets": {"private": [
+        "10.0.100.0/24", "10.0.101.0/24", "10.0.1.128/25"]}})
+    (problem,) = problems({"network": json.dumps(network)})
+    assert problem.startswith("shipyard:network.subnets.private[2]:")
+    assert "overlaps subnets.public[1]" in problem and "10.0.1.128/25" in problem
+
+
+def test_a_subnet_outside_the_vpc_is_refused():
+    network = deep_merge(SEED_001_NETWORK, {"subnets": {"public": [
+        "10.0.0.0/24", "10.0.1.0/24", "10.9.2.0/24"]}})
+    (problem,) = problems({"network": json.dumps(network)})
+    assert problem.startswith("shipyard:network.subnets.public[2]:")
+    assert "not inside the VPC CIDR 10.0.0.0/16" in problem
+
+
+def test_subnet_count_must_match_the_zone_count():
+    network = deep_merge(SEED_001_NETWORK, {"azCount": 2})
+    found = problems({"network": json.dumps(network)})
+    assert found[0].startswith("shipyard:network.subnets.public:")
+    assert "3 subnets for 2 zones" in found[0]
+
+
+def test_named_zones_must_match_the_zone_count_and_the_region():
+    (problem,) = problems({"network": json.dumps({"availabilityZones": ["us-east-1a"]})})
+    assert problem.startswith("shipyard:network.availabilityZones:")
+    (problem,) = problems({"network": json.dumps(
+        {"availabilityZones": ["eu-west-1a", "eu-west-1b", "eu-west-1c"]})})
+    assert problem.startswith("shipyard:network.availabilityZones[0]:")
+    assert "us-east-1" in problem
+
+
+def test_a_vpc_too_small_for_the_computed_layout_asks_for_an_explicit_one():
+    (problem,) = problems({"network": json.dumps({"cidr": "10.0.0.0/24"})})
+    assert problem.startswith("shipyard:network.cidr:") and "network.subnets" in problem
+
+
+def test_an_unknown_environment_is_refused_and_a_custom_stack_must_name_one():
+    (problem,) = problems({"environment": "qa"})
+    assert problem.startswith("shipyard:environment:") and '"qa"' in problem
+    (problem,) = problems({}, stack="feature-x")
+    assert problem.startswith("shipyard:environment: required")
+
+
+def test_every_problem_is_reported_at_once():
+    found = problems({"network": json.dumps({"azCount": 9, "flowLogs": {"retentionDays": 13}})})
+    keys = sorted(p.split(":", 2)[1] for p in found)
+    assert keys == ["network.azCount", "network.flowLogs.retentionDays"]
+
+
+def test_seed_001_network_layout_is_expressible():
+    settings = parse({"network": json.dumps(SEED_001_NETWORK)})
+    layout = settings.network.layout()
+    assert [z.public for z in layout] == ["10.0.0.0/24", "10.0.1.0/24", "10.0.2.0/24"]
+    assert [z.private for z in layout] == ["10.0.100.0/24", "10.0.101.0/24", "10.0.102.0/24"]
+    assert all(z.isolated is None for z in layout)
+
+
+def test_base_tags_cannot_be_overridden_by_user_tags():
+    settings = parse({"tags": json.dumps({"environment": "oops", "team": "platform"})})
+    assert settings.tags["environment"] == "prod"
+    assert settings.tags["team"] == "platform"
+
+
+class CountingMocks(EchoMocks):
+    def __init__(self):
+        super().__init__()
+        self.registered = []
+
+    def new_resource(self, args):
+        self.registered.append(args.typ)
+        return super().new_resource(args)
+
+
+@pytest.mark.parametrize("overrides,key", [
+    ({"shipyard:natGateway": "single"}, "shipyard:natGateway"),
+    ({"shipyard:network": {"cidr": "10.0.0.0/33"}}, "shipyard:network.cidr"),
+    ({"shipyard:network": {**SEED_001_NETWORK, "subnets": {
+        "public": ["10.0.0.0/24", "10.0.1.0/24", "10.0.2.0/24"],
+        "private": ["10.0.0.0/24", "10.0.101.0/24", "10.0.102.0/24"]}}},
+     "shipyard:network.subnets.private[0]"),
+])
+def test_bad_config_stops_the_program_before_any_resource(overrides, key):
+    mocks = CountingMocks()
+    with pytest.raises(SettingsError) as info:
+        run_program("prod", mocks=mocks, overrides=overrides)
+    assert any(p.startswith(key + ":") for p in info.value.problems)
+    assert mocks.registered == []
+
+
+def test_plan_exits_2_with_only_the_settings_error(tmp_path):
+    (tmp_path / "Pulumi.broken.yaml").write_text(
+        "config:\n  aws:region: us-east-1\n  shipyard:environment: dev\n"
+        "  shipyard:network:\n    natGateway: single\n")
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "plan.py"), "broken", "--stack-dir", str(tmp_path),
+         "--json", str(tmp_path / "plan.json")],
+        capture_output=True, text=True, cwd=ROOT, timeout=60)
+    assert result.returncode == 2
+    assert result.stdout == ""
+    assert "shipyard:network.natGateway: unknown key" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not (tmp_path / "plan.json").exists()
