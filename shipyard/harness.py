@@ -17,6 +17,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -318,9 +319,23 @@ def run_program(stack: str, *, mocks: pulumi.runtime.Mocks | None = None,
         runtime_settings.ROOT.set(None)
         loop = asyncio.new_event_loop()
         asyncio.set_event_loop(loop)
+        # The mock monitor runs in executor threads, and each needs an event loop of its own.
+        # Give each one up front and close them all at the end, instead of leaving them to the
+        # garbage collector (which closes them in a bad order and prints errors at exit).
+        thread_loops: list[asyncio.AbstractEventLoop] = []
+
+        def _thread_loop() -> None:
+            thread_loop = asyncio.new_event_loop()
+            asyncio.set_event_loop(thread_loop)
+            thread_loops.append(thread_loop)
+
+        loop.set_default_executor(ThreadPoolExecutor(initializer=_thread_loop))
         try:
             loop.run_until_complete(run_in_stack(_program(root / "__main__.py")))
         finally:
+            loop.run_until_complete(loop.shutdown_default_executor())
+            for thread_loop in thread_loops:
+                thread_loop.close()
             loop.close()
             asyncio.set_event_loop(None)
 
