@@ -11,6 +11,19 @@ import copy
 from collections.abc import Mapping
 from typing import Any
 
+# The container images of the five seed applications (../shared/seeds): one ECR repository each.
+SEED_IMAGES = [
+    "mentorplatform/gateway", "mentorplatform/backend", "mentorplatform/frontend",
+    "learning-platform/frontend", "learning-platform/course-service",
+    "learning-platform/user-service", "learning-platform/notification-service",
+    "sre-platform/frontend", "sre-platform/api", "sre-platform/auth", "sre-platform/image",
+    "code-learn/api-gateway", "code-learn/user-service", "code-learn/post-service",
+    "code-learn/group-service", "code-learn/contest-service", "code-learn/notification-service",
+    "everything-portal/portal-ui", "everything-portal/admin-ui",
+    "everything-portal/java-service", "everything-portal/go-service",
+    "everything-portal/python-service",
+]
+
 ENVIRONMENT_DEFAULTS: dict[str, dict[str, Any]] = {
     "dev": {
         "network": {
@@ -19,6 +32,23 @@ ENVIRONMENT_DEFAULTS: dict[str, dict[str, Any]] = {
             "natGateways": "single",
             "flowLogs": {"retentionDays": 14},
         },
+        "cluster": {
+            # A developer's API access from anywhere (still IAM-authenticated); narrow it in
+            # the stack file. prod refuses 0.0.0.0/0.
+            "endpointPublicAccess": True,
+            "publicAccessCidrs": ["0.0.0.0/0"],
+            "logTypes": ["api", "audit", "authenticator"],
+            "logRetentionDays": 14,
+            "deletionProtection": False,
+            "nodeGroups": {
+                "general": {"instanceTypes": ["t3.large", "t3a.large", "m5.large"],
+                            "capacityType": "SPOT", "minSize": 1, "desiredSize": 2,
+                            "maxSize": 4, "diskSizeGb": 30},
+            },
+        },
+        "registry": {"images": SEED_IMAGES, "immutableTags": False, "keepTaggedImages": 10,
+                     "untaggedExpiryDays": 1},
+        "dns": {"domain": "dev.shipyard.example.com"},
     },
     "staging": {
         "network": {
@@ -27,6 +57,19 @@ ENVIRONMENT_DEFAULTS: dict[str, dict[str, Any]] = {
             "natGateways": "per-az",
             "flowLogs": {"retentionDays": 30},
         },
+        "cluster": {
+            "endpointPublicAccess": True,
+            "publicAccessCidrs": ["0.0.0.0/0"],
+            "logTypes": ["api", "audit", "authenticator"],
+            "logRetentionDays": 30,
+            "deletionProtection": False,
+            "nodeGroups": {
+                "general": {"instanceTypes": ["m6i.large"], "capacityType": "ON_DEMAND",
+                            "minSize": 3, "desiredSize": 3, "maxSize": 6},
+            },
+        },
+        "registry": {"images": SEED_IMAGES, "keepTaggedImages": 30},
+        "dns": {"domain": "staging.shipyard.example.com"},
     },
     "prod": {
         "network": {
@@ -36,6 +79,21 @@ ENVIRONMENT_DEFAULTS: dict[str, dict[str, Any]] = {
             "flowLogs": {"retentionDays": 365},
             "interfaceEndpoints": ["ecr.api", "ecr.dkr", "sts", "logs"],
         },
+        "cluster": {
+            "endpointPublicAccess": False,
+            "logRetentionDays": 365,
+            "deletionProtection": True,
+            "nodeGroups": {
+                "system": {"instanceTypes": ["m6i.large"], "capacityType": "ON_DEMAND",
+                           "minSize": 3, "desiredSize": 3, "maxSize": 6,
+                           "labels": {"shipyard.dev/pool": "system"}},
+                "general": {"instanceTypes": ["m6i.xlarge"], "capacityType": "ON_DEMAND",
+                            "minSize": 3, "desiredSize": 6, "maxSize": 15,
+                            "labels": {"shipyard.dev/pool": "general"}},
+            },
+        },
+        "registry": {"images": SEED_IMAGES, "keepTaggedImages": 100},
+        "dns": {"domain": "shipyard.example.com"},
     },
 }
 

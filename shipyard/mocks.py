@@ -31,6 +31,12 @@ _AWS_IDS: dict[str, tuple[str, str | None]] = {
     "aws:ec2/vpcEndpoint:VpcEndpoint": ("vpce-", "vpc-endpoint/{id}"),
     "aws:ec2/flowLog:FlowLog": ("fl-", "vpc-flow-log/{id}"),
     "aws:ec2/launchTemplate:LaunchTemplate": ("lt-", "launch-template/{id}"),
+    "aws:kms/key:Key": ("", "key/{id}"),
+    "aws:kms/alias:Alias": ("alias/", None),
+    "aws:acm/certificate:Certificate": ("", "certificate/{id}"),
+    "aws:iam/openIdConnectProvider:OpenIdConnectProvider": ("", None),
+    "aws:eks/nodeGroup:NodeGroup": ("", None),
+    "aws:eks/addon:Addon": ("", None),
 }
 
 
@@ -73,6 +79,58 @@ class EchoMocks(pulumi.runtime.Mocks):
         elif arn_part is not None:
             state["arn"] = f"arn:aws:{service}:{region}:{account}:" + arn_part.format(
                 id=resource_id, name=name)
+        if typ == "aws:kms/key:Key":
+            state["keyId"] = resource_id
+        if typ == "aws:ec2/launchTemplate:LaunchTemplate":
+            state["latestVersion"] = 1
+            state["defaultVersion"] = 1
+        if typ == "aws:eks/cluster:Cluster":
+            cluster = state.get("name", name)
+            oidc_id = _digest(cluster, length=32).upper()
+            state.update({
+                "name": cluster,
+                "arn": f"arn:aws:eks:{region}:{account}:cluster/{cluster}",
+                "endpoint": f"https://{oidc_id}.gr7.{region}.eks.amazonaws.com",
+                "certificateAuthority": {"data": "LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0tCg=="},
+                "identities": [{"oidcs": [{
+                    "issuer": f"https://oidc.eks.{region}.amazonaws.com/id/{oidc_id}"}]}],
+                "vpcConfig": {**state.get("vpcConfig", {}),
+                              "clusterSecurityGroupId": "sg-" + _digest(cluster, "cluster-sg"),
+                              "vpcId": "vpc-" + _digest(cluster, "vpc")},
+                "status": "ACTIVE",
+            })
+        if typ == "aws:eks/nodeGroup:NodeGroup":
+            state["arn"] = (f"arn:aws:eks:{region}:{account}:nodegroup/"
+                            f"{state.get('clusterName', 'cluster')}/{name}/{resource_id}")
+        if typ == "aws:iam/openIdConnectProvider:OpenIdConnectProvider":
+            host = str(state.get("url", "")).removeprefix("https://")
+            state["arn"] = f"arn:aws:iam::{account}:oidc-provider/{host}"
+        if typ == "aws:ecr/repository:Repository":
+            repo = state.get("name", name)
+            state.update({
+                "name": repo, "registryId": account,
+                "arn": f"arn:aws:ecr:{region}:{account}:repository/{repo}",
+                "repositoryUrl": f"{account}.dkr.ecr.{region}.amazonaws.com/{repo}",
+            })
+        if typ == "aws:route53/zone:Zone":
+            zone_id = "Z" + _digest(name, length=20).upper()
+            state.update({
+                "zoneId": zone_id, "arn": f"arn:aws:route53:::hostedzone/{zone_id}",
+                "nameServers": [f"ns-{i}.awsdns-{i:02d}.{tld}" for i, tld in
+                                enumerate(["com", "net", "org", "co.uk"], start=1)],
+            })
+        if typ == "aws:route53/record:Record":
+            state["fqdn"] = str(state.get("name", name)).rstrip(".")
+        if typ == "aws:acm/certificate:Certificate":
+            domains = [state.get("domainName", name), *state.get("subjectAlternativeNames", [])]
+            state["domainValidationOptions"] = [{
+                "domainName": d,
+                "resourceRecordName": f"_{_digest(d.lstrip('*.'), length=32)}."
+                                      f"{d.lstrip('*.')}.",
+                "resourceRecordType": "CNAME",
+                "resourceRecordValue": f"_{_digest(d, 'v', length=32)}.acm-validations.aws.",
+            } for d in domains]
+            state["status"] = "ISSUED"
         if typ == "aws:ec2/vpc:Vpc":
             state.setdefault("defaultSecurityGroupId", "sg-" + _digest(name, "default"))
             state.setdefault("mainRouteTableId", "rtb-" + _digest(name, "main"))

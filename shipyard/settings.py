@@ -223,6 +223,204 @@ class NetworkSettings(Model):
                                        self.subnets.isolated or None)
 
 
+# ---------------------------------------------------------------------------------------------
+# Cluster, registry, DNS
+
+# Kubernetes versions in Amazon EKS standard support in November 2026 (1.34 leaves it on
+# 2026-12-02; 1.35 runs to 2027-03-27, 1.36 to 2027-08-02).
+EKS_VERSIONS = ("1.34", "1.35", "1.36")
+EKS_LOG_TYPES = ("api", "audit", "authenticator", "controllerManager", "scheduler")
+_ARN = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:(role|user)/[\w+=,.@/-]+$")
+_LABEL_KEY = re.compile(r"^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?"
+                        r"[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$")
+_IMAGE = re.compile(r"^[a-z0-9]+([._-][a-z0-9]+)*(/[a-z0-9]+([._-][a-z0-9]+)*)*$")
+_DOMAIN = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
+
+
+class ClusterMode(StrEnum):
+    EKS = "eks"
+    EXISTING = "existing"
+
+
+class Taint(Model):
+    key: str = Field(description="Taint key.")
+    value: str = Field("", description="Taint value.")
+    effect: Literal["NO_SCHEDULE", "NO_EXECUTE", "PREFER_NO_SCHEDULE"] = Field(
+        description="Taint effect, as EKS spells it.")
+
+
+class NodeGroupSettings(Model):
+    instance_types: list[str] = Field(min_length=1, description="EC2 instance types.")
+    capacity_type: Literal["ON_DEMAND", "SPOT"] = Field("ON_DEMAND",
+                                                       description="ON_DEMAND or SPOT.")
+    min_size: int = Field(ge=0, description="Fewest nodes.")
+    desired_size: int = Field(ge=0, description="Nodes at creation (autoscalers move it).")
+    max_size: int = Field(ge=1, description="Most nodes.")
+    labels: dict[str, str] = Field(default_factory=dict, description="Kubernetes node labels.")
+    taints: list[Taint] = Field(default_factory=list, description="Kubernetes node taints.")
+    disk_size_gb: int = Field(50, ge=20, le=16384, description="Encrypted gp3 root volume (GiB).")
+    ami_type: Literal["AL2023_x86_64_STANDARD", "AL2023_ARM_64_STANDARD",
+                      "BOTTLEROCKET_x86_64", "BOTTLEROCKET_ARM_64"] = Field(
+        "AL2023_x86_64_STANDARD", description="EKS AMI type.")
+
+    @model_validator(mode="after")
+    def _sizes(self) -> "NodeGroupSettings":
+        if self.min_size > self.max_size:
+            raise KeyedProblem("minSize", self.min_size,
+                               f"minSize {self.min_size} exceeds maxSize {self.max_size}")
+        if not self.min_size <= self.desired_size <= self.max_size:
+            raise KeyedProblem("desiredSize", self.desired_size,
+                               f"desiredSize must lie within minSize {self.min_size} and "
+                               f"maxSize {self.max_size}")
+        for key in self.labels:
+            if not _LABEL_KEY.match(key):
+                raise KeyedProblem(f"labels.{key}", key, "not a Kubernetes label key")
+        return self
+
+
+class ClusterSettings(Model):
+    mode: ClusterMode = Field(
+        ClusterMode.EKS, description="eks: create the VPC and an EKS cluster; existing: deploy "
+                                     "the in-cluster layer onto a cluster you already have.")
+    name: str | None = Field(None, pattern=r"^[0-9A-Za-z][A-Za-z0-9_-]{0,99}$",
+                             description="EKS cluster name; unset: PROJECT-STACK.")
+    version: str = Field("1.35", description=f"Kubernetes version (EKS standard support: "
+                                             f"{', '.join(EKS_VERSIONS)}).")
+    endpoint_public_access: bool = Field(
+        False, description="Expose the API server endpoint publicly (the private endpoint is "
+                           "always on).")
+    public_access_cidrs: list[str] = Field(
+        default_factory=list, description="CIDRs allowed to the public endpoint (required when "
+                                          "it is on; never 0.0.0.0/0 in prod).")
+    log_types: list[Literal[EKS_LOG_TYPES]] = Field(  # type: ignore[valid-type]
+        default_factory=lambda: list(EKS_LOG_TYPES),
+        description="Control-plane log types sent to CloudWatch.")
+    log_retention_days: int = Field(365, description="Days the control-plane logs are kept.")
+    admins: list[str] = Field(default_factory=list,
+                              description="IAM role/user ARNs given cluster-admin access entries.")
+    deletion_protection: bool = Field(True, description="EKS deletion protection.")
+    node_groups: dict[str, NodeGroupSettings] = Field(
+        default_factory=dict, description="Managed node groups, keyed by name.")
+    context: str | None = Field(
+        None, description="existing mode: the kubeconfig context to use (else the secret "
+                          "shipyard:kubeconfig).")
+
+    @field_validator("version")
+    @classmethod
+    def _version(cls, v: str) -> str:
+        if v not in EKS_VERSIONS:
+            raise ValueError(f"{v} is not in EKS standard support; use one of "
+                             f"{', '.join(EKS_VERSIONS)}")
+        return v
+
+    @field_validator("public_access_cidrs")
+    @classmethod
+    def _cidrs(cls, v: list[str]) -> list[str]:
+        for i, item in enumerate(v):
+            try:
+                _network(item)
+            except ValueError as exc:
+                raise KeyedProblem(f"[{i}]", item, str(exc)) from None
+        return v
+
+    @field_validator("log_retention_days")
+    @classmethod
+    def _retention(cls, v: int) -> int:
+        return FlowLogSettings._retention(v)
+
+    @field_validator("admins")
+    @classmethod
+    def _admins(cls, v: list[str]) -> list[str]:
+        for i, arn in enumerate(v):
+            if not _ARN.match(arn):
+                raise KeyedProblem(f"[{i}]", arn, "not an IAM role or user ARN")
+        return v
+
+    @field_validator("node_groups")
+    @classmethod
+    def _group_names(cls, v: dict[str, NodeGroupSettings]) -> dict[str, NodeGroupSettings]:
+        for name in v:
+            if not re.match(r"^[a-z][a-z0-9-]{0,30}$", name):
+                raise KeyedProblem(name, name, "node group names are lower-case letters, digits "
+                                               "and dashes, at most 31 characters")
+        return v
+
+    @model_validator(mode="after")
+    def _cross(self) -> "ClusterSettings":
+        if self.mode is ClusterMode.EKS:
+            if not self.node_groups:
+                raise KeyedProblem("nodeGroups", {}, "an EKS cluster needs at least one node "
+                                                     "group")
+            if self.endpoint_public_access and not self.public_access_cidrs:
+                raise KeyedProblem("publicAccessCidrs", [], "the public endpoint is on: name "
+                                   "the CIDRs allowed to reach it")
+            missing = {"api", "audit", "authenticator"} - set(self.log_types)
+            if missing:
+                raise KeyedProblem("logTypes", self.log_types,
+                                   f"api, audit and authenticator logs are required (missing "
+                                   f"{', '.join(sorted(missing))})")
+        return self
+
+
+class RegistrySettings(Model):
+    images: list[str] = Field(default_factory=list,
+                              description="Container images to create ECR repositories for.")
+    immutable_tags: bool = Field(True, description="Refuse to overwrite a pushed tag.")
+    keep_tagged_images: int = Field(50, ge=1, le=1000,
+                                    description="Tagged images kept per repository.")
+    untagged_expiry_days: int = Field(7, ge=1, le=365,
+                                      description="Days before untagged images expire.")
+    push_principals: list[str] = Field(
+        default_factory=list, description="IAM role ARNs (CI) allowed to push, besides this "
+                                          "account's administrators.")
+
+    @field_validator("images")
+    @classmethod
+    def _images(cls, v: list[str]) -> list[str]:
+        for i, image in enumerate(v):
+            if not _IMAGE.match(image) or len(image) > 256:
+                raise KeyedProblem(f"[{i}]", image, "not an ECR repository name")
+        if len(set(v)) != len(v):
+            raise ValueError(f"{v} names an image twice")
+        return v
+
+    @field_validator("push_principals")
+    @classmethod
+    def _principals(cls, v: list[str]) -> list[str]:
+        return ClusterSettings._admins(v)
+
+
+class DnsSettings(Model):
+    enabled: bool = Field(True, description="Create (or adopt) the environment's hosted zone.")
+    domain: str | None = Field(None, description="The environment's DNS name, e.g. "
+                                                 "dev.example.com; required when enabled.")
+    zone_id: str | None = Field(None, pattern=r"^Z[A-Z0-9]{1,31}$",
+                                description="Adopt this existing public hosted zone instead of "
+                                            "creating one.")
+    parent_zone_id: str | None = Field(
+        None, pattern=r"^Z[A-Z0-9]{1,31}$",
+        description="Delegate the domain from this parent zone (NS record) when creating.")
+    wildcard_certificate: bool = Field(
+        True, description="Issue an ACM certificate for the domain and *.domain, DNS-validated.")
+
+    @field_validator("domain")
+    @classmethod
+    def _domain(cls, v: str | None) -> str | None:
+        if v is not None and not _DOMAIN.match(v):
+            raise ValueError(f"{v!r} is not a DNS name")
+        return v
+
+    @model_validator(mode="after")
+    def _cross(self) -> "DnsSettings":
+        if self.enabled and not self.domain:
+            raise KeyedProblem("domain", None, "required when dns.enabled is true")
+        if self.zone_id and self.parent_zone_id:
+            raise KeyedProblem("parentZoneId", self.parent_zone_id,
+                               "delegation is only for a zone shipyard creates; drop zoneId "
+                               "or parentZoneId")
+        return self
+
+
 class StackConfig(Model):
     """Everything under the ``shipyard:`` namespace of a stack file."""
 
@@ -232,6 +430,25 @@ class StackConfig(Model):
     tags: dict[str, str] = Field(default_factory=dict,
                                  description="Extra tags merged into every AWS resource's tags.")
     network: NetworkSettings = Field(default_factory=NetworkSettings, description="The VPC.")
+    cluster: ClusterSettings = Field(default_factory=ClusterSettings,
+                                     description="The Kubernetes cluster.")
+    registry: RegistrySettings = Field(default_factory=RegistrySettings,
+                                       description="ECR repositories.")
+    dns: DnsSettings = Field(default_factory=DnsSettings, description="Route53 and ACM.")
+    kubeconfig: str | None = Field(
+        None, description="existing mode: the cluster's kubeconfig (set with --secret).")
+
+    @model_validator(mode="after")
+    def _cross(self) -> "StackConfig":
+        cluster = self.cluster
+        if self.environment is Environment.PROD and cluster.mode is ClusterMode.EKS:
+            if "0.0.0.0/0" in cluster.public_access_cidrs and cluster.endpoint_public_access:
+                raise KeyedProblem("cluster.publicAccessCidrs", cluster.public_access_cidrs,
+                                   "prod's API endpoint is never open to 0.0.0.0/0")
+        if cluster.mode is ClusterMode.EXISTING and not (self.kubeconfig or cluster.context):
+            raise KeyedProblem("cluster.mode", "existing", "existing mode needs the secret "
+                               "shipyard:kubeconfig or cluster.context")
+        return self
 
 
 class Settings(BaseModel):
@@ -253,8 +470,27 @@ class Settings(BaseModel):
         return self.config.network
 
     @property
+    def cluster(self) -> ClusterSettings:
+        return self.config.cluster
+
+    @property
+    def registry(self) -> RegistrySettings:
+        return self.config.registry
+
+    @property
+    def dns(self) -> DnsSettings:
+        return self.config.dns
+
+    @property
     def cluster_name(self) -> str:
-        return f"{self.project}-{self.stack}"
+        return self.config.cluster.name or f"{self.project}-{self.stack}"
+
+    @property
+    def kubeconfig(self) -> pulumi.Output[str] | None:
+        """The existing cluster's kubeconfig, as a secret Output (never a plain string)."""
+        if self.config.kubeconfig is None:
+            return None
+        return pulumi.Output.secret(self.config.kubeconfig)
 
     @property
     def tags(self) -> dict[str, str]:
@@ -312,7 +548,7 @@ def _fields_at(model: type[BaseModel], loc: tuple[Any, ...]) -> list[str]:
         field = next((f for n, f in current.model_fields.items()
                       if (f.alias or n) == part), None)
         if field is None:
-            return []
+            continue  # a dict key (a node group's name, say): the model is the dict's value
         ann = field.annotation
         args = [a for a in getattr(ann, "__args__", ()) if isinstance(a, type)]
         current = next((a for a in [ann, *args]
@@ -322,8 +558,13 @@ def _fields_at(model: type[BaseModel], loc: tuple[Any, ...]) -> list[str]:
     return []
 
 
+SECRET_KEYS = ("kubeconfig",)
+
+
 def _describe(error: dict[str, Any], merged: Mapping[str, Any]) -> str:
     loc = tuple(error["loc"])
+    if loc and loc[0] in SECRET_KEYS:
+        return f"{NAMESPACE}:{_key(loc)}: {error['msg']} (value: [secret])"
     exc = (error.get("ctx") or {}).get("error")
     if isinstance(exc, KeyedProblem):
         sub = exc.path
@@ -344,11 +585,17 @@ def _describe(error: dict[str, Any], merged: Mapping[str, Any]) -> str:
 
 
 def parse_settings(raw: Mapping[str, Any], *, project: str, stack: str,
-                   region: str | None) -> Settings:
+                   region: str | None, secret_keys: frozenset[str] | None = None) -> Settings:
     """Pure: raw ``shipyard:*`` config (keys without the namespace, values as Pulumi hands
-    them over) -> Settings, or SettingsError naming every bad key."""
+    them over) -> Settings, or SettingsError naming every bad key. ``secret_keys`` are the raw
+    keys set with ``--secret`` (None: not known, not checked)."""
     problems: list[str] = []
-    user = {k: parse_value(v) for k, v in raw.items()}
+    if secret_keys is not None:
+        for key in SECRET_KEYS:
+            if key in raw and key not in secret_keys:
+                raise SettingsError([f"{NAMESPACE}:{key}: must be set as a secret (pulumi "
+                                     f"config set --secret {key} ...) (value: [secret])"])
+    user = {k: (v if k in SECRET_KEYS else parse_value(v)) for k, v in raw.items()}
     env = user.get("environment", stack)
     try:
         env_enum = Environment(env)
@@ -376,21 +623,27 @@ def parse_settings(raw: Mapping[str, Any], *, project: str, stack: str,
     return Settings(project=project, stack=stack, region=region, config=config)
 
 
-def raw_stack_config() -> dict[str, Any]:
-    """Every ``shipyard:*`` key the engine handed this program, without the namespace."""
+def raw_stack_config() -> tuple[dict[str, Any], frozenset[str]]:
+    """Every ``shipyard:*`` key the engine handed this program (without the namespace), and
+    which of them are secrets."""
     from pulumi.runtime import config as runtime_config
 
     keys = set(runtime_config.CONFIG.get()) | set(runtime_config.get_config_env())
     prefix = f"{NAMESPACE}:"
-    return {k[len(prefix):]: runtime_config.get_config(k)
-            for k in sorted(keys) if k.startswith(prefix)}
+    raw = {k[len(prefix):]: runtime_config.get_config(k)
+           for k in sorted(keys) if k.startswith(prefix)}
+    secret = frozenset(k for k in raw if runtime_config.is_config_secret(prefix + k)
+                       or prefix + k in runtime_config.get_config_secret_keys_env())
+    return raw, secret
 
 
 def load_settings() -> Settings:
     """Read this stack's config once and validate it. Raises SettingsError."""
+    raw, secret = raw_stack_config()
     return parse_settings(
-        raw_stack_config(),
+        raw,
         project=pulumi.get_project(),
         stack=pulumi.get_stack(),
         region=pulumi.Config("aws").get("region"),
+        secret_keys=secret,
     )
