@@ -294,7 +294,7 @@ class Network(pulumi.ComponentResource):
                             assume_role_policy=flow_logs_trust_policy(),
                             description="Lets VPC Flow Logs write to its log group",
                             tags=self._tags(f"{args.cluster_name}-flow-logs"), opts=self._child)
-        aws.iam.RolePolicy(f"{self._name}-flow-logs-write", role=role.id,
+        aws.iam.RolePolicy(f"{self._name}-flow-logs-write", role=role.name,
                            policy=self.flow_log_group.arn.apply(flow_logs_write_policy),
                            opts=self._child)
         self.flow_log = aws.ec2.FlowLog(

@@ -264,7 +264,7 @@ class NodeGroupSettings(Model):
         "AL2023_x86_64_STANDARD", description="EKS AMI type.")
 
     @model_validator(mode="after")
-    def _sizes(self) -> "NodeGroupSettings":
+    def _sizes(self) -> NodeGroupSettings:
         if self.min_size > self.max_size:
             raise KeyedProblem("minSize", self.min_size,
                                f"minSize {self.min_size} exceeds maxSize {self.max_size}")
@@ -346,7 +346,7 @@ class ClusterSettings(Model):
         return v
 
     @model_validator(mode="after")
-    def _cross(self) -> "ClusterSettings":
+    def _cross(self) -> ClusterSettings:
         if self.mode is ClusterMode.EKS:
             if not self.node_groups:
                 raise KeyedProblem("nodeGroups", {}, "an EKS cluster needs at least one node "
@@ -411,7 +411,7 @@ class DnsSettings(Model):
         return v
 
     @model_validator(mode="after")
-    def _cross(self) -> "DnsSettings":
+    def _cross(self) -> DnsSettings:
         if self.enabled and not self.domain:
             raise KeyedProblem("domain", None, "required when dns.enabled is true")
         if self.zone_id and self.parent_zone_id:
@@ -439,7 +439,7 @@ class StackConfig(Model):
         None, description="existing mode: the cluster's kubeconfig (set with --secret).")
 
     @model_validator(mode="after")
-    def _cross(self) -> "StackConfig":
+    def _cross(self) -> StackConfig:
         cluster = self.cluster
         if self.environment is Environment.PROD and cluster.mode is ClusterMode.EKS:
             if "0.0.0.0/0" in cluster.public_access_cidrs and cluster.endpoint_public_access:

@@ -102,7 +102,7 @@ def test_subnets_lie_inside_the_vpc_without_overlap(stack_plan):
 def test_flow_logs_go_to_cloudwatch_with_the_configured_retention(plans, stack, retention):
     plan = plans[stack]
     (flow_log,) = plan.of_type("aws:ec2/flowLog:FlowLog")
-    (group,) = plan.of_type("aws:cloudwatch/logGroup:LogGroup")
+    group = plan.named("network-flow-logs")
     (vpc,) = plan.of_type("aws:ec2/vpc:Vpc")
     assert flow_log.inputs["vpcId"] == vpc.id
     assert flow_log.inputs["trafficType"] == "ALL"
@@ -112,11 +112,12 @@ def test_flow_logs_go_to_cloudwatch_with_the_configured_retention(plans, stack, 
 
 
 def test_flow_log_role_may_write_only_to_its_log_group(prod):
-    (group,) = prod.of_type("aws:cloudwatch/logGroup:LogGroup")
-    (policy,) = prod.of_type("aws:iam/rolePolicy:RolePolicy")
+    group = prod.named("network-flow-logs")
+    policy = prod.named("network-flow-logs-write")
     (statement,) = json.loads(policy.inputs["policy"])["Statement"]
     assert statement["Resource"] == [group.outputs["arn"], group.outputs["arn"] + ":*"]
-    (role,) = prod.of_type("aws:iam/role:Role")
+    role = prod.named("network-flow-logs-role")
+    assert policy.inputs["role"] == role.outputs["name"]
     trust = json.loads(role.inputs["assumeRolePolicy"])
     assert trust["Statement"][0]["Principal"] == {"Service": "vpc-flow-logs.amazonaws.com"}
 

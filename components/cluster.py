@@ -1,0 +1,342 @@
+"""The EKS cluster: control plane, encryption, logs, access, IRSA, managed add-ons, node groups,
+and the Kubernetes provider every in-cluster resource is created through."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+import pulumi
+import pulumi_aws as aws
+import pulumi_kubernetes as k8s
+
+from components.irsa import OidcProvider, service_account_role
+from shipyard import iam
+from shipyard.settings import NodeGroupSettings, Settings
+from shipyard.versions import EKS_ADDON_VERSIONS
+
+TYPE = "shipyard:cluster:Cluster"
+CLUSTER_ADMIN = iam.access_policy_arn("AmazonEKSClusterAdminPolicy")
+NODE_POLICIES = ("AmazonEKSWorkerNodePolicy", "AmazonEC2ContainerRegistryPullOnly",
+                 "AmazonSSMManagedInstanceCore")
+# Control plane -> pod ports that admission webhooks listen on. Managed nodes share the
+# cluster security group (which allows all traffic within itself), so these rules document
+# the requirement and keep it true if a custom node security group is added later.
+WEBHOOK_PORTS = {
+    "istio-webhook": (15017, "Istio sidecar injection and config validation webhooks"),
+    "istio-xds": (15012, "Istio xDS and CA (sidecars and gateways to istiod)"),
+    "lbc-webhook": (9443, "AWS Load Balancer Controller webhook"),
+    "cert-manager-webhook": (10250, "kubelet and cert-manager webhook"),
+}
+
+
+@dataclass(frozen=True)
+class NodeGroupSpec:
+    instance_types: Sequence[str]
+    capacity_type: str
+    min_size: int
+    desired_size: int
+    max_size: int
+    labels: Mapping[str, str]
+    taints: Sequence[Mapping[str, str]]
+    disk_size_gb: int
+    ami_type: str
+
+    @staticmethod
+    def from_settings(group: NodeGroupSettings) -> NodeGroupSpec:
+        return NodeGroupSpec(
+            instance_types=tuple(group.instance_types), capacity_type=group.capacity_type,
+            min_size=group.min_size, desired_size=group.desired_size, max_size=group.max_size,
+            labels=dict(group.labels),
+            taints=tuple({"key": t.key, "value": t.value, "effect": t.effect}
+                         for t in group.taints),
+            disk_size_gb=group.disk_size_gb, ami_type=group.ami_type)
+
+
+@dataclass(frozen=True)
+class ClusterArgs:
+    cluster_name: str
+    version: str
+    region: str
+    subnet_ids: pulumi.Input[Sequence[str]]
+    endpoint_public_access: bool
+    public_access_cidrs: Sequence[str]
+    log_types: Sequence[str]
+    log_retention_days: int
+    admins: Sequence[str]
+    deletion_protection: bool
+    node_groups: Mapping[str, NodeGroupSpec]
+    tags: Mapping[str, str] = field(default_factory=dict)
+
+    @staticmethod
+    def from_settings(settings: Settings, subnet_ids: pulumi.Input[Sequence[str]]) -> ClusterArgs:
+        c = settings.cluster
+        return ClusterArgs(
+            cluster_name=settings.cluster_name, version=c.version, region=settings.region,
+            subnet_ids=subnet_ids, endpoint_public_access=c.endpoint_public_access,
+            public_access_cidrs=tuple(c.public_access_cidrs), log_types=tuple(c.log_types),
+            log_retention_days=c.log_retention_days, admins=tuple(c.admins),
+            deletion_protection=c.deletion_protection,
+            node_groups={k: NodeGroupSpec.from_settings(g) for k, g in c.node_groups.items()},
+            tags=settings.tags)
+
+
+def kubeconfig(cluster_name: str, endpoint: str, ca_data: str, region: str) -> str:
+    """A kubeconfig that authenticates with ``aws eks get-token`` (no long-lived token)."""
+    return json.dumps({
+        "apiVersion": "v1",
+        "kind": "Config",
+        "clusters": [{"name": cluster_name,
+                      "cluster": {"server": endpoint, "certificate-authority-data": ca_data}}],
+        "contexts": [{"name": cluster_name,
+                      "context": {"cluster": cluster_name, "user": cluster_name}}],
+        "current-context": cluster_name,
+        "users": [{"name": cluster_name, "user": {"exec": {
+            "apiVersion": "client.authentication.k8s.io/v1beta1",
+            "command": "aws",
+            "args": ["eks", "get-token", "--cluster-name", cluster_name, "--region", region,
+                     "--output", "json"],
+            "interactiveMode": "Never",
+        }}}],
+    })
+
+
+def secrets_key_policy(account_id: str, partition: str = "aws") -> str:
+    """Key policy: the account administers the key (IAM decides who); nothing else."""
+    return iam.document({
+        "Sid": "AccountAdministers", "Effect": "Allow",
+        "Principal": {"AWS": f"arn:{partition}:iam::{account_id}:root"},
+        "Action": "kms:*", "Resource": "*",
+    })
+
+
+class Cluster(pulumi.ComponentResource):
+    name: pulumi.Output[str]
+    endpoint: pulumi.Output[str]
+    kubeconfig: pulumi.Output[str]
+    oidc: OidcProvider
+    provider: k8s.Provider
+    cluster_security_group_id: pulumi.Output[str]
+    node_role_arn: pulumi.Output[str]
+
+    def __init__(self, name: str, args: ClusterArgs,
+                 opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__(TYPE, name, None, opts)
+        self._name, self._args = name, args
+        child = pulumi.ResourceOptions(parent=self)
+        caller = aws.get_caller_identity_output(opts=pulumi.InvokeOutputOptions(parent=self))
+
+        # Envelope encryption of Kubernetes Secrets with a rotating customer key.
+        self.secrets_key = aws.kms.Key(
+            f"{name}-secrets-key", description=f"EKS secrets encryption for {args.cluster_name}",
+            enable_key_rotation=True, deletion_window_in_days=30,
+            policy=caller.account_id.apply(secrets_key_policy),
+            tags=self._tags(f"{args.cluster_name}-secrets"), opts=child)
+        aws.kms.Alias(f"{name}-secrets-key-alias", name=f"alias/{args.cluster_name}-eks-secrets",
+                      target_key_id=self.secrets_key.key_id, opts=child)
+
+        # EKS writes control-plane logs to this exact group; creating it first sets retention.
+        self.log_group = aws.cloudwatch.LogGroup(
+            f"{name}-control-plane-logs", name=f"/aws/eks/{args.cluster_name}/cluster",
+            retention_in_days=args.log_retention_days,
+            tags=self._tags(f"{args.cluster_name}-control-plane"), opts=child)
+
+        cluster_role = aws.iam.Role(
+            f"{name}-cluster-role", assume_role_policy=iam.service_trust("eks.amazonaws.com"),
+            description=f"EKS control plane of {args.cluster_name}",
+            tags=self._tags(f"{args.cluster_name}-cluster"), opts=child)
+        cluster_policy = aws.iam.RolePolicyAttachment(
+            f"{name}-cluster-policy", role=cluster_role.name,
+            policy_arn=iam.managed_policy_arn("AmazonEKSClusterPolicy"), opts=child)
+
+        self.eks = aws.eks.Cluster(
+            f"{name}-eks",
+            name=args.cluster_name,
+            version=args.version,
+            role_arn=cluster_role.arn,
+            vpc_config=aws.eks.ClusterVpcConfigArgs(
+                subnet_ids=args.subnet_ids,
+                endpoint_private_access=True,
+                endpoint_public_access=args.endpoint_public_access,
+                public_access_cidrs=(list(args.public_access_cidrs)
+                                     if args.endpoint_public_access else None),
+            ),
+            access_config=aws.eks.ClusterAccessConfigArgs(
+                authentication_mode="API",
+                # whoever runs `pulumi up` administers the cluster it creates (the Kubernetes
+                # provider deploys with that identity); everyone else through access entries
+                bootstrap_cluster_creator_admin_permissions=True,
+            ),
+            encryption_config=aws.eks.ClusterEncryptionConfigArgs(
+                provider=aws.eks.ClusterEncryptionConfigProviderArgs(
+                    key_arn=self.secrets_key.arn),
+                resources=["secrets"],
+            ),
+            enabled_cluster_log_types=list(args.log_types),
+            # vpc-cni, coredns and kube-proxy come as managed add-ons below, in order
+            bootstrap_self_managed_addons=False,
+            upgrade_policy=aws.eks.ClusterUpgradePolicyArgs(support_type="STANDARD"),
+            deletion_protection=args.deletion_protection,
+            tags=self._tags(args.cluster_name),
+            opts=pulumi.ResourceOptions(parent=self,
+                                        depends_on=[cluster_policy, self.log_group]),
+        )
+        self.name = self.eks.name
+        self.endpoint = self.eks.endpoint
+        self.cluster_security_group_id = self.eks.vpc_config.cluster_security_group_id
+
+        self.oidc_provider = aws.iam.OpenIdConnectProvider(
+            f"{name}-oidc", url=self.eks.identities[0].oidcs[0].issuer,
+            client_id_lists=["sts.amazonaws.com"],
+            tags=self._tags(f"{args.cluster_name}-oidc"), opts=child)
+        self.oidc = OidcProvider(arn=self.oidc_provider.arn,
+                                 issuer_url=self.eks.identities[0].oidcs[0].issuer)
+
+        self._create_access_entries()
+        self._create_webhook_rules()
+        vpc_cni = self._addon("vpc-cni", service_account=("kube-system", "aws-node"),
+                              managed_policies=[iam.managed_policy_arn("AmazonEKS_CNI_Policy")],
+                              # enforce NetworkPolicy objects with the VPC CNI's agent
+                              configuration={"enableNetworkPolicy": "true"})
+        pod_identity = self._addon("eks-pod-identity-agent")
+        self.node_role = self._create_node_role()
+        self.node_role_arn = self.node_role.arn
+        self.node_groups = self._create_node_groups(depends_on=[vpc_cni, pod_identity])
+        nodes = list(self.node_groups.values())
+        self._addon("coredns", depends_on=nodes)
+        self._addon("kube-proxy", depends_on=nodes)
+        self._addon("aws-ebs-csi-driver", service_account=("kube-system", "ebs-csi-controller-sa"),
+                    managed_policies=[iam.managed_policy_arn("AmazonEBSCSIDriverPolicyV2")],
+                    depends_on=nodes)
+
+        self.kubeconfig = pulumi.Output.secret(pulumi.Output.all(
+            self.eks.name, self.eks.endpoint, self.eks.certificate_authority.data,
+        ).apply(lambda a: kubeconfig(a[0], a[1], a[2], args.region)))
+        self.provider = k8s.Provider(
+            f"{name}-k8s", kubeconfig=self.kubeconfig, enable_server_side_apply=True,
+            opts=pulumi.ResourceOptions(parent=self, depends_on=nodes))
+        self._create_storage_class()
+
+        self.register_outputs({
+            "name": self.name, "endpoint": self.endpoint, "kubeconfig": self.kubeconfig,
+            "oidcProviderArn": self.oidc_provider.arn,
+            "clusterSecurityGroupId": self.cluster_security_group_id,
+            "nodeRoleArn": self.node_role_arn,
+        })
+
+    # -- helpers --------------------------------------------------------------------------
+
+    def _tags(self, name: str) -> dict[str, str]:
+        return {**self._args.tags, "Name": name}
+
+    def _create_access_entries(self) -> None:
+        for principal in self._args.admins:
+            key = principal.rsplit("/", 1)[-1]
+            entry = aws.eks.AccessEntry(
+                f"{self._name}-admin-{key}", cluster_name=self.eks.name, principal_arn=principal,
+                type="STANDARD", tags=self._tags(f"{self._args.cluster_name}-admin-{key}"),
+                opts=pulumi.ResourceOptions(parent=self))
+            aws.eks.AccessPolicyAssociation(
+                f"{self._name}-admin-{key}", cluster_name=self.eks.name, principal_arn=principal,
+                policy_arn=CLUSTER_ADMIN,
+                access_scope=aws.eks.AccessPolicyAssociationAccessScopeArgs(type="cluster"),
+                opts=pulumi.ResourceOptions(parent=self, depends_on=[entry]))
+
+    def _create_webhook_rules(self) -> None:
+        for key, (port, description) in WEBHOOK_PORTS.items():
+            aws.vpc.SecurityGroupIngressRule(
+                f"{self._name}-{key}", security_group_id=self.cluster_security_group_id,
+                referenced_security_group_id=self.cluster_security_group_id,
+                ip_protocol="tcp", from_port=port, to_port=port, description=description,
+                opts=pulumi.ResourceOptions(parent=self))
+
+    def _addon(self, addon: str, *, service_account: tuple[str, str] | None = None,
+               managed_policies: Sequence[str] = (), configuration: dict | None = None,
+               depends_on: Sequence[pulumi.Resource] = ()) -> aws.eks.Addon:
+        role_arn = None
+        if service_account is not None:
+            role_arn = service_account_role(
+                f"{self._name}-{addon}", oidc=self.oidc, namespace=service_account[0],
+                service_account=service_account[1], parent=self,
+                managed_policies=managed_policies, tags=self._args.tags).arn
+        return aws.eks.Addon(
+            f"{self._name}-{addon}", cluster_name=self.eks.name, addon_name=addon,
+            addon_version=EKS_ADDON_VERSIONS[addon], service_account_role_arn=role_arn,
+            configuration_values=json.dumps(configuration) if configuration else None,
+            resolve_conflicts_on_create="OVERWRITE", resolve_conflicts_on_update="PRESERVE",
+            tags=self._tags(f"{self._args.cluster_name}-{addon}"),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=list(depends_on)))
+
+    def _create_node_role(self) -> aws.iam.Role:
+        role = aws.iam.Role(
+            f"{self._name}-node-role", assume_role_policy=iam.service_trust("ec2.amazonaws.com"),
+            description=f"EKS managed nodes of {self._args.cluster_name}",
+            tags=self._tags(f"{self._args.cluster_name}-node"),
+            opts=pulumi.ResourceOptions(parent=self))
+        self._node_policies = [
+            aws.iam.RolePolicyAttachment(f"{self._name}-node-{policy}", role=role.name,
+                                         policy_arn=iam.managed_policy_arn(policy),
+                                         opts=pulumi.ResourceOptions(parent=self))
+            for policy in NODE_POLICIES
+        ]
+        return role
+
+    def _create_node_groups(self, depends_on: Sequence[pulumi.Resource]
+                            ) -> dict[str, aws.eks.NodeGroup]:
+        groups = {}
+        for key, spec in self._args.node_groups.items():
+            tags = self._tags(f"{self._args.cluster_name}-{key}")
+            template = aws.ec2.LaunchTemplate(
+                f"{self._name}-{key}-lt",
+                description=f"{self._args.cluster_name} node group {key}",
+                metadata_options=aws.ec2.LaunchTemplateMetadataOptionsArgs(
+                    http_endpoint="enabled", http_tokens="required",
+                    # pods cannot reach the node's instance role; they use IRSA
+                    http_put_response_hop_limit=1),
+                block_device_mappings=[aws.ec2.LaunchTemplateBlockDeviceMappingArgs(
+                    device_name="/dev/xvda",
+                    ebs=aws.ec2.LaunchTemplateBlockDeviceMappingEbsArgs(
+                        volume_size=spec.disk_size_gb, volume_type="gp3", encrypted="true",
+                        delete_on_termination="true"))],
+                tag_specifications=[
+                    aws.ec2.LaunchTemplateTagSpecificationArgs(resource_type=kind, tags=tags)
+                    for kind in ("instance", "volume", "network-interface")],
+                update_default_version=True, tags=tags,
+                opts=pulumi.ResourceOptions(parent=self))
+            groups[key] = aws.eks.NodeGroup(
+                f"{self._name}-{key}",
+                cluster_name=self.eks.name,
+                node_role_arn=self.node_role.arn,
+                subnet_ids=self._args.subnet_ids,
+                instance_types=list(spec.instance_types),
+                capacity_type=spec.capacity_type,
+                ami_type=spec.ami_type,
+                scaling_config=aws.eks.NodeGroupScalingConfigArgs(
+                    min_size=spec.min_size, desired_size=spec.desired_size,
+                    max_size=spec.max_size),
+                update_config=aws.eks.NodeGroupUpdateConfigArgs(max_unavailable_percentage=33),
+                labels={**spec.labels, "shipyard.dev/node-group": key},
+                taints=[aws.eks.NodeGroupTaintArgs(**t) for t in spec.taints],
+                launch_template=aws.eks.NodeGroupLaunchTemplateArgs(
+                    id=template.id, version=template.latest_version.apply(str)),
+                tags=tags,
+                opts=pulumi.ResourceOptions(
+                    parent=self, depends_on=[*self._node_policies, *depends_on],
+                    # autoscalers own the live size; a deploy must not reset it
+                    ignore_changes=["scalingConfig.desiredSize"]),
+            )
+        return groups
+
+    def _create_storage_class(self) -> None:
+        self.storage_class = k8s.storage.v1.StorageClass(
+            f"{self._name}-gp3",
+            metadata=k8s.meta.v1.ObjectMetaArgs(
+                name="gp3",
+                annotations={"storageclass.kubernetes.io/is-default-class": "true"}),
+            provisioner="ebs.csi.aws.com",
+            parameters={"type": "gp3", "encrypted": "true", "fsType": "ext4"},
+            reclaim_policy="Retain",
+            volume_binding_mode="WaitForFirstConsumer",
+            allow_volume_expansion=True,
+            opts=pulumi.ResourceOptions(parent=self, provider=self.provider))

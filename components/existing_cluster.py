@@ -1,0 +1,43 @@
+"""A cluster shipyard did not create (seed 000 runs dev on Minikube): only a provider to it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from shipyard.settings import Settings
+
+TYPE = "shipyard:cluster:ExistingCluster"
+
+
+@dataclass(frozen=True)
+class ExistingClusterArgs:
+    kubeconfig: pulumi.Input[str] | None  # a secret Output
+    context: str | None
+
+    @staticmethod
+    def from_settings(settings: Settings) -> ExistingClusterArgs:
+        return ExistingClusterArgs(kubeconfig=settings.kubeconfig,
+                                   context=settings.cluster.context)
+
+
+class ExistingCluster(pulumi.ComponentResource):
+    """Exposes what the in-cluster layer needs (``provider``, ``kubeconfig``), like Cluster.
+
+    It has no IAM OIDC provider, so nothing that needs IRSA can be deployed onto it."""
+
+    provider: k8s.Provider
+    kubeconfig: pulumi.Output[str] | None
+    oidc = None
+
+    def __init__(self, name: str, args: ExistingClusterArgs,
+                 opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__(TYPE, name, None, opts)
+        self.kubeconfig = (pulumi.Output.secret(args.kubeconfig)
+                           if args.kubeconfig is not None else None)
+        self.provider = k8s.Provider(
+            f"{name}-k8s", kubeconfig=self.kubeconfig, context=args.context,
+            enable_server_side_apply=True, opts=pulumi.ResourceOptions(parent=self))
+        self.register_outputs({})

@@ -1,0 +1,55 @@
+"""IRSA: an IAM role that exactly one Kubernetes service account may assume.
+
+Every add-on or application that calls AWS gets its role from ``service_account_role`` — trust
+scoped to ``system:serviceaccount:NS:NAME`` and the STS audience through the cluster's OIDC
+provider, permissions from a least-privilege inline policy and/or named AWS-managed policies.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_aws as aws
+
+from shipyard import iam
+
+
+@dataclass(frozen=True)
+class OidcProvider:
+    """What IRSA needs of a cluster: its OIDC provider's ARN and issuer URL."""
+
+    arn: pulumi.Input[str]
+    issuer_url: pulumi.Input[str]
+
+
+def service_account_role(
+    name: str,
+    *,
+    oidc: OidcProvider,
+    namespace: str,
+    service_account: str,
+    parent: pulumi.Resource,
+    policy: pulumi.Input[str] | None = None,
+    managed_policies: Sequence[str] = (),
+    tags: Mapping[str, str] | None = None,
+) -> aws.iam.Role:
+    """Create ``{name}-role`` (+ ``{name}-policy``, ``{name}-<managed>``) under ``parent``."""
+    opts = pulumi.ResourceOptions(parent=parent)
+    trust = pulumi.Output.all(oidc.arn, oidc.issuer_url).apply(
+        lambda a: iam.irsa_trust(a[0], a[1], namespace, service_account))
+    role = aws.iam.Role(
+        f"{name}-role",
+        assume_role_policy=trust,
+        description=f"IRSA for {namespace}/{service_account}",
+        tags={**(tags or {}), "Name": f"{name}-role",
+              "shipyard.dev/service-account": f"{namespace}.{service_account}"},
+        opts=opts,
+    )
+    if policy is not None:
+        aws.iam.RolePolicy(f"{name}-policy", role=role.name, policy=policy, opts=opts)
+    for managed in managed_policies:
+        aws.iam.RolePolicyAttachment(f"{name}-{managed.rsplit('/', 1)[-1]}", role=role.name,
+                                     policy_arn=managed, opts=opts)
+    return role

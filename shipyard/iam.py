@@ -1,0 +1,57 @@
+"""IAM policy documents as pure functions (JSON strings), tested without mocks."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+
+VERSION = "2012-10-17"
+
+
+def document(*statements: dict) -> str:
+    return json.dumps({"Version": VERSION, "Statement": list(statements)})
+
+
+def service_trust(service: str, *, tag_session: bool = False) -> str:
+    """Trust policy letting an AWS service (``eks.amazonaws.com``, ...) assume the role."""
+    actions = ["sts:AssumeRole", "sts:TagSession"] if tag_session else "sts:AssumeRole"
+    return document({"Effect": "Allow", "Principal": {"Service": service}, "Action": actions})
+
+
+def issuer_host(issuer_url: str) -> str:
+    """``https://oidc.eks.REGION.amazonaws.com/id/X`` -> the host/path IAM condition keys use."""
+    return issuer_url.removeprefix("https://")
+
+
+def irsa_trust(oidc_provider_arn: str, issuer_url: str, namespace: str,
+               service_account: str) -> str:
+    """Trust policy for IRSA: only ``system:serviceaccount:NS:NAME`` with the STS audience,
+    through this cluster's OIDC provider."""
+    host = issuer_host(issuer_url)
+    return document({
+        "Effect": "Allow",
+        "Principal": {"Federated": oidc_provider_arn},
+        "Action": "sts:AssumeRoleWithWebIdentity",
+        "Condition": {"StringEquals": {
+            f"{host}:sub": f"system:serviceaccount:{namespace}:{service_account}",
+            f"{host}:aud": "sts.amazonaws.com",
+        }},
+    })
+
+
+def allow(actions: Sequence[str], resources: Sequence[str] | str,
+          conditions: dict | None = None) -> dict:
+    """One Allow statement."""
+    statement: dict = {"Effect": "Allow", "Action": list(actions),
+                       "Resource": resources if isinstance(resources, str) else list(resources)}
+    if conditions:
+        statement["Condition"] = conditions
+    return statement
+
+
+def managed_policy_arn(name: str, partition: str = "aws") -> str:
+    return f"arn:{partition}:iam::aws:policy/{name}"
+
+
+def access_policy_arn(name: str, partition: str = "aws") -> str:
+    return f"arn:{partition}:eks::aws:cluster-access-policy/{name}"
