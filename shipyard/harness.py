@@ -317,6 +317,10 @@ def run_program(stack: str, *, mocks: pulumi.runtime.Mocks | None = None,
             root_directory=str(root),
         ))
         runtime_settings.ROOT.set(None)
+        # Fresh per run: a run that failed part-way leaves tasks of its (closed) loop behind,
+        # and the next run would wait on them for ever.
+        runtime_settings.SETTINGS.outputs = set()
+        runtime_settings.SETTINGS.lock = threading.Lock()
         loop = asyncio.new_event_loop()
         asyncio.set_event_loop(loop)
         # The mock monitor runs in executor threads, and each needs an event loop of its own.
@@ -333,6 +337,11 @@ def run_program(stack: str, *, mocks: pulumi.runtime.Mocks | None = None,
         try:
             loop.run_until_complete(run_in_stack(_program(root / "__main__.py")))
         finally:
+            # After a failure the program may still have registrations in flight: let them
+            # finish (or fail) before the executor they run on goes away.
+            pending = asyncio.all_tasks(loop)
+            if pending:
+                loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
             loop.run_until_complete(loop.shutdown_default_executor())
             for thread_loop in thread_loops:
                 thread_loop.close()
