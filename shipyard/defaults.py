@@ -49,6 +49,12 @@ ENVIRONMENT_DEFAULTS: dict[str, dict[str, Any]] = {
         "registry": {"images": SEED_IMAGES, "immutableTags": False, "keepTaggedImages": 10,
                      "untaggedExpiryDays": 1},
         "dns": {"domain": "dev.shipyard.example.com"},
+        "addons": {
+            "certManager": {"issuer": "letsencrypt-staging"},
+            "externalDns": {"policy": "sync"},
+            "istio": {"mtls": "PERMISSIVE", "traceSampling": 100.0},
+            "karpenter": {"enabled": False},
+        },
     },
     "staging": {
         "network": {
@@ -70,6 +76,12 @@ ENVIRONMENT_DEFAULTS: dict[str, dict[str, Any]] = {
         },
         "registry": {"images": SEED_IMAGES, "keepTaggedImages": 30},
         "dns": {"domain": "staging.shipyard.example.com"},
+        "addons": {
+            "certManager": {"issuer": "letsencrypt-staging"},
+            "istio": {"mtls": "STRICT", "traceSampling": 10.0},
+            "karpenter": {"capacityTypes": ["spot", "on-demand"], "cpuLimit": 64,
+                          "memoryLimitGi": 256},
+        },
     },
     "prod": {
         "network": {
@@ -94,6 +106,22 @@ ENVIRONMENT_DEFAULTS: dict[str, dict[str, Any]] = {
         },
         "registry": {"images": SEED_IMAGES, "keepTaggedImages": 100},
         "dns": {"domain": "shipyard.example.com"},
+        "addons": {
+            "certManager": {"issuer": "letsencrypt-prod"},
+            "istio": {"mtls": "STRICT", "traceSampling": 1.0},
+        },
+    },
+}
+
+
+# Laid over the environment's defaults when ``cluster.mode`` is ``existing``: the pieces that
+# need the EKS OIDC provider (IRSA) or the VPC are off, certificates are self-signed.
+EXISTING_CLUSTER_DEFAULTS: dict[str, Any] = {
+    "addons": {
+        "loadBalancerController": {"enabled": False},
+        "externalDns": {"enabled": False},
+        "karpenter": {"enabled": False},
+        "certManager": {"issuer": "selfsigned"},
     },
 }
 

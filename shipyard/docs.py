@@ -21,6 +21,8 @@ from pydantic import BaseModel
 from shipyard.settings import NAMESPACE, Environment, StackConfig, parse_settings
 
 README = Path(__file__).resolve().parent.parent / "README.md"
+# Keys with no default that every stack must set; the reference shows them as "required".
+REQUIRED = {"addons": {"certManager": {"acmeEmail": "ops@example.com"}}}
 START, END = "<!-- config-reference:start -->", "<!-- config-reference:end -->"
 
 
@@ -73,13 +75,14 @@ def _value_at(data: Any, key: str) -> Any:
 
 def _show(value: Any) -> str:
     if isinstance(value, dict):
-        return "…" if value else "{}"
+        return "…" if value else "`{}`"
     return "`" + json.dumps(value) + "`" if value is not None else "—"
 
 
 def reference() -> str:
     effective = {
-        env.value: parse_settings({}, project="shipyard", stack=env.value, region="us-east-1")
+        env.value: parse_settings(REQUIRED, project="shipyard", stack=env.value,
+                                  region="us-east-1")
         .config.model_dump(by_alias=True, mode="json")
         for env in Environment
     }
@@ -91,6 +94,8 @@ def reference() -> str:
         defaults = [_show(_value_at(effective[env.value], key)) for env in Environment]
         if key == "environment":
             defaults = ["the stack name"] * 3
+        if _value_at(REQUIRED, key) is not None:
+            defaults = ["**required**"] * 3
         lines.append(f"| `{NAMESPACE}:{key}` | {type_name} | " + " | ".join(defaults)
                      + f" | {description} |")
     return "\n".join(lines)

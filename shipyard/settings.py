@@ -31,7 +31,7 @@ from pydantic import (
 from pydantic.alias_generators import to_camel
 
 from shipyard import cidr as cidrlib
-from shipyard.defaults import deep_merge, environment_defaults
+from shipyard.defaults import EXISTING_CLUSTER_DEFAULTS, deep_merge, environment_defaults
 
 NAMESPACE = "shipyard"
 
@@ -421,6 +421,141 @@ class DnsSettings(Model):
         return self
 
 
+# ---------------------------------------------------------------------------------------------
+# Add-ons
+
+
+class AddonSettings(Model):
+    enabled: bool = Field(True, description="Install this add-on.")
+    values: dict[str, Any] = Field(
+        default_factory=dict, description="Helm values deep-merged over shipyard's own.")
+
+
+class CertManagerSettings(AddonSettings):
+    issuer: Literal["letsencrypt-staging", "letsencrypt-prod", "selfsigned"] = Field(
+        "letsencrypt-prod", description="The ClusterIssuer certificates are issued from.")
+    solver: Literal["dns01", "http01"] = Field(
+        "dns01", description="ACME challenge: dns01 (Route53, allows wildcards) or http01 "
+                             "(through the Gateway).")
+    acme_email: str | None = Field(None, description="ACME account e-mail (required for "
+                                                     "Let's Encrypt).")
+
+    @field_validator("acme_email")
+    @classmethod
+    def _email(cls, v: str | None) -> str | None:
+        if v is not None and not re.match(r"^[^@\s]+@[^@\s]+\.[a-z]{2,}$", v):
+            raise ValueError(f"{v!r} is not an e-mail address")
+        return v
+
+
+class IngressSettings(AddonSettings):
+    controller: Literal["nginx", "istio"] = Field(
+        "nginx", description="Gateway API implementation: NGINX Gateway Fabric or Istio.")
+    hostnames: list[str] = Field(
+        default_factory=list, description="HTTPS listener hostnames; unset: the DNS domain and "
+                                          "*.domain.")
+    hsts_max_age_seconds: int = Field(31536000, ge=0, description="Strict-Transport-Security "
+                                                                  "max-age.")
+
+
+class ExternalDnsSettings(AddonSettings):
+    policy: Literal["sync", "upsert-only"] = Field(
+        "upsert-only", description="sync deletes records it no longer sees; upsert-only never "
+                                   "deletes.")
+
+
+class IstioSettings(AddonSettings):
+    mtls: Literal["PERMISSIVE", "STRICT"] = Field("STRICT",
+                                                  description="Mesh-wide PeerAuthentication.")
+    trace_sampling: float = Field(1.0, ge=0, le=100,
+                                  description="Percent of requests traced.")
+    access_logs: bool = Field(True, description="Envoy access logs to stdout.")
+
+
+class KarpenterSettings(AddonSettings):
+    cpu_limit: int = Field(200, ge=1, description="Most vCPUs the default NodePool may run.")
+    memory_limit_gi: int = Field(800, ge=1, description="Most memory (GiB) it may run.")
+    capacity_types: list[Literal["on-demand", "spot"]] = Field(
+        default_factory=lambda: ["on-demand"], min_length=1,
+        description="Capacity types the default NodePool may buy.")
+    instance_categories: list[str] = Field(
+        default_factory=lambda: ["c", "m", "r"], min_length=1,
+        description="EC2 instance categories the default NodePool may use.")
+    consolidate_after: str = Field("5m", pattern=r"^\d+(s|m|h)$",
+                                   description="How long a node must be underused before "
+                                               "Karpenter consolidates it.")
+    ami_alias: str = Field("al2023@latest", pattern=r"^(al2023|bottlerocket)@[\w.]+$",
+                           description="EC2NodeClass AMI alias; pin a release "
+                                       "(al2023@vYYYYMMDD) to control node rollouts.")
+
+
+class AddonsSettings(Model):
+    gateway_api: AddonSettings = Field(default_factory=AddonSettings,
+                                       description="Gateway API CRDs (standard channel).")
+    load_balancer_controller: AddonSettings = Field(
+        default_factory=AddonSettings, description="AWS Load Balancer Controller (NLBs).")
+    cert_manager: CertManagerSettings = Field(default_factory=CertManagerSettings,
+                                              description="cert-manager and its issuers.")
+    ingress: IngressSettings = Field(default_factory=IngressSettings,
+                                     description="The shared Gateway and its controller.")
+    external_dns: ExternalDnsSettings = Field(default_factory=ExternalDnsSettings,
+                                              description="external-dns for Gateway routes.")
+    istio: IstioSettings = Field(default_factory=IstioSettings, description="Istio mesh.")
+    metrics_server: AddonSettings = Field(default_factory=AddonSettings,
+                                          description="metrics-server (HPAs need it).")
+    karpenter: KarpenterSettings = Field(default_factory=KarpenterSettings,
+                                         description="Karpenter node autoscaling.")
+
+
+def addon_problems(config: StackConfig) -> list[tuple[str, Any, str]]:
+    """Add-ons that need another add-on, or a piece of the stack, that is switched off:
+    (key, value, message) for each."""
+    a = config.addons
+    eks = config.cluster.mode is ClusterMode.EKS
+    dns = config.dns.enabled
+    problems: list[tuple[str, Any, str]] = []
+
+    def need(key: str, ok: bool, what: str) -> None:
+        if not ok:
+            problems.append((f"addons.{key}.enabled", True, f"needs {what}"))
+
+    if a.ingress.enabled:
+        need("ingress", a.gateway_api.enabled, "addons.gatewayApi.enabled, which is false")
+        if a.ingress.controller == "istio":
+            need("ingress", a.istio.enabled, "addons.istio.enabled (ingress.controller is "
+                                             "istio), which is false")
+        if eks:
+            need("ingress", a.load_balancer_controller.enabled,
+                 "addons.loadBalancerController.enabled (it provisions the NLB), which is false")
+    if a.cert_manager.enabled:
+        need("certManager", a.gateway_api.enabled, "addons.gatewayApi.enabled, which is false")
+        cm = a.cert_manager
+        if cm.issuer != "selfsigned" and not cm.acme_email:
+            problems.append(("addons.certManager.acmeEmail", None,
+                             f"required for the {cm.issuer} issuer"))
+        if cm.issuer != "selfsigned" and cm.solver == "dns01":
+            need("certManager", dns, "dns.enabled for DNS-01 challenges, which is false")
+            need("certManager", eks, "cluster.mode eks for DNS-01 (its IRSA role needs the "
+                                     "EKS OIDC provider); use solver http01 or issuer selfsigned")
+        if cm.issuer != "selfsigned" and cm.solver == "http01":
+            need("certManager", a.ingress.enabled, "addons.ingress.enabled for HTTP-01 "
+                                                   "challenges, which is false")
+    if a.external_dns.enabled:
+        need("externalDns", dns, "dns.enabled (it writes into the stack's zone), which is false")
+        need("externalDns", a.gateway_api.enabled, "addons.gatewayApi.enabled, which is false")
+        need("externalDns", eks, "cluster.mode eks (its IRSA role needs the EKS OIDC provider)")
+    if a.load_balancer_controller.enabled:
+        need("loadBalancerController", eks, "cluster.mode eks (IRSA and the VPC it manages)")
+    if a.karpenter.enabled:
+        need("karpenter", eks, "cluster.mode eks (IRSA, node roles and subnets)")
+    for hostname in a.ingress.hostnames:
+        if hostname.startswith("*.") and a.cert_manager.solver == "http01" and \
+                a.cert_manager.issuer != "selfsigned":
+            problems.append(("addons.ingress.hostnames", hostname,
+                             "a wildcard hostname needs certManager.solver dns01"))
+    return problems
+
+
 class StackConfig(Model):
     """Everything under the ``shipyard:`` namespace of a stack file."""
 
@@ -435,6 +570,8 @@ class StackConfig(Model):
     registry: RegistrySettings = Field(default_factory=RegistrySettings,
                                        description="ECR repositories.")
     dns: DnsSettings = Field(default_factory=DnsSettings, description="Route53 and ACM.")
+    addons: AddonsSettings = Field(default_factory=AddonsSettings,
+                                   description="Cluster add-ons.")
     kubeconfig: str | None = Field(
         None, description="existing mode: the cluster's kubeconfig (set with --secret).")
 
@@ -448,6 +585,9 @@ class StackConfig(Model):
         if cluster.mode is ClusterMode.EXISTING and not (self.kubeconfig or cluster.context):
             raise KeyedProblem("cluster.mode", "existing", "existing mode needs the secret "
                                "shipyard:kubeconfig or cluster.context")
+        problems = addon_problems(self)
+        if problems:
+            raise KeyedProblem(*problems[0])
         return self
 
 
@@ -480,6 +620,10 @@ class Settings(BaseModel):
     @property
     def dns(self) -> DnsSettings:
         return self.config.dns
+
+    @property
+    def addons(self) -> AddonsSettings:
+        return self.config.addons
 
     @property
     def cluster_name(self) -> str:
@@ -610,7 +754,10 @@ def parse_settings(raw: Mapping[str, Any], *, project: str, stack: str,
         raise SettingsError(problems) from None
     if not region:
         raise SettingsError(["aws:region: required but not set"])
-    merged = deep_merge(environment_defaults(env_enum.value), user)
+    defaults = environment_defaults(env_enum.value)
+    if isinstance(user.get("cluster"), Mapping) and user["cluster"].get("mode") == "existing":
+        defaults = deep_merge(defaults, EXISTING_CLUSTER_DEFAULTS)
+    merged = deep_merge(defaults, user)
     merged["environment"] = env_enum.value
     try:
         config = StackConfig.model_validate(merged)

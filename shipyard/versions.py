@@ -17,3 +17,39 @@ EKS_ADDON_VERSIONS: dict[str, str | None] = {
 
 # Node AMIs: EKS picks the latest release of ami_type for the cluster version at create time.
 EKS_AMI_RELEASE_VERSION: str | None = None
+
+
+class Chart:
+    """A Helm chart pinned to one version: where it comes from and which version."""
+
+    def __init__(self, chart: str, version: str, repo: str | None = None) -> None:
+        self.chart = chart      # a chart name in ``repo``, or a full ``oci://`` reference
+        self.version = version
+        self.repo = repo        # None for OCI charts
+
+    def __repr__(self) -> str:
+        return f"Chart({self.chart!r}, {self.version!r}, {self.repo!r})"
+
+
+# Newest releases found on 2026-11-22 in the charts' own repositories (stored copies reach to
+# August 2026; see README "Pinned versions"). Bump here, nowhere else.
+CHARTS: dict[str, Chart] = {
+    "cert-manager": Chart("cert-manager", "v1.21.1", "https://charts.jetstack.io"),
+    "aws-load-balancer-controller": Chart("aws-load-balancer-controller", "3.5.0",
+                                          "https://aws.github.io/eks-charts"),
+    "nginx-gateway-fabric": Chart("oci://ghcr.io/nginx/charts/nginx-gateway-fabric", "2.6.7"),
+    "external-dns": Chart("external-dns", "1.21.1", "https://kubernetes-sigs.github.io/external-dns/"),
+    "istio-base": Chart("base", "1.30.3", "https://istio-release.storage.googleapis.com/charts"),
+    "istio-cni": Chart("cni", "1.30.3", "https://istio-release.storage.googleapis.com/charts"),
+    "istiod": Chart("istiod", "1.30.3", "https://istio-release.storage.googleapis.com/charts"),
+    "metrics-server": Chart("metrics-server", "3.13.1",
+                            "https://kubernetes-sigs.github.io/metrics-server/"),
+    "karpenter-crd": Chart("oci://public.ecr.aws/karpenter/karpenter-crd", "1.14.1"),
+    "karpenter": Chart("oci://public.ecr.aws/karpenter/karpenter", "1.14.1"),
+}
+
+# Gateway API CRDs, standard channel. v1.5.1 is the release NGINX Gateway Fabric 2.6 and Istio
+# 1.30 are built and supported against (v1.6's bundle refuses a later downgrade to 1.5).
+GATEWAY_API_VERSION = "v1.5.1"
+GATEWAY_API_CRDS = (f"https://github.com/kubernetes-sigs/gateway-api/releases/download/"
+                    f"{GATEWAY_API_VERSION}/standard-install.yaml")

@@ -22,8 +22,12 @@ SEED_001_NETWORK = {
 }
 
 
+REQUIRED = {"addons": json.dumps({"certManager": {"acmeEmail": "ops@example.com"}})}
+
+
 def parse(raw, stack="prod"):
-    return parse_settings(raw, project="shipyard", stack=stack, region="us-east-1")
+    return parse_settings({**REQUIRED, **raw}, project="shipyard", stack=stack,
+                          region="us-east-1")
 
 
 def problems(raw, stack="prod"):
@@ -52,9 +56,18 @@ def test_the_stack_file_overrides_the_environment_defaults():
     assert settings.network.cidr == ENVIRONMENT_DEFAULTS["dev"]["network"]["cidr"]
 
 
-def test_every_environment_default_is_a_valid_config():
+def test_every_environment_default_is_a_valid_config_once_required_keys_are_set():
     for env, defaults in ENVIRONMENT_DEFAULTS.items():
-        StackConfig.model_validate({**defaults, "environment": env})
+        StackConfig.model_validate(deep_merge(defaults, {
+            "environment": env, "addons": {"certManager": {"acmeEmail": "ops@example.com"}}}))
+
+
+def test_the_acme_email_is_required_config():
+    with pytest.raises(SettingsError) as info:
+        parse_settings({}, project="shipyard", stack="prod", region="us-east-1")
+    assert info.value.problems == [
+        "shipyard:addons.certManager.acmeEmail: required for the letsencrypt-prod issuer "
+        "(value: null)"]
 
 
 def test_an_unknown_top_level_key_is_an_error_naming_it():

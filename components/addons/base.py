@@ -1,0 +1,101 @@
+"""What every add-on shares: the cluster it lands on, its namespace, its pinned Helm release.
+
+An add-on is a ComponentResource that takes ``(name, args: <X>Args, opts)``, where the Args
+are built by ``<X>Args.from_settings(settings, ctx)`` from the settings and a ClusterContext.
+Its Helm values come from a pure function of its settings; the user's ``values`` from config
+are deep-merged on top (``merged_values``). Every chart comes from ``shipyard.versions.CHARTS``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from components.irsa import OidcProvider
+from shipyard.defaults import deep_merge
+from shipyard.versions import CHARTS
+
+PodSecurity = Literal["restricted", "baseline", "privileged"]
+
+
+@dataclass(frozen=True)
+class ClusterContext:
+    """The cluster an add-on is installed on, as plain values and Outputs."""
+
+    provider: k8s.Provider
+    cluster_name: str
+    region: str
+    environment: str
+    eks: bool                                       # False: an existing (non-EKS) cluster
+    oidc: OidcProvider | None = None                # IRSA; None on an existing cluster
+    vpc_id: pulumi.Input[str] | None = None
+    cluster_endpoint: pulumi.Input[str] | None = None
+    cluster_arn: pulumi.Input[str] | None = None
+    cluster_security_group_id: pulumi.Input[str] | None = None
+    node_role_arn: pulumi.Input[str] | None = None
+    zone_id: pulumi.Input[str] | None = None        # the stack's hosted zone
+    domain: str | None = None
+    tags: Mapping[str, str] = field(default_factory=dict)
+
+
+def merged_values(own: Mapping[str, Any], overrides: Mapping[str, Any]) -> dict[str, Any]:
+    """shipyard's values for a chart with the user's ``values`` from config laid on top."""
+    return deep_merge(own, overrides)
+
+
+def namespace(name: str, namespace_name: str, *, parent: pulumi.Resource,
+              provider: k8s.Provider, pod_security: PodSecurity = "restricted",
+              labels: Mapping[str, str] | None = None) -> k8s.core.v1.Namespace:
+    """A namespace with Pod Security Admission enforcing ``pod_security`` (and warning and
+    auditing at ``restricted``)."""
+    return k8s.core.v1.Namespace(
+        f"{name}-ns",
+        metadata=k8s.meta.v1.ObjectMetaArgs(
+            name=namespace_name,
+            labels={
+                "pod-security.kubernetes.io/enforce": pod_security,
+                "pod-security.kubernetes.io/enforce-version": "latest",
+                "pod-security.kubernetes.io/warn": "restricted",
+                "pod-security.kubernetes.io/audit": "restricted",
+                "app.kubernetes.io/managed-by": "shipyard",
+                **(labels or {}),
+            },
+        ),
+        opts=pulumi.ResourceOptions(parent=parent, provider=provider),
+    )
+
+
+def helm_release(name: str, chart_key: str, *, release_name: str,
+                 namespace_name: pulumi.Input[str], values: Mapping[str, Any],
+                 parent: pulumi.Resource, provider: k8s.Provider,
+                 depends_on: Sequence[pulumi.Resource] = (),
+                 timeout_seconds: int = 600) -> k8s.helm.v3.Release:
+    """The pinned chart ``CHARTS[chart_key]`` as a Helm release that waits until it is ready
+    (so whatever depends on it finds its CRDs and webhooks serving) and rolls back on failure."""
+    chart = CHARTS[chart_key]
+    return k8s.helm.v3.Release(
+        f"{name}-release",
+        name=release_name,
+        chart=chart.chart,
+        version=chart.version,
+        repository_opts=(k8s.helm.v3.RepositoryOptsArgs(repo=chart.repo)
+                         if chart.repo else None),
+        namespace=namespace_name,
+        create_namespace=False,
+        values=dict(values),
+        atomic=True,
+        cleanup_on_fail=True,
+        max_history=10,
+        timeout=timeout_seconds,
+        skip_await=False,
+        opts=pulumi.ResourceOptions(parent=parent, provider=provider,
+                                    depends_on=list(depends_on)),
+    )
+
+
+def irsa_annotation(role_arn: pulumi.Input[str]) -> dict[str, pulumi.Input[str]]:
+    return {"eks.amazonaws.com/role-arn": role_arn}
