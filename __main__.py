@@ -2,6 +2,8 @@
 
 import pulumi
 
+from components.addons.addons import Addons
+from components.addons.base import ClusterContext
 from components.cluster import Cluster, ClusterArgs
 from components.dns import Dns, DnsArgs
 from components.existing_cluster import ExistingCluster, ExistingClusterArgs
@@ -10,6 +12,8 @@ from components.registry import Registry, RegistryArgs
 from shipyard.settings import ClusterMode, load_settings
 
 settings = load_settings()  # raises SettingsError before any resource is registered
+for note in settings.notes:
+    pulumi.log.info(note)
 
 if settings.cluster.mode is ClusterMode.EKS:
     network = Network("network", NetworkArgs.from_settings(settings))
@@ -20,6 +24,24 @@ else:
 
 registry = Registry("registry", RegistryArgs.from_settings(settings))
 dns = Dns("dns", DnsArgs.from_settings(settings)) if settings.dns.enabled else None
+
+eks = isinstance(cluster, Cluster)
+addons = Addons("addons", settings, ClusterContext(
+    provider=cluster.provider,
+    cluster_name=settings.cluster_name,
+    region=settings.region,
+    environment=settings.environment.value,
+    eks=eks,
+    oidc=cluster.oidc if eks else None,
+    vpc_id=network.vpc_id if network is not None else None,
+    cluster_endpoint=cluster.endpoint if eks else None,
+    cluster_arn=cluster.eks.arn if eks else None,
+    cluster_security_group_id=cluster.cluster_security_group_id if eks else None,
+    node_role_arn=cluster.node_role_arn if eks else None,
+    zone_id=dns.zone_id if dns is not None else None,
+    domain=settings.dns.domain if dns is not None else None,
+    tags=settings.tags,
+))
 
 pulumi.export("environment", settings.environment.value)
 pulumi.export("region", settings.region)

@@ -36,7 +36,12 @@ def summary(plan: Plan) -> str:
     lines += ["", "by type:"]
     for type_, count in sorted(Counter(r.type for r in plan.resources).items()):
         lines.append(f"    {count:4d}  {type_}")
-    lines += ["", f"total: {len(plan.resources)}", "", "outputs:"]
+    lines += ["", f"total: {len(plan.resources)}"]
+    unchecked = plan.unchecked()
+    if unchecked:
+        lines += ["", f"unchecked offline ({len(unchecked)}): Helm charts' templates, remote "
+                      f"manifests and custom resources without a CRD schema (see --json)"]
+    lines += ["", "outputs:"]
     for key in sorted(plan.outputs):
         lines.append(f"    {key}: {json.dumps(plan.outputs[key])}")
     return "\n".join(lines)

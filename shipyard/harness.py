@@ -165,13 +165,41 @@ class Plan:
         chain = [record, *self.ancestors(record)]
         return chain[-1].name  # the stack itself is not a record, so this is the top component
 
+    def unchecked(self) -> list[dict[str, str]]:
+        """What this offline plan cannot check, and why: never reported as passing."""
+        return [{"urn": r.urn, "type": r.type, "reason": reason}
+                for r in self.resources if (reason := unchecked_reason(r)) is not None]
+
     def to_json(self) -> dict[str, Any]:
         return {
             "stack": self.stack,
             "project": self.project,
             "resources": [r.to_json() for r in self.resources],
             "outputs": self.outputs,
+            "unchecked": self.unchecked(),
         }
+
+
+# Kubernetes kinds whose schema ships with Kubernetes itself; anything else is a custom
+# resource whose CRD (installed by a chart or a remote manifest) is not available offline.
+BUILTIN_API_GROUPS = ("core/", "apps/", "batch/", "policy/", "autoscaling/", "networking.k8s.io/",
+                      "rbac.authorization.k8s.io/", "storage.k8s.io/", "scheduling.k8s.io/",
+                      "coordination.k8s.io/", "admissionregistration.k8s.io/", "meta/")
+
+
+def unchecked_reason(record: ResourceRecord) -> str | None:
+    if record.type == "kubernetes:helm.sh/v3:Release":
+        return (f"chart {record.inputs.get('chart')} {record.inputs.get('version')}: its "
+                f"templates are rendered by Helm at deploy time, not offline")
+    if record.type.startswith("kubernetes:yaml/"):
+        return "remote manifests are fetched at deploy time, not offline"
+    if record.type.startswith("kubernetes:") and record.custom and \
+            not record.type.startswith(tuple("kubernetes:" + g for g in BUILTIN_API_GROUPS)) and \
+            not record.type.startswith(("kubernetes:helm.sh/", "kubernetes:yaml/")):
+        api = record.inputs.get("apiVersion", record.type)
+        return f"custom resource {api} {record.inputs.get('kind', '')}: its CRD schema is not " \
+               f"available offline"
+    return None
 
 
 def plain(value: Any) -> Any:

@@ -600,6 +600,7 @@ class Settings(BaseModel):
     stack: str
     region: str
     config: StackConfig
+    notes: tuple[str, ...] = ()  # what the settings decided on the user's behalf, to log
 
     @property
     def environment(self) -> Environment:
@@ -755,8 +756,12 @@ def parse_settings(raw: Mapping[str, Any], *, project: str, stack: str,
     if not region:
         raise SettingsError(["aws:region: required but not set"])
     defaults = environment_defaults(env_enum.value)
+    notes: list[str] = []
     if isinstance(user.get("cluster"), Mapping) and user["cluster"].get("mode") == "existing":
         defaults = deep_merge(defaults, EXISTING_CLUSTER_DEFAULTS)
+        notes.append("cluster.mode is existing: addons.loadBalancerController, externalDns and "
+                     "karpenter are off unless set (they need the EKS OIDC provider for IRSA), "
+                     "and certManager issues from a self-signed CA unless set")
     merged = deep_merge(defaults, user)
     merged["environment"] = env_enum.value
     try:
@@ -767,7 +772,8 @@ def parse_settings(raw: Mapping[str, Any], *, project: str, stack: str,
         if not zone.startswith(region):
             raise SettingsError([f"{NAMESPACE}:network.availabilityZones[{i}]: {zone} is not in "
                                  f"the stack's region aws:region={region} (value: \"{zone}\")"])
-    return Settings(project=project, stack=stack, region=region, config=config)
+    return Settings(project=project, stack=stack, region=region, config=config,
+                    notes=tuple(notes))
 
 
 def raw_stack_config() -> tuple[dict[str, Any], frozenset[str]]:

@@ -78,3 +78,39 @@ def test_an_unknown_stack_exits_2_listing_the_stacks():
 
 def test_each_stack_plans_in_seconds(stack_plan):
     assert stack_plan.seconds < 15
+
+
+def test_what_cannot_be_checked_offline_is_listed_never_passed(prod_json):
+    doc, stdout = prod_json
+    reasons = {u["type"]: u["reason"] for u in doc["unchecked"]}
+    urns = {r["urn"] for r in doc["resources"]}
+    assert all(u["urn"] in urns for u in doc["unchecked"])
+    # built-in Kubernetes kinds and AWS resources are not in the list ...
+    assert "kubernetes:storage.k8s.io/v1:StorageClass" not in reasons
+    assert not [t for t in reasons if t.startswith("aws:")]
+    # ... every Helm release and custom resource is, with its reason
+    for r in doc["resources"]:
+        if r["type"] == "kubernetes:helm.sh/v3:Release":
+            assert "rendered by Helm at deploy time" in reasons[r["type"]]
+    if doc["unchecked"]:
+        assert "unchecked offline" in stdout
+
+
+def _record(type_, inputs):
+    from shipyard.harness import ResourceRecord
+    return ResourceRecord(type=type_, name="x", urn=f"urn:{type_}", parent=None, custom=True,
+                          inputs=inputs, dependencies=[], property_dependencies={},
+                          provider=None, options={})
+
+
+def test_unchecked_reasons_name_charts_manifests_and_custom_resources():
+    from shipyard.harness import unchecked_reason
+    release = _record("kubernetes:helm.sh/v3:Release", {"chart": "istiod", "version": "1.30.3"})
+    assert "istiod 1.30.3" in unchecked_reason(release)
+    issuer = _record("kubernetes:cert-manager.io/v1:ClusterIssuer",
+                     {"apiVersion": "cert-manager.io/v1", "kind": "ClusterIssuer"})
+    assert "CRD schema is not available offline" in unchecked_reason(issuer)
+    assert unchecked_reason(_record("kubernetes:yaml/v2:ConfigFile", {})) is not None
+    for checked in ("kubernetes:apps/v1:Deployment", "kubernetes:core/v1:Namespace",
+                    "aws:eks/cluster:Cluster"):
+        assert unchecked_reason(_record(checked, {})) is None

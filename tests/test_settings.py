@@ -196,3 +196,17 @@ def test_plan_exits_2_with_only_the_settings_error(tmp_path):
     assert "shipyard:network.natGateway: unknown key" in result.stderr
     assert "Traceback" not in result.stderr
     assert not (tmp_path / "plan.json").exists()
+
+
+def test_existing_mode_says_which_add_ons_it_switched_off():
+    settings = parse({"cluster": json.dumps({"mode": "existing", "context": "minikube"})})
+    assert not settings.addons.external_dns.enabled and not settings.addons.karpenter.enabled
+    assert settings.addons.cert_manager.issuer == "selfsigned"
+    (note,) = settings.notes
+    assert "externalDns" in note and "karpenter" in note
+    with pytest.raises(SettingsError) as info:
+        parse({"cluster": json.dumps({"mode": "existing", "context": "minikube"}),
+               "addons": json.dumps({"certManager": {"acmeEmail": "ops@example.com"},
+                                     "karpenter": {"enabled": True}})})
+    assert info.value.problems[0].startswith("shipyard:addons.karpenter.enabled: needs "
+                                             "cluster.mode eks")
