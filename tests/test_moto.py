@@ -34,7 +34,11 @@ NEGATIVE_ACCOUNT = "999999999999"
 # What moto cannot emulate, and so is echoed: anything else echoed would be a silent gap.
 EXPECTED_ECHO_PREFIXES = ("shipyard:", "kubernetes:", "pulumi:providers:", "aws:eks/addon:",
                           "aws:eks/accessEntry:", "aws:eks/accessPolicyAssociation:",
-                          "aws:eks/podIdentityAssociation:")
+                          "aws:eks/podIdentityAssociation:",
+                          # Karpenter's interruption queue and rules: moto could, but
+                          # shipyard/moto_mocks.py has no handlers for them yet
+                          "aws:sqs/queue:", "aws:sqs/queuePolicy:",
+                          "aws:cloudwatch/eventRule:", "aws:cloudwatch/eventTarget:")
 ENV = {
     "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
     "AWS_SESSION_TOKEN": "testing", "AWS_DEFAULT_REGION": "us-east-1",
