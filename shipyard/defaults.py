@@ -50,10 +50,15 @@ ENVIRONMENT_DEFAULTS: dict[str, dict[str, Any]] = {
                      "untaggedExpiryDays": 1},
         "dns": {"domain": "dev.shipyard.example.com"},
         "addons": {
-            "certManager": {"issuer": "letsencrypt-staging"},
-            "externalDns": {"policy": "sync"},
-            "istio": {"mtls": "PERMISSIVE", "traceSampling": 100.0},
-            "karpenter": {"enabled": False},
+            # one replica of everything: dev trades availability for cost
+            "gatewayApi": {"highAvailability": False},
+            "loadBalancerController": {"highAvailability": False},
+            "certManager": {"issuer": "letsencrypt-staging", "highAvailability": False},
+            "ingress": {"highAvailability": False},
+            "externalDns": {"policy": "sync", "highAvailability": False},
+            "istio": {"mtls": "PERMISSIVE", "traceSampling": 100.0, "highAvailability": False},
+            "metricsServer": {"highAvailability": False},
+            "karpenter": {"enabled": False, "highAvailability": False},
         },
     },
     "staging": {

@@ -427,6 +427,9 @@ class DnsSettings(Model):
 
 class AddonSettings(Model):
     enabled: bool = Field(True, description="Install this add-on.")
+    high_availability: bool = Field(
+        True, description="Run its controllers with replicas spread over nodes behind a "
+                          "PodDisruptionBudget.")
     values: dict[str, Any] = Field(
         default_factory=dict, description="Helm values deep-merged over shipyard's own.")
 

@@ -12,6 +12,17 @@ from __future__ import annotations
 import pulumi
 
 from components.addons.base import ClusterContext
+from components.addons.cert_manager import CertManager, CertManagerArgs
+from components.addons.external_dns import ExternalDns, ExternalDnsArgs
+from components.addons.gateway_api import GatewayApi, GatewayApiArgs
+from components.addons.ingress import Ingress, IngressArgs
+from components.addons.istio import Istio, IstioArgs
+from components.addons.karpenter import Karpenter, KarpenterArgs
+from components.addons.load_balancer_controller import (
+    LoadBalancerController,
+    LoadBalancerControllerArgs,
+)
+from components.addons.metrics_server import MetricsServer, MetricsServerArgs
 from shipyard.settings import Settings
 
 TYPE = "shipyard:addons:Addons"
@@ -23,7 +34,6 @@ class Addons(pulumi.ComponentResource):
         super().__init__(TYPE, name, None, opts)
         a = settings.addons
         child = pulumi.ResourceOptions(parent=self)
-        del a, child  # used by the slots below
         self.gateway_api = None
         self.load_balancer_controller = None
         self.metrics_server = None
@@ -32,12 +42,43 @@ class Addons(pulumi.ComponentResource):
         self.ingress = None
         self.external_dns = None
         self.karpenter = None
-        # -- slot: gateway-api --
-        # -- slot: load-balancer-controller --
-        # -- slot: metrics-server --
-        # -- slot: cert-manager --
-        # -- slot: istio --
-        # -- slot: ingress --
-        # -- slot: external-dns --
-        # -- slot: karpenter --
+        if a.gateway_api.enabled:
+            self.gateway_api = GatewayApi(f"{name}-gateway-api",
+                                          GatewayApiArgs.from_settings(settings, ctx), opts=child)
+        if a.load_balancer_controller.enabled:
+            self.load_balancer_controller = LoadBalancerController(
+                f"{name}-load-balancer-controller",
+                LoadBalancerControllerArgs.from_settings(settings, ctx), opts=child)
+        if a.metrics_server.enabled:
+            self.metrics_server = MetricsServer(
+                f"{name}-metrics-server", MetricsServerArgs.from_settings(settings, ctx),
+                opts=child)
+        if a.cert_manager.enabled:
+            # cert-manager reads the Gateway API CRDs at start-up
+            self.cert_manager = CertManager(f"{name}-cert-manager", CertManagerArgs.from_settings(
+                settings, ctx, after=self.gateway_api.ready if self.gateway_api else []),
+                opts=child)
+        if a.istio.enabled:
+            # istiod reads the Gateway API CRDs at start-up
+            self.istio = Istio(f"{name}-istio", IstioArgs.from_settings(
+                settings, ctx, after=self.gateway_api.ready if self.gateway_api else []),
+                opts=child)
+        if a.ingress.enabled:
+            # The Gateway waits for its CRD, its controller (Istio's; NGINX Gateway Fabric is
+            # installed by Ingress itself), the load balancer controller (whose webhook must
+            # see the data plane's LoadBalancer Service) and cert-manager (gateway-shim).
+            crds = list(getattr(self.gateway_api, "ready", []))
+            istio = getattr(self.istio, "ready", []) if a.ingress.controller == "istio" else []
+            self.ingress = Ingress(f"{name}-ingress", IngressArgs.from_settings(
+                settings, ctx, crds=crds, after=[
+                    *crds, *istio, *getattr(self.load_balancer_controller, "ready", []),
+                    *getattr(self.cert_manager, "ready", [])]), opts=child)
+        if a.external_dns.enabled:
+            self.external_dns = ExternalDns(f"{name}-external-dns", ExternalDnsArgs.from_settings(
+                settings, ctx, after=self.gateway_api.ready if self.gateway_api else []),
+                opts=child)
+        if a.karpenter.enabled:
+            self.karpenter = Karpenter(f"{name}-karpenter",
+                                       KarpenterArgs.from_settings(settings, ctx, after=[]),
+                                       opts=child)
         self.register_outputs({})

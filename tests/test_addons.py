@@ -1,0 +1,123 @@
+"""Add-ons across all of them: pinned charts, custom resources waiting for their CRDs, scoped
+IAM, switches per environment, manifests."""
+
+import json
+
+import pytest
+
+from shipyard.harness import run_program
+from shipyard.manifests import manifests
+from shipyard.versions import CHARTS, GATEWAY_API_CRDS
+
+RELEASE = "kubernetes:helm.sh/v3:Release"
+CONFIG_FILE = "kubernetes:yaml/v2:ConfigFile"
+
+# API group of a custom resource -> the chart (or manifest) that installs its CRD.
+CRD_INSTALLERS = {
+    "cert-manager.io": "cert-manager",
+    "gateway.networking.k8s.io": GATEWAY_API_CRDS,
+    "karpenter.sh": "karpenter-crd",
+    "karpenter.k8s.aws": "karpenter-crd",
+    "security.istio.io": "istio-base",
+    "telemetry.istio.io": "istio-base",
+    "networking.istio.io": "istio-base",
+}
+
+
+def custom_resources(plan):
+    return [r for r in plan.resources if r.type.startswith("kubernetes:")
+            and r.inputs.get("apiVersion", "").split("/")[0] in CRD_INSTALLERS]
+
+
+def installer(plan, group):
+    source = CRD_INSTALLERS[group]
+    if source == GATEWAY_API_CRDS:
+        return [r for r in plan.of_type(CONFIG_FILE) if r.inputs.get("file") == GATEWAY_API_CRDS]
+    chart = CHARTS[source]
+    return [r for r in plan.of_type(RELEASE)
+            if r.inputs["chart"] == chart.chart and r.inputs["version"] == chart.version]
+
+
+def test_every_release_is_a_pinned_chart(stack_plan):
+    releases = stack_plan.of_type(RELEASE)
+    assert releases
+    pinned = {(c.chart, c.version, c.repo) for c in CHARTS.values()}
+    for r in releases:
+        repo = (r.inputs.get("repositoryOpts") or {}).get("repo")
+        assert (r.inputs["chart"], r.inputs["version"], repo) in pinned, r.name
+
+
+def test_every_custom_resource_waits_for_the_release_that_installs_its_crd(stack_plan):
+    found = custom_resources(stack_plan)
+    kinds = {r.inputs["kind"] for r in found}
+    assert {"ClusterIssuer", "Gateway", "PeerAuthentication"} <= kinds
+    if stack_plan.stack != "dev":
+        assert {"NodePool", "EC2NodeClass"} <= kinds
+    for r in found:
+        group = r.inputs["apiVersion"].split("/")[0]
+        (crds,) = installer(stack_plan, group)
+        assert crds.urn in r.dependencies, f"{r.inputs['kind']} {r.name} does not wait for {crds.name}"
+
+
+def route53_statements(plan):
+    for policy in plan.of_type("aws:iam/rolePolicy:RolePolicy"):
+        doc = json.loads(policy.inputs["policy"])
+        for statement in doc["Statement"]:
+            actions = statement["Action"] if isinstance(statement["Action"], list) else [
+                statement["Action"]]
+            yield policy, statement, actions
+
+
+def test_route53_record_changes_are_scoped_to_the_stacks_zone(stack_plan):
+    (zone,) = stack_plan.of_type("aws:route53/zone:Zone")
+    zone_arn = f"arn:aws:route53:::hostedzone/{zone.outputs['zoneId']}"
+    writers = [(p, s) for p, s, actions in route53_statements(stack_plan)
+               if "route53:ChangeResourceRecordSets" in actions]
+    assert len(writers) >= 2  # cert-manager and external-dns
+    for policy, statement in writers:
+        resources = statement["Resource"] if isinstance(statement["Resource"], list) else [
+            statement["Resource"]]
+        assert resources == [zone_arn], policy.name
+
+
+def test_every_aws_calling_add_on_has_its_own_irsa_role(prod):
+    roles = [r for r in prod.of_type("aws:iam/role:Role")
+             if "sts:AssumeRoleWithWebIdentity" in r.inputs["assumeRolePolicy"]]
+    subjects = sorted(list(json.loads(r.inputs["assumeRolePolicy"])["Statement"][0]["Condition"][
+        "StringEquals"].values())[0] for r in roles)
+    for account in ("kube-system:aws-load-balancer-controller", "cert-manager:cert-manager",
+                    "external-dns:external-dns", "kube-system:karpenter"):
+        assert f"system:serviceaccount:{account}" in subjects
+    assert len(subjects) == len(set(subjects))
+
+
+# cert-manager, external-dns, istio, ingress and the Gateway API have their own switch tests
+@pytest.mark.parametrize("addon,marker", [
+    ("metricsServer", "metrics-server"), ("karpenter", "karpenter"),
+])
+def test_each_add_on_can_be_switched_off(addon, marker):
+    addons = {"certManager": {"acmeEmail": "ops@example.com"}, addon: {"enabled": False}}
+    plan = run_program("staging", overrides={"shipyard:addons": addons})
+    names = {r.inputs.get("name") for r in plan.of_type(RELEASE)}
+    assert marker not in names
+    assert names  # the others stay
+
+
+def test_manifests_hold_every_object_shipyard_writes(stack_plan):
+    objects = manifests(stack_plan)
+    kinds = {o["kind"] for o in objects}
+    assert {"Namespace", "StorageClass", "ClusterIssuer", "Gateway", "HTTPRoute"} <= kinds
+    k8s = [r for r in stack_plan.resources if r.type.startswith("kubernetes:")
+           and not r.type.startswith(("kubernetes:helm.sh/", "kubernetes:yaml/"))
+           and r.type != "pulumi:providers:kubernetes"]
+    assert len(objects) == len(k8s)
+    for o in objects:
+        assert o["apiVersion"] and o["kind"] and o["metadata"]["name"]
+
+
+def test_dev_is_permissive_and_staging_and_prod_strict(plans):
+    def mode(plan):
+        (pa,) = [r for r in plan.resources if r.inputs.get("kind") == "PeerAuthentication"]
+        return pa.inputs["spec"]["mtls"]["mode"]
+    assert [mode(plans[s]) for s in ("dev", "staging", "prod")] == [
+        "PERMISSIVE", "STRICT", "STRICT"]
