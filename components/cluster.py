@@ -62,11 +62,13 @@ class ClusterArgs:
     subnet_ids: pulumi.Input[Sequence[str]]
     endpoint_public_access: bool
     public_access_cidrs: Sequence[str]
+    private_access_cidrs: Sequence[str]
     log_types: Sequence[str]
     log_retention_days: int
     admins: Sequence[str]
     deletion_protection: bool
     node_groups: Mapping[str, NodeGroupSpec]
+    protect: bool = False
     tags: Mapping[str, str] = field(default_factory=dict)
 
     @staticmethod
@@ -75,11 +77,13 @@ class ClusterArgs:
         return ClusterArgs(
             cluster_name=settings.cluster_name, version=c.version, region=settings.region,
             subnet_ids=subnet_ids, endpoint_public_access=c.endpoint_public_access,
-            public_access_cidrs=tuple(c.public_access_cidrs), log_types=tuple(c.log_types),
+            public_access_cidrs=tuple(c.public_access_cidrs),
+            private_access_cidrs=tuple(c.private_access_cidrs or [settings.network.cidr]),
+            log_types=tuple(c.log_types),
             log_retention_days=c.log_retention_days, admins=tuple(c.admins),
             deletion_protection=c.deletion_protection,
             node_groups={k: NodeGroupSpec.from_settings(g) for k, g in c.node_groups.items()},
-            tags=settings.tags)
+            protect=settings.config.protect, tags=settings.tags)
 
 
 def kubeconfig(cluster_name: str, endpoint: str, ca_data: str, region: str) -> str:
@@ -132,7 +136,9 @@ class Cluster(pulumi.ComponentResource):
             f"{name}-secrets-key", description=f"EKS secrets encryption for {args.cluster_name}",
             enable_key_rotation=True, deletion_window_in_days=30,
             policy=caller.account_id.apply(secrets_key_policy),
-            tags=self._tags(f"{args.cluster_name}-secrets"), opts=child)
+            tags=self._tags(f"{args.cluster_name}-secrets"),
+            # losing this key loses every Secret in the cluster
+            opts=pulumi.ResourceOptions(parent=self, protect=args.protect))
         aws.kms.Alias(f"{name}-secrets-key-alias", name=f"alias/{args.cluster_name}-eks-secrets",
                       target_key_id=self.secrets_key.key_id, opts=child)
 
@@ -195,6 +201,7 @@ class Cluster(pulumi.ComponentResource):
 
         self._create_access_entries()
         self._create_webhook_rules()
+        self._create_private_api_access()
         vpc_cni = self._addon("vpc-cni", service_account=("kube-system", "aws-node"),
                               managed_policies=[iam.managed_policy_arn("AmazonEKS_CNI_Policy")],
                               # enforce NetworkPolicy objects with the VPC CNI's agent
@@ -202,10 +209,12 @@ class Cluster(pulumi.ComponentResource):
         pod_identity = self._addon("eks-pod-identity-agent")
         self.node_role = self._create_node_role()
         self.node_role_arn = self.node_role.arn
-        self.node_groups = self._create_node_groups(depends_on=[vpc_cni, pod_identity])
+        # kube-proxy before the nodes too: with no self-managed add-ons nothing else programs
+        # the kubernetes Service address that aws-node needs to reach the API server.
+        kube_proxy = self._addon("kube-proxy")
+        self.node_groups = self._create_node_groups(depends_on=[vpc_cni, pod_identity, kube_proxy])
         nodes = list(self.node_groups.values())
         self._addon("coredns", depends_on=nodes)
-        self._addon("kube-proxy", depends_on=nodes)
         self._addon("aws-ebs-csi-driver", service_account=("kube-system", "ebs-csi-controller-sa"),
                     managed_policies=[iam.managed_policy_arn("AmazonEBSCSIDriverPolicyV2")],
                     depends_on=nodes)
@@ -242,6 +251,17 @@ class Cluster(pulumi.ComponentResource):
                 policy_arn=CLUSTER_ADMIN,
                 access_scope=aws.eks.AccessPolicyAssociationAccessScopeArgs(type="cluster"),
                 opts=pulumi.ResourceOptions(parent=self, depends_on=[entry]))
+
+    def _create_private_api_access(self) -> None:
+        """The private endpoint answers only what the cluster security group admits: open 443 to
+        where deploys and operators run inside the network (prod has no public endpoint)."""
+        for cidr in self._args.private_access_cidrs:
+            key = cidr.replace("/", "-").replace(".", "-")
+            aws.vpc.SecurityGroupIngressRule(
+                f"{self._name}-api-{key}", security_group_id=self.cluster_security_group_id,
+                cidr_ipv4=cidr, ip_protocol="tcp", from_port=443, to_port=443,
+                description="Kubernetes API (private endpoint) for deploys and operators",
+                opts=pulumi.ResourceOptions(parent=self))
 
     def _create_webhook_rules(self) -> None:
         for key, (port, description) in WEBHOOK_PORTS.items():

@@ -35,6 +35,7 @@ class RegistryArgs:
     keep_tagged_images: int = 50
     untagged_expiry_days: int = 7
     push_principals: Sequence[str] = ()
+    protect: bool = False
     tags: Mapping[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -50,6 +51,7 @@ class RegistryArgs:
             keep_tagged_images=reg.keep_tagged_images,
             untagged_expiry_days=reg.untagged_expiry_days,
             push_principals=tuple(reg.push_principals),
+            protect=settings.config.protect,
             tags=settings.tags,
         )
 
@@ -137,7 +139,8 @@ class Registry(pulumi.ComponentResource):
             enable_key_rotation=True,
             deletion_window_in_days=30,
             tags=self._tags(f"{args.name_prefix}-ecr"),
-            opts=self._child,
+            # losing this key makes every image in the registry unreadable
+            opts=pulumi.ResourceOptions(parent=self, protect=args.protect),
         )
         aws.kms.Alias(f"{name}-key-alias", name=f"alias/{args.name_prefix}-ecr",
                       target_key_id=self.key.key_id, opts=self._child)

@@ -26,6 +26,7 @@ SEED_IMAGES = [
 
 ENVIRONMENT_DEFAULTS: dict[str, dict[str, Any]] = {
     "dev": {
+        "protect": False,
         "network": {
             "cidr": "10.10.0.0/16",
             "azCount": 2,
@@ -62,6 +63,7 @@ ENVIRONMENT_DEFAULTS: dict[str, dict[str, Any]] = {
         },
     },
     "staging": {
+        "protect": False,
         "network": {
             "cidr": "10.20.0.0/16",
             "azCount": 3,

@@ -292,6 +292,11 @@ class ClusterSettings(Model):
     public_access_cidrs: list[str] = Field(
         default_factory=list, description="CIDRs allowed to the public endpoint (required when "
                                           "it is on; never 0.0.0.0/0 in prod).")
+    private_access_cidrs: list[str] = Field(
+        default_factory=list,
+        description="CIDRs allowed to the private API endpoint (443, cluster security group): "
+                    "where `pulumi up` and kubectl run inside the network (a self-hosted CI "
+                    "runner, a VPN); unset: the VPC's own CIDR.")
     log_types: list[Literal[EKS_LOG_TYPES]] = Field(  # type: ignore[valid-type]
         default_factory=lambda: list(EKS_LOG_TYPES),
         description="Control-plane log types sent to CloudWatch.")
@@ -313,7 +318,7 @@ class ClusterSettings(Model):
                              f"{', '.join(EKS_VERSIONS)}")
         return v
 
-    @field_validator("public_access_cidrs")
+    @field_validator("public_access_cidrs", "private_access_cidrs")
     @classmethod
     def _cidrs(cls, v: list[str]) -> list[str]:
         for i, item in enumerate(v):
@@ -567,6 +572,9 @@ class StackConfig(Model):
                     "when it is one of those.")
     tags: dict[str, str] = Field(default_factory=dict,
                                  description="Extra tags merged into every AWS resource's tags.")
+    protect: bool = Field(
+        True, description="Protect stateful resources (KMS keys, and the data stores to come) "
+                          "from deletion: `pulumi destroy` and replacements stop at them.")
     network: NetworkSettings = Field(default_factory=NetworkSettings, description="The VPC.")
     cluster: ClusterSettings = Field(default_factory=ClusterSettings,
                                      description="The Kubernetes cluster.")

@@ -147,8 +147,10 @@ def test_addons_install_in_order_around_the_nodes(stack_plan):
     assert groups
     for before in ("vpc-cni", "eks-pod-identity-agent"):
         assert all(addon(stack_plan, before).urn in g.dependencies for g in groups)
-    for after in ("coredns", "kube-proxy", "aws-ebs-csi-driver"):
+    for after in ("coredns", "aws-ebs-csi-driver"):
         assert {g.urn for g in groups} <= set(addon(stack_plan, after).dependencies)
+    # kube-proxy is a DaemonSet, ACTIVE without nodes: it does not wait for them
+    assert not {g.urn for g in groups} & set(addon(stack_plan, "kube-proxy").dependencies)
     assert eks(stack_plan).inputs["bootstrapSelfManagedAddons"] is False
 
 

@@ -2,8 +2,8 @@
 
 Order and waits: the Gateway API CRDs first; the AWS Load Balancer Controller before anything
 that creates a LoadBalancer Service (its webhook fails closed); cert-manager after the Gateway
-API CRDs (it reads them at start-up); the Gateway after its controller, the load balancer
-controller and cert-manager; custom resources only after the release that installs their CRD.
+API CRDs (it reads them at start-up); the Gateway after its controller and the load balancer
+controller; custom resources only after the release that installs their CRD.
 Nothing else waits: independent add-ons install side by side.
 """
 
@@ -65,14 +65,20 @@ class Addons(pulumi.ComponentResource):
                 opts=child)
         if a.ingress.enabled:
             # The Gateway waits for its CRD, its controller (Istio's; NGINX Gateway Fabric is
-            # installed by Ingress itself), the load balancer controller (whose webhook must
-            # see the data plane's LoadBalancer Service) and cert-manager (gateway-shim).
+            # installed by Ingress itself) and the load balancer controller (whose webhook must
+            # see the data plane's LoadBalancer Service). Not for cert-manager: its gateway-shim
+            # lists the Gateways that exist when it starts and issues their certificates (the
+            # listeners report ResolvedRefs=False until then), so waiting only lengthened the
+            # deploy (shipyard/estimates/deploy_time.py).
             crds = list(getattr(self.gateway_api, "ready", []))
-            istio = getattr(self.istio, "ready", []) if a.ingress.controller == "istio" else []
+            # Istio's controller is istiod alone (istio-base's CRDs are not the Gateway's; istiod
+            # waits for them already).
+            istio = ([self.istio.istiod] if self.istio is not None and
+                     a.ingress.controller == "istio" else [])
             self.ingress = Ingress(f"{name}-ingress", IngressArgs.from_settings(
                 settings, ctx, crds=crds, after=[
-                    *crds, *istio, *getattr(self.load_balancer_controller, "ready", []),
-                    *getattr(self.cert_manager, "ready", [])]), opts=child)
+                    *crds, *istio, *getattr(self.load_balancer_controller, "ready", [])]),
+                opts=child)
         if a.external_dns.enabled:
             self.external_dns = ExternalDns(f"{name}-external-dns", ExternalDnsArgs.from_settings(
                 settings, ctx, after=self.gateway_api.ready if self.gateway_api else []),

@@ -58,7 +58,8 @@ def merged_values(own: Mapping[str, Any], overrides: Mapping[str, Any]) -> dict[
 
 def namespace(name: str, namespace_name: str, *, parent: pulumi.Resource,
               provider: k8s.Provider, pod_security: PodSecurity = "restricted",
-              labels: Mapping[str, str] | None = None) -> k8s.core.v1.Namespace:
+              labels: Mapping[str, str] | None = None,
+              depends_on: Sequence[pulumi.Resource] = ()) -> k8s.core.v1.Namespace:
     """A namespace with Pod Security Admission enforcing ``pod_security`` (and warning and
     auditing at ``restricted``)."""
     return k8s.core.v1.Namespace(
@@ -74,7 +75,8 @@ def namespace(name: str, namespace_name: str, *, parent: pulumi.Resource,
                 **(labels or {}),
             },
         ),
-        opts=pulumi.ResourceOptions(parent=parent, provider=provider),
+        opts=pulumi.ResourceOptions(parent=parent, provider=provider,
+                                    depends_on=list(depends_on)),
     )
 
 

@@ -293,8 +293,15 @@ class Ingress(pulumi.ComponentResource):
         # The data plane runs here. Both controllers' proxies pass "restricted": NGF's pods
         # drop all capabilities with a RuntimeDefault seccomp profile, and the Istio add-on sets
         # istiod's gateways.seccompProfile for the gateways it deploys.
+        # The namespace waits for the controllers too, so that a destroy deletes it (and the
+        # data plane's LoadBalancer Service, whose finalizer the load balancer controller
+        # removes along with the NLB) while they still run: else the NLB leaks and the VPC
+        # cannot be deleted.
+        # (Not for the Gateway API CRDs in ``after``: the namespace holds none of their objects
+        # when it goes, so that wait is not needed; shipyard/estimates/deploy_time.py.)
         gateway_ns = namespace(f"{name}-gateway", GATEWAY_NAMESPACE, parent=self,
-                               provider=ctx.provider)
+                               provider=ctx.provider,
+                               depends_on=[r for r in args.after if r not in args.crds])
         spec = gateway_spec(controller=args.controller, hostnames=args.hostnames,
                             domain=ctx.domain, nlb=ctx.eks)
         self.https_listener_names = [listener["name"] for listener in spec["listeners"]
@@ -305,8 +312,9 @@ class Ingress(pulumi.ComponentResource):
                       "annotations": gateway_annotations(args.cluster_issuer),
                       "labels": {"app.kubernetes.io/managed-by": "shipyard"}},
             spec=spec,
-            # Its CRD, its controller, the load balancer controller (its webhook must see the
-            # LoadBalancer Service) and cert-manager (to issue the listeners' certificates).
+            # Its CRD, its controller and the load balancer controller (its webhook must see the
+            # LoadBalancer Service). Not cert-manager: it issues the listeners' certificates
+            # for Gateways that exist when it starts (see components/addons/addons.py).
             opts=pulumi.ResourceOptions(parent=self, provider=ctx.provider,
                                         depends_on=[*args.after, *controller]),
         )

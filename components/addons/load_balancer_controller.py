@@ -61,6 +61,11 @@ def load_balancer_controller_values(*, cluster_name: str, region: str,
             "name": SERVICE_ACCOUNT,
             "annotations": irsa_annotation(role_arn),
         },
+        # No Service mutating webhook: it would intercept every Service created anywhere (and
+        # fail closed while the controller is starting or rolling), breaking the other add-ons'
+        # installs. The Gateway's Service carries aws-load-balancer-type: external, which the
+        # controller reconciles without it.
+        "enableServiceMutatorWebhook": False,
         # ALB add-ons shipyard does not use; their IAM permissions are not granted.
         "enableShield": False,
         "enableWaf": False,
