@@ -17,6 +17,8 @@ import sys
 from collections import Counter
 from pathlib import Path
 
+from shipyard.estimates.cost import estimate_cost
+from shipyard.estimates.deploy_time import estimate_deploy
 from shipyard.harness import Plan, StackFileError, run_program
 from shipyard.manifests import write_manifests
 from shipyard.settings import SettingsError
@@ -47,6 +49,17 @@ def summary(plan: Plan) -> str:
     return "\n".join(lines)
 
 
+def estimate(plan: Plan) -> tuple[dict, list[str]]:
+    """The plan's cost and deploy-time estimates: one JSON object, and lines to print."""
+    cost, deploy = estimate_cost(plan), estimate_deploy(plan)
+    cost_json, deploy_json = cost.to_json(), deploy.to_json()
+    # both carry "assumptions": keep them apart in the one flat object
+    cost_json["cost_assumptions"] = cost_json.pop("assumptions", [])
+    deploy_json["deploy_assumptions"] = deploy_json.pop("assumptions", [])
+    return ({**cost_json, **deploy_json},
+            ["", *cost.summary_lines(), "", *deploy.summary_lines()])
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[1])
     parser.add_argument("stack", help="dev, staging, prod, or any stack with a Pulumi.STACK.yaml")
@@ -61,10 +74,13 @@ def main(argv: list[str] | None = None) -> int:
     except (SettingsError, StackFileError) as exc:
         print(exc, file=sys.stderr)
         return 2
+    estimates, estimate_lines = estimate(plan)
     print(summary(plan))
+    print("\n".join(estimate_lines))
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps(plan.to_json(), indent=2, sort_keys=True) + "\n")
+        document = {**plan.to_json(), "estimate": estimates}
+        args.json.write_text(json.dumps(document, indent=2, sort_keys=True) + "\n")
         print(f"\nplan written to {args.json}")
     if args.manifests:
         written = write_manifests(plan, args.manifests)

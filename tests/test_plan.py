@@ -114,3 +114,14 @@ def test_unchecked_reasons_name_charts_manifests_and_custom_resources():
     for checked in ("kubernetes:apps/v1:Deployment", "kubernetes:core/v1:Namespace",
                     "aws:eks/cluster:Cluster"):
         assert unchecked_reason(_record(checked, {})) is None
+
+
+def test_the_plan_carries_cost_and_deploy_time_estimates(prod_json):
+    doc, stdout = prod_json
+    estimate = doc["estimate"]
+    assert estimate["monthly_usd"] == round(sum(i["monthly_usd"] for i in estimate["items"]), 2)
+    assert estimate["deploy_minutes"] >= estimate["floor_minutes"] > 0
+    urns = {r["urn"] for r in doc["resources"]}
+    assert estimate["critical_path"] and set(estimate["critical_path"]) <= urns
+    assert estimate["cost_assumptions"] and "deploy_assumptions" in estimate
+    assert "estimated monthly cost: $" in stdout and "estimated first deploy:" in stdout

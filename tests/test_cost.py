@@ -1,0 +1,255 @@
+"""The offline monthly cost estimate: priced from the plan's own resources and the price table."""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+from typing import Any
+
+import pytest
+
+from shipyard.defaults import ENVIRONMENT_DEFAULTS
+from shipyard.estimates.cost import (
+    NO_CHARGE_PREFIXES,
+    NO_CHARGE_TYPES,
+    PRICED_TYPES,
+    PRICERS,
+    CostEstimate,
+    estimate_cost,
+    load_prices,
+)
+from shipyard.harness import Plan, ResourceRecord
+
+PRICES = load_prices()
+HOURS = PRICES["hours_per_month"]
+
+
+@pytest.fixture(scope="module")
+def estimates(plans) -> dict[str, CostEstimate]:
+    return {stack: estimate_cost(plans[stack]) for stack in ("dev", "staging", "prod")}
+
+
+def usd(key: str) -> float:
+    return PRICES["prices"][key]["usd"]
+
+
+def items_of(estimate: CostEstimate, type_: str) -> list[dict[str, Any]]:
+    return [i for i in estimate.items if i["type"] == type_]
+
+
+def record(type_: str, name: str, inputs: dict[str, Any], stack: str = "dev") -> ResourceRecord:
+    return ResourceRecord(type=type_, name=name,
+                          urn=f"urn:pulumi:{stack}::shipyard::{type_}::{name}", parent=None,
+                          custom=True, inputs=inputs, dependencies=[], property_dependencies={},
+                          provider=None, options={})
+
+
+def with_resources(plan: Plan, *extra: ResourceRecord) -> Plan:
+    return dataclasses.replace(plan, resources=[*plan.resources, *extra])
+
+
+# ---------------------------------------------------------------------------------------------
+# On the three stacks
+
+
+def test_the_three_stacks_totals(estimates, capsys):
+    with capsys.disabled():
+        print("\nestimated monthly cost: " + ", ".join(
+            f"{stack} ${e.monthly_usd:,.2f}" for stack, e in estimates.items()))
+    assert estimates["prod"].monthly_usd > estimates["staging"].monthly_usd > \
+        estimates["dev"].monthly_usd > 0
+
+
+def test_nat_gateways_per_stack(estimates):
+    def nat_gateways(stack: str) -> set[str]:
+        return {i["urn"] for i in items_of(estimates[stack], "aws:ec2/natGateway:NatGateway")}
+
+    assert len(nat_gateways("prod")) == 3
+    assert len(nat_gateways("dev")) == 1
+    # each NAT gateway's public IPv4 address is priced with it
+    eips = [i for i in items_of(estimates["prod"], "aws:ec2/eip:Eip")
+            if i["component"] == "NAT gateways"]
+    assert len(eips) == 3
+    assert all(i["monthly_usd"] == round(usd("public_ipv4.hour") * HOURS, 2) for i in eips)
+
+
+def test_eks_control_plane_in_every_stack(estimates):
+    for stack, estimate in estimates.items():
+        control = [i for i in estimate.items if i["component"] == "EKS control plane"]
+        assert len(control) == 1, stack
+        assert control[0]["monthly_usd"] == round(usd("eks.control_plane.standard") * HOURS, 2)
+        assert control[0]["type"] == "aws:eks/cluster:Cluster"
+
+
+def test_dev_nodes_are_spot_discounted(estimates, dev):
+    group = dev.of_type("aws:eks/nodeGroup:NodeGroup")[0]
+    assert group.inputs["capacityType"] == "SPOT"
+    desired = group.inputs["scalingConfig"]["desiredSize"]
+    on_demand = desired * HOURS * usd(f"ec2.{group.inputs['instanceTypes'][0]}")
+    discount = PRICES["assumptions"]["spot.discount"]["value"]
+    nodes = [i for i in estimates["dev"].items if i["component"] == "nodes"]
+    assert len(nodes) == 1
+    assert nodes[0]["monthly_usd"] == round(on_demand * (1 - discount), 2)
+    assert nodes[0]["monthly_usd"] < on_demand
+    assert any("spot.discount" in a for a in estimates["dev"].assumptions)
+
+
+def test_prod_nodes_are_instance_type_times_desired_size(estimates, prod):
+    nodes = {i["name"]: i for i in estimates["prod"].items if i["component"] == "nodes"}
+    for group in prod.of_type("aws:eks/nodeGroup:NodeGroup"):
+        desired = group.inputs["scalingConfig"]["desiredSize"]
+        price = usd(f"ec2.{group.inputs['instanceTypes'][0]}")
+        assert nodes[group.name]["monthly_usd"] == round(desired * HOURS * price, 2)
+    volumes = [i for i in estimates["prod"].items if i["component"] == "EBS volumes"]
+    assert sum(i["quantity"] for i in volumes) == (3 + 6) * 50  # desired × 50 GB gp3
+
+
+def test_total_is_the_sum_of_items(estimates):
+    for estimate in estimates.values():
+        assert estimate.monthly_usd == pytest.approx(
+            sum(i["monthly_usd"] for i in estimate.items), abs=0.005)
+        assert sum(estimate.by_component.values()) == pytest.approx(estimate.monthly_usd,
+                                                                    abs=0.05)
+        assert all(i["monthly_usd"] >= 0 for i in estimate.items)
+
+
+def test_every_resource_of_a_priced_type_is_in_items(stack_plan):
+    estimate = estimate_cost(stack_plan)
+    priced = {i["urn"] for i in estimate.items}
+    missing = [r.urn for r in stack_plan.resources
+               if r.type in PRICED_TYPES and r.urn not in priced]
+    assert not missing
+
+
+def test_every_type_is_priced_free_or_named_in_assumptions(stack_plan):
+    estimate = estimate_cost(stack_plan)
+    text = "\n".join(estimate.assumptions)
+    for type_ in {r.type for r in stack_plan.resources}:
+        assert type_ in PRICERS or type_ in NO_CHARGE_TYPES or \
+            type_.startswith(NO_CHARGE_PREFIXES) or type_ in text, type_
+
+
+def test_unknown_types_appear_once_in_assumptions(dev):
+    unknown = [record("aws:opensearch/domain:Domain", f"search-{n}", {}) for n in range(2)]
+    estimate = estimate_cost(with_resources(dev, *unknown))
+    mentions = [a for a in estimate.assumptions if "aws:opensearch/domain:Domain" in a]
+    assert len(mentions) == 1 and "×2" in mentions[0]
+    assert estimate.monthly_usd == estimate_cost(dev).monthly_usd
+
+
+def test_karpenter_capacity_is_an_assumption_not_a_price(estimates):
+    assert any("Karpenter capacity is load-dependent" in a
+               for a in estimates["prod"].assumptions)
+    assert not items_of(estimates["prod"], "kubernetes:karpenter.sh/v1:NodePool")
+
+
+def test_the_ingress_gateway_is_one_nlb(estimates):
+    for estimate in estimates.values():
+        nlb = [i for i in estimate.items if i["component"] == "load balancers" and
+               i["unit"] == "hours"]
+        assert len(nlb) == 1
+        assert nlb[0]["type"] == "kubernetes:gateway.networking.k8s.io/v1:Gateway"
+        assert nlb[0]["monthly_usd"] == round(usd("nlb.hour") * HOURS, 2)
+
+
+def test_a_gateway_without_nlb_annotations_is_not_priced_but_noted(dev):
+    gateway = copy.deepcopy(dev.of_type("kubernetes:gateway.networking.k8s.io/v1:Gateway")[0])
+    gateway.inputs["spec"].pop("infrastructure", None)
+    others = [r for r in dev.resources if r.urn != gateway.urn]
+    estimate = estimate_cost(dataclasses.replace(dev, resources=[*others, gateway]))
+    assert not [i for i in estimate.items if i["component"] == "load balancers"]
+    assert any(gateway.name in a for a in estimate.assumptions)
+
+
+def test_interface_endpoints_are_priced_per_az(estimates, prod):
+    endpoints = [r for r in prod.of_type("aws:ec2/vpcEndpoint:VpcEndpoint")
+                 if r.inputs.get("vpcEndpointType") == "Interface"]
+    assert len(endpoints) == 4
+    hourly = [i for i in estimates["prod"].items if i["unit"] == "AZ-hours"]
+    assert {i["urn"] for i in hourly} == {r.urn for r in endpoints}
+    assert all(i["quantity"] == 3 * HOURS for i in hourly)
+    assert not [i for i in estimates["dev"].items if i["unit"] == "AZ-hours"]
+
+
+def test_more_nodes_cost_more(prod):
+    group = copy.deepcopy(prod.named("cluster-general"))
+    group.inputs["scalingConfig"]["desiredSize"] += 4
+    others = [r for r in prod.resources if r.urn != group.urn]
+    bigger = estimate_cost(dataclasses.replace(prod, resources=[*others, group]))
+    extra = bigger.monthly_usd - estimate_cost(prod).monthly_usd
+    per_node = usd("ec2.m6i.xlarge") * HOURS + 50 * usd("ebs.gp3.gb_month")
+    assert extra == pytest.approx(4 * per_node, abs=0.02)
+
+
+def test_to_json_and_summary(estimates):
+    estimate = estimates["prod"]
+    doc = estimate.to_json()
+    assert set(doc) == {"monthly_usd", "items", "assumptions", "prices_date"}
+    assert doc["prices_date"] == PRICES["date"]
+    for item in doc["items"]:
+        assert set(item) == {"component", "type", "name", "urn", "description", "quantity",
+                             "unit", "monthly_usd"}
+    lines = estimate.summary_lines()
+    assert f"${estimate.monthly_usd:,.2f}" in lines[0]
+    for component in ("EKS control plane", "NAT gateways", "nodes", "load balancers", "logs",
+                      "endpoints", "KMS", "DNS", "registry"):
+        assert any(line.strip().startswith(component) for line in lines[1:]), component
+
+
+# ---------------------------------------------------------------------------------------------
+# Data stores (ready for the data-stores issue), on synthetic records
+
+
+def test_data_stores_are_priced_by_instance_class_and_topology(dev):
+    stores = [
+        record("aws:rds/instance:Instance", "db", {"instanceClass": "db.t4g.medium",
+                                                  "multiAz": True, "allocatedStorage": 20,
+                                                  "engine": "postgres"}),
+        record("aws:elasticache/replicationGroup:ReplicationGroup", "cache",
+               {"nodeType": "cache.t4g.medium", "numCacheClusters": 2}),
+        record("aws:mq/broker:Broker", "mq", {"hostInstanceType": "mq.m5.large",
+                                              "deploymentMode": "ACTIVE_STANDBY_MULTI_AZ"}),
+        record("aws:docdb/clusterInstance:ClusterInstance", "docdb-1",
+               {"instanceClass": "db.r6g.large"}),
+    ]
+    estimate = estimate_cost(with_resources(dev, *stores))
+    by_name: dict[str, float] = {}
+    for item in estimate.items:
+        if item["component"] == "data stores":
+            by_name[item["name"]] = by_name.get(item["name"], 0) + item["monthly_usd"]
+    assert by_name["db"] == pytest.approx(2 * HOURS * usd("rds.db.t4g.medium") +
+                                          2 * 20 * usd("rds.gp3.gb_month"), abs=0.02)
+    assert by_name["cache"] == pytest.approx(2 * HOURS * usd("elasticache.cache.t4g.medium"),
+                                             abs=0.01)
+    assert by_name["mq"] == pytest.approx(2 * HOURS * usd("mq.mq.m5.large"), abs=0.01)
+    assert by_name["docdb-1"] == pytest.approx(HOURS * usd("docdb.db.r6g.large"), abs=0.01)
+    assert "data stores" in estimate.by_component
+
+
+def test_an_unknown_instance_class_is_noted_not_zeroed(dev):
+    db = record("aws:rds/instance:Instance", "big", {"instanceClass": "db.x2iedn.32xlarge"})
+    estimate = estimate_cost(with_resources(dev, db))
+    assert not [i for i in estimate.items if i["name"] == "big" and i["unit"] == "instance-hours"]
+    assert any("db.x2iedn.32xlarge" in a for a in estimate.assumptions)
+
+
+# ---------------------------------------------------------------------------------------------
+# The price table
+
+
+def test_every_price_table_entry_has_date_and_source():
+    assert PRICES["date"] and PRICES["source"].startswith("https://")
+    assert PRICES["region"] == "us-east-1" and HOURS == 730
+    for section in ("prices", "assumptions"):
+        for key, entry in PRICES[section].items():
+            assert entry.get("date"), key
+            assert str(entry.get("source", "")).startswith("https://aws.amazon.com/"), key
+            assert isinstance(entry.get("confirmed"), bool), key
+    for key, entry in PRICES["prices"].items():
+        assert entry["usd"] >= 0 and entry["per"], key
+
+
+def test_every_instance_type_the_stacks_use_has_a_price():
+    used = {t for env in ENVIRONMENT_DEFAULTS.values()
+            for group in env["cluster"]["nodeGroups"].values() for t in group["instanceTypes"]}
+    assert used and all(f"ec2.{t}" in PRICES["prices"] for t in used)
