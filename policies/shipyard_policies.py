@@ -1,0 +1,651 @@
+"""shipyard's policies: what the platform promises, checked on every resource `pulumi` plans.
+
+Each policy's check is a plain module-level function ``validate_*(args, report_violation)``,
+so tests call it directly with ``ResourceValidationArgs`` / ``StackValidationArgs`` built from
+the offline plan; ``__main__.py`` only hands ``ALL`` to a ``PolicyPack``.
+
+Two facts about the Python policy SDK (pulumi-policy 1.21.0) shape this module:
+
+- Secrets. The engine sends secret inputs marked as secrets, but the SDK's ``Analyze`` unwraps
+  them before a validate function sees them (pulumi/pulumi-policy#241: a policy cannot tell a
+  secret from plaintext). ``keep_secrets_marked()`` (called by ``__main__.py``) makes the
+  analyzer hand them over as ``pulumi_policy.Secret`` instead; every reader here goes through
+  ``reveal``/``get``, which unwrap them, so only ``no-plaintext-secrets`` notices the difference.
+- Resource options. The analyzer protocol carries ``protect`` but not ``retainOnDelete``, so
+  ``prod-data-protected`` can only accept ``protect``.
+
+The stack a resource belongs to is read from its URN (``urn:pulumi:STACK::PROJECT::...``):
+``pulumi.get_stack()`` is not available outside a running engine.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from typing import Any
+
+from pulumi_policy import (
+    Policy,
+    ReportViolation,
+    ResourceValidationArgs,
+    ResourceValidationPolicy,
+    Secret,
+    StackValidationArgs,
+    StackValidationPolicy,
+)
+from pulumi_policy.deserialize import SPECIAL_SECRET_SIG, SPECIAL_SIG_KEY, deserialize_properties
+from pulumi_policy.proxy import (
+    UNKNOWN_ARCHIVE_VALUE,
+    UNKNOWN_ARRAY_VALUE,
+    UNKNOWN_ASSET_VALUE,
+    UNKNOWN_BOOLEAN_VALUE,
+    UNKNOWN_NUMBER_VALUE,
+    UNKNOWN_OBJECT_VALUE,
+    UNKNOWN_STRING_VALUE,
+    UnknownValueError,
+)
+
+# Stacks whose names mean production / a shared pre-production environment.
+PROD_STACKS = frozenset({"prod"})
+IMMUTABLE_TAG_STACKS = frozenset({"staging", "prod"})
+
+_UNKNOWNS = frozenset({UNKNOWN_ARCHIVE_VALUE, UNKNOWN_ARRAY_VALUE, UNKNOWN_ASSET_VALUE,
+                       UNKNOWN_BOOLEAN_VALUE, UNKNOWN_NUMBER_VALUE, UNKNOWN_OBJECT_VALUE,
+                       UNKNOWN_STRING_VALUE})
+
+
+# ---------------------------------------------------------------------------------------------
+# Secrets as the analyzer receives them
+
+
+def _keep_secret(prop: Any) -> Any:
+    if isinstance(prop, list):
+        return [_keep_secret(p) for p in prop]
+    if isinstance(prop, dict):
+        if prop.get(SPECIAL_SIG_KEY) == SPECIAL_SECRET_SIG:
+            return Secret(_keep_secret(prop.get("value")))
+        if SPECIAL_SIG_KEY in prop:  # assets and archives: the SDK's own handling
+            return deserialize_properties({"v": prop})["v"]
+        return {k: _keep_secret(v) for k, v in prop.items()}
+    return prop
+
+
+def deserialize_keeping_secrets(props: dict[str, Any], proxy_secrets: bool = False
+                                ) -> dict[str, Any]:
+    """``pulumi_policy.deserialize.deserialize_properties``, except that secret values come
+    back as ``pulumi_policy.Secret`` instead of as their plaintext."""
+    if proxy_secrets:  # the remediation path: leave it as the SDK has it
+        return deserialize_properties(props, proxy_secrets=True)
+    return {k: _keep_secret(v) for k, v in props.items()}
+
+
+def keep_secrets_marked() -> None:
+    """Make the analyzer hand validate functions secret inputs as ``Secret``.
+
+    The SDK's servicer (``pulumi_policy.policy``) calls the module-level name
+    ``deserialize_properties`` for every resource it analyzes; this points it at
+    ``deserialize_keeping_secrets``. pulumi-policy is pinned (policies/requirements.txt) and
+    tests/test_policies.py drives the real servicer, so an upgrade that changes this fails there."""
+    import pulumi_policy.policy as sdk
+
+    sdk.deserialize_properties = deserialize_keeping_secrets
+
+
+# ---------------------------------------------------------------------------------------------
+# Reading props (plain dicts in tests, the SDK's unknown-checking proxies at deploy time)
+
+
+def reveal(value: Any) -> Any:
+    """The value behind a ``Secret``; raises ``UnknownValueError`` for a value not known yet
+    (the SDK turns that into "can't run policy during preview")."""
+    if isinstance(value, Secret):
+        value = value.value
+    if isinstance(value, str) and value in _UNKNOWNS:
+        raise UnknownValueError(value, [])
+    return value
+
+
+def get(value: Any, *path: str | int, default: Any = None) -> Any:
+    """``value[path[0]][path[1]]...`` with secrets revealed at every step; ``default`` when a
+    step is missing or ``None``."""
+    value = reveal(value)
+    for key in path:
+        if isinstance(key, int):
+            if not _is_list(value) or not -len(value) <= key < len(value):
+                return default
+        elif not isinstance(value, Mapping) or key not in value:
+            return default
+        value = reveal(value[key])
+    return default if value is None else value
+
+
+def _is_list(value: Any) -> bool:
+    return isinstance(value, Sequence) and not isinstance(value, str)
+
+
+def known(value: Any, *path: str | int) -> Any:
+    """``get``, but ``None`` for a value not known yet (for matching, where an unknown simply
+    does not match)."""
+    try:
+        return get(value, *path)
+    except UnknownValueError:
+        return None
+
+
+def get_list(value: Any, *path: str | int) -> list[Any]:
+    found = get(value, *path, default=[])
+    return [reveal(v) for v in found] if _is_list(found) else []
+
+
+def is_true(value: Any) -> bool:
+    """True for ``True`` and ``"true"`` (launch templates and StorageClass parameters take
+    booleans as strings)."""
+    value = reveal(value)
+    return value is True or (isinstance(value, str) and value.lower() == "true")
+
+
+def stack_of(urn: str) -> str:
+    """``urn:pulumi:prod::shipyard::aws:eks/cluster:Cluster::x`` -> ``prod``."""
+    head = urn.split("::", 1)[0]
+    return head.removeprefix("urn:pulumi:")
+
+
+def is_prod(urn: str) -> bool:
+    return stack_of(urn) in PROD_STACKS
+
+
+# ---------------------------------------------------------------------------------------------
+# EKS public endpoint
+
+EKS_CLUSTER = "aws:eks/cluster:Cluster"
+OPEN_CIDRS = frozenset({"0.0.0.0/0", "::/0"})
+
+
+def validate_eks_endpoint(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
+    if args.resource_type != EKS_CLUSTER or not is_prod(args.urn):
+        return
+    vpc = get(args.props, "vpcConfig", default={})
+    # AWS defaults: the public endpoint is on, open to 0.0.0.0/0, unless told otherwise.
+    if "endpointPublicAccess" in vpc and not is_true(get(vpc, "endpointPublicAccess")):
+        return
+    cidrs = [str(c) for c in get_list(vpc, "publicAccessCidrs")]
+    if not cidrs:
+        report_violation("prod EKS public endpoint is on with no publicAccessCidrs, which AWS "
+                         "opens to 0.0.0.0/0: turn it off or list the CIDRs allowed")
+    elif OPEN_CIDRS & set(cidrs):
+        report_violation(f"prod EKS public endpoint is open to "
+                         f"{', '.join(sorted(OPEN_CIDRS & set(cidrs)))}")
+
+
+# ---------------------------------------------------------------------------------------------
+# Encryption at rest
+
+
+def _ebs_mappings_unencrypted(mappings: list[Any]) -> list[str]:
+    return [str(get(m, "deviceName", default="?")) for m in mappings
+            if get(m, "ebs") is not None and not is_true(get(m, "ebs", "encrypted"))]
+
+
+def _check_eks(props: Any) -> str | None:
+    resources = get_list(props, "encryptionConfig", "resources")
+    if "secrets" not in resources or not get(props, "encryptionConfig", "provider", "keyArn"):
+        return "EKS cluster must envelope-encrypt secrets with a KMS key (encryptionConfig)"
+    return None
+
+
+def _check_ecr(props: Any) -> str | None:
+    configs = get_list(props, "encryptionConfigurations")
+    if not configs or any(get(c, "encryptionType") != "KMS" for c in configs):
+        return "ECR repository must be encrypted with KMS (encryptionConfigurations)"
+    return None
+
+
+def _check_launch_template(props: Any) -> str | None:
+    mappings = get_list(props, "blockDeviceMappings")
+    if not any(get(m, "ebs") is not None for m in mappings):
+        return "launch template must declare its EBS root volume, encrypted"
+    bad = _ebs_mappings_unencrypted(mappings)
+    return f"launch template EBS volumes not encrypted: {', '.join(bad)}" if bad else None
+
+
+def _check_node_class(props: Any) -> str | None:
+    # No blockDeviceMappings: Karpenter's default root volume is encrypted.
+    bad = _ebs_mappings_unencrypted(get_list(props, "spec", "blockDeviceMappings"))
+    return f"EC2NodeClass EBS volumes not encrypted: {', '.join(bad)}" if bad else None
+
+
+EBS_PROVISIONERS = frozenset({"ebs.csi.aws.com", "kubernetes.io/aws-ebs"})
+
+
+def _check_storage_class(props: Any) -> str | None:
+    if get(props, "provisioner") in EBS_PROVISIONERS and \
+            not is_true(get(props, "parameters", "encrypted")):
+        return "EBS StorageClass must set parameters.encrypted: \"true\""
+    return None
+
+
+def _flag(key: str, what: str) -> Callable[[Any], str | None]:
+    def check(props: Any) -> str | None:
+        return None if is_true(get(props, key)) else f"{what} must set {key}: true"
+
+    return check
+
+
+def _check_rds_instance(props: Any) -> str | None:
+    # A cross-region read replica takes its encryption from kmsKeyId, not storageEncrypted.
+    if is_true(get(props, "storageEncrypted")) or \
+            (get(props, "replicateSourceDb") and get(props, "kmsKeyId")):
+        return None
+    return "RDS instance must set storageEncrypted: true"
+
+
+def _check_rds_cluster(props: Any) -> str | None:
+    if is_true(get(props, "storageEncrypted")) or get(props, "engineMode") == "serverless":
+        return None
+    return "RDS cluster must set storageEncrypted: true"
+
+
+def _check_elasticache_cluster(props: Any) -> str | None:
+    if get(props, "engine") in ("redis", "valkey") and not get(props, "replicationGroupId"):
+        return ("a standalone ElastiCache cluster cannot encrypt at rest: use a ReplicationGroup "
+                "with atRestEncryptionEnabled")
+    return None
+
+
+def _check_sqs(props: Any) -> str | None:
+    if get(props, "sqsManagedSseEnabled") is False and not get(props, "kmsMasterKeyId"):
+        return "SQS queue must keep server-side encryption (sqsManagedSseEnabled or a KMS key)"
+    return None
+
+
+ENCRYPTION_CHECKS: dict[str, Callable[[Any], str | None]] = {
+    EKS_CLUSTER: _check_eks,
+    "aws:ecr/repository:Repository": _check_ecr,
+    "aws:ec2/launchTemplate:LaunchTemplate": _check_launch_template,
+    "kubernetes:karpenter.k8s.aws/v1:EC2NodeClass": _check_node_class,
+    "kubernetes:storage.k8s.io/v1:StorageClass": _check_storage_class,
+    "aws:rds/instance:Instance": _check_rds_instance,
+    "aws:rds/cluster:Cluster": _check_rds_cluster,
+    "aws:elasticache/replicationGroup:ReplicationGroup":
+        _flag("atRestEncryptionEnabled", "ElastiCache replication group"),
+    "aws:elasticache/cluster:Cluster": _check_elasticache_cluster,
+    "aws:docdb/cluster:Cluster": _flag("storageEncrypted", "DocumentDB cluster"),
+    "aws:ebs/volume:Volume": _flag("encrypted", "EBS volume"),
+    "aws:efs/fileSystem:FileSystem": _flag("encrypted", "EFS file system"),
+    "aws:sqs/queue:Queue": _check_sqs,
+}
+
+
+def validate_encryption_at_rest(args: ResourceValidationArgs,
+                                report_violation: ReportViolation) -> None:
+    check = ENCRYPTION_CHECKS.get(args.resource_type)
+    if check is not None and (message := check(args.props)) is not None:
+        report_violation(message)
+
+
+S3_BUCKETS = frozenset({"aws:s3/bucket:Bucket", "aws:s3/bucketV2:BucketV2"})
+S3_SSE_CONFIGS = frozenset({
+    "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
+    "aws:s3/bucketServerSideEncryptionConfigurationV2:BucketServerSideEncryptionConfigurationV2",
+})
+
+
+def validate_s3_encryption(args: StackValidationArgs, report_violation: ReportViolation) -> None:
+    """Every bucket has a server-side encryption configuration (inline, or a
+    BucketServerSideEncryptionConfiguration whose ``bucket`` is that bucket)."""
+    configured: set[str] = set()  # bucket URNs and names with a configuration
+    for r in args.resources:
+        if r.resource_type in S3_SSE_CONFIGS:
+            configured.update(d.urn for d in r.property_dependencies.get("bucket", []))
+            if known(r.props, "bucket"):
+                configured.add(str(known(r.props, "bucket")))
+    for r in args.resources:
+        if r.resource_type not in S3_BUCKETS or known(r.props, "serverSideEncryptionConfiguration"):
+            continue
+        if r.urn not in configured and str(known(r.props, "bucket")) not in configured:
+            report_violation(f"S3 bucket {r.name} has no server-side encryption configuration",
+                             r.urn)
+
+
+# ---------------------------------------------------------------------------------------------
+# IMDSv2
+
+
+def validate_imdsv2(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
+    t = args.resource_type
+    if t in ("aws:ec2/launchTemplate:LaunchTemplate", "aws:ec2/instance:Instance"):
+        if get(args.props, "metadataOptions", "httpTokens") != "required":
+            report_violation("instance metadata must require IMDSv2 "
+                             "(metadataOptions.httpTokens: required)")
+    elif t == "kubernetes:karpenter.k8s.aws/v1:EC2NodeClass":
+        # Karpenter's default is "required"; only an explicit other value is a violation.
+        tokens = get(args.props, "spec", "metadataOptions", "httpTokens", default="required")
+        if tokens != "required":
+            report_violation(f"EC2NodeClass metadataOptions.httpTokens is {tokens!r}: "
+                             f"it must be required (IMDSv2)")
+    elif t == "aws:eks/nodeGroup:NodeGroup" and not get(args.props, "launchTemplate"):
+        report_violation("managed node group without a launch template gets EKS's default "
+                         "(IMDSv1 allowed): give it one that requires IMDSv2")
+
+
+# ---------------------------------------------------------------------------------------------
+# ECR
+
+ECR_REPOSITORY = "aws:ecr/repository:Repository"
+
+
+def validate_ecr_scan_on_push(args: ResourceValidationArgs,
+                              report_violation: ReportViolation) -> None:
+    if args.resource_type == ECR_REPOSITORY and \
+            not is_true(get(args.props, "imageScanningConfiguration", "scanOnPush")):
+        report_violation("ECR repository must scan images on push "
+                         "(imageScanningConfiguration.scanOnPush: true)")
+
+
+def validate_ecr_immutable_tags(args: ResourceValidationArgs,
+                                report_violation: ReportViolation) -> None:
+    if args.resource_type != ECR_REPOSITORY or stack_of(args.urn) not in IMMUTABLE_TAG_STACKS:
+        return
+    mutability = get(args.props, "imageTagMutability", default="MUTABLE")
+    if mutability != "IMMUTABLE":
+        report_violation(f"ECR repository tags are {mutability} in {stack_of(args.urn)}: "
+                         f"they must be IMMUTABLE")
+
+
+# ---------------------------------------------------------------------------------------------
+# Kubernetes workloads
+
+DEPLOYMENT = "kubernetes:apps/v1:Deployment"
+# Where each workload kind keeps its pod spec.
+POD_SPEC_PATHS: dict[str, tuple[str, ...]] = {
+    "kubernetes:core/v1:Pod": ("spec",),
+    DEPLOYMENT: ("spec", "template", "spec"),
+    "kubernetes:apps/v1:StatefulSet": ("spec", "template", "spec"),
+    "kubernetes:apps/v1:DaemonSet": ("spec", "template", "spec"),
+    "kubernetes:apps/v1:ReplicaSet": ("spec", "template", "spec"),
+    "kubernetes:batch/v1:Job": ("spec", "template", "spec"),
+    "kubernetes:batch/v1:CronJob": ("spec", "jobTemplate", "spec", "template", "spec"),
+}
+CONTAINER_LISTS = ("initContainers", "containers", "ephemeralContainers")
+
+
+def containers(resource_type: str, props: Any) -> Iterator[tuple[str, Any]]:
+    """(list name, container) for every container of a workload's pod spec."""
+    path = POD_SPEC_PATHS.get(resource_type)
+    if path is None:
+        return
+    spec = get(props, *path, default={})
+    for kind in CONTAINER_LISTS:
+        for c in get_list(spec, kind):
+            yield kind, c
+
+
+def image_tag(image: str) -> str | None:
+    """The tag of an image reference (``None`` when it has none); a digest counts as a tag."""
+    if "@" in image:
+        return image.split("@", 1)[1]
+    last = image.rsplit("/", 1)[-1]  # a registry's :port is before the last slash
+    return last.split(":", 1)[1] if ":" in last else None
+
+
+def validate_no_latest_images(args: ResourceValidationArgs,
+                              report_violation: ReportViolation) -> None:
+    for kind, c in containers(args.resource_type, args.props):
+        image = str(get(c, "image", default=""))
+        tag = image_tag(image)
+        if tag is None or tag == "latest":
+            report_violation(f"{kind} {get(c, 'name', default='?')}: image {image!r} must be "
+                             f"pinned to a version tag or digest, not "
+                             f"{'latest' if tag else 'untagged'}")
+
+
+PROBES = ("startupProbe", "readinessProbe", "livenessProbe")
+LIMITS = ("cpu", "memory")
+
+
+def validate_deployment_probes_and_limits(args: ResourceValidationArgs,
+                                          report_violation: ReportViolation) -> None:
+    if args.resource_type != DEPLOYMENT:
+        return
+    for kind, c in containers(args.resource_type, args.props):
+        if kind != "containers":
+            continue
+        name = get(c, "name", default="?")
+        missing = [p for p in PROBES if not get(c, p)]
+        missing += [f"limits.{r}" for r in LIMITS if get(c, "resources", "limits", r) is None]
+        if missing:
+            report_violation(f"container {name} lacks {', '.join(missing)}")
+
+
+def namespace_of(props: Any) -> str:
+    return str(get(props, "metadata", "namespace", default="default"))
+
+
+def _requirement_holds(labels: Mapping[str, str], requirement: Any) -> bool:
+    key, op = get(requirement, "key"), get(requirement, "operator")
+    values = [str(v) for v in get_list(requirement, "values")]
+    if op == "In":
+        return labels.get(key) in values
+    if op == "NotIn":
+        return labels.get(key) not in values
+    if op == "Exists":
+        return key in labels
+    if op == "DoesNotExist":
+        return key not in labels
+    return False
+
+
+def selects(selector: Any, labels: Mapping[str, str]) -> bool:
+    """Whether a Kubernetes LabelSelector selects pods with ``labels``: a missing selector
+    selects none, an empty one every pod in the namespace (policy/v1 PDBs and NetworkPolicies)."""
+    if selector is None:
+        return False
+    match = {str(k): str(v) for k, v in dict(get(selector, "matchLabels", default={})).items()}
+    return all(labels.get(k) == v for k, v in match.items()) and \
+        all(_requirement_holds(labels, e) for e in get_list(selector, "matchExpressions"))
+
+
+def _pod_labels(props: Any) -> dict[str, str]:
+    labels = get(props, "spec", "template", "metadata", "labels", default={})
+    return {str(k): str(reveal(v)) for k, v in dict(labels).items()}
+
+
+def _deployments(args: StackValidationArgs) -> Iterator[Any]:
+    return (r for r in args.resources if r.resource_type == DEPLOYMENT)
+
+
+def validate_deployment_has_pdb(args: StackValidationArgs,
+                                report_violation: ReportViolation) -> None:
+    pdbs = [r for r in args.resources
+            if r.resource_type == "kubernetes:policy/v1:PodDisruptionBudget"]
+    for d in _deployments(args):
+        ns, labels = namespace_of(d.props), _pod_labels(d.props)
+        if not any(namespace_of(p.props) == ns and
+                   selects(get(p.props, "spec", "selector"), labels)
+                   for p in pdbs):
+            report_violation(f"Deployment {d.name} (namespace {ns}) has no PodDisruptionBudget "
+                             f"selecting its pods", d.urn)
+
+
+def validate_deployment_has_network_policy(args: StackValidationArgs,
+                                           report_violation: ReportViolation) -> None:
+    policies = [r for r in args.resources
+                if r.resource_type == "kubernetes:networking.k8s.io/v1:NetworkPolicy"]
+    for d in _deployments(args):
+        ns, labels = namespace_of(d.props), _pod_labels(d.props)
+        if not any(namespace_of(p.props) == ns and
+                   selects(get(p.props, "spec", "podSelector"), labels)
+                   for p in policies):
+            report_violation(f"Deployment {d.name} (namespace {ns}) has no NetworkPolicy in its "
+                             f"namespace selecting its pods", d.urn)
+
+
+# ---------------------------------------------------------------------------------------------
+# Plaintext secrets
+
+SENSITIVE_WORDS = frozenset({"password", "passwd", "passphrase", "secret", "token",
+                             "kubeconfig", "credentials"})
+SENSITIVE_PAIRS = (("private", "key"), ("api", "key"))
+# A key ending in one of these names or points to a secret; it does not hold one
+# (privateKeySecretRef, secretName, masterUserSecretKmsKeyId, tokenUrl, ...).
+REFERENCE_WORDS = frozenset({"ref", "refs", "name", "names", "arn", "arns", "id", "ids",
+                             "selector", "namespace", "path", "file", "type", "url", "uri",
+                             "endpoint", "template", "mount", "version"})
+# Maps whose keys are free-form names, not input names.
+FREE_FORM_KEYS = frozenset({"labels", "annotations", "tags", "tagsAll", "defaultTags"})
+K8S_SECRET = "kubernetes:core/v1:Secret"
+
+
+def key_words(key: str) -> list[str]:
+    """``masterUserPassword`` -> ``["master", "user", "password"]`` (also snake and kebab)."""
+    spaced = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", " ", key)
+    return [w.lower() for w in re.split(r"[^A-Za-z0-9]+", spaced) if w]
+
+
+def is_sensitive_key(key: str) -> bool:
+    words = key_words(key)
+    if not words or words[-1] in REFERENCE_WORDS:
+        return False
+    pairs = set(zip(words, words[1:], strict=False))
+    return bool(SENSITIVE_WORDS & set(words)) or any(p in pairs for p in SENSITIVE_PAIRS)
+
+
+def plaintext_secrets(value: Any, path: tuple[str, ...] = ()) -> Iterator[str]:
+    """Dotted paths of string values under a sensitive-looking key that are not secrets.
+    Values not known yet are skipped (they are checked again when they are)."""
+    if isinstance(value, Secret):
+        return
+    if isinstance(value, Mapping):
+        for key in value:
+            if key in FREE_FORM_KEYS:
+                continue
+            try:
+                child = value[key]
+            except UnknownValueError:
+                continue
+            if isinstance(child, str) and child and child not in _UNKNOWNS and \
+                    is_sensitive_key(str(key)):
+                yield ".".join((*path, str(key)))
+            else:
+                yield from plaintext_secrets(child, (*path, str(key)))
+    elif _is_list(value):
+        for i in range(len(value)):
+            try:
+                child = value[i]
+            except UnknownValueError:
+                continue
+            yield from plaintext_secrets(child, (*path, str(i)))
+
+
+def _plaintext_entries(props: Any) -> Iterator[str]:
+    """A Kubernetes Secret's data and stringData entries that are not secrets."""
+    for field in ("data", "stringData"):
+        try:
+            entries = props[field] if field in props else None
+        except UnknownValueError:
+            continue
+        if not isinstance(entries, Mapping):  # absent, or secret as a whole
+            continue
+        for key in entries:
+            try:
+                value = entries[key]
+            except UnknownValueError:
+                continue
+            if not isinstance(value, Secret):
+                yield f"{field}.{key}"
+
+
+def validate_no_plaintext_secrets(args: ResourceValidationArgs,
+                                  report_violation: ReportViolation) -> None:
+    found = dict.fromkeys(plaintext_secrets(args.props))
+    if args.resource_type == K8S_SECRET:
+        found.update(dict.fromkeys(_plaintext_entries(args.props)))
+    for path in found:
+        report_violation(f"{path} is plaintext: pass it as a secret "
+                         f"(pulumi.Output.secret or config --secret)")
+
+
+# ---------------------------------------------------------------------------------------------
+# Prod data protection
+
+DATA_STORES = frozenset({
+    "aws:kms/key:Key",
+    "aws:rds/instance:Instance", "aws:rds/cluster:Cluster", "aws:rds/globalCluster:GlobalCluster",
+    "aws:elasticache/replicationGroup:ReplicationGroup", "aws:elasticache/cluster:Cluster",
+    "aws:elasticache/serverlessCache:ServerlessCache",
+    "aws:elasticache/globalReplicationGroup:GlobalReplicationGroup",
+    "aws:s3/bucket:Bucket", "aws:s3/bucketV2:BucketV2",
+    "aws:mq/broker:Broker",
+    "aws:docdb/cluster:Cluster", "aws:docdb/globalCluster:GlobalCluster",
+    "aws:docdb/elasticCluster:ElasticCluster",
+    "aws:ebs/volume:Volume", "aws:efs/fileSystem:FileSystem", "aws:dynamodb/table:Table",
+    "kubernetes:core/v1:PersistentVolumeClaim",
+})
+
+
+def validate_prod_data_protected(args: ResourceValidationArgs,
+                                 report_violation: ReportViolation) -> None:
+    if args.resource_type in DATA_STORES and is_prod(args.urn) and not args.opts.protect:
+        report_violation(f"{args.resource_type.rsplit(':', 1)[-1]} holds prod data: create it "
+                         f"with protect=True (policies cannot see retainOnDelete)")
+
+
+# ---------------------------------------------------------------------------------------------
+# The pack
+
+ALL: list[Policy] = [
+    ResourceValidationPolicy(
+        name="eks-endpoint-not-open-in-prod",
+        description="A prod EKS cluster's public API endpoint is off or limited to listed CIDRs, "
+                    "never 0.0.0.0/0.",
+        validate=validate_eks_endpoint),
+    ResourceValidationPolicy(
+        name="encryption-at-rest",
+        description="EKS secrets, ECR, node volumes, EBS StorageClasses, RDS, ElastiCache, "
+                    "DocumentDB, EBS, EFS and SQS are encrypted at rest.",
+        validate=validate_encryption_at_rest),
+    StackValidationPolicy(
+        name="s3-server-side-encryption",
+        description="Every S3 bucket has a server-side encryption configuration.",
+        validate=validate_s3_encryption),
+    ResourceValidationPolicy(
+        name="imdsv2-required",
+        description="Launch templates, instances and Karpenter EC2NodeClasses require IMDSv2; "
+                    "managed node groups use a launch template.",
+        validate=validate_imdsv2),
+    ResourceValidationPolicy(
+        name="ecr-scan-on-push",
+        description="Every ECR repository scans images on push.",
+        validate=validate_ecr_scan_on_push),
+    ResourceValidationPolicy(
+        name="ecr-immutable-tags",
+        description="ECR repositories in staging and prod have IMMUTABLE tags (dev may overwrite).",
+        validate=validate_ecr_immutable_tags),
+    ResourceValidationPolicy(
+        name="no-latest-images",
+        description="No Kubernetes workload runs an untagged or :latest image.",
+        validate=validate_no_latest_images),
+    ResourceValidationPolicy(
+        name="deployment-probes-and-limits",
+        description="Every Deployment container has startup, readiness and liveness probes and "
+                    "cpu and memory limits.",
+        validate=validate_deployment_probes_and_limits),
+    StackValidationPolicy(
+        name="deployment-has-pdb",
+        description="Every Deployment has a PodDisruptionBudget selecting its pods.",
+        validate=validate_deployment_has_pdb),
+    StackValidationPolicy(
+        name="deployment-has-network-policy",
+        description="Every Deployment has a NetworkPolicy in its namespace selecting its pods.",
+        validate=validate_deployment_has_network_policy),
+    ResourceValidationPolicy(
+        name="no-plaintext-secrets",
+        description="Kubernetes Secret data and every input named like a password, secret or "
+                    "token is a Pulumi secret.",
+        validate=validate_no_plaintext_secrets),
+    ResourceValidationPolicy(
+        name="prod-data-protected",
+        description="In prod, every resource that holds data (KMS keys, databases, caches, "
+                    "brokers, buckets, volumes, PVCs) is protected.",
+        validate=validate_prod_data_protected),
+]
