@@ -130,6 +130,8 @@ EXISTING_CLUSTER_DEFAULTS: dict[str, Any] = {
         "karpenter": {"enabled": False},
         "certManager": {"issuer": "selfsigned"},
     },
+    # the Gateway's certificates come from the self-signed CA; no ACM certificate to validate
+    "dns": {"wildcardCertificate": False},
 }
 
 

@@ -22,7 +22,8 @@ from shipyard.settings import NAMESPACE, Environment, StackConfig, parse_setting
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 # Keys with no default that every stack must set; the reference shows them as "required".
-REQUIRED = {"addons": {"certManager": {"acmeEmail": "ops@example.com"}}}
+REQUIRED = {"addons": {"certManager": {"acmeEmail": "ops@example.com"}},
+            "dns": {"parentZoneId": "ZPARENT"}}
 START, END = "<!-- config-reference:start -->", "<!-- config-reference:end -->"
 
 

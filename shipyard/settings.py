@@ -399,14 +399,22 @@ class DnsSettings(Model):
     enabled: bool = Field(True, description="Create (or adopt) the environment's hosted zone.")
     domain: str | None = Field(None, description="The environment's DNS name, e.g. "
                                                  "dev.example.com; required when enabled.")
-    zone_id: str | None = Field(None, pattern=r"^Z[A-Z0-9]{1,31}$",
+    zone_id: str | None = Field(None, pattern=r"^[A-Z0-9]{1,32}$",
                                 description="Adopt this existing public hosted zone instead of "
                                             "creating one.")
     parent_zone_id: str | None = Field(
-        None, pattern=r"^Z[A-Z0-9]{1,31}$",
+        None, pattern=r"^[A-Z0-9]{1,32}$",
         description="Delegate the domain from this parent zone (NS record) when creating.")
     wildcard_certificate: bool = Field(
         True, description="Issue an ACM certificate for the domain and *.domain, DNS-validated.")
+    delegated_elsewhere: bool = Field(
+        False, description="The new zone is delegated outside shipyard (at the registrar, by "
+                           "another account): do so before the first `pulumi up`, which waits "
+                           "for certificates and DNS-01 to validate through it.")
+
+    def delegated(self) -> bool:
+        """Whether names in the zone resolve publicly once shipyard has run."""
+        return bool(self.zone_id or self.parent_zone_id or self.delegated_elsewhere)
 
     @field_validator("domain")
     @classmethod
@@ -599,6 +607,20 @@ class StackConfig(Model):
         problems = addon_problems(self)
         if problems:
             raise KeyedProblem(*problems[0])
+        dns = self.dns
+        if dns.enabled and not dns.delegated():
+            needs = [what for what, on in (
+                ("dns.wildcardCertificate", dns.wildcard_certificate),
+                ("addons.externalDns", self.addons.external_dns.enabled),
+                ("addons.certManager DNS-01", self.addons.cert_manager.enabled
+                 and self.addons.cert_manager.solver == "dns01"
+                 and self.addons.cert_manager.issuer != "selfsigned")) if on]
+            if needs:
+                raise KeyedProblem(
+                    "dns.parentZoneId", None,
+                    f"a new zone nobody delegates to never resolves, and {', '.join(needs)} "
+                    f"would wait on it for ever: set dns.parentZoneId (shipyard adds the NS "
+                    f"record), dns.zoneId (adopt a delegated zone) or dns.delegatedElsewhere")
         return self
 
 

@@ -7,6 +7,7 @@ from test_registry import stack_settings
 from components.dns import DnsArgs, certificate_names, validation_domains, zone_covers
 from shipyard.harness import run_program
 from shipyard.mocks import EchoMocks
+from shipyard.settings import SettingsError
 
 ZONE = "aws:route53/zone:Zone"
 RECORD = "aws:route53/record:Record"
@@ -121,9 +122,10 @@ def test_certificate_validation_waits_for_the_records(stack_plan):
     assert all(r.urn in validation.dependencies for r in records)
 
 
-def test_no_delegation_record_without_a_parent_zone(stack_plan):
-    assert stack_settings(stack_plan.stack).dns.parent_zone_id is None
-    assert [r for r in children(stack_plan, RECORD) if r.inputs["type"] == "NS"] == []
+def test_each_stack_delegates_its_zone_from_the_parent_zone_it_names(stack_plan):
+    parent = stack_settings(stack_plan.stack).dns.parent_zone_id
+    (ns,) = [r for r in children(stack_plan, RECORD) if r.inputs["type"] == "NS"]
+    assert parent and ns.inputs["zoneId"] == parent
 
 
 def test_a_parent_zone_gets_an_ns_record_delegating_the_domain():
@@ -155,9 +157,10 @@ def test_an_adopted_zone_is_looked_up_never_created():
 
 
 def test_without_the_wildcard_certificate_there_is_no_certificate():
-    plan = run_program("dev", overrides={"shipyard:dns": {"wildcardCertificate": False}})
+    plan = run_program("dev", overrides={"shipyard:dns": {"wildcardCertificate": False,
+                                                          "parentZoneId": PARENT_ID}})
     assert children(plan, CERT) == [] and children(plan, VALIDATION) == []
-    assert children(plan, RECORD) == []
+    assert [r.inputs["type"] for r in children(plan, RECORD)] == ["NS"]  # the delegation only
     assert len(children(plan, ZONE)) == 1
 
 
@@ -174,3 +177,15 @@ def test_an_adopted_zone_that_does_not_hold_the_domain_stops_the_program():
     mocks = AdoptedZoneMocks(zone_name="other.example.org.")
     with pytest.raises(pulumi.RunError, match="does not contain dns.domain"):
         run_program("staging", mocks=mocks, overrides={"shipyard:dns": {"zoneId": ADOPTED_ID}})
+
+
+def test_an_undelegated_zone_is_refused_before_anything_waits_on_it():
+    """A new zone nobody delegates to never resolves: ACM validation and DNS-01 would wait
+    for ever (75 minutes, then fail) on the first `pulumi up`."""
+    with pytest.raises(SettingsError) as info:
+        run_program("dev", overrides={"shipyard:dns": {"domain": "dev.example.org"}})
+    assert info.value.problems[0].startswith("shipyard:dns.parentZoneId:")
+    assert "dns.wildcardCertificate" in info.value.problems[0]
+    plan = run_program("dev", overrides={"shipyard:dns": {"delegatedElsewhere": True}})
+    assert plan.of_type(ZONE)
+    assert not [r for r in plan.of_type(RECORD) if r.inputs["type"] == "NS"]

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
+from test_registry import stack_settings
 
 pytest.importorskip("moto")
 
@@ -86,7 +87,13 @@ def deployed() -> Iterator[dict[str, Deployed]]:
 def deploy(stack: str) -> Deployed:
     region = read_stack_config(stack)[0].get("aws:region", "us-east-1")
     mocks = MotoMocks(region=region, account_id=ACCOUNTS[stack])
-    return Deployed(stack, run_program(stack, mocks=mocks), mocks)
+    # The stack file names its parent zone by a placeholder id; in moto the parent zone is
+    # created first (moto picks its id) and the stack delegates from it.
+    domain = stack_settings(stack).dns.domain
+    parent = mocks.client("route53").create_hosted_zone(
+        Name=domain.split(".", 1)[1], CallerReference=f"parent-{stack}")["HostedZone"]["Id"]
+    overrides = {"shipyard:dns": {"parentZoneId": parent.rsplit("/", 1)[-1]}}
+    return Deployed(stack, run_program(stack, mocks=mocks, overrides=overrides), mocks)
 
 
 @pytest.fixture(params=STACKS)

@@ -22,7 +22,8 @@ SEED_001_NETWORK = {
 }
 
 
-REQUIRED = {"addons": json.dumps({"certManager": {"acmeEmail": "ops@example.com"}})}
+REQUIRED = {"addons": json.dumps({"certManager": {"acmeEmail": "ops@example.com"}}),
+            "dns": json.dumps({"parentZoneId": "ZPARENT"})}
 
 
 def parse(raw, stack="prod"):
@@ -59,7 +60,8 @@ def test_the_stack_file_overrides_the_environment_defaults():
 def test_every_environment_default_is_a_valid_config_once_required_keys_are_set():
     for env, defaults in ENVIRONMENT_DEFAULTS.items():
         StackConfig.model_validate(deep_merge(defaults, {
-            "environment": env, "addons": {"certManager": {"acmeEmail": "ops@example.com"}}}))
+            "environment": env, "addons": {"certManager": {"acmeEmail": "ops@example.com"}},
+            "dns": {"parentZoneId": "ZPARENT"}}))
 
 
 def test_the_acme_email_is_required_config():
