@@ -135,15 +135,25 @@ EXISTING_CLUSTER_DEFAULTS: dict[str, Any] = {
 }
 
 
+def _copy(value: Any) -> Any:
+    """Fresh dicts and lists all the way down; scalars and Pulumi Outputs (which cannot be
+    deep-copied, and never change) are shared."""
+    if isinstance(value, Mapping):
+        return {k: _copy(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_copy(v) for v in value]
+    return value
+
+
 def deep_merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
     """``override`` laid over ``base``: mappings merge key by key, anything else replaces.
-    Neither argument is modified."""
-    out = copy.deepcopy(dict(base))
+    Neither argument is modified; values may be Outputs."""
+    out = {k: _copy(v) for k, v in base.items()}
     for key, value in override.items():
         if isinstance(value, Mapping) and isinstance(out.get(key), Mapping):
             out[key] = deep_merge(out[key], value)
         else:
-            out[key] = copy.deepcopy(value)
+            out[key] = _copy(value)
     return out
 
 

@@ -5,6 +5,7 @@ in the stack's zone only, and a self-signed CA chain on a cluster without public
 import json
 
 import pytest
+from helpers import children_of, only
 from test_registry import stack_settings
 
 from components.addons.base import ClusterContext
@@ -38,18 +39,15 @@ CTX = ClusterContext(provider=None, cluster_name="shipyard-test", region="us-eas
 
 
 def component(plan):
-    (found,) = plan.of_type(COMPONENT)
-    return found
+    return only(plan.of_type(COMPONENT))
 
 
 def children(plan, type_):
-    parent = component(plan).urn
-    return [r for r in plan.of_type(type_) if r.parent == parent]
+    return children_of(plan, COMPONENT, type_)
 
 
 def release(plan):
-    (found,) = children(plan, RELEASE)
-    return found
+    return only(children(plan, RELEASE))
 
 
 def issuers(plan):

@@ -4,6 +4,7 @@ deleted in dev (sync) but never in prod (upsert-only)."""
 import json
 
 import pytest
+from helpers import children_of, only
 from test_registry import stack_settings
 
 from components.addons.external_dns import external_dns_policy, external_dns_values
@@ -21,18 +22,15 @@ EMAIL = "ops@example.com"
 
 
 def component(plan):
-    (found,) = plan.of_type(COMPONENT)
-    return found
+    return only(plan.of_type(COMPONENT))
 
 
 def children(plan, type_):
-    parent = component(plan).urn
-    return [r for r in plan.of_type(type_) if r.parent == parent]
+    return children_of(plan, COMPONENT, type_)
 
 
 def release(plan):
-    (found,) = children(plan, RELEASE)
-    return found
+    return only(children(plan, RELEASE))
 
 
 def values(plan):

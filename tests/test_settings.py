@@ -212,3 +212,17 @@ def test_existing_mode_says_which_add_ons_it_switched_off():
                                      "karpenter": {"enabled": True}})})
     assert info.value.problems[0].startswith("shipyard:addons.karpenter.enabled: needs "
                                              "cluster.mode eks")
+
+
+def test_deep_merge_copies_containers_but_shares_outputs_and_changes_neither_side():
+    class Output:  # like pulumi.Output: cannot be deep-copied
+        def __deepcopy__(self, memo):
+            raise TypeError("an Output cannot be deep-copied")
+
+    output = Output()
+    base = {"a": {"b": [1, {"c": output}]}, "keep": 1}
+    merged = deep_merge(base, {"a": {"e": 2}})
+    assert merged == {"a": {"b": [1, {"c": output}], "e": 2}, "keep": 1}
+    assert merged["a"]["b"][1]["c"] is output          # Outputs cannot be deep-copied
+    assert merged["a"]["b"] is not base["a"]["b"]      # but nothing is aliased
+    assert base == {"a": {"b": [1, {"c": output}]}, "keep": 1}

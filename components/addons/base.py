@@ -8,7 +8,6 @@ are deep-merged on top (``merged_values``). Every chart comes from ``shipyard.ve
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -17,6 +16,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from components.irsa import OidcProvider
+from shipyard.defaults import deep_merge
 from shipyard.versions import CHARTS
 
 PodSecurity = Literal["restricted", "baseline", "privileged"]
@@ -43,17 +43,9 @@ class ClusterContext:
 
 
 def merged_values(own: Mapping[str, Any], overrides: Mapping[str, Any]) -> dict[str, Any]:
-    """shipyard's values for a chart with the user's ``values`` from config laid on top.
-
-    ``own`` may hold Outputs (an IRSA role's ARN, a zone id) anywhere: they are kept as they
-    are, never copied (an Output cannot be deep-copied); the plain ``overrides`` are."""
-    out = dict(own)
-    for key, value in overrides.items():
-        if isinstance(value, Mapping) and isinstance(out.get(key), Mapping):
-            out[key] = merged_values(out[key], value)
-        else:
-            out[key] = copy.deepcopy(value)
-    return out
+    """shipyard's values for a chart (which may hold Outputs: an IRSA role's ARN, a zone id)
+    with the user's ``values`` from config laid on top."""
+    return deep_merge(own, overrides)
 
 
 def namespace(name: str, namespace_name: str, *, parent: pulumi.Resource,

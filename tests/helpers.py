@@ -1,0 +1,17 @@
+"""Small readers of a captured Plan that many test modules share."""
+
+from __future__ import annotations
+
+from shipyard.harness import Plan, ResourceRecord
+
+
+def only(records: list[ResourceRecord]) -> ResourceRecord:
+    """The one record in ``records`` (fails when there are none or several)."""
+    (found,) = records
+    return found
+
+
+def children_of(plan: Plan, component_type: str, type_: str) -> list[ResourceRecord]:
+    """Resources of ``type_`` directly under the plan's one component of ``component_type``."""
+    parent = only(plan.of_type(component_type)).urn
+    return [r for r in plan.of_type(type_) if r.parent == parent]
