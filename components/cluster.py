@@ -274,19 +274,21 @@ class Cluster(pulumi.ComponentResource):
     def _addon(self, addon: str, *, service_account: tuple[str, str] | None = None,
                managed_policies: Sequence[str] = (), configuration: dict | None = None,
                depends_on: Sequence[pulumi.Resource] = ()) -> aws.eks.Addon:
-        role_arn = None
+        role_arn, grants = None, ()
         if service_account is not None:
-            role_arn = service_account_role(
+            role = service_account_role(
                 f"{self._name}-{addon}", oidc=self.oidc, namespace=service_account[0],
                 service_account=service_account[1], parent=self,
-                managed_policies=managed_policies, tags=self._args.tags).arn
+                managed_policies=managed_policies, tags=self._args.tags)
+            # the add-on's pods use the role as they start: its policies must be attached
+            role_arn, grants = role.arn, role.grants
         return aws.eks.Addon(
             f"{self._name}-{addon}", cluster_name=self.eks.name, addon_name=addon,
             addon_version=EKS_ADDON_VERSIONS[addon], service_account_role_arn=role_arn,
             configuration_values=json.dumps(configuration) if configuration else None,
             resolve_conflicts_on_create="OVERWRITE", resolve_conflicts_on_update="PRESERVE",
             tags=self._tags(f"{self._args.cluster_name}-{addon}"),
-            opts=pulumi.ResourceOptions(parent=self, depends_on=list(depends_on)))
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[*depends_on, *grants]))
 
     def _create_node_role(self) -> aws.iam.Role:
         role = aws.iam.Role(

@@ -17,6 +17,19 @@ from shipyard import iam
 
 
 @dataclass(frozen=True)
+class ServiceAccountRole:
+    """The role, and the policy resources that give it its permissions: whatever uses the role
+    right away (an EKS add-on) waits for ``grants`` too, else it starts without them."""
+
+    role: aws.iam.Role
+    grants: tuple[pulumi.Resource, ...]
+
+    @property
+    def arn(self) -> pulumi.Output[str]:
+        return self.role.arn
+
+
+@dataclass(frozen=True)
 class OidcProvider:
     """What IRSA needs of a cluster: its OIDC provider's ARN and issuer URL."""
 
@@ -34,7 +47,7 @@ def service_account_role(
     policy: pulumi.Input[str] | None = None,
     managed_policies: Sequence[str] = (),
     tags: Mapping[str, str] | None = None,
-) -> aws.iam.Role:
+) -> ServiceAccountRole:
     """Create ``{name}-role`` (+ ``{name}-policy``, ``{name}-<managed>``) under ``parent``."""
     opts = pulumi.ResourceOptions(parent=parent)
     trust = pulumi.Output.all(oidc.arn, oidc.issuer_url).apply(
@@ -47,9 +60,12 @@ def service_account_role(
               "shipyard.dev/service-account": f"{namespace}.{service_account}"},
         opts=opts,
     )
+    grants: list[pulumi.Resource] = []
     if policy is not None:
-        aws.iam.RolePolicy(f"{name}-policy", role=role.name, policy=policy, opts=opts)
+        grants.append(aws.iam.RolePolicy(f"{name}-policy", role=role.name, policy=policy,
+                                         opts=opts))
     for managed in managed_policies:
-        aws.iam.RolePolicyAttachment(f"{name}-{managed.rsplit('/', 1)[-1]}", role=role.name,
-                                     policy_arn=managed, opts=opts)
-    return role
+        grants.append(aws.iam.RolePolicyAttachment(
+            f"{name}-{managed.rsplit('/', 1)[-1]}", role=role.name, policy_arn=managed,
+            opts=opts))
+    return ServiceAccountRole(role=role, grants=tuple(grants))

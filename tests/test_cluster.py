@@ -239,3 +239,10 @@ def test_existing_cluster_mode_takes_the_kubeconfig_only_as_a_secret():
                                       "shipyard:kubeconfig": "apiVersion: v1"})
     assert info.value.problems[0].startswith("shipyard:kubeconfig: must be set as a secret")
     assert "apiVersion" not in str(info.value)
+
+
+@pytest.mark.parametrize("name,policy", [("vpc-cni", "AmazonEKS_CNI_Policy"),
+                                         ("aws-ebs-csi-driver", "AmazonEBSCSIDriverPolicyV2")])
+def test_irsa_add_ons_wait_until_their_role_has_its_policy(prod, name, policy):
+    attachment = prod.named(f"cluster-{name}-{policy}")
+    assert attachment.urn in addon(prod, name).dependencies

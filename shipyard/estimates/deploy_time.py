@@ -73,6 +73,9 @@ NECESSARY: tuple[Necessary, ...] = (
               "nodes cannot join without AmazonEKSWorkerNodePolicy and ECR pull on their role"),
     Necessary(NODE_GROUP, f"{ADDON}[vpc-cni]",
               "bootstrapSelfManagedAddons is off: without the CNI nodes never become Ready"),
+    Necessary(ADDON, "aws:iam/rolePolicyAttachment:RolePolicyAttachment",
+              "an add-on with an IRSA role (vpc-cni, EBS CSI) starts using it at once: its "
+              "policy must be attached first, else the pods start without permissions"),
     Necessary(NODE_GROUP, f"{ADDON}[kube-proxy]",
               "bootstrapSelfManagedAddons is off: aws-node reaches the API server through the "
               "kubernetes Service address, which only kube-proxy programs"),
