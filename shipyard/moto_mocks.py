@@ -46,7 +46,7 @@ from moto.iam.policy_validation import IAMTrustPolicyDocumentValidator
 from shipyard.mocks import EchoMocks, _digest
 
 # boto3 clients made up front (boto3 client creation is not thread-safe).
-SERVICES = ("ec2", "iam", "kms", "eks", "ecr", "route53", "acm", "logs", "sts")
+SERVICES = ("ec2", "iam", "kms", "eks", "ecr", "route53", "acm", "logs", "sts", "sqs", "events")
 
 # The values CloudWatch Logs accepts for retention (moto accepts anything).
 LOG_RETENTION_DAYS = frozenset({0, 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545,
@@ -65,6 +65,22 @@ ROUTE53_RECORD_TYPES = frozenset({"A", "AAAA", "CAA", "CNAME", "DS", "HTTPS", "M
                                   "PTR", "SOA", "SPF", "SRV", "SSHFP", "SVCB", "TLSA", "TXT"})
 LT_HTTP_TOKENS = frozenset({"optional", "required"})
 EBS_VOLUME_TYPES = frozenset({"standard", "gp2", "gp3", "io1", "io2", "sc1", "st1"})
+EVENT_RULE_STATES = frozenset({"ENABLED", "DISABLED",
+                               "ENABLED_WITH_ALL_CLOUDTRAIL_MANAGEMENT_EVENTS"})
+# aws:sqs/queue:Queue inputs -> SQS queue attributes
+SQS_ATTRIBUTES = {
+    "delaySeconds": "DelaySeconds", "maxMessageSize": "MaximumMessageSize",
+    "messageRetentionSeconds": "MessageRetentionPeriod",
+    "receiveWaitTimeSeconds": "ReceiveMessageWaitTimeSeconds",
+    "visibilityTimeoutSeconds": "VisibilityTimeout", "policy": "Policy",
+    "redrivePolicy": "RedrivePolicy", "redriveAllowPolicy": "RedriveAllowPolicy",
+    "fifoQueue": "FifoQueue", "contentBasedDeduplication": "ContentBasedDeduplication",
+    "deduplicationScope": "DeduplicationScope", "fifoThroughputLimit": "FifoThroughputLimit",
+    "kmsMasterKeyId": "KmsMasterKeyId",
+    "kmsDataKeyReusePeriodSeconds": "KmsDataKeyReusePeriodSeconds",
+    "sqsManagedSseEnabled": "SqsManagedSseEnabled",
+}
+SQS_JSON_ATTRIBUTES = frozenset({"policy", "redrivePolicy", "redriveAllowPolicy"})
 
 # Pulumi type token -> name of the MotoMocks method that creates it (filled by @handles).
 HANDLERS: dict[str, str] = {}
@@ -1147,6 +1163,116 @@ class MotoMocks(EchoMocks):
         require(certificate.get("Status") == "ISSUED", "CertificateNotIssued",
                 f"certificate {arn} is {certificate.get('Status')}")
         return arn, {"certificateArn": arn}
+
+    # -- SQS, EventBridge -----------------------------------------------------------------
+
+    @staticmethod
+    def _check_policy_document(document: str, what: str) -> None:
+        """SQS refuses a policy that is not a JSON object with Version and Statement (moto
+        stores any string)."""
+        try:
+            parsed = json.loads(document)
+        except ValueError as e:
+            raise _Invalid("InvalidAttributeValue", f"{what} is not valid JSON: {e}") from e
+        require(isinstance(parsed, dict) and parsed.get("Version") and parsed.get("Statement"),
+                "InvalidAttributeValue", f"{what} needs a Version and a Statement")
+
+    @handles("aws:sqs/queue:Queue")
+    def _sqs_queue(self, name: str, i: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+        sqs = self.client("sqs")
+        fifo = as_bool(i.get("fifoQueue", False))
+        queue_name = i.get("name") or (i["namePrefix"] + _digest(name, length=10)
+                                       if i.get("namePrefix") else name)
+        if fifo and not i.get("name"):
+            queue_name += ".fifo"  # as the provider names a FIFO queue
+        require(fifo == queue_name.endswith(".fifo"), "InvalidParameterValue",
+                f"queue name {queue_name!r}: a FIFO queue's name (and only its) ends in .fifo")
+        require(not (i.get("kmsMasterKeyId") and as_bool(i.get("sqsManagedSseEnabled", False))),
+                "InvalidAttributeName", "kmsMasterKeyId and sqsManagedSseEnabled exclude "
+                "each other")
+        if i.get("policy"):
+            self._check_policy_document(as_json(i["policy"]), "policy")
+        attributes = {}
+        for key, attribute in SQS_ATTRIBUTES.items():
+            value = i.get(key)
+            if value is None or (key == "fifoQueue" and not fifo):
+                continue
+            if isinstance(value, bool):
+                value = "true" if value else "false"
+            attributes[attribute] = (as_json(value) if key in SQS_JSON_ATTRIBUTES
+                                     else str(value))
+        url = sqs.create_queue(**drop_none(
+            QueueName=queue_name, Attributes=attributes,
+            tags={k: str(v) for k, v in (i.get("tags") or {}).items()}))["QueueUrl"]
+        arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])[
+            "Attributes"]["QueueArn"]
+        return url, {"url": url, "arn": arn, "name": queue_name, "fifoQueue": fifo}
+
+    @handles("aws:sqs/queuePolicy:QueuePolicy")
+    def _sqs_queue_policy(self, name: str, i: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+        url = i.get("queueUrl", "")
+        document = as_json(i.get("policy", ""))
+        self._check_policy_document(document, "policy")
+        self.client("sqs").set_queue_attributes(QueueUrl=url, Attributes={"Policy": document})
+        return url, {"queueUrl": url, "policy": document}
+
+    @handles("aws:cloudwatch/eventRule:EventRule")
+    def _event_rule(self, name: str, i: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+        events = self.client("events")
+        rule_name = i.get("name") or (i["namePrefix"] + _digest(name, length=10)
+                                      if i.get("namePrefix") else name)
+        state = i.get("state") or ("DISABLED" if i.get("isEnabled") is False else "ENABLED")
+        require(state in EVENT_RULE_STATES, "ValidationException", f"state {state!r}")
+        pattern = i.get("eventPattern")
+        if pattern is not None:
+            pattern = as_json(pattern)
+            try:
+                parsed = json.loads(pattern)
+            except ValueError as e:
+                raise _Invalid("InvalidEventPatternException",
+                               f"Event pattern is not valid JSON: {e}") from e
+            require(isinstance(parsed, dict) and parsed, "InvalidEventPatternException",
+                    "Event pattern must be a non-empty JSON object")
+        bus = i.get("eventBusName")
+        if bus and bus != "default":
+            events.describe_event_bus(Name=bus)  # AWS refuses a rule on a missing bus
+        arn = events.put_rule(**drop_none(
+            Name=rule_name, EventPattern=pattern, ScheduleExpression=i.get("scheduleExpression"),
+            State=state, Description=i.get("description"), RoleArn=i.get("roleArn"),
+            EventBusName=bus, Tags=tag_list(i.get("tags"))))["RuleArn"]
+        rule_id = f"{bus}/{rule_name}" if bus and bus != "default" else rule_name
+        return rule_id, {"arn": arn, "name": rule_name, "state": state,
+                         "eventBusName": bus or "default"}
+
+    @handles("aws:cloudwatch/eventTarget:EventTarget")
+    def _event_target(self, name: str, i: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+        rule, bus = i.get("rule", ""), i.get("eventBusName")
+        target_id = i.get("targetId") or name
+        sqs_target = i.get("sqsTarget") or {}
+        transformer = i.get("inputTransformer") or {}
+        retry = i.get("retryPolicy") or {}
+        target = drop_none(
+            Id=target_id, Arn=i.get("arn", ""), RoleArn=i.get("roleArn"), Input=i.get("input"),
+            InputPath=i.get("inputPath"),
+            InputTransformer=drop_none(InputPathsMap=transformer.get("inputPaths"),
+                                       InputTemplate=transformer.get("inputTemplate"))
+            if transformer else None,
+            SqsParameters={"MessageGroupId": sqs_target["messageGroupId"]}
+            if sqs_target.get("messageGroupId") else None,
+            DeadLetterConfig={"Arn": i["deadLetterConfig"]["arn"]}
+            if (i.get("deadLetterConfig") or {}).get("arn") else None,
+            RetryPolicy=drop_none(MaximumEventAgeInSeconds=retry.get("maximumEventAgeInSeconds"),
+                                  MaximumRetryAttempts=retry.get("maximumRetryAttempts"))
+            if retry else None)
+        # moto raises ResourceNotFoundException for a missing rule, as AWS does
+        result = self.client("events").put_targets(**drop_none(
+            Rule=rule, EventBusName=bus, Targets=[target]))
+        failed = result.get("FailedEntries") or []
+        require(not failed, failed[0].get("ErrorCode", "PutTargetsFailed") if failed else "",
+                "; ".join(f"{f.get('TargetId')}: {f.get('ErrorMessage')}" for f in failed))
+        prefix = f"{bus}-" if bus and bus != "default" else ""
+        return f"{prefix}{rule}-{target_id}", {"targetId": target_id,
+                                               "eventBusName": bus or "default"}
 
 
 def echoed_types(mocks_list: Iterable[MotoMocks]) -> dict[str, int]:

@@ -35,11 +35,7 @@ NEGATIVE_ACCOUNT = "999999999999"
 # What moto cannot emulate, and so is echoed: anything else echoed would be a silent gap.
 EXPECTED_ECHO_PREFIXES = ("shipyard:", "kubernetes:", "pulumi:providers:", "aws:eks/addon:",
                           "aws:eks/accessEntry:", "aws:eks/accessPolicyAssociation:",
-                          "aws:eks/podIdentityAssociation:",
-                          # Karpenter's interruption queue and rules: moto could, but
-                          # shipyard/moto_mocks.py has no handlers for them yet
-                          "aws:sqs/queue:", "aws:sqs/queuePolicy:",
-                          "aws:cloudwatch/eventRule:", "aws:cloudwatch/eventTarget:")
+                          "aws:eks/podIdentityAssociation:")
 ENV = {
     "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
     "AWS_SESSION_TOKEN": "testing", "AWS_DEFAULT_REGION": "us-east-1",
@@ -364,6 +360,35 @@ def test_webhook_rules_are_on_the_cluster_security_group(each):
     assert {15017, 9443} <= ports
 
 
+# -- Karpenter's interruption handling ----------------------------------------------------
+
+
+@pytest.mark.parametrize("stack", ["staging", "prod"])
+def test_interruption_rules_feed_an_encrypted_queue_events_may_send_to(deployed, stack):
+    d = deployed[stack]
+    sqs, events = d.client("sqs"), d.client("events")
+    [record] = d.plan.of_type("aws:sqs/queue:Queue")
+    url = sqs.get_queue_url(QueueName=record.inputs["name"])["QueueUrl"]
+    assert record.id == url
+    attributes = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
+    assert attributes["SqsManagedSseEnabled"] == "true"
+    assert attributes["MessageRetentionPeriod"] == "300"
+    queue_arn = attributes["QueueArn"]
+    assert record.outputs["arn"] == queue_arn
+    policy = json.loads(attributes["Policy"])
+    allowed = [s for s in policy["Statement"] if s["Effect"] == "Allow"
+               and s["Action"] == "sqs:SendMessage" and s["Resource"] == queue_arn]
+    assert allowed and "events.amazonaws.com" in allowed[0]["Principal"]["Service"]
+    rules = [r for r in events.list_rules()["Rules"] if r.get("EventPattern")]
+    assert len(rules) == 5
+    assert len(rules) == len(d.plan.of_type("aws:cloudwatch/eventRule:EventRule"))
+    for rule in rules:
+        assert rule["State"] == "ENABLED"
+        targets = events.list_targets_by_rule(Rule=rule["Name"])["Targets"]
+        assert [(t["Id"], t["Arn"]) for t in targets] == [
+            ("KarpenterInterruptionQueueTarget", queue_arn)], rule["Name"]
+
+
 # -- ECR, DNS -----------------------------------------------------------------------------
 
 
@@ -471,6 +496,16 @@ def test_checks_moto_skips_are_made(fresh):
     with pytest.raises(MotoResourceError, match="NoSuchEntity"):
         create(fresh, "aws:iam/rolePolicyAttachment:RolePolicyAttachment", "neg-attach",
                role="nobody", policyArn="arn:aws:iam::aws:policy/AmazonEBSCSIDriverPolicy")
+
+
+def test_an_event_target_needs_its_rule_and_a_queue_policy_needs_a_statement(fresh):
+    url, state = create(fresh, "aws:sqs/queue:Queue", "neg-queue", sqsManagedSseEnabled=True)
+    with pytest.raises(MotoResourceError, match="neg-target.*ResourceNotFoundException"):
+        create(fresh, "aws:cloudwatch/eventTarget:EventTarget", "neg-target",
+               rule="no-such-rule", arn=state["arn"])
+    with pytest.raises(MotoResourceError, match="neg-queue-policy.*InvalidAttributeValue"):
+        create(fresh, "aws:sqs/queuePolicy:QueuePolicy", "neg-queue-policy", queueUrl=url,
+               policy=json.dumps({"Version": "2012-10-17"}))
 
 
 def test_unknown_types_are_echoed_and_counted(fresh):
