@@ -3,6 +3,7 @@ certificate from cert-manager, plain HTTP only redirecting, waiting for everythi
 nothing more; the security headers applications' routes get."""
 
 import pytest
+from helpers import only
 from test_registry import stack_settings
 
 from components.addons import cert_manager
@@ -22,6 +23,7 @@ from components.addons.ingress import (
     nginx_gateway_fabric_values,
     redirect_route_spec,
     route_filters,
+    route_spec,
     security_headers,
 )
 from shipyard.harness import run_program
@@ -358,3 +360,26 @@ def test_route_filters_merge_own_headers_into_one_filter_per_type():
                        "x-content-type-options": "nosniff", "x-frame-options": "SAMEORIGIN",
                        "referrer-policy": "strict-origin-when-cross-origin",
                        "cache-control": "no-store"}
+
+
+def test_seed_000_websocket_route_reaches_the_gateway_over_https_with_its_upgrade_intact(prod):
+    """Seed 000: /hubs/* (SignalR WebSockets) and /api/* to the YARP gateway, / to the SPA,
+    through the shared Gateway's HTTPS listener for the domain."""
+    gateway = only([r for r in prod.resources if r.inputs.get("kind") == "Gateway"])
+    https = [ls["name"] for ls in gateway.inputs["spec"]["listeners"] if ls["protocol"] == "HTTPS"]
+    spec = route_spec(hostnames=["mentor.shipyard.example.com"], listeners=https[-1:],
+                      rules=[("/hubs", "gateway", 8080), ("/api", "gateway", 8080),
+                             ("/", "frontend", 80)], hsts_max_age_seconds=31536000)
+    (parent,) = spec["parentRefs"]
+    assert (parent["name"], parent["namespace"]) == (
+        gateway.inputs["metadata"]["name"], gateway.inputs["metadata"]["namespace"])
+    hubs = spec["rules"][0]
+    assert hubs["matches"] == [{"path": {"type": "PathPrefix", "value": "/hubs"}}]
+    assert hubs["backendRefs"] == [{"name": "gateway", "port": 8080}]
+    # nothing on the rule touches the handshake's request headers or redirects it
+    assert {f["type"] for f in hubs["filters"]} == {"ResponseHeaderModifier"}
+    headers = {h["name"] for h in hubs["filters"][0]["responseHeaderModifier"]["set"]}
+    assert "Strict-Transport-Security" in headers
+    with pytest.raises(ValueError, match="WebSocket"):
+        route_spec(hostnames=["x"], listeners=https, rules=[("/hubs", "gateway", 8080)],
+                   hsts_max_age_seconds=0, request_headers={"Connection": "close"})

@@ -246,3 +246,20 @@ def test_existing_cluster_mode_takes_the_kubeconfig_only_as_a_secret():
 def test_irsa_add_ons_wait_until_their_role_has_its_policy(prod, name, policy):
     attachment = prod.named(f"cluster-{name}-{policy}")
     assert attachment.urn in addon(prod, name).dependencies
+
+
+def test_existing_cluster_mode_deploys_the_same_in_cluster_layer_minus_irsa_add_ons(dev):
+    """Everything in-cluster that needs no EKS OIDC provider lands on an existing cluster too."""
+    existing = run_program("dev", overrides={"shipyard:cluster": {"mode": "existing",
+                                                                  "context": "minikube"}})
+
+    def releases(plan):
+        return {r.inputs["name"] for r in plan.of_type("kubernetes:helm.sh/v3:Release")}
+
+    irsa_only = {"aws-load-balancer-controller", "external-dns", "karpenter", "karpenter-crd"}
+    assert releases(existing) == releases(dev) - irsa_only
+    kinds = {r.inputs.get("kind") for r in existing.resources if r.type.startswith("kubernetes:")}
+    assert {"Gateway", "HTTPRoute", "ClusterIssuer", "PeerAuthentication", "Namespace"} <= kinds
+    (provider,) = existing.of_type("pulumi:providers:kubernetes")
+    k8s = [r for r in existing.resources if r.type.startswith("kubernetes:")]
+    assert k8s and all(r.provider == provider.urn for r in k8s)

@@ -227,6 +227,36 @@ def route_filters(hsts_max_age_seconds: int, *,
     return filters
 
 
+# Hop-by-hop headers a WebSocket (or any HTTP/1.1 Upgrade) handshake needs to reach the backend.
+UPGRADE_HEADERS = ("connection", "upgrade")
+
+
+def route_spec(*, hostnames: Sequence[str], listeners: Sequence[str],
+               rules: Sequence[tuple[str, str, int]], hsts_max_age_seconds: int,
+               gateway_name: str = GATEWAY_NAME,
+               gateway_namespace: str = GATEWAY_NAMESPACE,
+               request_headers: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """An application's HTTPRoute spec on the shared Gateway's HTTPS listeners: one rule per
+    (path prefix, Service, port), each with the security-header filters.
+
+    WebSocket paths (seed 000's ``/hubs``) need nothing more: NGINX Gateway Fabric and Istio
+    forward the Upgrade handshake by default, so a rule must only not rewrite its headers."""
+    for name in request_headers or {}:
+        if name.lower() in UPGRADE_HEADERS:
+            raise ValueError(f"request header {name!r} would break WebSocket upgrades")
+    return {
+        "parentRefs": [{"group": "gateway.networking.k8s.io", "kind": "Gateway",
+                        "name": gateway_name, "namespace": gateway_namespace,
+                        "sectionName": listener} for listener in listeners],
+        "hostnames": list(hostnames),
+        "rules": [{
+            "matches": [{"path": {"type": "PathPrefix", "value": prefix}}],
+            "backendRefs": [{"name": service, "port": port}],
+            "filters": route_filters(hsts_max_age_seconds, request_headers=request_headers),
+        } for prefix, service, port in rules],
+    }
+
+
 # ---------------------------------------------------------------------------------------------
 # The component
 
