@@ -45,6 +45,8 @@ class Addons(pulumi.ComponentResource):
         if a.gateway_api.enabled:
             self.gateway_api = GatewayApi(f"{name}-gateway-api",
                                           GatewayApiArgs.from_settings(settings, ctx), opts=child)
+        # what reads the Gateway API CRDs at start-up waits for them
+        crds = list(self.gateway_api.ready) if self.gateway_api else []
         if a.load_balancer_controller.enabled:
             self.load_balancer_controller = LoadBalancerController(
                 f"{name}-load-balancer-controller",
@@ -55,22 +57,20 @@ class Addons(pulumi.ComponentResource):
                 opts=child)
         if a.cert_manager.enabled:
             # cert-manager reads the Gateway API CRDs at start-up
-            self.cert_manager = CertManager(f"{name}-cert-manager", CertManagerArgs.from_settings(
-                settings, ctx, after=self.gateway_api.ready if self.gateway_api else []),
+            self.cert_manager = CertManager(
+                f"{name}-cert-manager", CertManagerArgs.from_settings(settings, ctx, after=crds),
                 opts=child)
         if a.istio.enabled:
             # istiod reads the Gateway API CRDs at start-up
-            self.istio = Istio(f"{name}-istio", IstioArgs.from_settings(
-                settings, ctx, after=self.gateway_api.ready if self.gateway_api else []),
-                opts=child)
+            self.istio = Istio(f"{name}-istio",
+                               IstioArgs.from_settings(settings, ctx, after=crds), opts=child)
         if a.ingress.enabled:
             # The Gateway waits for its CRD, its controller (Istio's; NGINX Gateway Fabric is
-            # installed by Ingress itself) and the load balancer controller (whose webhook must
-            # see the data plane's LoadBalancer Service). Not for cert-manager: its gateway-shim
+            # installed by Ingress itself) and the load balancer controller (which provisions the
+            # NLB for the data plane's Service, and on destroy must outlive it to delete it). Not for cert-manager: its gateway-shim
             # lists the Gateways that exist when it starts and issues their certificates (the
             # listeners report ResolvedRefs=False until then), so waiting only lengthened the
             # deploy (shipyard/estimates/deploy_time.py).
-            crds = list(getattr(self.gateway_api, "ready", []))
             # Istio's controller is istiod alone (istio-base's CRDs are not the Gateway's; istiod
             # waits for them already).
             istio = ([self.istio.istiod] if self.istio is not None and
@@ -80,8 +80,8 @@ class Addons(pulumi.ComponentResource):
                     *crds, *istio, *getattr(self.load_balancer_controller, "ready", [])]),
                 opts=child)
         if a.external_dns.enabled:
-            self.external_dns = ExternalDns(f"{name}-external-dns", ExternalDnsArgs.from_settings(
-                settings, ctx, after=self.gateway_api.ready if self.gateway_api else []),
+            self.external_dns = ExternalDns(
+                f"{name}-external-dns", ExternalDnsArgs.from_settings(settings, ctx, after=crds),
                 opts=child)
         if a.karpenter.enabled:
             self.karpenter = Karpenter(f"{name}-karpenter",
