@@ -4,6 +4,7 @@ import pulumi
 
 from components.addons.addons import Addons
 from components.addons.base import ClusterContext
+from components.applications import Applications
 from components.cluster import Cluster, ClusterArgs
 from components.dns import Dns, DnsArgs
 from components.existing_cluster import ExistingCluster, ExistingClusterArgs
@@ -26,7 +27,7 @@ registry = Registry("registry", RegistryArgs.from_settings(settings))
 dns = Dns("dns", DnsArgs.from_settings(settings)) if settings.dns.enabled else None
 
 eks = isinstance(cluster, Cluster)
-addons = Addons("addons", settings, ClusterContext(
+ctx = ClusterContext(
     provider=cluster.provider,
     cluster_name=settings.cluster_name,
     region=settings.region,
@@ -41,7 +42,10 @@ addons = Addons("addons", settings, ClusterContext(
     zone_id=dns.zone_id if dns is not None else None,
     domain=settings.dns.domain if dns is not None else None,
     tags=settings.tags,
-))
+)
+addons = Addons("addons", settings, ctx)
+apps = Applications("apps", settings, ctx, addons, {
+    image: repo.repository_url for image, repo in registry.repositories.items()})
 
 pulumi.export("environment", settings.environment.value)
 pulumi.export("region", settings.region)
@@ -56,6 +60,7 @@ if isinstance(cluster, Cluster):
     pulumi.export("clusterName", cluster.name)
     pulumi.export("kubeconfig", cluster.kubeconfig)
 pulumi.export("repositoryUrls", registry.repository_urls)
+pulumi.export("applicationUrls", apps.urls)
 if dns is not None:
     pulumi.export("zoneId", dns.zone_id)
     pulumi.export("zoneName", dns.zone_name)

@@ -35,6 +35,9 @@ def summary(plan: Plan) -> str:
         lines.append(f"{component}  ({sum(types.values())})")
         for type_, count in sorted(types.items()):
             lines.append(f"    {count:4d}  {type_}")
+    tenants = tenant_lines(plan)
+    if tenants:
+        lines += ["", "tenants (one per hosted application):", *tenants]
     lines += ["", "by type:"]
     for type_, count in sorted(Counter(r.type for r in plan.resources).items()):
         lines.append(f"    {count:4d}  {type_}")
@@ -47,6 +50,28 @@ def summary(plan: Plan) -> str:
     for key in sorted(plan.outputs):
         lines.append(f"    {key}: {json.dumps(plan.outputs[key])}")
     return "\n".join(lines)
+
+
+TENANT = "shipyard:apps:Tenant"
+TENANT_KINDS = (("Deployment", "deployments"), ("HorizontalPodAutoscaler", "autoscalers"),
+                ("PodDisruptionBudget", "budgets"), ("Service", "services"),
+                ("NetworkPolicy", "network policies"), ("HTTPRoute", "routes"),
+                ("DestinationRule", "destination rules"),
+                ("AuthorizationPolicy", "authorization policies"))
+
+
+def tenant_lines(plan: Plan) -> list[str]:
+    """Each tenant: its namespace, and how many of each workload object it holds."""
+    lines = []
+    for tenant in plan.of_type(TENANT):
+        inside = [r for r in plan.resources if tenant in plan.ancestors(r)]
+        kinds = Counter(r.type.rsplit(":", 1)[-1] for r in inside)
+        namespace = next((r.inputs.get("metadata", {}).get("name") for r in inside
+                          if r.type == "kubernetes:core/v1:Namespace"), "?")
+        counts = ", ".join(f"{kinds[kind]} {label}" for kind, label in TENANT_KINDS
+                           if kinds[kind])
+        lines.append(f"    {namespace:<20} {len(inside):4d} resources: {counts}")
+    return lines
 
 
 def estimate(plan: Plan) -> tuple[dict, list[str]]:

@@ -45,7 +45,7 @@ class RegistryArgs:
     def from_settings(settings: Settings) -> RegistryArgs:
         reg = settings.registry
         return RegistryArgs(
-            images=tuple(reg.images),
+            images=tuple(settings.images),
             name_prefix=settings.cluster_name,
             immutable_tags=reg.immutable_tags,
             keep_tagged_images=reg.keep_tagged_images,

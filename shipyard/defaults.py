@@ -11,19 +11,6 @@ import copy
 from collections.abc import Mapping
 from typing import Any
 
-# The container images of the five seed applications (../shared/seeds): one ECR repository each.
-SEED_IMAGES = [
-    "mentorplatform/gateway", "mentorplatform/backend", "mentorplatform/frontend",
-    "learning-platform/frontend", "learning-platform/course-service",
-    "learning-platform/user-service", "learning-platform/notification-service",
-    "sre-platform/frontend", "sre-platform/api", "sre-platform/auth", "sre-platform/image",
-    "code-learn/api-gateway", "code-learn/user-service", "code-learn/post-service",
-    "code-learn/group-service", "code-learn/contest-service", "code-learn/notification-service",
-    "everything-portal/portal-ui", "everything-portal/admin-ui",
-    "everything-portal/java-service", "everything-portal/go-service",
-    "everything-portal/python-service",
-]
-
 ENVIRONMENT_DEFAULTS: dict[str, dict[str, Any]] = {
     "dev": {
         "protect": False,
@@ -47,9 +34,11 @@ ENVIRONMENT_DEFAULTS: dict[str, dict[str, Any]] = {
                             "maxSize": 4, "diskSizeGb": 30},
             },
         },
-        "registry": {"images": SEED_IMAGES, "immutableTags": False, "keepTaggedImages": 10,
+        "registry": {"immutableTags": False, "keepTaggedImages": 10,
                      "untaggedExpiryDays": 1},
         "dns": {"domain": "dev.shipyard.example.com"},
+        # two zones of spot nodes: spread over zones where it fits, never refuse to schedule
+        "workloads": {"zoneSpread": "ScheduleAnyway"},
         "addons": {
             # one replica of everything: dev trades availability for cost
             "gatewayApi": {"highAvailability": False},
@@ -81,7 +70,7 @@ ENVIRONMENT_DEFAULTS: dict[str, dict[str, Any]] = {
                             "minSize": 3, "desiredSize": 3, "maxSize": 6},
             },
         },
-        "registry": {"images": SEED_IMAGES, "keepTaggedImages": 30},
+        "registry": {"keepTaggedImages": 30},
         "dns": {"domain": "staging.shipyard.example.com"},
         "addons": {
             "certManager": {"issuer": "letsencrypt-staging"},
@@ -111,7 +100,7 @@ ENVIRONMENT_DEFAULTS: dict[str, dict[str, Any]] = {
                             "labels": {"shipyard.dev/pool": "general"}},
             },
         },
-        "registry": {"images": SEED_IMAGES, "keepTaggedImages": 100},
+        "registry": {"keepTaggedImages": 100},
         "dns": {"domain": "shipyard.example.com"},
         "addons": {
             "certManager": {"issuer": "letsencrypt-prod"},

@@ -26,9 +26,12 @@ import pulumi
 import yaml
 from google.protobuf import json_format
 from pulumi.runtime import mocks as pulumi_mocks
+from pulumi.runtime import resource as runtime_resource
 from pulumi.runtime import rpc
 from pulumi.runtime import settings as runtime_settings
+from pulumi.runtime import stack as runtime_stack
 from pulumi.runtime.config import set_all_config
+from pulumi.runtime.proto import source_pb2
 from pulumi.runtime.stack import run_in_stack
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -222,6 +225,8 @@ def plain(value: Any) -> Any:
         return [plain(v) for v in value]
     if value == rpc.UNKNOWN:
         return UNKNOWN
+    if isinstance(value, float) and value.is_integer():
+        return int(value)  # protobuf Structs carry every number as a double
     return value
 
 
@@ -305,6 +310,50 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
 # Running
 
 
+# -- two patches of the Pulumi SDK, for runs under mocks only (the plan and the tests) --------
+# 1. The SDK waits for outstanding outputs with ``asyncio.wait(FIRST_COMPLETED)`` over all of
+#    them, again after each one completes: quadratic in the outputs of a program (a 600-resource
+#    stack spent a third of its plan there). Awaiting them together is the same wait, linear.
+# 2. Every registration walks the Python stack for the engine's source positions, which mocks
+#    never read.
+
+
+async def _wait_for_rpcs(await_all_outstanding_tasks: bool = True) -> None:
+    rpc_manager = runtime_settings._get_rpc_manager()
+    while True:
+        while rpc_manager.rpcs:
+            await asyncio.sleep(0)
+            try:
+                await rpc_manager.rpcs.pop()
+            except Exception:
+                if rpc_manager.unhandled_exception is not None:
+                    raise rpc_manager.unhandled_exception.with_traceback(
+                        rpc_manager.exception_traceback) from None
+                raise
+        if rpc_manager.unhandled_exception is not None:
+            raise rpc_manager.unhandled_exception.with_traceback(
+                rpc_manager.exception_traceback)
+        if await_all_outstanding_tasks:
+            while True:
+                with runtime_settings.SETTINGS.lock:
+                    pending = list(runtime_settings.SETTINGS.outputs)
+                    runtime_settings.SETTINGS.outputs.clear()
+                if not pending:
+                    break
+                await asyncio.gather(*pending)
+        if not rpc_manager.rpcs:
+            break
+
+
+def _no_stack_trace() -> source_pb2.StackTrace:
+    return source_pb2.StackTrace()
+
+
+def _patch_sdk() -> None:
+    runtime_stack.wait_for_rpcs = _wait_for_rpcs
+    runtime_resource._get_stack_trace = _no_stack_trace
+
+
 def _program(path: Path) -> Callable[[], None]:
     def run() -> None:
         if str(path.parent) not in sys.path:
@@ -376,6 +425,7 @@ def run_program(stack: str, *, mocks: pulumi.runtime.Mocks | None = None,
             loop.close()
             asyncio.set_event_loop(None)
 
+    _patch_sdk()
     contextvars.Context().run(run)
     records = sorted(monitor.records, key=lambda r: r.urn)
     return Plan(stack=stack, project=project, resources=records,

@@ -63,6 +63,10 @@ class EchoMocks(pulumi.runtime.Mocks):
         resource_id = prefix + _digest(pulumi.get_stack(), args.typ, args.name)
         if args.typ.startswith("aws:"):
             self._add_aws_fields(args.typ, args.name, resource_id, arn_part, state)
+        if args.typ == "random:index/randomPassword:RandomPassword":
+            # a stand-in the secret-scanning tests can look for (the provider makes it secret)
+            state["result"] = "mock-password-" + _digest(pulumi.get_stack(), args.name)
+            state["bcryptHash"] = "$2a$10$" + _digest(args.name, "bcrypt")
         return resource_id, state
 
     def _add_aws_fields(self, typ: str, name: str, resource_id: str, arn_part: str | None,

@@ -17,6 +17,7 @@ import json
 import re
 from collections.abc import Mapping
 from enum import StrEnum
+from pathlib import Path
 from typing import Any, Literal
 
 import pulumi
@@ -31,6 +32,13 @@ from pydantic import (
 from pydantic.alias_generators import to_camel
 
 from shipyard import cidr as cidrlib
+from shipyard.catalog import (
+    CATALOG_DIR,
+    Application,
+    CatalogError,
+    load_catalogs,
+    resolve_applications,
+)
 from shipyard.defaults import EXISTING_CLUSTER_DEFAULTS, deep_merge, environment_defaults
 
 NAMESPACE = "shipyard"
@@ -369,7 +377,8 @@ class ClusterSettings(Model):
 
 class RegistrySettings(Model):
     images: list[str] = Field(default_factory=list,
-                              description="Container images to create ECR repositories for.")
+                              description="ECR repositories for images beyond the hosted "
+                                          "applications' (which get theirs from the catalogs).")
     immutable_tags: bool = Field(True, description="Refuse to overwrite a pushed tag.")
     keep_tagged_images: int = Field(50, ge=1, le=1000,
                                     description="Tagged images kept per repository.")
@@ -572,6 +581,15 @@ def addon_problems(config: StackConfig) -> list[tuple[str, Any, str]]:
     return problems
 
 
+class WorkloadSettings(Model):
+    await_rollouts: bool = Field(
+        True, description="`pulumi up` waits for every Deployment's rollout (and fails when one "
+                          "fails); false for a first bring-up before CI has pushed the images.")
+    zone_spread: Literal["DoNotSchedule", "ScheduleAnyway"] = Field(
+        "DoNotSchedule", description="Topology spread over zones: DoNotSchedule keeps a zone's "
+                                     "loss from taking more than its share of pods.")
+
+
 class StackConfig(Model):
     """Everything under the ``shipyard:`` namespace of a stack file."""
 
@@ -593,6 +611,13 @@ class StackConfig(Model):
                                    description="Cluster add-ons.")
     kubeconfig: str | None = Field(
         None, description="existing mode: the cluster's kubeconfig (set with --secret).")
+    workloads: WorkloadSettings = Field(default_factory=lambda: WorkloadSettings(),
+                                        description="How the applications' workloads run.")
+    applications: dict[str, dict[str, Any]] = Field(
+        default_factory=dict,
+        description="Per application (a catalog in catalogs/): enabled, hostname, mesh, and "
+                    "services.NAME.* overrides (replicas, autoscaling, tag, delivery, ...). "
+                    "Every catalog is hosted unless enabled is false.")
 
     @model_validator(mode="after")
     def _cross(self) -> StackConfig:
@@ -634,6 +659,7 @@ class Settings(BaseModel):
     region: str
     config: StackConfig
     notes: tuple[str, ...] = ()  # what the settings decided on the user's behalf, to log
+    applications: tuple[Application, ...] = ()  # the catalogs this stack hosts, resolved
 
     @property
     def environment(self) -> Environment:
@@ -658,6 +684,23 @@ class Settings(BaseModel):
     @property
     def addons(self) -> AddonsSettings:
         return self.config.addons
+
+    @property
+    def workloads(self) -> WorkloadSettings:
+        return self.config.workloads
+
+    @property
+    def images(self) -> list[str]:
+        """Every image the stack's ECR holds: the hosted applications', then registry.images."""
+        out = [img for app in self.applications for img in app.images()]
+        return out + [img for img in self.registry.images if img not in out]
+
+    def application_host(self, app: Application) -> str:
+        """The application's hostname: a label under dns.domain (which names the stack's domain
+        even when its zone is managed elsewhere, dns.enabled false), or the full name given."""
+        if "." in app.hostname or not self.dns.domain:
+            return app.hostname
+        return f"{app.hostname}.{self.dns.domain}"
 
     @property
     def cluster_name(self) -> str:
@@ -763,7 +806,8 @@ def _describe(error: dict[str, Any], merged: Mapping[str, Any]) -> str:
 
 
 def parse_settings(raw: Mapping[str, Any], *, project: str, stack: str,
-                   region: str | None, secret_keys: frozenset[str] | None = None) -> Settings:
+                   region: str | None, secret_keys: frozenset[str] | None = None,
+                   catalog_dir: Path = CATALOG_DIR) -> Settings:
     """Pure: raw ``shipyard:*`` config (keys without the namespace, values as Pulumi hands
     them over) -> Settings, or SettingsError naming every bad key. ``secret_keys`` are the raw
     keys set with ``--secret`` (None: not known, not checked)."""
@@ -805,8 +849,69 @@ def parse_settings(raw: Mapping[str, Any], *, project: str, stack: str,
         if not zone.startswith(region):
             raise SettingsError([f"{NAMESPACE}:network.availabilityZones[{i}]: {zone} is not in "
                                  f"the stack's region aws:region={region} (value: \"{zone}\")"])
-    return Settings(project=project, stack=stack, region=region, config=config,
-                    notes=tuple(notes))
+    try:
+        apps = resolve_applications(load_catalogs(catalog_dir), config.applications,
+                                    env_enum.value, prefix=f"{NAMESPACE}:applications")
+    except CatalogError as exc:
+        raise SettingsError(exc.problems) from None
+    aws = [f"{app.name}/{n}" for app in apps for n, s in app.services.items() if s.aws]
+    if aws and config.cluster.mode is ClusterMode.EXISTING:
+        notes.append(f"cluster.mode is existing: {', '.join(aws)} get no IRSA role (it needs "
+                     f"the EKS OIDC provider); their stores run in the cluster")
+    settings = Settings(project=project, stack=stack, region=region, config=config,
+                        notes=tuple(notes), applications=tuple(apps))
+    problems = application_problems(settings)
+    if problems:
+        raise SettingsError(problems)
+    return settings
+
+
+def application_problems(settings: Settings) -> list[str]:
+    """The hosted applications against the rest of the stack: hostnames the shared Gateway
+    serves, one application per hostname, images ECR can name."""
+    problems: list[str] = []
+    key = f"{NAMESPACE}:applications"
+    hosts: dict[str, str] = {}
+    ingress = settings.addons.ingress
+    for app in settings.applications:
+        if app.mesh and not settings.addons.istio.enabled:
+            problems.append(f"{key}.{app.name}.mesh: the application joins the mesh, but "
+                            f"addons.istio.enabled is false (value: true)")
+        host = settings.application_host(app)
+        if "." not in host:
+            problems.append(f"{key}.{app.name}.hostname: {host!r} is a label under dns.domain, "
+                            f"which is not set: set dns.domain or a full hostname "
+                            f"(value: \"{host}\")")
+            continue
+        if host in hosts:
+            problems.append(f"{key}.{app.name}.hostname: {host} is also {hosts[host]}'s "
+                            f"(value: \"{host}\")")
+        hosts[host] = app.name
+        served = ingress.hostnames
+        if not served and settings.dns.enabled and settings.dns.domain and \
+                _wildcard_certificate(settings):
+            served = [settings.dns.domain, f"*.{settings.dns.domain}"]
+        if ingress.enabled and served and app.routes and not any(
+                _host_matches(host, h) for h in served):
+            problems.append(f"{key}.{app.name}.hostname: {host} is not served by the "
+                            f"Gateway's HTTPS listeners ({', '.join(served)}): add it to "
+                            f"addons.ingress.hostnames (value: \"{host}\")")
+    return problems
+
+
+def _wildcard_certificate(settings: Settings) -> bool:
+    """The Gateway gets ``*.domain`` unless its certificates come from HTTP-01 (which cannot
+    issue wildcards): then each application's hostname gets a listener of its own."""
+    cm = settings.addons.cert_manager
+    return not (cm.enabled and cm.issuer != "selfsigned" and cm.solver == "http01")
+
+
+def _host_matches(host: str, pattern: str) -> bool:
+    pattern = pattern.lower().rstrip(".")
+    if pattern.startswith("*."):
+        head, _, rest = host.partition(".")
+        return bool(head) and rest == pattern[2:]
+    return host == pattern
 
 
 def raw_stack_config() -> tuple[dict[str, Any], frozenset[str]]:

@@ -117,7 +117,8 @@ def test_manifests_hold_every_object_shipyard_writes(stack_plan):
 
 def test_dev_is_permissive_and_staging_and_prod_strict(plans):
     def mode(plan):
-        (pa,) = [r for r in plan.resources if r.inputs.get("kind") == "PeerAuthentication"]
+        (pa,) = [r for r in plan.resources if r.inputs.get("kind") == "PeerAuthentication"
+                 and r.inputs["metadata"]["namespace"] == "istio-system"]
         return pa.inputs["spec"]["mtls"]["mode"]
     assert [mode(plans[s]) for s in ("dev", "staging", "prod")] == [
         "PERMISSIVE", "STRICT", "STRICT"]

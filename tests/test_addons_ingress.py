@@ -163,7 +163,8 @@ def test_cert_manager_issues_the_listener_certificates(plans, stack, issuer):
 
 
 def test_plain_http_only_redirects_to_https(stack_plan):
-    (route,) = stack_plan.of_type(HTTP_ROUTE)
+    (route,) = [r for r in stack_plan.of_type(HTTP_ROUTE)
+                if r.inputs["metadata"]["namespace"] == "gateway"]
     assert route.inputs["metadata"]["name"] == "https-redirect"
     assert route.inputs["metadata"]["namespace"] == "gateway"
     assert route.inputs["spec"]["parentRefs"] == [{
@@ -184,10 +185,18 @@ def test_cert_manager_http01_solvers_attach_to_the_gateways_http_listener():
 
 
 def test_configured_hostnames_get_a_listener_each():
-    plan = run("staging", ingress={"hostnames": [
-        "staging.shipyard.example.com", "api.staging.shipyard.example.com",
-        "*.apps.staging.shipyard.example.com", "www.example.org"]})
+    apps = {app: {"hostname": f"{label}.apps.staging.shipyard.example.com"} for app, label in (
+        ("mentorplatform", "mentor"), ("learning-platform", "learn"), ("sre-platform", "sre"),
+        ("code-learn", "code"), ("everything-portal", "portal"))}
+    plan = run_program("staging", overrides={
+        "shipyard:addons": {"certManager": EMAIL, "ingress": {"hostnames": [
+            "staging.shipyard.example.com", "api.staging.shipyard.example.com",
+            "*.apps.staging.shipyard.example.com", "www.example.org"]}},
+        "shipyard:applications": apps})
     found = listeners(plan)
+    routes = {r.inputs["metadata"]["name"]: r.inputs["spec"] for r in plan.of_type(HTTP_ROUTE)}
+    assert [p["sectionName"] for p in routes["code-learn"]["parentRefs"]] == [
+        "https-wildcard-apps"]
     assert set(found) == {"http", "https-apex", "https-api", "https-wildcard-apps",
                           "https-www-example-org"}
     assert found["https-api"]["hostname"] == "api.staging.shipyard.example.com"
@@ -195,9 +204,15 @@ def test_configured_hostnames_get_a_listener_each():
     assert len(secrets) == 4
 
 
-def test_with_http01_the_default_is_the_apex_alone():
+def test_with_http01_each_application_hostname_gets_its_own_listener():
+    """No wildcard certificate without DNS-01: the apex and each routed application's hostname
+    get a listener (and a certificate) each."""
     plan = run("dev", certManager={**EMAIL, "solver": "http01"})
-    assert set(listeners(plan)) == {"http", "https-apex"}
+    assert set(listeners(plan)) == {"http", "https-apex", "https-mentor", "https-learn",
+                                    "https-sre", "https-code", "https-portal"}
+    routes = {r.inputs["metadata"]["name"]: r.inputs["spec"] for r in plan.of_type(HTTP_ROUTE)}
+    assert [p["sectionName"] for p in routes["mentorplatform"]["parentRefs"]] == [
+        "https-mentor"]
 
 
 def test_istio_as_controller():
@@ -249,7 +264,11 @@ def test_without_dns_or_hostnames_the_gateway_serves_plain_http_only():
     assert http["name"] == "http"
     assert http["allowedRoutes"]["namespaces"]["selector"] == {
         "matchLabels": {ACCESS_LABEL: "true"}}
-    assert not plan.of_type(HTTP_ROUTE)  # nothing to redirect to
+    # nothing to redirect to; the applications' routes attach to the plain HTTP listener
+    assert not [r for r in plan.of_type(HTTP_ROUTE) if r.inputs["metadata"]["namespace"] ==
+                "gateway"]
+    for route in plan.of_type(HTTP_ROUTE):
+        assert [p["sectionName"] for p in route.inputs["spec"]["parentRefs"]] == ["http"]
 
 
 def test_from_settings_follows_the_switches():

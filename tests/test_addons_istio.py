@@ -31,7 +31,8 @@ def release(plan, name):
 
 
 def peer_authentication(plan):
-    (found,) = plan.of_type(PEER_AUTHENTICATION)
+    (found,) = [r for r in plan.of_type(PEER_AUTHENTICATION)
+               if r.inputs["metadata"]["namespace"] == "istio-system"]
     return found
 
 
@@ -164,8 +165,11 @@ def test_istio_system_enforces_pod_security_restricted(stack_plan):
 
 
 def test_switching_istio_off_removes_all_of_it():
-    plan = run_program("dev", overrides={"shipyard:addons": {**ADDONS,
-                                                             "istio": {"enabled": False}}})
+    plan = run_program("dev", overrides={
+        "shipyard:addons": {**ADDONS, "istio": {"enabled": False}},
+        # the applications that join the mesh must say they no longer do
+        "shipyard:applications": {"code-learn": {"mesh": False},
+                                  "everything-portal": {"mesh": False}}})
     names = {r.inputs["name"] for r in plan.of_type(RELEASE)}
     assert not names & {"istio-base", "istio-cni", "istiod"}
     assert names  # the other add-ons stay

@@ -29,11 +29,15 @@ from pulumi.runtime import MockResourceArgs  # noqa: E402
 from shipyard.harness import Plan, read_stack_config, run_program  # noqa: E402
 from shipyard.moto_mocks import MotoMocks, MotoResourceError, echoed_types  # noqa: E402
 
+# one worker deploys the three stacks into moto, and runs every test that reads them
+pytestmark = pytest.mark.xdist_group("moto")
+
 STACKS = ("dev", "staging", "prod")
 ACCOUNTS = {"dev": "111111111111", "staging": "222222222222", "prod": "333333333333"}
 NEGATIVE_ACCOUNT = "999999999999"
 # What moto cannot emulate, and so is echoed: anything else echoed would be a silent gap.
-EXPECTED_ECHO_PREFIXES = ("shipyard:", "kubernetes:", "pulumi:providers:", "aws:eks/addon:",
+EXPECTED_ECHO_PREFIXES = ("shipyard:", "kubernetes:", "pulumi:providers:", "random:",
+                          "aws:eks/addon:",
                           "aws:eks/accessEntry:", "aws:eks/accessPolicyAssociation:",
                           "aws:eks/podIdentityAssociation:")
 ENV = {

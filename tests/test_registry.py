@@ -99,9 +99,13 @@ def test_image_keys_are_stable_names_and_collisions_are_refused():
 # -- the plans ----------------------------------------------------------------------------------
 
 
-def test_one_repository_per_configured_image(stack_plan):
-    images = registry_settings(stack_plan.stack).images
-    assert images  # the check is not vacuous
+def test_one_repository_per_hosted_applications_image(stack_plan):
+    """The catalogs of the applications a stack hosts name its images (issue 5)."""
+    settings = stack_settings(stack_plan.stack)
+    images = settings.images
+    assert images == [svc.image for app in settings.applications
+                      for svc in app.services.values()]
+    assert len(images) == 22  # the five seeds' services
     repos = children(stack_plan, REPO)
     assert sorted(r.inputs["name"] for r in repos) == sorted(images)
     # children are named from the image, never by position
@@ -149,7 +153,7 @@ def test_every_repository_has_the_lifecycle_rules_with_the_settings_numbers(stac
     reg = registry_settings(stack_plan.stack)
     policies = {p.inputs["repository"]: json.loads(p.inputs["policy"])
                 for p in children(stack_plan, LIFECYCLE)}
-    assert set(policies) == set(reg.images)
+    assert set(policies) == set(stack_settings(stack_plan.stack).images)
     for policy in policies.values():
         by_status = {r["selection"]["tagStatus"]: r["selection"] for r in policy["rules"]}
         assert by_status["untagged"]["countType"] == "sinceImagePushed"
@@ -172,10 +176,12 @@ def test_no_repository_policy_without_push_principals(stack_plan):
 
 
 def test_push_principals_get_a_push_only_policy_on_every_repository():
-    images = ["team/api", "team/web"]
+    extra = ["team/api", "team/web"]
     plan = run_program("prod", overrides={"shipyard:registry": {
-        "images": images, "pushPrincipals": [CI_ROLE]}})
+        "images": extra, "pushPrincipals": [CI_ROLE]}})
     repos = {r.inputs["name"]: r for r in children(plan, REPO)}
+    # configured images come on top of the hosted applications'
+    images = sorted(stack_settings("prod").images + extra)
     assert sorted(repos) == images
     policies = children(plan, REPO_POLICY)
     assert sorted(p.inputs["repository"] for p in policies) == images
@@ -189,7 +195,7 @@ def test_push_principals_get_a_push_only_policy_on_every_repository():
 
 def test_repository_urls_are_exported_per_image(stack_plan):
     urls = stack_plan.outputs["repositoryUrls"]
-    assert set(urls) == set(registry_settings(stack_plan.stack).images)
+    assert set(urls) == set(stack_settings(stack_plan.stack).images)
     for image, url in urls.items():
         assert url == f"123456789012.dkr.ecr.us-east-1.amazonaws.com/{image}"
 

@@ -117,6 +117,19 @@ def listener_name(hostname: str, domain: str | None) -> str:
     return "https-" + host.replace("*", "wildcard").replace(".", "-")
 
 
+def listeners_serving(host: str, hostnames: Sequence[str], domain: str | None) -> list[str]:
+    """The HTTPS listeners (by name) whose hostname serves ``host``: the same name, or a
+    wildcard one label above it."""
+    host = host.lower().rstrip(".")
+    out = []
+    for hostname in hostnames:
+        pattern = hostname.lower().rstrip(".")
+        head, _, rest = host.partition(".")
+        if pattern == host or (pattern.startswith("*.") and head and rest == pattern[2:]):
+            out.append(listener_name(hostname, domain))
+    return out
+
+
 def tls_secret_name(listener: str, gateway_name: str = GATEWAY_NAME) -> str:
     return f"{gateway_name}-{listener.removeprefix('https-')}-tls"
 
@@ -281,6 +294,11 @@ class IngressArgs:
         # A wildcard certificate needs DNS-01; with HTTP-01 the default is the apex alone.
         wildcard = not (cm.enabled and cm.issuer != "selfsigned" and cm.solver == "http01")
         hostnames = https_hostnames(ingress.hostnames, ctx.domain, wildcard=wildcard)
+        if not ingress.hostnames and not wildcard and ctx.domain:
+            # no wildcard certificate: a listener (and certificate) per application hostname
+            hostnames += [host for host in (settings.application_host(app)
+                                            for app in settings.applications if app.routes)
+                          if host not in hostnames]
         return IngressArgs(
             ctx=ctx, controller=ingress.controller, hostnames=tuple(hostnames),
             hsts_max_age_seconds=ingress.hsts_max_age_seconds,
@@ -293,6 +311,8 @@ class Ingress(pulumi.ComponentResource):
     gateway_name: str
     gateway_namespace: str
     https_listener_names: list[str]
+    https_hostnames: list[str]
+    domain: str | None
     hsts_max_age_seconds: int
     gateway: k8s.apiextensions.CustomResource
     ready: list[pulumi.Resource]
@@ -336,6 +356,8 @@ class Ingress(pulumi.ComponentResource):
                             domain=ctx.domain, nlb=ctx.eks)
         self.https_listener_names = [listener["name"] for listener in spec["listeners"]
                                      if listener["protocol"] == "HTTPS"]
+        self.https_hostnames = list(args.hostnames)
+        self.domain = ctx.domain
         self.gateway = k8s.apiextensions.CustomResource(
             f"{name}-gateway", api_version=GATEWAY_API, kind="Gateway",
             metadata={"name": GATEWAY_NAME, "namespace": gateway_ns.metadata.name,

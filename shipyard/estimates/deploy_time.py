@@ -128,6 +128,19 @@ NECESSARY: tuple[Necessary, ...] = (
     Necessary("kubernetes:security.istio.io/v1:PeerAuthentication", f"{RELEASE}[base]",
               "its CRD"),
     Necessary("kubernetes:telemetry.istio.io/v1:Telemetry", f"{RELEASE}[base]", "its CRD"),
+    Necessary("kubernetes:networking.istio.io/v1:DestinationRule", f"{RELEASE}[base]",
+              "its CRD"),
+    Necessary("kubernetes:networking.istio.io/v1:VirtualService", f"{RELEASE}[base]",
+              "its CRD"),
+    Necessary("kubernetes:security.istio.io/v1:AuthorizationPolicy", f"{RELEASE}[base]",
+              "its CRD"),
+    # -- applications
+    Necessary("kubernetes:apps/v1:Deployment", "kubernetes:core/v1:ServiceAccount",
+              "the API server refuses a pod whose service account does not exist yet: the "
+              "rollout would stall until the ReplicaSet controller's back-off retries"),
+    Necessary("kubernetes:apps/v1:Deployment", f"{RELEASE}[istiod]",
+              "a mesh application's pods must be created once the sidecar injector serves, "
+              "else they start without a proxy and STRICT mTLS cuts them off"),
     # -- cert-manager
     Necessary("kubernetes:cert-manager.io/v1:ClusterIssuer", f"{RELEASE}[cert-manager]",
               "its CRD, and cert-manager's validating webhook (fails closed) serving"),

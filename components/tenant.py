@@ -1,0 +1,332 @@
+"""The tenant component: one application (a seed system) in a namespace of its own.
+
+Namespace (Pod Security Admission ``restricted``; open to the shared Gateway's routes when the
+application has any; sidecar injection when it joins the mesh), ResourceQuota sized from its
+services' largest footprint (rollout surge and sidecars included; no LoadBalancer or NodePort
+Services), LimitRange, a default-deny NetworkPolicy for ingress and egress with DNS allowed, and
+allow rules derived from the catalog: the Gateway's namespace to routed ports, callers to
+callees, services to the stores they use, HTTPS out for services that call AWS. Then its
+generated secrets, one Workload per service, and its HTTPRoute on the shared Gateway.
+
+Every object is a pure function of the catalog, tested without mocks; the component registers.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import pulumi
+import pulumi_kubernetes as k8s
+import pulumi_random as random
+
+from components.addons.base import namespace
+from components.addons.ingress import ACCESS_LABEL, route_filters
+from components.irsa import OidcProvider
+from components.workload import (
+    MANAGED,
+    NAME_LABEL,
+    SIDECAR,
+    MeshContext,
+    Workload,
+    WorkloadArgs,
+    pod_footprint,
+    services,
+    tracks,
+)
+from shipyard.catalog import Application, Port, route_port
+
+TYPE = "shipyard:apps:Tenant"
+STORE_LABEL = "shipyard.dev/store"          # in-cluster store pods carry their store's name
+ISTIO_NAMESPACE = "istio-system"
+ISTIOD_PORT = 15012                         # xDS and certificates for the sidecars
+GENERATED_KEY = "value"
+
+
+@dataclass(frozen=True)
+class Routing:
+    """The shared Gateway an application's routes attach to."""
+
+    gateway_name: str
+    gateway_namespace: str
+    listeners: Sequence[str]                 # its HTTPS listeners serving the app's hostname
+    hsts_max_age_seconds: int
+    crds: Sequence[pulumi.Resource] = ()     # the Gateway API CRDs
+
+
+# ---------------------------------------------------------------------------------------------
+# Pure builders
+
+
+def namespace_labels(app: Application, *, routed: bool, mesh: bool) -> dict[str, str]:
+    labels = {"app.kubernetes.io/part-of": app.name}
+    if routed:
+        labels[ACCESS_LABEL] = "true"
+    if mesh:
+        labels["istio-injection"] = "enabled"
+    return labels
+
+
+def footprint(app: Application, *, mesh: bool) -> dict[str, int]:
+    """The most the application runs at once: every Deployment at its largest, plus one surge
+    pod each for rollouts."""
+    total = {"pods": 0, "requests.cpu": 0, "requests.memory": 0, "limits.cpu": 0,
+             "limits.memory": 0}
+    for name, svc in app.services.items():
+        pod = pod_footprint(svc, mesh=mesh)
+        for track in tracks(name, svc):
+            pods = (svc.max_replicas if track.autoscaled else track.replicas) + 1
+            total["pods"] += pods
+            for key, value in pod.items():
+                total[key] += pods * value
+    return total
+
+
+def _mi(value: int) -> str:
+    return f"{math.ceil(value / 2**20)}Mi"
+
+
+def quota_spec(app: Application, *, mesh: bool) -> dict[str, Any]:
+    """A quarter's headroom over the footprint (a canary or a manual scale-up fits), no
+    LoadBalancer or NodePort Services: traffic enters through the shared Gateway only."""
+    need = footprint(app, mesh=mesh)
+    headroom = 1.25
+    service_count = sum(len(services(n, s)) for n, s in app.services.items())
+    return {"hard": {
+        "pods": str(math.ceil(need["pods"] * headroom)),
+        "requests.cpu": f"{math.ceil(need['requests.cpu'] * headroom)}m",
+        "requests.memory": _mi(int(need["requests.memory"] * headroom)),
+        "limits.cpu": f"{math.ceil(need['limits.cpu'] * headroom)}m",
+        "limits.memory": _mi(int(need["limits.memory"] * headroom)),
+        "services": str(service_count + 5),
+        "services.loadbalancers": "0",
+        "services.nodeports": "0",
+    }}
+
+
+def limit_range_spec(app: Application) -> dict[str, Any]:
+    """Defaults for a container that declares nothing (an injected sidecar declares its own),
+    and a ceiling no single container exceeds: the largest the catalog asks for."""
+    from shipyard.catalog import cpu_millis, memory_bytes
+
+    cpu = max([cpu_millis(s.resources.limits.cpu) for s in app.services.values()]
+              + [cpu_millis(SIDECAR["cpuLimit"])])
+    memory = max([memory_bytes(s.resources.limits.memory) for s in app.services.values()]
+                 + [memory_bytes(SIDECAR["memoryLimit"])])
+    return {"limits": [{
+        "type": "Container",
+        "default": {"cpu": "500m", "memory": "512Mi"},
+        "defaultRequest": {"cpu": "100m", "memory": "128Mi"},
+        "max": {"cpu": f"{cpu}m", "memory": _mi(memory)},
+    }]}
+
+
+def _ports(ports: Sequence[int]) -> list[dict[str, Any]]:
+    return [{"protocol": "TCP", "port": p} for p in sorted(set(ports))]
+
+
+def _pods(name: str) -> dict[str, Any]:
+    return {"podSelector": {"matchLabels": {NAME_LABEL: name}}}
+
+
+def routed_ports(app: Application, service: str) -> list[Port]:
+    svc = app.services[service]
+    found: dict[str, Port] = {}
+    for route in app.routes:
+        if route.service == service:
+            port = route_port(svc, route)
+            assert port is not None
+            found[port.name] = port
+    return list(found.values())
+
+
+def network_policies(app: Application, *, gateway_namespace: str | None,
+                     store_cidrs: Sequence[str], mesh: bool) -> dict[str, dict[str, Any]]:
+    """Every NetworkPolicy of the tenant, by name: deny all, then allow what the catalog says."""
+    policies: dict[str, dict[str, Any]] = {
+        "default-deny": {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]},
+        "allow-dns": {
+            "podSelector": {}, "policyTypes": ["Egress"],
+            "egress": [{"to": [{"namespaceSelector": {"matchLabels": {
+                "kubernetes.io/metadata.name": "kube-system"}},
+                "podSelector": {"matchLabels": {"k8s-app": "kube-dns"}}}],
+                "ports": [{"protocol": "UDP", "port": 53}, {"protocol": "TCP", "port": 53}]}],
+        },
+    }
+    if mesh:
+        policies["allow-mesh-control-plane"] = {
+            "podSelector": {}, "policyTypes": ["Egress"],
+            "egress": [{"to": [{"namespaceSelector": {"matchLabels": {
+                "kubernetes.io/metadata.name": ISTIO_NAMESPACE}},
+                "podSelector": {"matchLabels": {"app": "istiod"}}}],
+                "ports": _ports([ISTIOD_PORT])}],
+        }
+    for name, svc in app.services.items():
+        ingress: list[dict[str, Any]] = []
+        egress: list[dict[str, Any]] = []
+        own_ports = [p.port for p in svc.ports]
+        if svc.callers:
+            ingress.append({"from": [_pods(c) for c in svc.callers],
+                            "ports": _ports(own_ports)})
+        routed = routed_ports(app, name)
+        if routed and gateway_namespace:
+            ingress.append({"from": [{"namespaceSelector": {"matchLabels": {
+                "kubernetes.io/metadata.name": gateway_namespace}}}],
+                "ports": _ports([p.port for p in routed])})
+        for callee in app.callees(name):
+            egress.append({"to": [_pods(callee)],
+                           "ports": _ports([p.port for p in app.services[callee].ports])})
+        for store_name in dict.fromkeys(u.store for u in svc.uses):
+            store = app.stores[store_name]
+            to: list[dict[str, Any]] = [{"podSelector": {"matchLabels": {
+                STORE_LABEL: store_name}}}]
+            if store.kind == "objectStorage":
+                to = [{"ipBlock": {"cidr": "0.0.0.0/0"}}]    # S3's public endpoints
+            else:
+                to += [{"ipBlock": {"cidr": cidr}} for cidr in store_cidrs]
+            egress.append({"to": to, "ports": _ports([store.port])})
+        if svc.aws and not any(app.stores[u.store].kind == "objectStorage" for u in svc.uses):
+            egress.append({"to": [{"ipBlock": {"cidr": "0.0.0.0/0"}}],
+                           "ports": _ports([443])})
+        policy: dict[str, Any] = {"podSelector": {"matchLabels": {NAME_LABEL: name}},
+                                  "policyTypes": []}
+        if ingress:
+            policy["policyTypes"].append("Ingress")
+            policy["ingress"] = ingress
+        if egress:
+            policy["policyTypes"].append("Egress")
+            policy["egress"] = egress
+        if not policy["policyTypes"]:
+            policy["policyTypes"] = ["Ingress"]      # nothing to allow: default-deny holds
+        policies[name] = policy
+    return policies
+
+
+def _backends(app: Application, service: str, port: Port) -> list[dict[str, Any]]:
+    svc = app.services[service]
+    if svc.delivery.strategy == "canary":
+        assert svc.delivery.canary is not None
+        weight = svc.delivery.canary.weight
+        return [{"name": service, "port": port.port, "weight": 100 - weight},
+                {"name": f"{service}-canary", "port": port.port, "weight": weight}]
+    return [{"name": service, "port": port.port}]
+
+
+def http_route_spec(app: Application, *, host: str, routing: Routing) -> dict[str, Any]:
+    """One rule per catalog route: path prefix to the service (the canary by its weight), the
+    security headers, the service's request timeout; a blue-green service's preview slot is
+    reached with its preview header."""
+    rules: list[dict[str, Any]] = []
+    filters = route_filters(routing.hsts_max_age_seconds)
+    for route in app.routes:
+        svc = app.services[route.service]
+        port = route_port(svc, route)
+        assert port is not None
+        match = {"path": {"type": "PathPrefix", "value": route.path}}
+        rule: dict[str, Any] = {"matches": [match],
+                                "backendRefs": _backends(app, route.service, port),
+                                "filters": filters}
+        if svc.resilience.timeout_seconds is not None:
+            rule["timeouts"] = {"request": f"{svc.resilience.timeout_seconds:g}s"}
+        bg = svc.delivery.blue_green
+        if bg is not None:
+            rules.append({**rule, "matches": [{**match, "headers": [
+                {"type": "Exact", "name": bg.preview_header, "value": "true"}]}],
+                "backendRefs": [{"name": f"{route.service}-preview", "port": port.port}]})
+        rules.append(rule)
+    return {
+        "parentRefs": [{"group": "gateway.networking.k8s.io", "kind": "Gateway",
+                        "name": routing.gateway_name, "namespace": routing.gateway_namespace,
+                        "sectionName": listener} for listener in routing.listeners],
+        "hostnames": [host],
+        "rules": rules,
+    }
+
+
+def generated_secrets(app: Application) -> list[str]:
+    return list(dict.fromkeys(s.name for svc in app.services.values() for s in svc.secrets
+                              if s.generate))
+
+
+# ---------------------------------------------------------------------------------------------
+# The component
+
+
+@dataclass(frozen=True)
+class TenantArgs:
+    app: Application
+    host: str                                          # its hostname, resolved
+    provider: k8s.Provider
+    image_repositories: Mapping[str, pulumi.Input[str]]  # image -> ECR repository URL
+    routing: Routing | None = None                     # None: no shared Gateway
+    mesh: MeshContext | None = None                    # None: not in the mesh
+    store_cidrs: Sequence[str] = ()                    # where the managed stores live
+    oidc: OidcProvider | None = None
+    tags: Mapping[str, str] = field(default_factory=dict)
+    zone_spread: str = "DoNotSchedule"
+    await_rollouts: bool = True
+
+
+class Tenant(pulumi.ComponentResource):
+    namespace: k8s.core.v1.Namespace
+    workloads: dict[str, Workload]
+    url: str | None
+
+    def __init__(self, name: str, args: TenantArgs,
+                 opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__(TYPE, name, None, opts)
+        app, provider = args.app, args.provider
+        mesh = args.mesh if app.mesh else None
+        routing = args.routing if app.routes else None
+        k8s_opts = pulumi.ResourceOptions(parent=self, provider=provider)
+
+        self.namespace = namespace(
+            name, app.name, parent=self, provider=provider,
+            labels=namespace_labels(app, routed=routing is not None, mesh=mesh is not None))
+        ns = self.namespace.metadata.name
+
+        def meta(object_name: str) -> dict[str, Any]:
+            return {"name": object_name, "namespace": ns,
+                    "labels": {"app.kubernetes.io/part-of": app.name, **MANAGED}}
+
+        k8s.core.v1.ResourceQuota(f"{name}-quota", metadata=meta(app.name),
+                                  spec=quota_spec(app, mesh=mesh is not None), opts=k8s_opts)
+        k8s.core.v1.LimitRange(f"{name}-limits", metadata=meta(app.name),
+                               spec=limit_range_spec(app), opts=k8s_opts)
+        for policy_name, spec in network_policies(
+                app, gateway_namespace=routing.gateway_namespace if routing else None,
+                store_cidrs=args.store_cidrs, mesh=mesh is not None).items():
+            k8s.networking.v1.NetworkPolicy(f"{name}-netpol-{policy_name}",
+                                            metadata=meta(policy_name), spec=spec, opts=k8s_opts)
+
+        secrets: dict[str, k8s.core.v1.Secret] = {}
+        for secret_name in generated_secrets(app):
+            value = random.RandomPassword(f"{name}-{secret_name}", length=48, special=False,
+                                          opts=pulumi.ResourceOptions(parent=self))
+            secrets[secret_name] = k8s.core.v1.Secret(
+                f"{name}-{secret_name}-secret", metadata=meta(secret_name), type="Opaque",
+                string_data={GENERATED_KEY: value.result}, opts=k8s_opts)
+
+        self.workloads = {}
+        for svc_name, svc in app.services.items():
+            self.workloads[svc_name] = Workload(f"{name}-{svc_name}", WorkloadArgs(
+                app=app, name=svc_name, service=svc, provider=provider,
+                image_repository=args.image_repositories[svc.image], namespace=ns,
+                routed_ports=tuple(routed_ports(app, svc_name)) if routing else (),
+                gateway_namespace=routing.gateway_namespace if routing else None,
+                mesh=mesh, oidc=args.oidc, tags=args.tags, zone_spread=args.zone_spread,
+                await_rollout=args.await_rollouts),
+                opts=pulumi.ResourceOptions(parent=self))
+
+        self.url = None
+        if routing is not None:
+            self.url = f"https://{args.host}"
+            k8s.apiextensions.CustomResource(
+                f"{name}-route", api_version="gateway.networking.k8s.io/v1", kind="HTTPRoute",
+                metadata=meta(app.name), spec=http_route_spec(app, host=args.host,
+                                                              routing=routing),
+                opts=pulumi.ResourceOptions.merge(k8s_opts, pulumi.ResourceOptions(
+                    depends_on=list(routing.crds))))
+        self.register_outputs({"namespace": ns, "url": self.url})

@@ -1,0 +1,521 @@
+"""The service component: one service of an application, as the Kubernetes objects that run it.
+
+ServiceAccount (IRSA when it needs AWS), Deployment (zero-downtime rolling updates, three probes,
+requests and limits, a restricted security context, a writable /tmp only, topology spread over
+zones and nodes, graceful shutdown, an ECR image that is never ``latest``), Service, HPA
+``autoscaling/v2`` with behavior, PodDisruptionBudget; for mesh applications a DestinationRule
+(connection pool, outlier detection), a VirtualService (timeouts, retries, canary weights), an
+AuthorizationPolicy that admits only its declared callers and the Gateway, and where the Gateway
+is outside the mesh a port-level PERMISSIVE PeerAuthentication on its routed ports.
+
+Progressive delivery: ``canary`` adds ``NAME-canary`` (its own Deployment and Service; the route
+or the mesh sends it ``weight`` percent), ``blueGreen`` runs ``NAME-blue`` and ``NAME-green``;
+Service ``NAME`` selects the active slot, ``NAME-preview`` the other.
+
+Every object is built by a pure function of the catalog (tested without mocks); the component
+only registers them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from components.irsa import OidcProvider, ServiceAccountRole, service_account_role
+from shipyard.catalog import Application, Port, Service, cpu_millis, memory_bytes
+
+TYPE = "shipyard:apps:Workload"
+NAME_LABEL = "app.kubernetes.io/name"
+PART_OF_LABEL = "app.kubernetes.io/part-of"
+VERSION_LABEL = "app.kubernetes.io/version"
+TRACK_LABEL = "shipyard.dev/track"
+MANAGED = {"app.kubernetes.io/managed-by": "shipyard"}
+SECRETS_ROOT = "/var/run/secrets/shipyard"
+RUNTIME_DEFAULT = {"type": "RuntimeDefault"}
+TRUST_DOMAIN = "cluster.local"
+# The Envoy sidecar's own requests and limits (Istio's default limit is 2 CPUs / 1 GiB a pod).
+SIDECAR = {"cpu": "50m", "memory": "64Mi", "cpuLimit": "500m", "memoryLimit": "256Mi"}
+SIDECAR_ANNOTATIONS = {
+    "sidecar.istio.io/proxyCPU": SIDECAR["cpu"],
+    "sidecar.istio.io/proxyMemory": SIDECAR["memory"],
+    "sidecar.istio.io/proxyCPULimit": SIDECAR["cpuLimit"],
+    "sidecar.istio.io/proxyMemoryLimit": SIDECAR["memoryLimit"],
+    # the app starts once its proxy is ready, and the proxy drains after it on shutdown
+    "proxy.istio.io/config": '{"holdApplicationUntilProxyStarts": true, '
+                             '"terminationDrainDuration": "5s"}',
+}
+
+
+@dataclass(frozen=True)
+class Track:
+    """One Deployment of a service: ``stable`` (rolling), ``canary``, or a blue/green slot."""
+
+    name: str            # the Deployment's (and its PDB's, HPA's) name
+    track: str           # the track label's value
+    tag_ref: str         # ":tag" or "@sha256:..."
+    autoscaled: bool     # an HPA scales it
+    replicas: int        # its replicas at creation (the HPA's minimum when autoscaled)
+    budget: Mapping[str, int]
+
+
+def tracks(name: str, svc: Service) -> list[Track]:
+    """The Deployments a service runs, by its delivery strategy."""
+    budget = svc.disruption_budget.model_dump(by_alias=True, exclude_none=True)
+    delivery = svc.delivery
+    if delivery.strategy == "blueGreen":
+        bg = delivery.blue_green
+        assert bg is not None
+        return [Track(f"{name}-{slot}", slot, f":{tag}", svc.autoscaling is not None,
+                      svc.min_replicas, budget)
+                for slot, tag in (("blue", bg.blue), ("green", bg.green))]
+    stable = Track(name, "stable", svc.image_reference, svc.autoscaling is not None,
+                   svc.min_replicas, budget)
+    if delivery.strategy == "canary":
+        canary = delivery.canary
+        assert canary is not None
+        return [stable, Track(f"{name}-canary", "canary", f":{canary.tag}", False,
+                              canary.replicas, {"maxUnavailable": 1})]
+    return [stable]
+
+
+def services(name: str, svc: Service) -> list[tuple[str, str]]:
+    """(Service name, track it selects): ``NAME`` always, plus ``NAME-canary`` or
+    ``NAME-preview``."""
+    delivery = svc.delivery
+    if delivery.strategy == "blueGreen":
+        assert delivery.blue_green is not None
+        active = delivery.blue_green.active
+        return [(name, active), (f"{name}-preview", "green" if active == "blue" else "blue")]
+    if delivery.strategy == "canary":
+        return [(name, "stable"), (f"{name}-canary", "canary")]
+    return [(name, "stable")]
+
+
+def selector(name: str, track: str) -> dict[str, str]:
+    return {NAME_LABEL: name, TRACK_LABEL: track}
+
+
+def principal(namespace: str, service_account: str) -> str:
+    return f"{TRUST_DOMAIN}/ns/{namespace}/sa/{service_account}"
+
+
+# ---------------------------------------------------------------------------------------------
+# Pure builders
+
+
+def _probe(svc: Service, path: str, *, period: int, failures: int) -> dict[str, Any]:
+    port = svc.probe_port
+    if port.protocol == "TCP":
+        action: dict[str, Any] = {"tcpSocket": {"port": port.name}}
+    elif port.protocol == "GRPC":
+        action = {"grpc": {"port": port.port}}
+    else:
+        action = {"httpGet": {"path": path, "port": port.name, "scheme": "HTTP"}}
+    return {**action, "periodSeconds": period, "timeoutSeconds": 2, "failureThreshold": failures}
+
+
+def container_security_context(uid: int) -> dict[str, Any]:
+    return {
+        "allowPrivilegeEscalation": False,
+        "readOnlyRootFilesystem": True,
+        "runAsNonRoot": True,
+        "runAsUser": uid,
+        "runAsGroup": uid,
+        "privileged": False,
+        "capabilities": {"drop": ["ALL"]},
+        "seccompProfile": dict(RUNTIME_DEFAULT),
+    }
+
+
+def _volume_name(path: str) -> str:
+    return "writable" + path.replace("/", "-").replace("_", "-").replace(".", "-").lower()[:50]
+
+
+def volumes(svc: Service) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """(volumes, mounts): an emptyDir for /tmp and each writable path, and each secret as
+    read-only files."""
+    vols = [{"name": "tmp", "emptyDir": {"sizeLimit": "256Mi"}}]
+    mounts = [{"name": "tmp", "mountPath": "/tmp"}]
+    for path in svc.writable_paths:
+        vols.append({"name": _volume_name(path), "emptyDir": {"sizeLimit": "256Mi"}})
+        mounts.append({"name": _volume_name(path), "mountPath": path})
+    for secret in svc.secrets:
+        vols.append({"name": f"secret-{secret.name}"[:63],
+                     "secret": {"secretName": secret.name, "defaultMode": 0o440}})
+        mounts.append({"name": f"secret-{secret.name}"[:63], "readOnly": True,
+                       "mountPath": secret.mount_path or f"{SECRETS_ROOT}/{secret.name}"})
+    return vols, mounts
+
+
+def environment(svc: Service) -> list[dict[str, Any]]:
+    env = [{"name": k, "value": v} for k, v in sorted(svc.env.items())]
+    for secret in svc.secrets:
+        for var, key in sorted(secret.env.items()):
+            env.append({"name": var, "valueFrom": {"secretKeyRef": {"name": secret.name,
+                                                                    "key": key}}})
+    return env
+
+
+def checkov_skips(svc: Service) -> dict[str, str]:
+    """checkov's ``checkov.io/skipN`` annotations, each with the reason the check does not
+    apply to this object (the README lists them all)."""
+    reasons: list[tuple[str, str]] = []
+    if svc.digest is None:
+        reasons.append(("CKV_K8S_43", "the ECR repository has immutable tags in staging and "
+                                      "prod: the tag pins one image as a digest would"))
+    if any(secret.env for secret in svc.secrets):
+        reasons.append(("CKV_K8S_35", "the catalog declares this image reads the secret from "
+                                      "its environment only"))
+    return {f"checkov.io/skip{i}": f"{check}={reason}"
+            for i, (check, reason) in enumerate(reasons, start=1)}
+
+
+def pod_template(app: Application, name: str, svc: Service, track: Track, *, image: str,
+                 mesh: bool, zone_spread: str) -> dict[str, Any]:
+    vols, mounts = volumes(svc)
+    labels = {**selector(name, track.track), PART_OF_LABEL: app.name,
+              VERSION_LABEL: track.tag_ref.lstrip(":@").replace("sha256:", "")[:63]}
+    annotations = {"kubectl.kubernetes.io/default-container": name}
+    if mesh:
+        annotations.update(SIDECAR_ANNOTATIONS)
+    spread = [{"maxSkew": 1, "topologyKey": key, "whenUnsatisfiable": when,
+               "labelSelector": {"matchLabels": selector(name, track.track)},
+               "matchLabelKeys": ["pod-template-hash"]}
+              for key, when in (("topology.kubernetes.io/zone", zone_spread),
+                                ("kubernetes.io/hostname", "ScheduleAnyway"))]
+    container: dict[str, Any] = {
+        "name": name,
+        "image": image,
+        "imagePullPolicy": "IfNotPresent",
+        "ports": [{"name": p.name, "containerPort": p.port, "protocol": "TCP"}
+                  for p in svc.ports],
+        "env": environment(svc),
+        "resources": {"requests": svc.resources.requests.model_dump(),
+                      "limits": svc.resources.limits.model_dump()},
+        "startupProbe": _probe(svc, svc.health.startup, period=5,
+                               failures=max(1, svc.health.startup_seconds // 5)),
+        "livenessProbe": _probe(svc, svc.health.liveness, period=10, failures=3),
+        "readinessProbe": _probe(svc, svc.health.readiness, period=5, failures=3),
+        "securityContext": container_security_context(svc.run_as_user),
+        # endpoints are removed while the pod sleeps, then SIGTERM
+        "lifecycle": {"preStop": {"sleep": {"seconds": svc.shutdown.pre_stop_seconds}}}
+        if svc.shutdown.pre_stop_seconds else None,
+        "volumeMounts": mounts,
+    }
+    if container["lifecycle"] is None:
+        del container["lifecycle"]
+    if not container["env"]:
+        del container["env"]
+    return {
+        "metadata": {"labels": labels, "annotations": annotations},
+        "spec": {
+            "serviceAccountName": name,
+            "automountServiceAccountToken": svc.service_account_token,
+            "enableServiceLinks": False,
+            "securityContext": {
+                "runAsNonRoot": True,
+                "runAsUser": svc.run_as_user,
+                "runAsGroup": svc.run_as_user,
+                "fsGroup": svc.run_as_user,
+                "seccompProfile": dict(RUNTIME_DEFAULT),
+            },
+            "terminationGracePeriodSeconds": svc.shutdown.grace_period_seconds,
+            "topologySpreadConstraints": spread,
+            "containers": [container],
+            "volumes": vols,
+        },
+    }
+
+
+def deployment(app: Application, name: str, svc: Service, track: Track, *, image: str,
+               mesh: bool, zone_spread: str, await_rollout: bool) -> dict[str, Any]:
+    annotations = checkov_skips(svc)
+    if not await_rollout:
+        annotations["pulumi.com/skipAwait"] = "true"
+    return {
+        "metadata": {"name": track.name, "namespace": app.name,
+                     "labels": {**selector(name, track.track), PART_OF_LABEL: app.name,
+                                **MANAGED},
+                     "annotations": annotations},
+        "spec": {
+            "replicas": track.replicas,
+            "revisionHistoryLimit": 5,
+            "progressDeadlineSeconds": 600,
+            "selector": {"matchLabels": selector(name, track.track)},
+            "strategy": {"type": "RollingUpdate",
+                         "rollingUpdate": {"maxSurge": 1, "maxUnavailable": 0}},
+            "template": pod_template(app, name, svc, track, image=image, mesh=mesh,
+                                     zone_spread=zone_spread),
+        },
+    }
+
+
+def service_manifest(app: Application, service_name: str, name: str, svc: Service,
+                     track: str) -> dict[str, Any]:
+    return {
+        "metadata": {"name": service_name, "namespace": app.name,
+                     "labels": {NAME_LABEL: name, PART_OF_LABEL: app.name, **MANAGED}},
+        "spec": {
+            "type": "ClusterIP",
+            "selector": selector(name, track),
+            "ports": [{"name": p.name, "port": p.port, "targetPort": p.name, "protocol": "TCP",
+                       "appProtocol": p.app_protocol} for p in svc.ports],
+        },
+    }
+
+
+def hpa_spec(deployment_name: str, svc: Service) -> dict[str, Any]:
+    scaling = svc.autoscaling
+    assert scaling is not None
+    metrics = [{"type": "Resource", "resource": {
+        "name": resource, "target": {"type": "Utilization", "averageUtilization": target}}}
+        for resource, target in (("cpu", scaling.cpu_utilization),
+                                 ("memory", scaling.memory_utilization)) if target is not None]
+    spec: dict[str, Any] = {
+        "scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment",
+                           "name": deployment_name},
+        "minReplicas": scaling.min_replicas,
+        "maxReplicas": scaling.max_replicas,
+        "metrics": metrics,
+    }
+    if scaling.behavior is not None:
+        spec["behavior"] = scaling.behavior.model_dump(by_alias=True, exclude_none=True)
+    return spec
+
+
+def pdb_spec(name: str, track: Track) -> dict[str, Any]:
+    # a crash-looping pod never blocks a node drain
+    return {"selector": {"matchLabels": selector(name, track.track)},
+            "unhealthyPodEvictionPolicy": "AlwaysAllow", **track.budget}
+
+
+def host(app: Application, service_name: str) -> str:
+    return f"{service_name}.{app.name}.svc.cluster.local"
+
+
+def _duration(seconds: float) -> str:
+    return f"{seconds:g}s" if seconds >= 1 else f"{int(seconds * 1000)}ms"
+
+
+def destination_rule_spec(app: Application, service_name: str, svc: Service) -> dict[str, Any]:
+    """Connection-pool limits and outlier detection (Istio's circuit breaking): the catalog's,
+    else shipyard's defaults, so every mesh service has them."""
+    from shipyard.catalog import ConnectionPool, OutlierDetection
+
+    pool = svc.resilience.connection_pool or ConnectionPool()
+    outlier = svc.resilience.outlier_detection or OutlierDetection()
+    return {
+        "host": host(app, service_name),
+        "trafficPolicy": {
+            "tls": {"mode": "ISTIO_MUTUAL"},
+            "connectionPool": {
+                "tcp": {"maxConnections": pool.max_connections, "connectTimeout": "2s"},
+                "http": {"http1MaxPendingRequests": pool.http1_max_pending_requests,
+                         "http2MaxRequests": pool.http2_max_requests,
+                         "maxRequestsPerConnection": pool.max_requests_per_connection},
+            },
+            "outlierDetection": {
+                "consecutive5xxErrors": outlier.consecutive_5xx_errors,
+                "interval": _duration(outlier.interval_seconds),
+                "baseEjectionTime": _duration(outlier.base_ejection_seconds),
+                "maxEjectionPercent": outlier.max_ejection_percent,
+            },
+        },
+    }
+
+
+def virtual_service_spec(app: Application, name: str, svc: Service) -> dict[str, Any] | None:
+    """East-west routing inside the mesh: the request timeout, retries, and the canary's
+    weight. None when there is nothing to say."""
+    res, delivery = svc.resilience, svc.delivery
+    if res.timeout_seconds is None and res.retries is None and delivery.strategy != "canary":
+        return None
+    if delivery.strategy == "canary":
+        assert delivery.canary is not None
+        weight = delivery.canary.weight
+        route = [{"destination": {"host": host(app, name)}, "weight": 100 - weight},
+                 {"destination": {"host": host(app, f"{name}-canary")}, "weight": weight}]
+    else:
+        route = [{"destination": {"host": host(app, name)}}]
+    http: dict[str, Any] = {"route": route}
+    if res.timeout_seconds is not None:
+        http["timeout"] = _duration(res.timeout_seconds)
+    if res.retries is not None:
+        retries: dict[str, Any] = {"attempts": res.retries.attempts,
+                                   "retryOn": res.retries.retry_on}
+        if res.retries.per_try_timeout_seconds is not None:
+            retries["perTryTimeout"] = _duration(res.retries.per_try_timeout_seconds)
+        http["retries"] = retries
+    return {"hosts": [host(app, name)], "http": [http]}
+
+
+def authorization_policy_spec(app: Application, name: str, svc: Service, *,
+                              routed_ports: Sequence[Port], gateway_namespace: str | None,
+                              gateway_in_mesh: bool) -> dict[str, Any]:
+    """ALLOW only the declared callers (by their mesh identity) on the service's ports, and the
+    Gateway on its routed ports; an ALLOW policy denies everything else. A Gateway outside the
+    mesh has no identity: its plain-text requests are admitted by port alone (the
+    NetworkPolicy admits them only from the Gateway's namespace)."""
+    rules: list[dict[str, Any]] = []
+    ports = [str(p.port) for p in svc.ports]
+    if svc.callers:
+        rules.append({"from": [{"source": {"principals": [
+            principal(app.name, caller) for caller in svc.callers]}}],
+            "to": [{"operation": {"ports": ports}}]})
+    if routed_ports:
+        to = [{"operation": {"ports": [str(p.port) for p in routed_ports]}}]
+        if gateway_in_mesh and gateway_namespace:
+            rules.append({"from": [{"source": {"namespaces": [gateway_namespace]}}], "to": to})
+        else:
+            rules.append({"to": to})
+    return {"selector": {"matchLabels": {NAME_LABEL: name}}, "action": "ALLOW",
+            "rules": rules}
+
+
+def permissive_ports_spec(name: str, routed_ports: Sequence[Port]) -> dict[str, Any]:
+    """The Gateway's proxies are outside the mesh: accept their plain text on the routed ports
+    (everything else stays mutual TLS)."""
+    return {"selector": {"matchLabels": {NAME_LABEL: name}},
+            "portLevelMtls": {str(p.port): {"mode": "PERMISSIVE"} for p in routed_ports}}
+
+
+def pod_footprint(svc: Service, *, mesh: bool) -> dict[str, int]:
+    """One pod's requests and limits (millicores, bytes), its sidecar included."""
+    r = svc.resources
+    out = {"requests.cpu": cpu_millis(r.requests.cpu),
+           "requests.memory": memory_bytes(r.requests.memory),
+           "limits.cpu": cpu_millis(r.limits.cpu),
+           "limits.memory": memory_bytes(r.limits.memory)}
+    if mesh:
+        out["requests.cpu"] += cpu_millis(SIDECAR["cpu"])
+        out["requests.memory"] += memory_bytes(SIDECAR["memory"])
+        out["limits.cpu"] += cpu_millis(SIDECAR["cpuLimit"])
+        out["limits.memory"] += memory_bytes(SIDECAR["memoryLimit"])
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# The component
+
+
+@dataclass(frozen=True)
+class MeshContext:
+    """The Istio mesh, for applications that join it."""
+
+    strict: bool                             # mesh-wide STRICT mTLS
+    gateway_in_mesh: bool                    # the shared Gateway's proxies are mesh members
+    crds: Sequence[pulumi.Resource] = ()     # installs Istio's CRDs (istio-base)
+    injector: Sequence[pulumi.Resource] = ()  # serves the sidecar injector (istiod)
+
+
+@dataclass(frozen=True)
+class WorkloadArgs:
+    app: Application
+    name: str                                # the service's name in the catalog
+    service: Service
+    provider: k8s.Provider
+    image_repository: pulumi.Input[str]      # the ECR repository URL
+    namespace: pulumi.Input[str]             # the tenant's namespace (its name, as an Output)
+    routed_ports: Sequence[Port] = ()
+    gateway_namespace: str | None = None
+    mesh: MeshContext | None = None          # None: not a mesh application
+    oidc: OidcProvider | None = None         # IRSA, for services with aws: true
+    tags: Mapping[str, str] = field(default_factory=dict)
+    zone_spread: str = "DoNotSchedule"
+    await_rollout: bool = True
+    after: Sequence[pulumi.Resource] = ()    # the Deployments wait for these (its secrets)
+
+
+class Workload(pulumi.ComponentResource):
+    role: ServiceAccountRole | None
+    deployments: list[k8s.apps.v1.Deployment]
+    services: list[k8s.core.v1.Service]
+
+    def __init__(self, name: str, args: WorkloadArgs,
+                 opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__(TYPE, name, None, opts)
+        app, svc, svc_name = args.app, args.service, args.name
+        k8s_opts = pulumi.ResourceOptions(parent=self, provider=args.provider)
+
+        def meta(object_name: str, **extra: Any) -> dict[str, Any]:
+            return {"name": object_name, "namespace": args.namespace,
+                    "labels": {NAME_LABEL: svc_name, PART_OF_LABEL: app.name, **MANAGED},
+                    **extra}
+
+        annotations: dict[str, pulumi.Input[str]] = {}
+        self.role = None
+        if svc.aws and args.oidc is not None:   # no IRSA on an existing cluster (a note says)
+            # its permissions come from what it uses (the data stores attach theirs)
+            self.role = service_account_role(
+                name, oidc=args.oidc, namespace=app.name, service_account=svc_name,
+                tags=args.tags, parent=self)
+            annotations["eks.amazonaws.com/role-arn"] = self.role.arn
+        self.service_account = k8s.core.v1.ServiceAccount(
+            f"{name}-sa", metadata=meta(svc_name, annotations=annotations),
+            automount_service_account_token=False, opts=k8s_opts)
+
+        mesh = args.mesh
+        after = [*args.after, *(mesh.injector if mesh else ())]
+        self.deployments, self.services = [], []
+        for track in tracks(svc_name, svc):
+            image = pulumi.Output.concat(args.image_repository, track.tag_ref)
+            manifest = deployment(app, svc_name, svc, track, image="", mesh=mesh is not None,
+                                  zone_spread=args.zone_spread,
+                                  await_rollout=args.await_rollout)
+            manifest["metadata"]["namespace"] = args.namespace
+            manifest["spec"]["template"]["spec"]["containers"][0]["image"] = image
+            suffix = track.name.removeprefix(svc_name)
+            dep = k8s.apps.v1.Deployment(
+                f"{name}{suffix}-deployment", metadata=manifest["metadata"],
+                spec=manifest["spec"],
+                # the HPA owns the replica count once the Deployment exists
+                opts=pulumi.ResourceOptions.merge(k8s_opts, pulumi.ResourceOptions(
+                    depends_on=[self.service_account, *after],
+                    ignore_changes=["spec.replicas"] if track.autoscaled else None)))
+            self.deployments.append(dep)
+            if track.autoscaled:
+                k8s.autoscaling.v2.HorizontalPodAutoscaler(
+                    f"{name}{suffix}-hpa", metadata=meta(track.name),
+                    spec=hpa_spec(track.name, svc), opts=k8s_opts)
+            k8s.policy.v1.PodDisruptionBudget(
+                f"{name}{suffix}-pdb", metadata=meta(track.name), spec=pdb_spec(svc_name, track),
+                opts=k8s_opts)
+        for service_name, track_label in services(svc_name, svc):
+            manifest = service_manifest(app, service_name, svc_name, svc, track_label)
+            manifest["metadata"]["namespace"] = args.namespace
+            suffix = service_name.removeprefix(svc_name)
+            self.services.append(k8s.core.v1.Service(
+                f"{name}{suffix}-service", metadata=manifest["metadata"], spec=manifest["spec"],
+                opts=k8s_opts))
+
+        if mesh is not None:
+            cr_opts = pulumi.ResourceOptions.merge(
+                k8s_opts, pulumi.ResourceOptions(depends_on=list(mesh.crds)))
+            for service_name, _ in services(svc_name, svc):
+                suffix = service_name.removeprefix(svc_name)
+                k8s.apiextensions.CustomResource(
+                    f"{name}{suffix}-destination-rule", api_version="networking.istio.io/v1",
+                    kind="DestinationRule", metadata=meta(service_name),
+                    spec=destination_rule_spec(app, service_name, svc), opts=cr_opts)
+            vs = virtual_service_spec(app, svc_name, svc)
+            if vs is not None:
+                k8s.apiextensions.CustomResource(
+                    f"{name}-virtual-service", api_version="networking.istio.io/v1",
+                    kind="VirtualService", metadata=meta(svc_name), spec=vs, opts=cr_opts)
+            k8s.apiextensions.CustomResource(
+                f"{name}-authorization-policy", api_version="security.istio.io/v1",
+                kind="AuthorizationPolicy", metadata=meta(svc_name),
+                spec=authorization_policy_spec(
+                    app, svc_name, svc, routed_ports=args.routed_ports,
+                    gateway_namespace=args.gateway_namespace,
+                    gateway_in_mesh=mesh.gateway_in_mesh), opts=cr_opts)
+            if args.routed_ports and mesh.strict and not mesh.gateway_in_mesh:
+                k8s.apiextensions.CustomResource(
+                    f"{name}-peer-authentication", api_version="security.istio.io/v1",
+                    kind="PeerAuthentication", metadata=meta(f"{svc_name}-gateway"),
+                    spec=permissive_ports_spec(svc_name, args.routed_ports), opts=cr_opts)
+        self.register_outputs({})
