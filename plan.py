@@ -45,7 +45,8 @@ def summary(plan: Plan) -> str:
     unchecked = plan.unchecked()
     if unchecked:
         lines += ["", f"unchecked offline ({len(unchecked)}): Helm charts' templates, remote "
-                      f"manifests and custom resources without a CRD schema (see --json)"]
+                      f"manifests, custom resources' CEL rules and any custom resource without "
+                      f"a CRD schema (see --json)"]
     lines += ["", "outputs:"]
     for key in sorted(plan.outputs):
         lines.append(f"    {key}: {json.dumps(plan.outputs[key])}")

@@ -64,7 +64,8 @@ class Applications(pulumi.ComponentResource):
                 image_repositories=image_repositories, routing=routing, mesh=mesh,
                 store_cidrs=tuple(store_cidrs), oidc=ctx.oidc, tags=ctx.tags,
                 zone_spread=settings.workloads.zone_spread,
-                await_rollouts=settings.workloads.await_rollouts),
+                await_rollouts=settings.workloads.await_rollouts,
+                immutable_tags=settings.registry.immutable_tags),
                 opts=pulumi.ResourceOptions(parent=self))
             self.tenants[app.name] = tenant
             if tenant.url:

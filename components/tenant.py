@@ -267,6 +267,7 @@ class TenantArgs:
     tags: Mapping[str, str] = field(default_factory=dict)
     zone_spread: str = "DoNotSchedule"
     await_rollouts: bool = True
+    immutable_tags: bool = True
 
 
 class Tenant(pulumi.ComponentResource):
@@ -317,7 +318,7 @@ class Tenant(pulumi.ComponentResource):
                 routed_ports=tuple(routed_ports(app, svc_name)) if routing else (),
                 gateway_namespace=routing.gateway_namespace if routing else None,
                 mesh=mesh, oidc=args.oidc, tags=args.tags, zone_spread=args.zone_spread,
-                await_rollout=args.await_rollouts),
+                await_rollout=args.await_rollouts, immutable_tags=args.immutable_tags),
                 opts=pulumi.ResourceOptions(parent=self))
 
         self.url = None

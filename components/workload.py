@@ -160,13 +160,25 @@ def environment(svc: Service) -> list[dict[str, Any]]:
     return env
 
 
-def checkov_skips(svc: Service) -> dict[str, str]:
+def pull_policy(svc: Service, *, immutable_tags: bool) -> str:
+    """IfNotPresent where a tag can only ever name one image (a digest, or ECR's immutable
+    tags): pod starts then never depend on ECR. Always where tags move (dev)."""
+    return "IfNotPresent" if svc.digest or immutable_tags else "Always"
+
+
+def checkov_skips(svc: Service, *, immutable_tags: bool) -> dict[str, str]:
     """checkov's ``checkov.io/skipN`` annotations, each with the reason the check does not
     apply to this object (the README lists them all)."""
     reasons: list[tuple[str, str]] = []
     if svc.digest is None:
-        reasons.append(("CKV_K8S_43", "the ECR repository has immutable tags in staging and "
-                                      "prod: the tag pins one image as a digest would"))
+        reasons.append(("CKV_K8S_43", "the ECR repository's tags are immutable: the tag pins "
+                                      "one image as a digest would" if immutable_tags else
+                                      "dev's tags move on purpose (push, roll out); "
+                                      "imagePullPolicy Always fetches what the tag names"))
+    if pull_policy(svc, immutable_tags=immutable_tags) != "Always":
+        reasons.append(("CKV_K8S_15", "IfNotPresent is right for an immutable tag: a cached "
+                                      "image is the tag's only image, and pod starts do not "
+                                      "depend on ECR"))
     if any(secret.env for secret in svc.secrets):
         reasons.append(("CKV_K8S_35", "the catalog declares this image reads the secret from "
                                       "its environment only"))
@@ -175,7 +187,7 @@ def checkov_skips(svc: Service) -> dict[str, str]:
 
 
 def pod_template(app: Application, name: str, svc: Service, track: Track, *, image: str,
-                 mesh: bool, zone_spread: str) -> dict[str, Any]:
+                 mesh: bool, zone_spread: str, immutable_tags: bool = True) -> dict[str, Any]:
     vols, mounts = volumes(svc)
     labels = {**selector(name, track.track), PART_OF_LABEL: app.name,
               VERSION_LABEL: track.tag_ref.lstrip(":@").replace("sha256:", "")[:63]}
@@ -190,7 +202,7 @@ def pod_template(app: Application, name: str, svc: Service, track: Track, *, ima
     container: dict[str, Any] = {
         "name": name,
         "image": image,
-        "imagePullPolicy": "IfNotPresent",
+        "imagePullPolicy": pull_policy(svc, immutable_tags=immutable_tags),
         "ports": [{"name": p.name, "containerPort": p.port, "protocol": "TCP"}
                   for p in svc.ports],
         "env": environment(svc),
@@ -232,8 +244,9 @@ def pod_template(app: Application, name: str, svc: Service, track: Track, *, ima
 
 
 def deployment(app: Application, name: str, svc: Service, track: Track, *, image: str,
-               mesh: bool, zone_spread: str, await_rollout: bool) -> dict[str, Any]:
-    annotations = checkov_skips(svc)
+               mesh: bool, zone_spread: str, await_rollout: bool,
+               immutable_tags: bool = True) -> dict[str, Any]:
+    annotations = checkov_skips(svc, immutable_tags=immutable_tags)
     if not await_rollout:
         annotations["pulumi.com/skipAwait"] = "true"
     return {
@@ -249,7 +262,7 @@ def deployment(app: Application, name: str, svc: Service, track: Track, *, image
             "strategy": {"type": "RollingUpdate",
                          "rollingUpdate": {"maxSurge": 1, "maxUnavailable": 0}},
             "template": pod_template(app, name, svc, track, image=image, mesh=mesh,
-                                     zone_spread=zone_spread),
+                                     zone_spread=zone_spread, immutable_tags=immutable_tags),
         },
     }
 
@@ -427,7 +440,7 @@ class WorkloadArgs:
     tags: Mapping[str, str] = field(default_factory=dict)
     zone_spread: str = "DoNotSchedule"
     await_rollout: bool = True
-    after: Sequence[pulumi.Resource] = ()    # the Deployments wait for these (its secrets)
+    immutable_tags: bool = True              # the ECR repositories refuse to move a tag
 
 
 class Workload(pulumi.ComponentResource):
@@ -459,13 +472,14 @@ class Workload(pulumi.ComponentResource):
             automount_service_account_token=False, opts=k8s_opts)
 
         mesh = args.mesh
-        after = [*args.after, *(mesh.injector if mesh else ())]
+        after = list(mesh.injector) if mesh else []
         self.deployments, self.services = [], []
         for track in tracks(svc_name, svc):
             image = pulumi.Output.concat(args.image_repository, track.tag_ref)
             manifest = deployment(app, svc_name, svc, track, image="", mesh=mesh is not None,
                                   zone_spread=args.zone_spread,
-                                  await_rollout=args.await_rollout)
+                                  await_rollout=args.await_rollout,
+                                  immutable_tags=args.immutable_tags)
             manifest["metadata"]["namespace"] = args.namespace
             manifest["spec"]["template"]["spec"]["containers"][0]["image"] = image
             suffix = track.name.removeprefix(svc_name)

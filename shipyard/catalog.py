@@ -23,7 +23,15 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 from pydantic.alias_generators import to_camel
 
 from shipyard.defaults import deep_merge
@@ -238,8 +246,16 @@ class Uses(Model):
     database: str | None = Field(None, description="The database (or vhost) in it.")
 
 
+def _pinned_tag(v: str) -> str:
+    if v == "latest" or not _TAG.match(v):
+        raise ValueError(f"{v!r}: pin a version tag (never latest)")
+    return v
+
+
 class Canary(Model):
     tag: str = Field(description="The canary's image tag.")
+
+    _tag = field_validator("tag")(classmethod(lambda cls, v: _pinned_tag(v)))
     weight: int = Field(ge=0, le=100, description="Percent of traffic sent to the canary.")
     replicas: int = Field(1, ge=1, description="Canary pods.")
 
@@ -248,6 +264,8 @@ class BlueGreen(Model):
     active: Literal["blue", "green"] = Field(description="The slot serving traffic.")
     blue: str = Field(description="The blue slot's image tag.")
     green: str = Field(description="The green slot's image tag.")
+    _tags = field_validator("blue", "green")(classmethod(lambda cls, v: _pinned_tag(v)))
+
     preview_header: str = Field("x-shipyard-preview",
                                 description="Requests with this header set to `true` reach the "
                                             "preview (inactive) slot.")
@@ -367,9 +385,7 @@ class Service(Model):
     @field_validator("tag")
     @classmethod
     def _tag(cls, v: str | None) -> str | None:
-        if v is not None and (v == "latest" or not _TAG.match(v)):
-            raise ValueError(f"{v!r}: pin a version tag (never latest)")
-        return v
+        return None if v is None else _pinned_tag(v)
 
     @field_validator("digest")
     @classmethod
@@ -410,6 +426,10 @@ class Service(Model):
             raise Problem("disruptionBudget.minAvailable", budget.min_available,
                           f"a budget of {budget.min_available} with {self.min_replicas} "
                           f"replica(s) would block every node drain")
+        stores = [u.store for u in self.uses]
+        for i, use in enumerate(self.uses):
+            if use.store in stores[:i]:
+                raise Problem(f"uses[{i}].store", use.store, "used twice")
         for i, secret in enumerate(self.secrets):
             if [s.name for s in self.secrets].count(secret.name) > 1:
                 raise Problem(f"secrets[{i}].name", secret.name, "named twice")
@@ -512,10 +532,16 @@ class Application(Model):
         return v
 
     @model_validator(mode="after")
-    def _cross(self) -> Application:
+    def _cross(self, info: ValidationInfo) -> Application:
         services = self.services
+        # A stack that takes an application out of the mesh keeps its catalog's resilience
+        # settings (unenforced, and said so); a catalog itself may not declare them so.
+        stack_override = bool(info.context and info.context.get("stack"))
         for name, svc in services.items():
             for i, caller in enumerate(svc.callers):
+                if caller == name:
+                    raise Problem(f"services.{name}.callers[{i}]", caller,
+                                  "a service does not list itself as a caller")
                 if caller not in services:
                     raise Problem(f"services.{name}.callers[{i}]", caller,
                                   f"no service {caller!r} in {self.name} (services: "
@@ -526,10 +552,29 @@ class Application(Model):
                     raise Problem(f"services.{name}.uses[{i}].store", use.store,
                                   f"no store {use.store!r} in {self.name} (stores: "
                                   f"{', '.join(self.stores) or 'none'})")
+                if store.kind == "objectStorage" and not svc.aws:
+                    raise Problem(f"services.{name}.aws", svc.aws,
+                                  f"it uses the object storage {use.store!r} (S3 on AWS): "
+                                  f"set aws: true for its IAM role")
                 if use.database is not None and use.database not in store.databases:
                     raise Problem(f"services.{name}.uses[{i}].database", use.database,
                                   f"store {use.store!r} has no database {use.database!r} "
                                   f"(databases: {', '.join(store.databases) or 'none'})")
+            res = svc.resilience
+            if not self.mesh and not stack_override:
+                for key, value in (("retries", res.retries),
+                                   ("connectionPool", res.connection_pool),
+                                   ("outlierDetection", res.outlier_detection)):
+                    if value is not None:
+                        raise Problem(f"services.{name}.resilience.{key}",
+                                      value.model_dump(by_alias=True),
+                                      "the mesh enforces it: set mesh: true, or leave it to "
+                                      "the application")
+                if res.timeout_seconds is not None and not any(
+                        r.service == name for r in self.routes):
+                    raise Problem(f"services.{name}.resilience.timeoutSeconds",
+                                  res.timeout_seconds, "only its route (or the mesh) enforces "
+                                  "a timeout, and it has neither")
             if svc.delivery.strategy != "rolling" and not self.mesh and \
                     not any(r.service == name for r in self.routes):
                 raise Problem(f"services.{name}.delivery.strategy", svc.delivery.strategy,
@@ -552,12 +597,23 @@ class Application(Model):
             if route.path in seen:
                 raise Problem(f"routes[{i}].path", route.path, "routed twice")
             seen.add(route.path)
-        images = [s.image for s in services.values()]
+        owner: dict[str, str] = {}
         for name, svc in services.items():
-            if images.count(svc.image) > 1:
+            if svc.image in owner:
                 raise Problem(f"services.{name}.image", svc.image,
-                              "another service uses the same image repository")
+                              f"service {owner[svc.image]!r} uses the same image repository")
+            owner[svc.image] = name
         return self
+
+    def unenforced(self) -> list[str]:
+        """Resilience settings nothing enforces: the mesh's, in an application out of it."""
+        if self.mesh:
+            return []
+        return [f"{name}.resilience.{key}" for name, svc in self.services.items()
+                for key, value in (("retries", svc.resilience.retries),
+                                   ("connectionPool", svc.resilience.connection_pool),
+                                   ("outlierDetection", svc.resilience.outlier_detection))
+                if value is not None]
 
     def routed(self, service: str) -> bool:
         return any(r.service == service for r in self.routes)
@@ -621,18 +677,32 @@ def describe(error: dict[str, Any], data: Mapping[str, Any], source: str) -> str
     return f"{source}{sep}{field}: {message} (value: {json.dumps(value, default=str)})"
 
 
-def validate(data: Mapping[str, Any], source: str) -> Application:
+def validate(data: Mapping[str, Any], source: str, *, stack: bool = False) -> Application:
     try:
-        return Application.model_validate(data)
+        return Application.model_validate(data, context={"stack": stack})
     except ValidationError as exc:
         raise CatalogError([describe(e, data, source) for e in exc.errors()]) from None
+
+
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """YAML that refuses a key written twice in one mapping (PyYAML keeps the last)."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: set[Any] = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)  # type: ignore[no-untyped-call]
+            if key in seen:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"key {key!r} written twice", key_node.start_mark)
+            seen.add(key)
+        return super().construct_mapping(node, deep=deep)
 
 
 def read_catalog(path: Path) -> dict[str, Any]:
     """A catalog file as data; errors name the file."""
     label = display(path)
     try:
-        data = yaml.safe_load(path.read_text())
+        data = yaml.load(path.read_text(), Loader=_UniqueKeyLoader)  # noqa: S506 (safe loader)
     except yaml.YAMLError as exc:
         raise CatalogError([f"{label}: not YAML: {exc}"]) from None
     if not isinstance(data, dict):
@@ -653,7 +723,8 @@ def display(path: Path) -> str:
 def load_catalogs(directory: Path = CATALOG_DIR) -> dict[str, dict[str, Any]]:
     """Every ``*.yaml`` catalog in ``directory`` as data, each checked on its own (its
     per-environment overrides too). Raises CatalogError naming every bad file and field."""
-    problems: list[str] = []
+    problems: list[str] = [f"{display(p)}: catalogs end in .yaml (value: \"{p.name}\")"
+                           for p in sorted(directory.glob("*.yml"))]
     catalogs: dict[str, dict[str, Any]] = {}
     for path in sorted(directory.glob("*.yaml")):
         try:
@@ -661,6 +732,12 @@ def load_catalogs(directory: Path = CATALOG_DIR) -> dict[str, dict[str, Any]]:
             validate(data, f"{display(path)}:")
             for env, override in (data.get("environments") or {}).items():
                 if isinstance(override, Mapping):
+                    unknown = [k for k in override if k not in OVERRIDABLE]
+                    if unknown:
+                        raise CatalogError([
+                            f"{display(path)}: environments.{env}.{unknown[0]}: not overridable "
+                            f"per environment (value: {json.dumps(override[unknown[0]])}); "
+                            f"these are: {', '.join(OVERRIDABLE)}"])
                     merged = deep_merge({k: v for k, v in data.items() if k != "environments"},
                                        override)
                     validate(merged, f"{display(path)}: environments.{env}.")
@@ -704,7 +781,7 @@ def resolve_applications(catalogs: Mapping[str, Mapping[str, Any]],
         env_override = (data.get("environments") or {}).get(environment) or {}
         merged = deep_merge(deep_merge(base, env_override), override)
         try:
-            app = validate(merged, f"{prefix}.{name}.")
+            app = validate(merged, f"{prefix}.{name}.", stack=True)
         except CatalogError as exc:
             problems.extend(exc.problems)
             continue

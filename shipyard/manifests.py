@@ -14,7 +14,7 @@ from typing import Any
 
 import yaml
 
-from shipyard.harness import Plan, ResourceRecord
+from shipyard.harness import SECRET, Plan, ResourceRecord
 
 NOT_MANIFESTS = ("kubernetes:helm.sh/", "pulumi:providers:kubernetes", "kubernetes:yaml")
 
@@ -23,11 +23,21 @@ def is_manifest(record: ResourceRecord) -> bool:
     return record.type.startswith("kubernetes:") and not record.type.startswith(NOT_MANIFESTS)
 
 
+MASKED_ANNOTATION = "shipyard.dev/masked-fields"
+
+
 def manifest(record: ResourceRecord) -> dict[str, Any]:
-    """The object as applied: inputs, with the name Pulumi would give it when none is set."""
+    """The object as applied: inputs, with the name Pulumi would give it when none is set.
+    A field whose whole value is secret (a Secret's ``stringData``) is left out, and named in
+    an annotation: its value never reaches a plan, and its keys are secret along with it."""
     obj = dict(record.inputs)
     meta = dict(obj.get("metadata") or {})
     meta.setdefault("name", record.name)
+    masked = sorted(key for key, value in obj.items() if value == SECRET)
+    if masked:
+        obj = {k: v for k, v in obj.items() if k not in masked}
+        meta["annotations"] = {**(meta.get("annotations") or {}),
+                               MASKED_ANNOTATION: ",".join(masked)}
     obj["metadata"] = meta
     return obj
 

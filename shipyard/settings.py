@@ -25,6 +25,7 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    SkipValidation,
     ValidationError,
     field_validator,
     model_validator,
@@ -659,7 +660,8 @@ class Settings(BaseModel):
     region: str
     config: StackConfig
     notes: tuple[str, ...] = ()  # what the settings decided on the user's behalf, to log
-    applications: tuple[Application, ...] = ()  # the catalogs this stack hosts, resolved
+    # the catalogs this stack hosts, resolved (and validated) by shipyard.catalog
+    applications: SkipValidation[tuple[Application, ...]] = ()
 
     @property
     def environment(self) -> Environment:
@@ -854,6 +856,10 @@ def parse_settings(raw: Mapping[str, Any], *, project: str, stack: str,
                                     env_enum.value, prefix=f"{NAMESPACE}:applications")
     except CatalogError as exc:
         raise SettingsError(exc.problems) from None
+    for app in apps:
+        if app.unenforced():
+            notes.append(f"applications.{app.name} is out of the mesh: nothing enforces "
+                         f"{', '.join(app.unenforced())}")
     aws = [f"{app.name}/{n}" for app in apps for n, s in app.services.items() if s.aws]
     if aws and config.cluster.mode is ClusterMode.EXISTING:
         notes.append(f"cluster.mode is existing: {', '.join(aws)} get no IRSA role (it needs "

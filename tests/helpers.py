@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from shipyard.harness import Plan, ResourceRecord
+from shipyard.harness import Plan, ResourceRecord, read_stack_config
+from shipyard.settings import Settings, parse_settings
 
 
 def only(records: list[ResourceRecord]) -> ResourceRecord:
@@ -15,3 +16,10 @@ def children_of(plan: Plan, component_type: str, type_: str) -> list[ResourceRec
     """Resources of ``type_`` directly under the plan's one component of ``component_type``."""
     parent = only(plan.of_type(component_type)).urn
     return [r for r in plan.of_type(type_) if r.parent == parent]
+
+
+def stack_settings(stack: str) -> Settings:
+    """The stack's settings as the program sees them: its stack file over the defaults."""
+    config, _, project = read_stack_config(stack)
+    raw = {k.split(":", 1)[1]: v for k, v in config.items() if k.startswith(f"{project}:")}
+    return parse_settings(raw, project=project, stack=stack, region=config["aws:region"])

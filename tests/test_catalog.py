@@ -235,8 +235,8 @@ def test_two_services_cannot_share_an_image(tmp_path):
     data = shop()
     data["services"]["api"]["image"] = "shop/web"
     problem = one_problem(tmp_path, data)
-    # the first of the services sharing it is named
-    assert "shop.yaml: services.web.image: another service uses the same image" in problem
+    # the second service to claim it is named, and the first one in the message
+    assert "shop.yaml: services.api.image: service 'web' uses the same image" in problem
     assert '(value: "shop/web")' in problem
 
 
@@ -477,3 +477,74 @@ def test_the_seed_catalogs_are_not_modified_by_resolving():
         resolve_applications(catalogs, {"code-learn": {"services": {"api-gateway": {
             "tag": "2.0.0"}}}}, env)
     assert catalogs == before
+
+
+# -- rules added after review ------------------------------------------------------------------
+
+
+def test_canary_and_blue_green_tags_are_never_latest(tmp_path):
+    data = shop()
+    data["services"]["web"]["delivery"] = {"strategy": "canary",
+                                           "canary": {"tag": "latest", "weight": 10}}
+    problem = one_problem(tmp_path, data)
+    assert "services.web.delivery.canary.tag: " in problem and "never latest" in problem
+    data["services"]["web"]["delivery"] = {"strategy": "blueGreen", "blueGreen": {
+        "active": "blue", "blue": "1.0.0", "green": "latest"}}
+    problem = one_problem(tmp_path, data)
+    assert "services.web.delivery.blueGreen.green: " in problem
+
+
+def test_an_environment_section_may_not_rename_the_application(tmp_path):
+    data = shop()
+    data["environments"] = {"dev": {"name": "other"}}
+    problem = one_problem(tmp_path, data)
+    assert problem.startswith(f"{tmp_path / 'shop.yaml'}: environments.dev.name: not "
+                              f"overridable per environment")
+
+
+def test_mesh_only_resilience_needs_the_mesh(tmp_path):
+    data = shop()
+    data["services"]["api"]["resilience"] = {"retries": {"attempts": 3}}
+    problem = one_problem(tmp_path, data)
+    assert "services.api.resilience.retries: the mesh enforces it" in problem
+    data["services"]["api"]["resilience"] = {"timeoutSeconds": 3}  # api is not routed
+    assert "services.api.resilience.timeoutSeconds: " in one_problem(tmp_path, data)
+    data["mesh"] = True
+    write(tmp_path, data)
+    load_catalogs(tmp_path)  # the mesh enforces both
+
+
+def test_object_storage_needs_aws_access(tmp_path):
+    data = shop()
+    data["stores"]["files"] = {"kind": "objectStorage"}
+    data["services"]["api"]["uses"].append({"store": "files"})
+    assert "services.api.aws: it uses the object storage 'files'" in one_problem(tmp_path, data)
+
+
+def test_a_service_is_not_its_own_caller_and_uses_a_store_once(tmp_path):
+    data = shop()
+    data["services"]["api"]["callers"] = ["api"]
+    assert "services.api.callers[0]: a service does not list itself" in one_problem(
+        tmp_path, data)
+    data = shop()
+    data["services"]["api"]["uses"].append({"store": "pg"})
+    assert "services.api.uses[1].store: used twice" in one_problem(tmp_path, data)
+
+
+def test_a_key_written_twice_and_a_yml_file_are_refused(tmp_path):
+    (tmp_path / "shop.yaml").write_text("name: shop\nhostname: a\nhostname: b\n")
+    (tmp_path / "other.yml").write_text("name: other\n")
+    with pytest.raises(CatalogError) as info:
+        load_catalogs(tmp_path)
+    text = str(info.value)
+    assert "other.yml: catalogs end in .yaml" in text
+    assert "shop.yaml: not YAML" in text and "'hostname' written twice" in text
+
+
+def test_a_stack_may_take_an_application_out_of_the_mesh_and_is_told_what_goes(tmp_path):
+    data = shop()
+    data["mesh"] = True
+    data["services"]["api"]["resilience"] = {"retries": {"attempts": 3}}
+    write(tmp_path, data)
+    (app,) = resolve_applications(load_catalogs(tmp_path), {"shop": {"mesh": False}}, "prod")
+    assert not app.mesh and app.unenforced() == ["api.resilience.retries"]

@@ -29,9 +29,6 @@ from pulumi.runtime import MockResourceArgs  # noqa: E402
 from shipyard.harness import Plan, read_stack_config, run_program  # noqa: E402
 from shipyard.moto_mocks import MotoMocks, MotoResourceError, echoed_types  # noqa: E402
 
-# one worker deploys the three stacks into moto, and runs every test that reads them
-pytestmark = pytest.mark.xdist_group("moto")
-
 STACKS = ("dev", "staging", "prod")
 ACCOUNTS = {"dev": "111111111111", "staging": "222222222222", "prod": "333333333333"}
 NEGATIVE_ACCOUNT = "999999999999"

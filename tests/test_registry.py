@@ -3,6 +3,7 @@
 import json
 
 import pytest
+from helpers import stack_settings  # noqa: F401 (other modules import it from here)
 
 from components.registry import (
     PUSH_ACTIONS,
@@ -13,8 +14,7 @@ from components.registry import (
     push_policy,
 )
 from shipyard.defaults import environment_defaults
-from shipyard.harness import read_stack_config, run_program
-from shipyard.settings import parse_settings
+from shipyard.harness import run_program
 
 REPO = "aws:ecr/repository:Repository"
 LIFECYCLE = "aws:ecr/lifecyclePolicy:LifecyclePolicy"
@@ -22,13 +22,6 @@ REPO_POLICY = "aws:ecr/repositoryPolicy:RepositoryPolicy"
 KEY = "aws:kms/key:Key"
 REGISTRY = "shipyard:registry:Registry"
 CI_ROLE = "arn:aws:iam::123456789012:role/ci-push"
-
-
-def stack_settings(stack):
-    """The stack's settings as the program sees them: its stack file over the defaults."""
-    config, _, project = read_stack_config(stack)
-    raw = {k.split(":", 1)[1]: v for k, v in config.items() if k.startswith(f"{project}:")}
-    return parse_settings(raw, project=project, stack=stack, region=config["aws:region"])
 
 
 def registry_settings(stack):

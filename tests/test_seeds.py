@@ -40,8 +40,18 @@ def index(plan: Plan) -> dict[tuple[str, str | None, str], list[dict[str, Any]]]
     return cached[1]
 
 
+TRACKED = ("Deployment", "PodDisruptionBudget", "HorizontalPodAutoscaler")
+
+
 def find(plan: Plan, kind: str, namespace: str | None, name: str) -> dict[str, Any] | None:
+    """A service's Deployment, budget and autoscaler are the ones that serve its Service: a
+    blue-green service's are its active slot's (``NAME-blue``, say)."""
     found = index(plan).get((kind, namespace, name), [])
+    if not found and kind in TRACKED:
+        service = index(plan).get(("Service", namespace, name), [])
+        track = service[0]["spec"]["selector"].get("shipyard.dev/track") if service else None
+        if track not in (None, "stable"):
+            found = index(plan).get((kind, namespace, f"{name}-{track}"), [])
     assert len(found) <= 1, f"{plan.stack}: {len(found)} {kind}s named {namespace}/{name}"
     return found[0] if found else None
 
