@@ -29,8 +29,10 @@ ENVIRONMENT_DEFAULTS: dict[str, dict[str, Any]] = {
             "logRetentionDays": 14,
             "deletionProtection": False,
             "nodeGroups": {
-                "general": {"instanceTypes": ["t3.large", "t3a.large", "m5.large"],
-                            "capacityType": "SPOT", "minSize": 1, "desiredSize": 2,
+                # the five tenants ask ~4.7 vCPU at their dev replica counts, the add-ons ~1.5:
+                # two 4-vCPU spot nodes (tests/test_applications.py keeps the sum in bounds)
+                "general": {"instanceTypes": ["t3.xlarge", "t3a.xlarge", "m5.xlarge"],
+                            "capacityType": "SPOT", "minSize": 2, "desiredSize": 2,
                             "maxSize": 4, "diskSizeGb": 30},
             },
         },

@@ -1,0 +1,346 @@
+"""The hosted applications as a platform engineer checks them: every workload hardened, budgeted
+and isolated the same way, whatever its catalog says (issue 5). Seed-specific facts live in
+tests/test_seeds.py; the catalog format in tests/test_catalog.py."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from helpers import stack_settings
+
+from components.tenant import Routing, http_route_spec, network_policies, quota_spec
+from components.workload import pod_footprint
+from shipyard.catalog import Application, cpu_millis, memory_bytes
+from shipyard.harness import SECRET, Plan, run_program
+from shipyard.manifests import manifests
+from shipyard.settings import SettingsError
+
+APPS = ("mentorplatform", "learning-platform", "sre-platform", "code-learn", "everything-portal")
+MESH_APPS = ("code-learn", "everything-portal")
+NAME = "app.kubernetes.io/name"
+# vCPU and GiB of the node types the stacks' node groups start with (AWS instance specs)
+INSTANCES = {"t3.xlarge": (4, 16), "m6i.large": (2, 8), "m6i.xlarge": (4, 16)}
+
+
+def objects(plan: Plan, kind: str, namespaces: tuple[str, ...] = APPS) -> list[dict[str, Any]]:
+    return [o for o in manifests(plan)
+            if o["kind"] == kind and o["metadata"].get("namespace") in namespaces]
+
+
+def named(plan: Plan, kind: str, namespace: str, name: str) -> dict[str, Any]:
+    (found,) = [o for o in objects(plan, kind, (namespace,)) if o["metadata"]["name"] == name]
+    return found
+
+
+def matches(selector: dict[str, str], labels: dict[str, str]) -> bool:
+    return all(labels.get(k) == v for k, v in selector.items())
+
+
+# -- every workload -------------------------------------------------------------------------------
+
+
+def test_every_deployment_is_hardened_and_rolls_without_downtime(stack_plan):
+    deployments = objects(stack_plan, "Deployment")
+    assert len(deployments) >= 22
+    repos = stack_plan.outputs["repositoryUrls"]
+    for dep in deployments:
+        name = f"{dep['metadata']['namespace']}/{dep['metadata']['name']}"
+        spec = dep["spec"]
+        assert spec["strategy"]["rollingUpdate"] == {"maxSurge": 1, "maxUnavailable": 0}, name
+        pod = spec["template"]["spec"]
+        assert pod["automountServiceAccountToken"] is False, name
+        assert pod["securityContext"]["runAsNonRoot"] is True, name
+        assert pod["securityContext"]["runAsUser"] >= 10000, name
+        assert pod["securityContext"]["seccompProfile"] == {"type": "RuntimeDefault"}, name
+        (container,) = pod["containers"]
+        sc = container["securityContext"]
+        assert sc["readOnlyRootFilesystem"] is True and sc["allowPrivilegeEscalation"] is False
+        assert sc["capabilities"] == {"drop": ["ALL"]} and sc["privileged"] is False, name
+        for probe in ("startupProbe", "livenessProbe", "readinessProbe"):
+            assert probe in container, f"{name}: {probe}"
+        for side in ("requests", "limits"):
+            assert set(container["resources"][side]) == {"cpu", "memory"}, name
+        assert {"name": "tmp", "mountPath": "/tmp"} in container["volumeMounts"], name
+        # the image comes from this environment's ECR repository, by tag or digest, never latest
+        repo, _, tag = container["image"].rpartition(":")
+        assert repo in repos.values() and tag and tag != "latest", name
+        # endpoints drain before SIGTERM, and the sleep ends inside the grace period
+        sleep = container["lifecycle"]["preStop"]["sleep"]["seconds"]
+        assert 0 < sleep < pod["terminationGracePeriodSeconds"], name
+        keys = {c["topologyKey"] for c in pod["topologySpreadConstraints"]}
+        assert keys == {"topology.kubernetes.io/zone", "kubernetes.io/hostname"}, name
+
+
+def test_every_deployment_has_a_budget_and_autoscaled_ones_an_hpa(stack_plan):
+    budgets = objects(stack_plan, "PodDisruptionBudget")
+    hpas = {(h["metadata"]["namespace"], h["spec"]["scaleTargetRef"]["name"]): h
+            for h in objects(stack_plan, "HorizontalPodAutoscaler")}
+    for dep in objects(stack_plan, "Deployment"):
+        ns, labels = dep["metadata"]["namespace"], dep["spec"]["template"]["metadata"]["labels"]
+        covering = [b for b in budgets if b["metadata"]["namespace"] == ns
+                    and matches(b["spec"]["selector"]["matchLabels"], labels)]
+        assert len(covering) == 1, f"{ns}/{dep['metadata']['name']}: {len(covering)} budgets"
+        assert covering[0]["spec"]["unhealthyPodEvictionPolicy"] == "AlwaysAllow"
+        hpa = hpas.get((ns, dep["metadata"]["name"]))
+        if hpa is not None:
+            assert hpa["apiVersion"] == "autoscaling/v2"
+            # created at the HPA's minimum; the HPA owns the count from then on
+            assert dep["spec"]["replicas"] == hpa["spec"]["minReplicas"]
+    autoscaled = [r for r in stack_plan.of_type("kubernetes:apps/v1:Deployment")
+                  if r.options.get("ignoreChanges") == ["spec.replicas"]]
+    assert len(autoscaled) == len(hpas)
+
+
+def test_every_pod_is_selected_by_its_services_network_policy(stack_plan):
+    policies = objects(stack_plan, "NetworkPolicy")
+    for dep in objects(stack_plan, "Deployment"):
+        ns, labels = dep["metadata"]["namespace"], dep["spec"]["template"]["metadata"]["labels"]
+        own = [p for p in policies if p["metadata"]["namespace"] == ns
+               and p["spec"]["podSelector"]
+               and matches(p["spec"]["podSelector"]["matchLabels"], labels)]
+        assert len(own) == 1, f"{ns}/{dep['metadata']['name']}"
+
+
+def test_zones_are_a_hard_spread_only_where_there_is_capacity_for_it(plans):
+    def whens(plan):
+        return {c["whenUnsatisfiable"] for d in objects(plan, "Deployment")
+                for c in d["spec"]["template"]["spec"]["topologySpreadConstraints"]
+                if c["topologyKey"] == "topology.kubernetes.io/zone"}
+    assert whens(plans["dev"]) == {"ScheduleAnyway"}   # two zones of spot nodes
+    assert whens(plans["staging"]) == whens(plans["prod"]) == {"DoNotSchedule"}
+
+
+def test_pull_policy_follows_tag_immutability(plans):
+    def policies(plan):
+        return {d["spec"]["template"]["spec"]["containers"][0]["imagePullPolicy"]
+                for d in objects(plan, "Deployment")}
+    assert policies(plans["dev"]) == {"Always"}          # dev's tags move
+    assert policies(plans["prod"]) == {"IfNotPresent"}   # prod's cannot
+
+
+def test_tenant_namespaces_are_restricted_and_reach_no_load_balancer(stack_plan):
+    for app in APPS:
+        ns = next(o for o in manifests(stack_plan)
+                  if o["kind"] == "Namespace" and o["metadata"]["name"] == app)
+        labels = ns["metadata"]["labels"]
+        assert labels["pod-security.kubernetes.io/enforce"] == "restricted"
+        assert labels.get("istio-injection") == ("enabled" if app in MESH_APPS else None)
+        quota = named(stack_plan, "ResourceQuota", app, app)["spec"]["hard"]
+        assert quota["services.loadbalancers"] == "0" and quota["services.nodeports"] == "0"
+        named(stack_plan, "LimitRange", app, app)
+    assert {s["spec"]["type"] for s in objects(stack_plan, "Service")} == {"ClusterIP"}
+
+
+def test_quotas_hold_each_tenant_at_its_largest(stack_plan):
+    """Every Deployment at its HPA maximum plus a surge pod fits its namespace's quota."""
+    settings = stack_settings(stack_plan.stack)
+    for app in settings.applications:
+        hard = named(stack_plan, "ResourceQuota", app.name, app.name)["spec"]["hard"]
+        need_cpu = sum((svc.max_replicas + 1) * pod_footprint(svc, mesh=app.mesh)["limits.cpu"]
+                       for svc in app.services.values())
+        assert cpu_millis(hard["limits.cpu"]) >= need_cpu, app.name
+        assert int(hard["pods"]) >= sum(svc.max_replicas + 1 for svc in app.services.values())
+
+
+def test_the_dev_nodes_hold_every_tenant_at_its_dev_replicas(dev):
+    """dev has no node autoscaler: its node group must fit the tenants' requests (sidecars
+    included) with room for the add-ons."""
+    group = stack_settings("dev").cluster.node_groups["general"]
+    vcpu, gib = INSTANCES[group.instance_types[0]]
+    cpu = memory = 0
+    for dep in objects(dev, "Deployment"):
+        template = dep["spec"]["template"]
+        requests = template["spec"]["containers"][0]["resources"]["requests"]
+        mesh = "sidecar.istio.io/proxyCPU" in template["metadata"]["annotations"]
+        cpu += dep["spec"]["replicas"] * (cpu_millis(requests["cpu"]) + (50 if mesh else 0))
+        memory += dep["spec"]["replicas"] * (memory_bytes(requests["memory"])
+                                             + (64 * 2**20 if mesh else 0))
+    # leave a quarter of each node for the kubelet, DaemonSets and the add-ons' controllers
+    assert cpu <= 0.75 * group.desired_size * vcpu * 1000
+    assert memory <= 0.75 * group.desired_size * gib * 2**30
+
+
+# -- secrets ---------------------------------------------------------------------------------------
+
+
+def test_generated_secrets_stay_secret(stack_plan):
+    secrets = [r for r in stack_plan.of_type("kubernetes:core/v1:Secret")
+               if r.inputs["metadata"]["namespace"] in APPS]
+    assert secrets
+    for secret in secrets:
+        assert secret.inputs["stringData"] == SECRET
+    document = json.dumps({"resources": [r.to_json() for r in stack_plan.resources],
+                           "outputs": stack_plan.outputs})
+    assert "mock-password-" not in document  # the mocks' stand-in password never shows
+
+
+def test_secrets_are_mounted_read_only_files(stack_plan):
+    backend = named(stack_plan, "Deployment", "mentorplatform", "backend")["spec"]["template"]
+    (container,) = backend["spec"]["containers"]
+    mount = next(m for m in container["volumeMounts"] if m["name"] == "secret-jwt-signing-key")
+    assert mount == {"name": "secret-jwt-signing-key", "readOnly": True,
+                     "mountPath": "/var/run/secrets/shipyard/jwt-signing-key"}
+    assert not any("valueFrom" in e for e in container.get("env", []))
+
+
+# -- routing, mesh, delivery -----------------------------------------------------------------------
+
+
+def test_each_application_url_is_a_stack_output(stack_plan):
+    domain = stack_settings(stack_plan.stack).dns.domain
+    labels = {"mentorplatform": "mentor", "learning-platform": "learn", "sre-platform": "sre",
+              "code-learn": "code", "everything-portal": "portal"}
+    assert stack_plan.outputs["applicationUrls"] == {
+        app: f"https://{label}.{domain}" for app, label in labels.items()}
+
+
+def test_routed_mesh_ports_accept_the_gateways_plain_text_only_under_strict_mtls(plans):
+    def exceptions(plan):
+        return {(p["metadata"]["namespace"], p["metadata"]["name"]): p["spec"]["portLevelMtls"]
+                for p in objects(plan, "PeerAuthentication")}
+    assert exceptions(plans["dev"]) == {}   # PERMISSIVE mesh-wide already
+    staging = exceptions(plans["staging"])
+    assert staging[("code-learn", "api-gateway-gateway")] == {"8080": {"mode": "PERMISSIVE"}}
+    assert ("code-learn", "user-service-gateway") not in staging   # not routed: mTLS only
+    assert set(staging) == set(exceptions(plans["prod"]))
+
+
+def test_the_staging_canary_takes_ten_percent_of_the_mesh_calls(staging):
+    canary = named(staging, "Deployment", "code-learn", "post-service-canary")
+    assert canary["spec"]["template"]["spec"]["containers"][0]["image"].endswith(":1.1.0")
+    assert canary["spec"]["template"]["metadata"]["labels"]["shipyard.dev/track"] == "canary"
+    stable = named(staging, "Service", "code-learn", "post-service")["spec"]["selector"]
+    assert stable["shipyard.dev/track"] == "stable"
+    vs = named(staging, "VirtualService", "code-learn", "post-service")["spec"]
+    assert [(r["destination"]["host"].split(".")[0], r["weight"])
+            for r in vs["http"][0]["route"]] == [("post-service", 90),
+                                                 ("post-service-canary", 10)]
+
+
+def test_the_prod_blue_green_serves_the_active_slot_and_previews_the_other(prod):
+    for slot, tag in (("blue", "1.0.0"), ("green", "1.1.0")):
+        dep = named(prod, "Deployment", "everything-portal", f"chat-ui-{slot}")
+        assert dep["spec"]["template"]["spec"]["containers"][0]["image"].endswith(f":{tag}")
+    assert named(prod, "Service", "everything-portal", "chat-ui")["spec"]["selector"][
+        "shipyard.dev/track"] == "blue"
+    assert named(prod, "Service", "everything-portal", "chat-ui-preview")["spec"]["selector"][
+        "shipyard.dev/track"] == "green"
+    rules = named(prod, "HTTPRoute", "everything-portal", "everything-portal")["spec"]["rules"]
+    chat = [r for r in rules if r["matches"][0]["path"]["value"] == "/chat"]
+    # the header rule comes first: Gateway API prefers it anyway (more matches), and so do readers
+    assert chat[0]["matches"][0]["headers"] == [
+        {"type": "Exact", "name": "x-shipyard-preview", "value": "true"}]
+    assert chat[0]["backendRefs"] == [{"name": "chat-ui-preview", "port": 3000}]
+    assert chat[1]["backendRefs"] == [{"name": "chat-ui", "port": 3000}]
+
+
+def test_mesh_deployments_wait_for_the_sidecar_injector_and_others_do_not(prod):
+    istiod = next(r for r in prod.of_type("kubernetes:helm.sh/v3:Release")
+                  if r.inputs["name"] == "istiod")
+    for record in prod.of_type("kubernetes:apps/v1:Deployment"):
+        namespace = record.inputs["metadata"]["namespace"]
+        if namespace in APPS:
+            assert (istiod.urn in record.dependencies) is (namespace in MESH_APPS), record.name
+
+
+def test_a_service_that_calls_aws_gets_its_own_irsa_role(prod):
+    sa = named(prod, "ServiceAccount", "sre-platform", "image")
+    arn = sa["metadata"]["annotations"]["eks.amazonaws.com/role-arn"]
+    (role,) = [r for r in prod.of_type("aws:iam/role:Role") if r.outputs.get("arn") == arn]
+    (statement,) = json.loads(role.inputs["assumeRolePolicy"])["Statement"]
+    # only this service account may assume it
+    assert "system:serviceaccount:sre-platform:image" in \
+        statement["Condition"]["StringEquals"].values()
+    others = [s for s in objects(prod, "ServiceAccount") if s["metadata"].get("annotations")]
+    assert others == [sa]
+
+
+# -- pure functions ---------------------------------------------------------------------------------
+
+
+def app(**overrides: Any) -> Application:
+    data = {
+        "name": "shop", "hostname": "shop",
+        "routes": [{"path": "/", "service": "web"}],
+        "services": {
+            "web": {"image": "shop/web", "tag": "1", "ports": [{"name": "http", "port": 8080}],
+                    "replicas": 2, "resources": {"requests": {"cpu": "100m", "memory": "64Mi"},
+                                                 "limits": {"cpu": "200m", "memory": "128Mi"}}},
+            "api": {"image": "shop/api", "tag": "1", "ports": [{"name": "http", "port": 9000}],
+                    "autoscaling": {"minReplicas": 2, "maxReplicas": 4, "cpuUtilization": 70},
+                    "resources": {"requests": {"cpu": "100m", "memory": "64Mi"},
+                                  "limits": {"cpu": "500m", "memory": "256Mi"}},
+                    "callers": ["web"], "uses": [{"store": "pg"}], "aws": True},
+        },
+        "stores": {"pg": {"kind": "postgresql"}},
+    }
+    data.update(overrides)
+    return Application.model_validate(data)
+
+
+def test_network_policies_allow_exactly_what_the_catalog_declares():
+    policies = network_policies(app(), gateway_namespace="gateway",
+                                store_cidrs=["10.0.224.0/22"], mesh=False)
+    assert set(policies) == {"default-deny", "allow-dns", "web", "api"}
+    web, api = policies["web"], policies["api"]
+    assert web["ingress"] == [{"from": [{"namespaceSelector": {"matchLabels": {
+        "kubernetes.io/metadata.name": "gateway"}}}], "ports": [{"protocol": "TCP",
+                                                                 "port": 8080}]}]
+    assert web["egress"] == [{"to": [{"podSelector": {"matchLabels": {NAME: "api"}}}],
+                              "ports": [{"protocol": "TCP", "port": 9000}]}]
+    assert api["ingress"] == [{"from": [{"podSelector": {"matchLabels": {NAME: "web"}}}],
+                               "ports": [{"protocol": "TCP", "port": 9000}]}]
+    store, aws = api["egress"]
+    assert store == {"to": [{"podSelector": {"matchLabels": {"shipyard.dev/store": "pg"}}},
+                            {"ipBlock": {"cidr": "10.0.224.0/22"}}],
+                     "ports": [{"protocol": "TCP", "port": 5432}]}
+    assert aws["ports"] == [{"protocol": "TCP", "port": 443}]
+    assert "allow-mesh-control-plane" in network_policies(
+        app(mesh=True), gateway_namespace=None, store_cidrs=[], mesh=True)
+
+
+def test_a_mesh_quota_counts_the_sidecars():
+    plain, mesh = quota_spec(app(), mesh=False)["hard"], quota_spec(app(), mesh=True)["hard"]
+    assert plain["pods"] == mesh["pods"] == str(int((3 + 5) * 1.25))
+    assert cpu_millis(mesh["limits.cpu"]) > cpu_millis(plain["limits.cpu"])
+
+
+def test_a_canary_route_splits_by_weight():
+    shop = app(services={**app().model_dump(by_alias=True)["services"],
+                         "web": {**app().model_dump(by_alias=True)["services"]["web"],
+                                 "delivery": {"strategy": "canary",
+                                              "canary": {"tag": "2", "weight": 25}}}})
+    spec = http_route_spec(shop, host="shop.example.com", routing=Routing(
+        gateway_name="platform", gateway_namespace="gateway", listeners=("https-wildcard",),
+        hsts_max_age_seconds=60))
+    assert spec["rules"][0]["backendRefs"] == [{"name": "web", "port": 8080, "weight": 75},
+                                               {"name": "web-canary", "port": 8080, "weight": 25}]
+    assert spec["parentRefs"][0]["sectionName"] == "https-wildcard"
+
+
+# -- without the add-ons ---------------------------------------------------------------------------
+
+
+def test_tenants_plan_on_a_bare_existing_cluster():
+    """No Gateway, no mesh, no IRSA: the tenants still plan, with what does not need them."""
+    plan = run_program("dev", overrides={
+        "shipyard:cluster": {"mode": "existing", "context": "minikube"},
+        "shipyard:addons": {"certManager": {"enabled": False, "acmeEmail": "ops@example.com"},
+                            "ingress": {"enabled": False}, "istio": {"enabled": False},
+                            "externalDns": {"enabled": False}},
+        "shipyard:applications": {a: {"mesh": False} for a in MESH_APPS},
+    })
+    assert len(objects(plan, "Deployment")) >= 22
+    assert not objects(plan, "HTTPRoute") and not objects(plan, "DestinationRule")
+    assert not plan.of_type("aws:iam/role:Role")
+    assert "applicationUrls" in plan.outputs and plan.outputs["applicationUrls"] == {}
+
+
+def test_a_mesh_application_without_istio_is_a_settings_error():
+    with pytest.raises(SettingsError) as info:
+        run_program("dev", overrides={"shipyard:addons": {
+            "certManager": {"acmeEmail": "ops@example.com"}, "istio": {"enabled": False}}})
+    assert "shipyard:applications.code-learn.mesh: the application joins the mesh, but " \
+           "addons.istio.enabled is false" in str(info.value)
