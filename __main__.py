@@ -61,6 +61,16 @@ if isinstance(cluster, Cluster):
     pulumi.export("kubeconfig", cluster.kubeconfig)
 pulumi.export("repositoryUrls", registry.repository_urls)
 pulumi.export("applicationUrls", apps.urls)
+if addons.monitoring is not None:
+    # the UI's address, or how to reach it where it is not exposed (prod by default)
+    pulumi.export("grafanaUrl", addons.monitoring.grafana_url or
+                  "http://localhost:3000 after: kubectl -n monitoring port-forward "
+                  "svc/monitoring-grafana 3000:80")
+    pulumi.export("grafanaAdminPassword", addons.monitoring.grafana_admin_password)
+if addons.argocd is not None and addons.argocd.url:
+    pulumi.export("argocdUrl", addons.argocd.url)
+if addons.kiali is not None and getattr(addons.kiali, "url", None):
+    pulumi.export("kialiUrl", addons.kiali.url)
 if dns is not None:
     pulumi.export("zoneId", dns.zone_id)
     pulumi.export("zoneName", dns.zone_name)

@@ -31,6 +31,7 @@ class Applications(pulumi.ComponentResource):
                  opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__(TYPE, name, None, opts)
         ingress, istio = addons.ingress, addons.istio
+        monitoring, tracing = addons.monitoring, addons.tracing
         mesh = None
         if istio is not None:
             mesh = MeshContext(
@@ -65,7 +66,11 @@ class Applications(pulumi.ComponentResource):
                 store_cidrs=tuple(store_cidrs), oidc=ctx.oidc, tags=ctx.tags,
                 zone_spread=settings.workloads.zone_spread,
                 await_rollouts=settings.workloads.await_rollouts,
-                immutable_tags=settings.registry.immutable_tags),
+                immutable_tags=settings.registry.immutable_tags,
+                environment=settings.environment.value,
+                monitoring=list(monitoring.crds) if monitoring is not None else None,
+                monitoring_namespace=monitoring.namespace_name if monitoring else None,
+                tracing_namespace=tracing.namespace_name if tracing else None),
                 opts=pulumi.ResourceOptions(parent=self))
             self.tenants[app.name] = tenant
             if tenant.url:

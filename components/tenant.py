@@ -22,11 +22,13 @@ import pulumi
 import pulumi_kubernetes as k8s
 import pulumi_random as random
 
+from components.addons import endpoints
 from components.addons.base import namespace
 from components.addons.ingress import ACCESS_LABEL, route_filters
 from components.irsa import OidcProvider
 from components.workload import (
     MANAGED,
+    MERGED_METRICS_PORT,
     NAME_LABEL,
     SIDECAR,
     MeshContext,
@@ -42,6 +44,7 @@ TYPE = "shipyard:apps:Tenant"
 STORE_LABEL = "shipyard.dev/store"          # in-cluster store pods carry their store's name
 ISTIO_NAMESPACE = "istio-system"
 ISTIOD_PORT = 15012                         # xDS and certificates for the sidecars
+OTLP_GRPC_PORT, OTLP_HTTP_PORT = endpoints.OTLP_GRPC_PORT, endpoints.OTLP_HTTP_PORT
 GENERATED_KEY = "value"
 
 
@@ -142,8 +145,14 @@ def routed_ports(app: Application, service: str) -> list[Port]:
     return list(found.values())
 
 
+def _namespace(name: str) -> dict[str, Any]:
+    return {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": name}}}
+
+
 def network_policies(app: Application, *, gateway_namespace: str | None,
-                     store_cidrs: Sequence[str], mesh: bool) -> dict[str, dict[str, Any]]:
+                     store_cidrs: Sequence[str], mesh: bool,
+                     monitoring_namespace: str | None = None,
+                     tracing_namespace: str | None = None) -> dict[str, dict[str, Any]]:
     """Every NetworkPolicy of the tenant, by name: deny all, then allow what the catalog says."""
     policies: dict[str, dict[str, Any]] = {
         "default-deny": {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]},
@@ -163,9 +172,20 @@ def network_policies(app: Application, *, gateway_namespace: str | None,
                 "podSelector": {"matchLabels": {"app": "istiod"}}}],
                 "ports": _ports([ISTIOD_PORT])}],
         }
+    if tracing_namespace:
+        policies["allow-traces-out"] = {
+            "podSelector": {}, "policyTypes": ["Egress"],
+            "egress": [{"to": [_namespace(tracing_namespace)],
+                        "ports": _ports([OTLP_GRPC_PORT, OTLP_HTTP_PORT])}],
+        }
     for name, svc in app.services.items():
         ingress: list[dict[str, Any]] = []
         egress: list[dict[str, Any]] = []
+        metrics = svc.metrics_port
+        if monitoring_namespace and metrics is not None:
+            # Prometheus scrapes the app's port, or in the mesh the sidecar's merged one
+            ingress.append({"from": [_namespace(monitoring_namespace)],
+                            "ports": _ports([MERGED_METRICS_PORT if mesh else metrics.port])})
         own_ports = [p.port for p in svc.ports]
         if svc.callers:
             ingress.append({"from": [_pods(c) for c in svc.callers],
@@ -268,6 +288,10 @@ class TenantArgs:
     zone_spread: str = "DoNotSchedule"
     await_rollouts: bool = True
     immutable_tags: bool = True
+    environment: str = ""
+    monitoring: Sequence[pulumi.Resource] | None = None   # the monitoring CRDs; None: off
+    monitoring_namespace: str | None = None
+    tracing_namespace: str | None = None                  # None: no trace collector
 
 
 class Tenant(pulumi.ComponentResource):
@@ -298,7 +322,9 @@ class Tenant(pulumi.ComponentResource):
                                spec=limit_range_spec(app), opts=k8s_opts)
         for policy_name, spec in network_policies(
                 app, gateway_namespace=routing.gateway_namespace if routing else None,
-                store_cidrs=args.store_cidrs, mesh=mesh is not None).items():
+                store_cidrs=args.store_cidrs, mesh=mesh is not None,
+                monitoring_namespace=args.monitoring_namespace,
+                tracing_namespace=args.tracing_namespace).items():
             k8s.networking.v1.NetworkPolicy(f"{name}-netpol-{policy_name}",
                                             metadata=meta(policy_name), spec=spec, opts=k8s_opts)
 
@@ -318,7 +344,9 @@ class Tenant(pulumi.ComponentResource):
                 routed_ports=tuple(routed_ports(app, svc_name)) if routing else (),
                 gateway_namespace=routing.gateway_namespace if routing else None,
                 mesh=mesh, oidc=args.oidc, tags=args.tags, zone_spread=args.zone_spread,
-                await_rollout=args.await_rollouts, immutable_tags=args.immutable_tags),
+                await_rollout=args.await_rollouts, immutable_tags=args.immutable_tags,
+                environment=args.environment, monitoring=args.monitoring,
+                tracing=args.tracing_namespace is not None),
                 opts=pulumi.ResourceOptions(parent=self))
 
         self.url = None

@@ -25,6 +25,7 @@ from typing import Any
 import pulumi
 import pulumi_kubernetes as k8s
 
+from components.addons import endpoints
 from components.irsa import OidcProvider, ServiceAccountRole, service_account_role
 from shipyard.catalog import Application, Port, Service, cpu_millis, memory_bytes
 
@@ -37,6 +38,8 @@ MANAGED = {"app.kubernetes.io/managed-by": "shipyard"}
 SECRETS_ROOT = "/var/run/secrets/shipyard"
 RUNTIME_DEFAULT = {"type": "RuntimeDefault"}
 TRUST_DOMAIN = "cluster.local"
+MERGED_METRICS_PORT = 15020                   # a sidecar serves the app's metrics merged here
+OTLP_ENDPOINT = endpoints.OTLP_GRPC_URL
 # The Envoy sidecar's own requests and limits (Istio's default limit is 2 CPUs / 1 GiB a pod).
 SIDECAR = {"cpu": "50m", "memory": "64Mi", "cpuLimit": "500m", "memoryLimit": "256Mi"}
 SIDECAR_ANNOTATIONS = {
@@ -151,8 +154,17 @@ def volumes(svc: Service) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     return vols, mounts
 
 
-def environment(svc: Service) -> list[dict[str, Any]]:
-    env = [{"name": k, "value": v} for k, v in sorted(svc.env.items())]
+def telemetry_env(app: Application, name: str, environment_name: str) -> dict[str, str]:
+    """What an OpenTelemetry SDK reads: where to send traces, and who is sending them."""
+    return {"OTEL_EXPORTER_OTLP_ENDPOINT": OTLP_ENDPOINT,
+            "OTEL_EXPORTER_OTLP_PROTOCOL": "grpc",
+            "OTEL_SERVICE_NAME": name,
+            "OTEL_RESOURCE_ATTRIBUTES": f"service.namespace={app.name},"
+                                        f"deployment.environment={environment_name}"}
+
+
+def environment(svc: Service, extra: Mapping[str, str] | None = None) -> list[dict[str, Any]]:
+    env = [{"name": k, "value": v} for k, v in sorted({**(extra or {}), **svc.env}.items())]
     for secret in svc.secrets:
         for var, key in sorted(secret.env.items()):
             env.append({"name": var, "valueFrom": {"secretKeyRef": {"name": secret.name,
@@ -187,13 +199,20 @@ def checkov_skips(svc: Service, *, immutable_tags: bool) -> dict[str, str]:
 
 
 def pod_template(app: Application, name: str, svc: Service, track: Track, *, image: str,
-                 mesh: bool, zone_spread: str, immutable_tags: bool = True) -> dict[str, Any]:
+                 mesh: bool, zone_spread: str, immutable_tags: bool = True,
+                 telemetry: Mapping[str, str] | None = None) -> dict[str, Any]:
     vols, mounts = volumes(svc)
     labels = {**selector(name, track.track), PART_OF_LABEL: app.name,
               VERSION_LABEL: track.tag_ref.lstrip(":@").replace("sha256:", "")[:63]}
     annotations = {"kubectl.kubernetes.io/default-container": name}
     if mesh:
         annotations.update(SIDECAR_ANNOTATIONS)
+        metrics = svc.metrics_port
+        if metrics is not None and svc.metrics is not None:
+            # the sidecar merges these metrics with its own on MERGED_METRICS_PORT
+            annotations.update({"prometheus.io/scrape": "true",
+                                "prometheus.io/port": str(metrics.port),
+                                "prometheus.io/path": svc.metrics.path})
     spread = [{"maxSkew": 1, "topologyKey": key, "whenUnsatisfiable": when,
                "labelSelector": {"matchLabels": selector(name, track.track)},
                "matchLabelKeys": ["pod-template-hash"]}
@@ -205,7 +224,7 @@ def pod_template(app: Application, name: str, svc: Service, track: Track, *, ima
         "imagePullPolicy": pull_policy(svc, immutable_tags=immutable_tags),
         "ports": [{"name": p.name, "containerPort": p.port, "protocol": "TCP"}
                   for p in svc.ports],
-        "env": environment(svc),
+        "env": environment(svc, telemetry),
         "resources": {"requests": svc.resources.requests.model_dump(),
                       "limits": svc.resources.limits.model_dump()},
         "startupProbe": _probe(svc, svc.health.startup, period=5,
@@ -245,7 +264,8 @@ def pod_template(app: Application, name: str, svc: Service, track: Track, *, ima
 
 def deployment(app: Application, name: str, svc: Service, track: Track, *, image: str,
                mesh: bool, zone_spread: str, await_rollout: bool,
-               immutable_tags: bool = True) -> dict[str, Any]:
+               immutable_tags: bool = True,
+               telemetry: Mapping[str, str] | None = None) -> dict[str, Any]:
     annotations = checkov_skips(svc, immutable_tags=immutable_tags)
     if not await_rollout:
         annotations["pulumi.com/skipAwait"] = "true"
@@ -262,7 +282,8 @@ def deployment(app: Application, name: str, svc: Service, track: Track, *, image
             "strategy": {"type": "RollingUpdate",
                          "rollingUpdate": {"maxSurge": 1, "maxUnavailable": 0}},
             "template": pod_template(app, name, svc, track, image=image, mesh=mesh,
-                                     zone_spread=zone_spread, immutable_tags=immutable_tags),
+                                     zone_spread=zone_spread, immutable_tags=immutable_tags,
+                                     telemetry=telemetry),
         },
     }
 
@@ -396,6 +417,28 @@ def permissive_ports_spec(name: str, routed_ports: Sequence[Port]) -> dict[str, 
             "portLevelMtls": {str(p.port): {"mode": "PERMISSIVE"} for p in routed_ports}}
 
 
+def service_monitor_spec(app: Application, name: str, svc: Service) -> dict[str, Any] | None:
+    """Prometheus scrapes the service's metrics port through its Service (every track)."""
+    port = svc.metrics_port
+    if port is None or svc.metrics is None:
+        return None
+    return {"selector": {"matchLabels": {NAME_LABEL: name, PART_OF_LABEL: app.name}},
+            "namespaceSelector": {"matchNames": [app.name]},
+            "endpoints": [{"port": port.name, "path": svc.metrics.path, "interval": "30s",
+                           "scheme": "http"}]}
+
+
+def pod_monitor_spec(app: Application, name: str, svc: Service) -> dict[str, Any] | None:
+    """In the mesh, Prometheus (outside it) scrapes the sidecar's merged endpoint: the app's
+    metrics and the proxy's, in plain text, without touching the mTLS-only app port."""
+    if svc.metrics_port is None or svc.metrics is None:
+        return None
+    return {"selector": {"matchLabels": {NAME_LABEL: name}},
+            "namespaceSelector": {"matchNames": [app.name]},
+            "podMetricsEndpoints": [{"portNumber": MERGED_METRICS_PORT,
+                                     "path": "/stats/prometheus", "interval": "30s"}]}
+
+
 def pod_footprint(svc: Service, *, mesh: bool) -> dict[str, int]:
     """One pod's requests and limits (millicores, bytes), its sidecar included."""
     r = svc.resources
@@ -441,6 +484,9 @@ class WorkloadArgs:
     zone_spread: str = "DoNotSchedule"
     await_rollout: bool = True
     immutable_tags: bool = True              # the ECR repositories refuse to move a tag
+    environment: str = ""
+    monitoring: Sequence[pulumi.Resource] | None = None  # the monitoring CRDs; None: off
+    tracing: bool = False                    # the OpenTelemetry Collector receives traces
 
 
 class Workload(pulumi.ComponentResource):
@@ -479,7 +525,9 @@ class Workload(pulumi.ComponentResource):
             manifest = deployment(app, svc_name, svc, track, image="", mesh=mesh is not None,
                                   zone_spread=args.zone_spread,
                                   await_rollout=args.await_rollout,
-                                  immutable_tags=args.immutable_tags)
+                                  immutable_tags=args.immutable_tags,
+                                  telemetry=telemetry_env(app, svc_name, args.environment)
+                                  if args.tracing else None)
             manifest["metadata"]["namespace"] = args.namespace
             manifest["spec"]["template"]["spec"]["containers"][0]["image"] = image
             suffix = track.name.removeprefix(svc_name)
@@ -505,6 +553,19 @@ class Workload(pulumi.ComponentResource):
             self.services.append(k8s.core.v1.Service(
                 f"{name}{suffix}-service", metadata=manifest["metadata"], spec=manifest["spec"],
                 opts=k8s_opts))
+
+        if args.monitoring is not None:
+            monitor_opts = pulumi.ResourceOptions.merge(
+                k8s_opts, pulumi.ResourceOptions(depends_on=list(args.monitoring)))
+            if mesh is None:
+                spec = service_monitor_spec(app, svc_name, svc)
+                kind = "ServiceMonitor"
+            else:
+                spec, kind = pod_monitor_spec(app, svc_name, svc), "PodMonitor"
+            if spec is not None:
+                k8s.apiextensions.CustomResource(
+                    f"{name}-{kind.lower()}", api_version="monitoring.coreos.com/v1", kind=kind,
+                    metadata=meta(svc_name), spec=spec, opts=monitor_opts)
 
         if mesh is not None:
             cr_opts = pulumi.ResourceOptions.merge(

@@ -491,6 +491,8 @@ SENSITIVE_PAIRS = (("private", "key"), ("api", "key"))
 REFERENCE_WORDS = frozenset({"ref", "refs", "name", "names", "arn", "arns", "id", "ids",
                              "selector", "namespace", "path", "file", "type", "url", "uri",
                              "endpoint", "template", "mount", "version"})
+# Keys known to name a Secret rather than hold one (prometheus-operator's Alertmanager spec).
+REFERENCE_KEYS = frozenset({"configSecret"})
 # Maps whose keys are free-form names, not input names.
 FREE_FORM_KEYS = frozenset({"labels", "annotations", "tags", "tagsAll", "defaultTags"})
 K8S_SECRET = "kubernetes:core/v1:Secret"
@@ -505,6 +507,12 @@ def key_words(key: str) -> list[str]:
 def is_sensitive_key(key: str) -> bool:
     words = key_words(key)
     if not words or words[-1] in REFERENCE_WORDS:
+        return False
+    # Helm's convention for an existing Secret: ``existingSecret`` names it, ``passwordKey`` /
+    # ``userKey`` / ``secretKey`` name the entries in it
+    if words[0] == "existing" or key in REFERENCE_KEYS or (
+            len(words) >= 2 and words[-1] == "key" and
+            words[-2] in ("password", "user", "secret", "token")):
         return False
     pairs = set(zip(words, words[1:], strict=False))
     return bool(SENSITIVE_WORDS & set(words)) or any(p in pairs for p in SENSITIVE_PAIRS)

@@ -29,11 +29,12 @@ ENVIRONMENT_DEFAULTS: dict[str, dict[str, Any]] = {
             "logRetentionDays": 14,
             "deletionProtection": False,
             "nodeGroups": {
-                # the five tenants ask ~4.7 vCPU at their dev replica counts, the add-ons ~1.5:
-                # two 4-vCPU spot nodes (tests/test_applications.py keeps the sum in bounds)
+                # the five tenants ask ~4.7 vCPU at their dev replica counts, the add-ons and
+                # the observability stack ~4 more: three 4-vCPU spot nodes
+                # (tests/test_applications.py keeps the tenants' share in bounds)
                 "general": {"instanceTypes": ["t3.xlarge", "t3a.xlarge", "m5.xlarge"],
-                            "capacityType": "SPOT", "minSize": 2, "desiredSize": 2,
-                            "maxSize": 4, "diskSizeGb": 30},
+                            "capacityType": "SPOT", "minSize": 2, "desiredSize": 3,
+                            "maxSize": 5, "diskSizeGb": 30},
             },
         },
         "registry": {"immutableTags": False, "keepTaggedImages": 10,
@@ -51,6 +52,16 @@ ENVIRONMENT_DEFAULTS: dict[str, dict[str, Any]] = {
             "istio": {"mtls": "PERMISSIVE", "traceSampling": 100.0, "highAvailability": False},
             "metricsServer": {"highAvailability": False},
             "karpenter": {"enabled": False, "highAvailability": False},
+            # every UI through the Gateway; small, short-lived, volatile stores
+            "monitoring": {"highAvailability": False, "retentionDays": 3, "storageGi": 10,
+                           "grafanaPersistence": False, "grafanaHostname": "grafana",
+                           "alertmanagerHostname": "alertmanager",
+                           "prometheusHostname": "prometheus"},
+            "logging": {"highAvailability": False, "retentionDays": 3, "storage": "filesystem"},
+            "tracing": {"highAvailability": False, "retentionHours": 24,
+                        "storage": "filesystem"},
+            "kiali": {"highAvailability": False, "hostname": "kiali"},
+            "argocd": {"highAvailability": False, "hostname": "argocd"},
         },
     },
     "staging": {
@@ -79,6 +90,12 @@ ENVIRONMENT_DEFAULTS: dict[str, dict[str, Any]] = {
             "istio": {"mtls": "STRICT", "traceSampling": 10.0},
             "karpenter": {"capacityTypes": ["spot", "on-demand"], "cpuLimit": 64,
                           "memoryLimitGi": 256},
+            "monitoring": {"retentionDays": 15, "storageGi": 50, "grafanaHostname": "grafana",
+                           "alertmanagerHostname": "alertmanager"},
+            "logging": {"retentionDays": 14},
+            "tracing": {"retentionHours": 72},
+            "kiali": {"hostname": "kiali"},
+            "argocd": {"hostname": "argocd"},
         },
     },
     "prod": {
@@ -107,6 +124,10 @@ ENVIRONMENT_DEFAULTS: dict[str, dict[str, Any]] = {
         "addons": {
             "certManager": {"issuer": "letsencrypt-prod"},
             "istio": {"mtls": "STRICT", "traceSampling": 1.0},
+            # no UI on the internet: kubectl port-forward (README "Observability")
+            "monitoring": {"retentionDays": 30, "storageGi": 200},
+            "logging": {"retentionDays": 30},
+            "tracing": {"retentionHours": 168},
         },
     },
 }
@@ -120,6 +141,9 @@ EXISTING_CLUSTER_DEFAULTS: dict[str, Any] = {
         "externalDns": {"enabled": False},
         "karpenter": {"enabled": False},
         "certManager": {"issuer": "selfsigned"},
+        # no IRSA for a bucket: logs and traces on volumes
+        "logging": {"storage": "filesystem"},
+        "tracing": {"storage": "filesystem"},
     },
     # the Gateway's certificates come from the self-signed CA; no ACM certificate to validate
     "dns": {"wildcardCertificate": False},

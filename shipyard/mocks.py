@@ -44,6 +44,16 @@ def _digest(*parts: str, length: int = 17) -> str:
     return hashlib.sha256("/".join(parts).encode()).hexdigest()[:length]
 
 
+def bucket_name(name: str, inputs: dict[str, Any], stack: str = "") -> str:
+    """An S3 bucket's name as the provider would choose it: ``bucket``, else ``bucketPrefix``
+    plus 26 unique characters, else the resource name plus a 7-character suffix."""
+    if inputs.get("bucket"):
+        return str(inputs["bucket"])
+    if inputs.get("bucketPrefix"):
+        return str(inputs["bucketPrefix"]) + _digest(stack, name, length=26)
+    return f"{name}-{_digest(stack, name, length=7)}"
+
+
 def _service(type_: str) -> str:
     return type_.split(":")[1].split("/")[0]
 
@@ -61,6 +71,8 @@ class EchoMocks(pulumi.runtime.Mocks):
             return f"{args.name}-provider-id", state
         prefix, arn_part = _AWS_IDS.get(args.typ, ("", None))
         resource_id = prefix + _digest(pulumi.get_stack(), args.typ, args.name)
+        if args.typ == "aws:s3/bucket:Bucket":
+            resource_id = state["bucket"] = bucket_name(args.name, state, pulumi.get_stack())
         if args.typ.startswith("aws:"):
             self._add_aws_fields(args.typ, args.name, resource_id, arn_part, state)
         if args.typ == "random:index/randomPassword:RandomPassword":
@@ -123,6 +135,11 @@ class EchoMocks(pulumi.runtime.Mocks):
                 "nameServers": [f"ns-{i}.awsdns-{i:02d}.{tld}" for i, tld in
                                 enumerate(["com", "net", "org", "co.uk"], start=1)],
             })
+        if typ == "aws:s3/bucket:Bucket":
+            bucket = state.get("bucket", name)
+            state.update({"arn": f"arn:aws:s3:::{bucket}", "region": region,
+                          "bucketDomainName": f"{bucket}.s3.amazonaws.com",
+                          "bucketRegionalDomainName": f"{bucket}.s3.{region}.amazonaws.com"})
         if typ == "aws:route53/record:Record":
             state["fqdn"] = str(state.get("name", name)).rstrip(".")
         if typ == "aws:acm/certificate:Certificate":

@@ -30,7 +30,7 @@ from pydantic import (
     field_validator,
     model_validator,
 )
-from pydantic.alias_generators import to_camel
+from pydantic.alias_generators import to_camel, to_snake
 
 from shipyard import cidr as cidrlib
 from shipyard.catalog import (
@@ -515,6 +515,72 @@ class KarpenterSettings(AddonSettings):
                                        "(al2023@vYYYYMMDD) to control node rollouts.")
 
 
+_HOSTNAME_FIELD = ("Serve its UI through the shared Gateway (TLS) at this label under "
+                   "dns.domain, or a full hostname; unset: reachable by port-forward only.")
+
+
+class AlertReceiver(Model):
+    name: str = Field(pattern=r"^[a-z][a-z0-9-]{0,40}$",
+                      description="Receiver name; its URL is shipyard:alertUrls.NAME (secret).")
+    type: Literal["slack", "webhook", "pagerduty"] = Field(
+        description="slack (incoming-webhook URL), webhook (any HTTP endpoint) or pagerduty "
+                    "(Events API v2 routing key as the URL's secret).")
+    severities: list[Literal["critical", "warning", "info"]] = Field(
+        default_factory=lambda: ["critical", "warning"], min_length=1,
+        description="Alert severities routed to it.")
+
+
+class MonitoringSettings(AddonSettings):
+    retention_days: int = Field(15, ge=1, le=365, description="Days Prometheus keeps metrics.")
+    storage_gi: int = Field(50, ge=5, le=16384,
+                            description="Prometheus volume (GiB, encrypted gp3) per replica.")
+    receivers: list[AlertReceiver] = Field(
+        default_factory=list, description="Alertmanager receivers (none: alerts are kept in "
+                                          "Alertmanager's UI only).")
+    grafana_persistence: bool = Field(True, description="Keep Grafana's database on a volume.")
+    grafana_hostname: str | None = Field(None, description=_HOSTNAME_FIELD)
+    alertmanager_hostname: str | None = Field(None, description=_HOSTNAME_FIELD)
+    prometheus_hostname: str | None = Field(None, description=_HOSTNAME_FIELD)
+    runbook_base_url: str | None = Field(
+        None, pattern=r"^https://\S+$",
+        description="Where your team reads this README: each alert's runbook_url is "
+                    "URL#runbook-ALERT; unset: README.md#runbook-ALERT.")
+
+    @model_validator(mode="after")
+    def _unique(self) -> MonitoringSettings:
+        names = [r.name for r in self.receivers]
+        if len(set(names)) != len(names):
+            raise KeyedProblem("receivers", names, "a receiver is named twice")
+        return self
+
+
+class LoggingSettings(AddonSettings):
+    retention_days: int = Field(14, ge=1, le=3650, description="Days Loki keeps logs.")
+    storage: Literal["s3", "filesystem"] = Field(
+        "s3", description="s3 (a bucket with an IRSA role; eks mode) or filesystem (a volume).")
+
+
+class TracingSettings(AddonSettings):
+    retention_hours: int = Field(168, ge=1, le=8760, description="Hours Tempo keeps traces.")
+    storage: Literal["s3", "filesystem"] = Field(
+        "s3", description="s3 (a bucket with an IRSA role; eks mode) or filesystem (a volume).")
+
+
+class KialiSettings(AddonSettings):
+    hostname: str | None = Field(None, description=_HOSTNAME_FIELD)
+
+
+class ArgoCdSettings(AddonSettings):
+    hostname: str | None = Field(None, description=_HOSTNAME_FIELD)
+    repo_url: str | None = Field(
+        None, pattern=r"^(https://|ssh://|git@)\S+$",
+        description="GitOps repository: an Application per tenant from its directory "
+                    "(PATH/TENANT); unset: the AppProjects only.")
+    target_revision: str = Field("main", description="Branch, tag or commit to follow.")
+    path: str = Field("tenants", pattern=r"^[\w./-]+$",
+                      description="Directory holding one directory per tenant.")
+
+
 class AddonsSettings(Model):
     gateway_api: AddonSettings = Field(default_factory=AddonSettings,
                                        description="Gateway API CRDs (standard channel).")
@@ -531,6 +597,18 @@ class AddonsSettings(Model):
                                           description="metrics-server (HPAs need it).")
     karpenter: KarpenterSettings = Field(default_factory=KarpenterSettings,
                                          description="Karpenter node autoscaling.")
+    monitoring: MonitoringSettings = Field(
+        default_factory=MonitoringSettings,
+        description="kube-prometheus-stack: Prometheus, Alertmanager, Grafana, the seeds' "
+                    "alerts and dashboards.")
+    logging: LoggingSettings = Field(default_factory=LoggingSettings,
+                                     description="Loki and Grafana Alloy.")
+    tracing: TracingSettings = Field(default_factory=TracingSettings,
+                                     description="OpenTelemetry Collector and Tempo.")
+    kiali: KialiSettings = Field(default_factory=KialiSettings,
+                                 description="Kiali (needs Istio).")
+    argocd: ArgoCdSettings = Field(default_factory=ArgoCdSettings,
+                                   description="Argo CD with an AppProject per tenant.")
 
 
 def addon_problems(config: StackConfig) -> list[tuple[str, Any, str]]:
@@ -574,6 +652,23 @@ def addon_problems(config: StackConfig) -> list[tuple[str, Any, str]]:
         need("loadBalancerController", eks, "cluster.mode eks (IRSA and the VPC it manages)")
     if a.karpenter.enabled:
         need("karpenter", eks, "cluster.mode eks (IRSA, node roles and subnets)")
+    if a.kiali.enabled:
+        need("kiali", a.istio.enabled, "addons.istio.enabled, which is false")
+        need("kiali", a.monitoring.enabled, "addons.monitoring.enabled (its Prometheus), "
+                                            "which is false")
+    for key, settings_ in (("logging", a.logging), ("tracing", a.tracing)):
+        if settings_.enabled and settings_.storage == "s3":
+            need(key, eks, "cluster.mode eks for storage s3 (IRSA); use storage filesystem")
+    exposed = [(f"{k}.{f}", getattr(s_, attr)) for k, s_, f, attr in (
+        ("monitoring", a.monitoring, "grafanaHostname", "grafana_hostname"),
+        ("monitoring", a.monitoring, "alertmanagerHostname", "alertmanager_hostname"),
+        ("monitoring", a.monitoring, "prometheusHostname", "prometheus_hostname"),
+        ("kiali", a.kiali, "hostname", "hostname"),
+        ("argocd", a.argocd, "hostname", "hostname")) if s_.enabled]
+    for key, host in exposed:
+        if host is not None and not a.ingress.enabled:
+            problems.append((f"addons.{key}", host, "needs addons.ingress.enabled (the shared "
+                                                    "Gateway serves it), which is false"))
     for hostname in a.ingress.hostnames:
         if hostname.startswith("*.") and a.cert_manager.solver == "http01" and \
                 a.cert_manager.issuer != "selfsigned":
@@ -612,6 +707,9 @@ class StackConfig(Model):
                                    description="Cluster add-ons.")
     kubeconfig: str | None = Field(
         None, description="existing mode: the cluster's kubeconfig (set with --secret).")
+    alert_urls: str | None = Field(
+        None, description="Alertmanager receivers' URLs (a JSON object, receiver name -> URL; "
+                          "set with --secret).")
     workloads: WorkloadSettings = Field(default_factory=lambda: WorkloadSettings(),
                                         description="How the applications' workloads run.")
     applications: dict[str, dict[str, Any]] = Field(
@@ -630,6 +728,20 @@ class StackConfig(Model):
         if cluster.mode is ClusterMode.EXISTING and not (self.kubeconfig or cluster.context):
             raise KeyedProblem("cluster.mode", "existing", "existing mode needs the secret "
                                "shipyard:kubeconfig or cluster.context")
+        receivers = self.addons.monitoring.receivers if self.addons.monitoring.enabled else []
+        if receivers:
+            try:
+                urls = json.loads(self.alert_urls or "{}")
+            except json.JSONDecodeError:
+                urls = None
+            if not isinstance(urls, dict):
+                raise KeyedProblem("alertUrls", "[secret]", "a JSON object: receiver -> URL")
+            for receiver in receivers:
+                if not isinstance(urls.get(receiver.name), str):
+                    raise KeyedProblem("alertUrls", "[secret]",
+                                       f"no URL for receiver {receiver.name!r} "
+                                       f"(addons.monitoring.receivers); set it with "
+                                       f"pulumi config set --secret alertUrls ...")
         problems = addon_problems(self)
         if problems:
             raise KeyedProblem(*problems[0])
@@ -716,6 +828,31 @@ class Settings(BaseModel):
         return pulumi.Output.secret(self.config.kubeconfig)
 
     @property
+    def alert_urls(self) -> pulumi.Output[dict[str, str]]:
+        """Alertmanager receivers' URLs, as a secret Output."""
+        return pulumi.Output.secret(json.loads(self.config.alert_urls or "{}"))
+
+    def exposed_host(self, hostname: str | None) -> str | None:
+        """A UI's hostname (label under dns.domain, or full), or None: port-forward only."""
+        if hostname is None:
+            return None
+        if "." in hostname or not self.dns.domain:
+            return hostname
+        return f"{hostname}.{self.dns.domain}"
+
+    def ui_hosts(self) -> dict[str, str]:
+        """The platform UIs served through the Gateway: config key -> full hostname."""
+        if not self.addons.ingress.enabled:
+            return {}
+        out = {}
+        for key, field in UI_HOSTNAMES:
+            section = getattr(self.addons, to_snake(key))
+            host = self.exposed_host(getattr(section, to_snake(field)))
+            if section.enabled and host is not None:
+                out[f"addons.{key}.{field}"] = host
+        return out
+
+    @property
     def tags(self) -> dict[str, str]:
         """The base tag set every AWS resource carries; user tags cannot drop the base keys."""
         return {
@@ -781,7 +918,7 @@ def _fields_at(model: type[BaseModel], loc: tuple[Any, ...]) -> list[str]:
     return []
 
 
-SECRET_KEYS = ("kubeconfig",)
+SECRET_KEYS = ("kubeconfig", "alertUrls")
 
 
 def _describe(error: dict[str, Any], merged: Mapping[str, Any]) -> str:
@@ -843,6 +980,7 @@ def parse_settings(raw: Mapping[str, Any], *, project: str, stack: str,
                      "and certManager issues from a self-signed CA unless set")
     merged = deep_merge(defaults, user)
     merged["environment"] = env_enum.value
+    notes += _follow_switches(merged, user)
     try:
         config = StackConfig.model_validate(merged)
     except ValidationError as exc:
@@ -902,6 +1040,20 @@ def application_problems(settings: Settings) -> list[str]:
             problems.append(f"{key}.{app.name}.hostname: {host} is not served by the "
                             f"Gateway's HTTPS listeners ({', '.join(served)}): add it to "
                             f"addons.ingress.hostnames (value: \"{host}\")")
+    served = ingress.hostnames
+    if not served and settings.dns.enabled and settings.dns.domain and \
+            _wildcard_certificate(settings):
+        served = [settings.dns.domain, f"*.{settings.dns.domain}"]
+    for ui_key, host in settings.ui_hosts().items():
+        if host in hosts:
+            problems.append(f"{NAMESPACE}:{ui_key}: {host} is also {hosts[host]}'s "
+                            f"(value: \"{host}\")")
+        hosts[host] = ui_key
+        if served and not any(_host_matches(host, h) for h in served):
+            problems.append(f"{NAMESPACE}:{ui_key}: {host} is not served by the Gateway's "
+                            f"HTTPS listeners ({', '.join(served)}): add it to "
+                            f"addons.ingress.hostnames, or unset it for port-forward only "
+                            f"(value: \"{host}\")")
     return problems
 
 
@@ -918,6 +1070,48 @@ def _host_matches(host: str, pattern: str) -> bool:
         head, _, rest = host.partition(".")
         return bool(head) and rest == pattern[2:]
     return host == pattern
+
+
+UI_HOSTNAMES = (("monitoring", "grafanaHostname"), ("monitoring", "alertmanagerHostname"),
+                ("monitoring", "prometheusHostname"), ("kiali", "hostname"),
+                ("argocd", "hostname"))
+
+
+def _follow_switches(merged: dict[str, Any], user: Mapping[str, Any]) -> list[str]:
+    """What the defaults turned on but the user's switches make pointless goes off with them,
+    with a note: Kiali without Istio or Prometheus, UI hostnames without the Gateway. What the
+    user set explicitly stays, and is checked (``addon_problems``)."""
+    addons = merged.get("addons")
+    own = user.get("addons") if isinstance(user.get("addons"), Mapping) else {}
+    if not isinstance(addons, dict):
+        return []
+
+    def on(key: str) -> bool:
+        section = addons.get(key)
+        return not isinstance(section, Mapping) or section.get("enabled", True) is not False
+
+    def user_set(key: str, field: str) -> bool:
+        section = own.get(key) if isinstance(own, Mapping) else None
+        return isinstance(section, Mapping) and field in section
+
+    notes = []
+    kiali = addons.get("kiali")
+    if isinstance(kiali, dict) and on("kiali") and not user_set("kiali", "enabled") and \
+            not (on("istio") and on("monitoring")):
+        kiali["enabled"] = False
+        notes.append("addons.kiali is off: it shows the Istio mesh from Prometheus, and "
+                     "addons.istio or addons.monitoring is off")
+    if not on("ingress"):
+        dropped = []
+        for key, field in UI_HOSTNAMES:
+            section = addons.get(key)
+            if isinstance(section, dict) and section.get(field) and not user_set(key, field):
+                section[field] = None
+                dropped.append(f"addons.{key}.{field}")
+        if dropped:
+            notes.append(f"addons.ingress is off: {', '.join(dropped)} unset, those UIs are "
+                         f"reachable by port-forward only")
+    return notes
 
 
 def raw_stack_config() -> tuple[dict[str, Any], frozenset[str]]:

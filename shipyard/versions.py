@@ -46,6 +46,17 @@ CHARTS: dict[str, Chart] = {
                             "https://kubernetes-sigs.github.io/metrics-server/"),
     "karpenter-crd": Chart("oci://public.ecr.aws/karpenter/karpenter-crd", "1.14.1"),
     "karpenter": Chart("oci://public.ecr.aws/karpenter/karpenter", "1.14.1"),
+    # observability and GitOps. Grafana's open-source charts (loki, tempo, grafana) moved to
+    # grafana-community in 2026; Alloy stays in grafana's repository.
+    "kube-prometheus-stack": Chart("kube-prometheus-stack", "88.5.3",
+                                   "https://prometheus-community.github.io/helm-charts"),
+    "loki": Chart("loki", "18.11.0", "https://grafana-community.github.io/helm-charts"),
+    "alloy": Chart("alloy", "1.11.1", "https://grafana.github.io/helm-charts"),
+    "opentelemetry-collector": Chart("opentelemetry-collector", "0.170.0",
+                                     "https://open-telemetry.github.io/opentelemetry-helm-charts"),
+    "tempo": Chart("tempo", "2.2.4", "https://grafana-community.github.io/helm-charts"),
+    "kiali-server": Chart("kiali-server", "2.29.0", "https://kiali.org/helm-charts"),
+    "argo-cd": Chart("argo-cd", "10.1.1", "https://argoproj.github.io/argo-helm"),
 }
 
 # Gateway API CRDs, standard channel. v1.5.1 is the release NGINX Gateway Fabric 2.6 and Istio

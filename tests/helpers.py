@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from shipyard.harness import Plan, ResourceRecord, read_stack_config
 from shipyard.settings import Settings, parse_settings
 
@@ -23,3 +26,18 @@ def stack_settings(stack: str) -> Settings:
     config, _, project = read_stack_config(stack)
     raw = {k.split(":", 1)[1]: v for k, v in config.items() if k.startswith(f"{project}:")}
     return parse_settings(raw, project=project, stack=stack, region=config["aws:region"])
+
+
+def _no_applications() -> dict[str, Any]:
+    from shipyard.catalog import load_catalogs
+
+    return {"shipyard:applications": {name: {"enabled": False} for name in load_catalogs()}}
+
+
+def run_platform(stack: str, *, overrides: Mapping[str, Any] | None = None,
+                 **kwargs: Any) -> Plan:
+    """``run_program`` hosting no application: for variant runs that test the platform beneath
+    the tenants (about 0.6 s instead of 1.7 s; the suite has a one-minute budget)."""
+    from shipyard.harness import run_program
+
+    return run_program(stack, overrides={**_no_applications(), **(overrides or {})}, **kwargs)

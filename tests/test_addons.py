@@ -4,8 +4,8 @@ IAM, switches per environment, manifests."""
 import json
 
 import pytest
+from helpers import run_platform
 
-from shipyard.harness import run_program
 from shipyard.manifests import manifests
 from shipyard.versions import CHARTS, GATEWAY_API_CRDS
 
@@ -21,6 +21,8 @@ CRD_INSTALLERS = {
     "security.istio.io": "istio-base",
     "telemetry.istio.io": "istio-base",
     "networking.istio.io": "istio-base",
+    "monitoring.coreos.com": "kube-prometheus-stack",
+    "argoproj.io": "argo-cd",
 }
 
 
@@ -97,7 +99,7 @@ def test_every_aws_calling_add_on_has_its_own_irsa_role(prod):
 ])
 def test_each_add_on_can_be_switched_off(addon, marker):
     addons = {"certManager": {"acmeEmail": "ops@example.com"}, addon: {"enabled": False}}
-    plan = run_program("staging", overrides={"shipyard:addons": addons})
+    plan = run_platform("staging", overrides={"shipyard:addons": addons})
     names = {r.inputs.get("name") for r in plan.of_type(RELEASE)}
     assert marker not in names
     assert names  # the others stay

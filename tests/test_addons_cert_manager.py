@@ -5,7 +5,7 @@ in the stack's zone only, and a self-signed CA chain on a cluster without public
 import json
 
 import pytest
-from helpers import children_of, only
+from helpers import children_of, only, run_platform
 from test_registry import stack_settings
 
 from components.addons.base import ClusterContext
@@ -20,7 +20,6 @@ from components.addons.cert_manager import (
     http01_solver,
 )
 from components.addons.ingress import GATEWAY_NAME, GATEWAY_NAMESPACE, HTTP_LISTENER
-from shipyard.harness import run_program
 from shipyard.settings import SettingsError, parse_settings
 from shipyard.versions import CHARTS, GATEWAY_API_CRDS
 
@@ -70,13 +69,13 @@ def as_list(value):
 @pytest.fixture(scope="module")
 def existing():
     """dev on a cluster shipyard did not create (Minikube): no OIDC provider, no public DNS."""
-    return run_program("dev", overrides={"shipyard:cluster": {"mode": "existing",
+    return run_platform("dev", overrides={"shipyard:cluster": {"mode": "existing",
                                                               "context": "minikube"}})
 
 
 @pytest.fixture(scope="module")
 def http01():
-    return run_program("staging", overrides={"shipyard:addons": {
+    return run_platform("staging", overrides={"shipyard:addons": {
         "certManager": {"acmeEmail": EMAIL, "solver": "http01"}}})
 
 
@@ -286,7 +285,7 @@ def test_an_existing_cluster_issues_from_the_ca_and_has_no_irsa_role(existing):
 
 
 def test_switching_cert_manager_off_removes_it():
-    plan = run_program("dev", overrides={"shipyard:addons": {
+    plan = run_platform("dev", overrides={"shipyard:addons": {
         "certManager": {"acmeEmail": EMAIL, "enabled": False}}})
     assert plan.of_type(COMPONENT) == []
     assert plan.of_type(CLUSTER_ISSUER) == []

@@ -4,11 +4,10 @@ deleted in dev (sync) but never in prod (upsert-only)."""
 import json
 
 import pytest
-from helpers import children_of, only
+from helpers import children_of, only, run_platform
 from test_registry import stack_settings
 
 from components.addons.external_dns import external_dns_policy, external_dns_values
-from shipyard.harness import run_program
 from shipyard.settings import SettingsError, parse_settings
 from shipyard.versions import CHARTS, GATEWAY_API_CRDS
 
@@ -160,7 +159,7 @@ def test_the_irsa_policy_changes_records_in_the_stacks_zone_only(stack_plan):
 
 
 def test_switching_external_dns_off_removes_it():
-    plan = run_program("dev", overrides={"shipyard:addons": {
+    plan = run_platform("dev", overrides={"shipyard:addons": {
         "certManager": {"acmeEmail": EMAIL}, "externalDns": {"enabled": False}}})
     assert plan.of_type(COMPONENT) == []
     assert not [r for r in plan.of_type(RELEASE) if r.inputs["chart"] == "external-dns"]

@@ -3,8 +3,8 @@ that reads Gateway API resources; switching it off while something needs it is a
 error."""
 
 import pytest
+from helpers import run_platform
 
-from shipyard.harness import run_program
 from shipyard.settings import SettingsError
 from shipyard.versions import GATEWAY_API_CRDS, GATEWAY_API_VERSION
 
@@ -38,14 +38,14 @@ def test_what_reads_gateway_api_resources_waits_for_the_crds(prod):
 
 def test_switching_gateway_api_off_while_ingress_is_on_names_the_ingress_switch():
     with pytest.raises(SettingsError) as info:
-        run_program("prod", overrides={"shipyard:addons": {
+        run_platform("prod", overrides={"shipyard:addons": {
             "certManager": EMAIL, "gatewayApi": {"enabled": False}}})
     assert info.value.problems[0].startswith(
         "shipyard:addons.ingress.enabled: needs addons.gatewayApi.enabled, which is false")
 
 
 def test_switching_gateway_api_off_with_everything_that_needs_it():
-    plan = run_program("dev", overrides={"shipyard:addons": {
+    plan = run_platform("dev", overrides={"shipyard:addons": {
         "certManager": {**EMAIL, "enabled": False}, "gatewayApi": {"enabled": False},
         "ingress": {"enabled": False}, "externalDns": {"enabled": False}}})
     assert not plan.of_type(CONFIG_FILE) and not plan.of_type(COMPONENT)

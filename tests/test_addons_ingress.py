@@ -188,10 +188,16 @@ def test_configured_hostnames_get_a_listener_each():
     apps = {app: {"hostname": f"{label}.apps.staging.shipyard.example.com"} for app, label in (
         ("mentorplatform", "mentor"), ("learning-platform", "learn"), ("sre-platform", "sre"),
         ("code-learn", "code"), ("everything-portal", "portal"))}
+    under_apps = "apps.staging.shipyard.example.com"
     plan = run_program("staging", overrides={
         "shipyard:addons": {"certManager": EMAIL, "ingress": {"hostnames": [
             "staging.shipyard.example.com", "api.staging.shipyard.example.com",
-            "*.apps.staging.shipyard.example.com", "www.example.org"]}},
+            "*.apps.staging.shipyard.example.com", "www.example.org"]},
+            # the platform UIs move under the wildcard too
+            "monitoring": {"grafanaHostname": f"grafana.{under_apps}",
+                           "alertmanagerHostname": f"alertmanager.{under_apps}"},
+            "kiali": {"hostname": f"kiali.{under_apps}"},
+            "argocd": {"hostname": f"argocd.{under_apps}"}},
         "shipyard:applications": apps})
     found = listeners(plan)
     routes = {r.inputs["metadata"]["name"]: r.inputs["spec"] for r in plan.of_type(HTTP_ROUTE)}
@@ -209,7 +215,9 @@ def test_with_http01_each_application_hostname_gets_its_own_listener():
     get a listener (and a certificate) each."""
     plan = run("dev", certManager={**EMAIL, "solver": "http01"})
     assert set(listeners(plan)) == {"http", "https-apex", "https-mentor", "https-learn",
-                                    "https-sre", "https-code", "https-portal"}
+                                    "https-sre", "https-code", "https-portal", "https-grafana",
+                                    "https-alertmanager", "https-prometheus", "https-kiali",
+                                    "https-argocd"}
     routes = {r.inputs["metadata"]["name"]: r.inputs["spec"] for r in plan.of_type(HTTP_ROUTE)}
     assert [p["sectionName"] for p in routes["mentorplatform"]["parentRefs"]] == [
         "https-mentor"]

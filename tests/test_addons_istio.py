@@ -4,6 +4,7 @@ created once its CRDs exist."""
 import json
 
 import pytest
+from helpers import run_platform
 
 from components.addons.istio import (
     INJECTION_LABEL,
@@ -14,7 +15,6 @@ from components.addons.istio import (
     mesh_config,
     telemetry_spec,
 )
-from shipyard.harness import run_program
 from shipyard.settings import SettingsError, parse_settings
 from shipyard.versions import CHARTS, GATEWAY_API_CRDS
 
@@ -165,7 +165,7 @@ def test_istio_system_enforces_pod_security_restricted(stack_plan):
 
 
 def test_switching_istio_off_removes_all_of_it():
-    plan = run_program("dev", overrides={
+    plan = run_platform("dev", overrides={
         "shipyard:addons": {**ADDONS, "istio": {"enabled": False}},
         # the applications that join the mesh must say they no longer do
         "shipyard:applications": {"code-learn": {"mesh": False},

@@ -4,6 +4,7 @@ NodePool and EC2NodeClass, as a reviewer reads them in the plan."""
 import json
 
 import pytest
+from helpers import run_platform
 from test_settings import parse
 
 from components.addons.karpenter import (
@@ -17,7 +18,6 @@ from components.addons.karpenter import (
     node_pool_spec,
     queue_arn,
 )
-from shipyard.harness import run_program
 from shipyard.settings import SettingsError
 from shipyard.versions import CHARTS
 
@@ -87,7 +87,7 @@ def test_absent_in_dev(dev):
 
 def test_existing_cluster_mode_refuses_karpenter_naming_the_key():
     with pytest.raises(SettingsError) as info:
-        run_program("dev", overrides={
+        run_platform("dev", overrides={
             "shipyard:cluster": {"mode": "existing", "context": "minikube"},
             "shipyard:addons": {"certManager": {"acmeEmail": "ops@example.com"},
                                 "karpenter": {"enabled": True}}})
@@ -162,7 +162,7 @@ def test_the_controller_runs_only_on_managed_node_group_nodes(plans, stack):
 
 
 def test_user_values_are_merged_over_shipyards():
-    plan = run_program("staging", overrides={"shipyard:addons": {
+    plan = run_platform("staging", overrides={"shipyard:addons": {
         "certManager": {"acmeEmail": "ops@example.com"},
         "karpenter": {"values": {"replicas": 3, "settings": {"featureGates": {
             "spotToSpotConsolidation": True}}}}}})

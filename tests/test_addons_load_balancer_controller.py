@@ -7,6 +7,7 @@ import fnmatch
 import json
 
 import pytest
+from helpers import run_platform
 
 from components.addons.load_balancer_controller import (
     CLUSTER_TAG,
@@ -14,7 +15,6 @@ from components.addons.load_balancer_controller import (
     load_balancer_controller_values,
 )
 from shipyard import iam
-from shipyard.harness import run_program
 from shipyard.versions import CHARTS
 
 RELEASE = "kubernetes:helm.sh/v3:Release"
@@ -172,7 +172,7 @@ def test_the_policy_passes_iams_validator_and_is_a_pure_function():
 
 
 def test_user_values_are_laid_over_shipyards():
-    plan = run_program("staging", overrides={"shipyard:addons": {
+    plan = run_platform("staging", overrides={"shipyard:addons": {
         "certManager": {"acmeEmail": "ops@example.com"},
         "loadBalancerController": {"values": {"replicaCount": 3, "logLevel": "debug"}}}})
     values = release(plan).inputs["values"]

@@ -1,9 +1,9 @@
 """metrics-server: on in every stack, highly available outside dev."""
 
 import pytest
+from helpers import run_platform
 
 from components.addons.metrics_server import metrics_server_values
-from shipyard.harness import run_program
 from shipyard.versions import CHARTS
 
 RELEASE = "kubernetes:helm.sh/v3:Release"
@@ -58,6 +58,6 @@ def test_replicas_and_pdb_per_environment(plans, stack, replicas, pdb):
 def test_user_values_are_laid_over_shipyards():
     addons = {"certManager": {"acmeEmail": "ops@example.com"},
               "metricsServer": {"values": {"args": ["--kubelet-insecure-tls"]}}}
-    values = release(run_program("prod", overrides={"shipyard:addons": addons})).inputs["values"]
+    values = release(run_platform("prod", overrides={"shipyard:addons": addons})).inputs["values"]
     assert values["args"] == ["--kubelet-insecure-tls"]
     assert values["replicas"] == 2

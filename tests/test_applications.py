@@ -344,3 +344,53 @@ def test_a_mesh_application_without_istio_is_a_settings_error():
             "certManager": {"acmeEmail": "ops@example.com"}, "istio": {"enabled": False}}})
     assert "shipyard:applications.code-learn.mesh: the application joins the mesh, but " \
            "addons.istio.enabled is false" in str(info.value)
+
+
+# -- observability (issue 7) -------------------------------------------------------------------
+
+
+def test_every_service_with_metrics_is_scraped(stack_plan):
+    """A ServiceMonitor per service outside the mesh (its metrics port); in the mesh a
+    PodMonitor on the sidecar's merged endpoint, which Prometheus reaches without mTLS."""
+    for application in stack_settings(stack_plan.stack).applications:
+        for name, svc in application.services.items():
+            kind = "PodMonitor" if application.mesh else "ServiceMonitor"
+            found = [o for o in objects(stack_plan, kind, (application.name,))
+                     if o["metadata"]["name"] == name]
+            if svc.metrics is None:
+                assert not found, f"{application.name}/{name} has no metrics endpoint"
+                continue
+            (monitor,) = found
+            if application.mesh:
+                (endpoint,) = monitor["spec"]["podMetricsEndpoints"]
+                assert (endpoint["portNumber"], endpoint["path"]) == (15020, "/stats/prometheus")
+            else:
+                (endpoint,) = monitor["spec"]["endpoints"]
+                assert (endpoint["port"], endpoint["path"]) == (svc.metrics_port.name,
+                                                                svc.metrics.path)
+
+
+def test_prometheus_gets_through_each_scraped_services_network_policy(stack_plan):
+    for application in stack_settings(stack_plan.stack).applications:
+        for name, svc in application.services.items():
+            if svc.metrics is None:
+                continue
+            policy = named(stack_plan, "NetworkPolicy", application.name, name)["spec"]
+            port = 15020 if application.mesh else svc.metrics_port.port
+            assert {"from": [{"namespaceSelector": {"matchLabels": {
+                "kubernetes.io/metadata.name": "monitoring"}}}],
+                "ports": [{"protocol": "TCP", "port": port}]} in policy["ingress"], name
+
+
+def test_the_tracing_endpoint_reaches_every_deployment(stack_plan):
+    for dep in objects(stack_plan, "Deployment"):
+        (container,) = dep["spec"]["template"]["spec"]["containers"]
+        env = {e["name"]: e.get("value") for e in container["env"]}
+        assert env["OTEL_EXPORTER_OTLP_ENDPOINT"] == \
+            "http://opentelemetry-collector.observability.svc.cluster.local:4317"
+        assert env["OTEL_SERVICE_NAME"] == dep["metadata"]["labels"][NAME]
+        assert f"deployment.environment={stack_plan.stack}" in env["OTEL_RESOURCE_ATTRIBUTES"]
+    for namespace in APPS:
+        out = named(stack_plan, "NetworkPolicy", namespace, "allow-traces-out")["spec"]
+        assert out["egress"][0]["ports"] == [{"protocol": "TCP", "port": 4317},
+                                             {"protocol": "TCP", "port": 4318}]

@@ -3,10 +3,11 @@
 import json
 
 import pytest
+from helpers import run_platform
 
 from components.cluster import kubeconfig
 from shipyard import iam
-from shipyard.harness import SECRET, run_program
+from shipyard.harness import SECRET
 from shipyard.settings import EKS_LOG_TYPES, EKS_VERSIONS, SettingsError
 
 CLUSTER = "aws:eks/cluster:Cluster"
@@ -79,7 +80,7 @@ def test_dev_public_endpoint_lists_its_cidrs(dev):
 
 def test_prod_refuses_a_world_open_endpoint():
     with pytest.raises(SettingsError) as info:
-        run_program("prod", overrides={"shipyard:cluster": {
+        run_platform("prod", overrides={"shipyard:cluster": {
             "endpointPublicAccess": True, "publicAccessCidrs": ["0.0.0.0/0"]}})
     assert info.value.problems[0].startswith("shipyard:cluster.publicAccessCidrs:")
 
@@ -92,7 +93,7 @@ def test_access_is_by_api_access_entries(stack_plan):
 
 def test_admins_from_config_get_cluster_admin_access_entries():
     admin = "arn:aws:iam::123456789012:role/platform-admins"
-    plan = run_program("staging", overrides={"shipyard:cluster": {"admins": [admin]}})
+    plan = run_platform("staging", overrides={"shipyard:cluster": {"admins": [admin]}})
     # (Karpenter's nodes have an EC2_LINUX entry of their own)
     (entry,) = [e for e in plan.of_type("aws:eks/accessEntry:AccessEntry")
                 if e.inputs["type"] == "STANDARD"]
@@ -222,7 +223,7 @@ def test_the_kubeconfig_is_a_secret_that_uses_aws_eks_get_token(stack_plan):
 
 
 def test_existing_cluster_mode_creates_no_vpc_or_eks():
-    plan = run_program("dev", overrides={"shipyard:cluster": {"mode": "existing",
+    plan = run_platform("dev", overrides={"shipyard:cluster": {"mode": "existing",
                                                               "context": "minikube"}})
     assert not [r for r in plan.resources if r.type.startswith(("aws:ec2", "aws:eks"))]
     (provider,) = plan.of_type("pulumi:providers:kubernetes")
@@ -230,12 +231,12 @@ def test_existing_cluster_mode_creates_no_vpc_or_eks():
 
 
 def test_existing_cluster_mode_takes_the_kubeconfig_only_as_a_secret():
-    plan = run_program("dev", overrides={"shipyard:cluster": {"mode": "existing"},
+    plan = run_platform("dev", overrides={"shipyard:cluster": {"mode": "existing"},
                                          "shipyard:kubeconfig": {"secure": "v1:ciphertext"}})
     (provider,) = plan.of_type("pulumi:providers:kubernetes")
     assert provider.inputs["kubeconfig"] == SECRET
     with pytest.raises(SettingsError) as info:
-        run_program("dev", overrides={"shipyard:cluster": {"mode": "existing"},
+        run_platform("dev", overrides={"shipyard:cluster": {"mode": "existing"},
                                       "shipyard:kubeconfig": "apiVersion: v1"})
     assert info.value.problems[0].startswith("shipyard:kubeconfig: must be set as a secret")
     assert "apiVersion" not in str(info.value)
@@ -250,7 +251,7 @@ def test_irsa_add_ons_wait_until_their_role_has_its_policy(prod, name, policy):
 
 def test_existing_cluster_mode_deploys_the_same_in_cluster_layer_minus_irsa_add_ons(dev):
     """Everything in-cluster that needs no EKS OIDC provider lands on an existing cluster too."""
-    existing = run_program("dev", overrides={"shipyard:cluster": {"mode": "existing",
+    existing = run_platform("dev", overrides={"shipyard:cluster": {"mode": "existing",
                                                                   "context": "minikube"}})
 
     def releases(plan):

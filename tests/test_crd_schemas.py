@@ -226,7 +226,24 @@ PINNED_REFS = {
     "istio/istio": CHARTS["istio-base"].version,
     "cert-manager/cert-manager": CHARTS["cert-manager"].version,
     "aws/karpenter-provider-aws": "v" + CHARTS["karpenter-crd"].version,
+    "argoproj/argo-cd": "v3.4.4",   # the app version chart argo-cd 10.1.1 installs
+    "prometheus-community/helm-charts":
+        "kube-prometheus-stack-" + CHARTS["kube-prometheus-stack"].version,
 }
+
+
+def _descriptions(node: object):
+    """Description texts left in a schema (a field *named* description, AppProject's say, is a
+    schema, not a text)."""
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key == "description" and isinstance(value, str):
+                yield value
+            else:
+                yield from _descriptions(value)
+    elif isinstance(node, list):
+        for item in node:
+            yield from _descriptions(item)
 
 
 def test_every_vendored_schema_file_names_its_source_ref() -> None:
@@ -237,7 +254,7 @@ def test_every_vendored_schema_file_names_its_source_ref() -> None:
         assert source["path"], name
         data = json.loads((crd_schemas.CRD_DIR / name).read_text())
         assert data["schemas"], name
-        assert '"description"' not in json.dumps(data), name
+        assert not list(_descriptions(data["schemas"])), name
     for key in crd_schemas.kinds():
         api_version, kind = key.rsplit("/", 1)
         assert source_for(api_version, kind) in SOURCES.values(), key

@@ -2,10 +2,10 @@
 
 import pulumi
 import pytest
+from helpers import run_platform
 from test_registry import stack_settings
 
 from components.dns import DnsArgs, certificate_names, validation_domains, zone_covers
-from shipyard.harness import run_program
 from shipyard.mocks import EchoMocks
 from shipyard.settings import SettingsError
 
@@ -129,7 +129,7 @@ def test_each_stack_delegates_its_zone_from_the_parent_zone_it_names(stack_plan)
 
 
 def test_a_parent_zone_gets_an_ns_record_delegating_the_domain():
-    plan = run_program("dev", overrides={"shipyard:dns": {"parentZoneId": PARENT_ID}})
+    plan = run_platform("dev", overrides={"shipyard:dns": {"parentZoneId": PARENT_ID}})
     (zone,) = children(plan, ZONE)
     (ns,) = [r for r in children(plan, RECORD) if r.inputs["type"] == "NS"]
     assert ns.inputs["zoneId"] == PARENT_ID
@@ -142,7 +142,7 @@ def test_a_parent_zone_gets_an_ns_record_delegating_the_domain():
 def test_an_adopted_zone_is_looked_up_never_created():
     name = domain("staging")
     mocks = AdoptedZoneMocks(zone_name=f"{name}.")
-    plan = run_program("staging", mocks=mocks, overrides={"shipyard:dns": {"zoneId": ADOPTED_ID}})
+    plan = run_platform("staging", mocks=mocks, overrides={"shipyard:dns": {"zoneId": ADOPTED_ID}})
     assert plan.of_type(ZONE) == []
     assert [lookup["zoneId"] for lookup in mocks.lookups] == [ADOPTED_ID]
     assert plan.outputs["zoneId"] == ADOPTED_ID
@@ -157,7 +157,7 @@ def test_an_adopted_zone_is_looked_up_never_created():
 
 
 def test_without_the_wildcard_certificate_there_is_no_certificate():
-    plan = run_program("dev", overrides={"shipyard:dns": {"wildcardCertificate": False,
+    plan = run_platform("dev", overrides={"shipyard:dns": {"wildcardCertificate": False,
                                                           "parentZoneId": PARENT_ID}})
     assert children(plan, CERT) == [] and children(plan, VALIDATION) == []
     assert [r.inputs["type"] for r in children(plan, RECORD)] == ["NS"]  # the delegation only
@@ -165,7 +165,7 @@ def test_without_the_wildcard_certificate_there_is_no_certificate():
 
 
 def test_dns_can_be_switched_off_with_what_needs_it():
-    plan = run_program("dev", overrides={
+    plan = run_platform("dev", overrides={
         "shipyard:dns": {"enabled": False},
         "shipyard:addons": {"certManager": {"solver": "http01", "acmeEmail": "ops@example.com"},
                             "externalDns": {"enabled": False}}})
@@ -176,16 +176,16 @@ def test_dns_can_be_switched_off_with_what_needs_it():
 def test_an_adopted_zone_that_does_not_hold_the_domain_stops_the_program():
     mocks = AdoptedZoneMocks(zone_name="other.example.org.")
     with pytest.raises(pulumi.RunError, match="does not contain dns.domain"):
-        run_program("staging", mocks=mocks, overrides={"shipyard:dns": {"zoneId": ADOPTED_ID}})
+        run_platform("staging", mocks=mocks, overrides={"shipyard:dns": {"zoneId": ADOPTED_ID}})
 
 
 def test_an_undelegated_zone_is_refused_before_anything_waits_on_it():
     """A new zone nobody delegates to never resolves: ACM validation and DNS-01 would wait
     for ever (75 minutes, then fail) on the first `pulumi up`."""
     with pytest.raises(SettingsError) as info:
-        run_program("dev", overrides={"shipyard:dns": {"domain": "dev.example.org"}})
+        run_platform("dev", overrides={"shipyard:dns": {"domain": "dev.example.org"}})
     assert info.value.problems[0].startswith("shipyard:dns.parentZoneId:")
     assert "dns.wildcardCertificate" in info.value.problems[0]
-    plan = run_program("dev", overrides={"shipyard:dns": {"delegatedElsewhere": True}})
+    plan = run_platform("dev", overrides={"shipyard:dns": {"delegatedElsewhere": True}})
     assert plan.of_type(ZONE)
     assert not [r for r in plan.of_type(RECORD) if r.inputs["type"] == "NS"]

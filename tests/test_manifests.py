@@ -28,7 +28,8 @@ from shipyard.manifests import manifests, write_manifests
 
 # API groups whose kinds are custom resources of the CRDs shipyard installs.
 CRD_GROUPS = ("gateway.networking.k8s.io", "networking.istio.io", "security.istio.io",
-              "telemetry.istio.io", "cert-manager.io", "karpenter.sh", "karpenter.k8s.aws")
+              "telemetry.istio.io", "cert-manager.io", "karpenter.sh", "karpenter.k8s.aws",
+              "monitoring.coreos.com", "argoproj.io")
 README = ROOT / "README.md"
 
 

@@ -390,6 +390,71 @@ def test_interruption_rules_feed_an_encrypted_queue_events_may_send_to(deployed,
             ("KarpenterInterruptionQueueTarget", queue_arn)], rule["Name"]
 
 
+# -- S3: Loki's and Tempo's buckets -------------------------------------------------------
+
+
+def expected_expiry_days(d: Deployed, purpose: str) -> int:
+    addons = stack_settings(d.stack).addons
+    if purpose == "loki":
+        return addons.logging.retention_days + 1
+    return -(-addons.tracing.retention_hours // 24) + 1
+
+
+@pytest.mark.parametrize("stack", ["staging", "prod"])
+def test_log_and_trace_buckets_are_private_encrypted_tls_only_and_expire_after_retention(
+        deployed, stack):
+    d = deployed[stack]
+    s3 = d.client("s3")
+    buckets = {b["Name"] for b in s3.list_buckets()["Buckets"]}
+    records = d.plan.of_type("aws:s3/bucket:Bucket")
+    assert buckets == {r.id for r in records} and len(buckets) == 2
+    for record in records:
+        bucket = record.id
+        purpose = record.inputs["tags"]["shipyard.dev/purpose"]
+        [rule] = s3.get_bucket_encryption(Bucket=bucket)[
+            "ServerSideEncryptionConfiguration"]["Rules"]
+        assert rule["ApplyServerSideEncryptionByDefault"]["SSEAlgorithm"] in ("AES256",
+                                                                               "aws:kms")
+        block = s3.get_public_access_block(Bucket=bucket)["PublicAccessBlockConfiguration"]
+        assert block == {"BlockPublicAcls": True, "IgnorePublicAcls": True,
+                         "BlockPublicPolicy": True, "RestrictPublicBuckets": True}
+        [ownership] = s3.get_bucket_ownership_controls(Bucket=bucket)[
+            "OwnershipControls"]["Rules"]
+        assert ownership["ObjectOwnership"] == "BucketOwnerEnforced"
+        [lifecycle] = s3.get_bucket_lifecycle_configuration(Bucket=bucket)["Rules"]
+        assert lifecycle["Status"] == "Enabled"
+        assert lifecycle["Expiration"]["Days"] == expected_expiry_days(d, purpose)
+        policy = json.loads(s3.get_bucket_policy(Bucket=bucket)["Policy"])
+        assert any(st["Effect"] == "Deny" and st["Condition"] == {
+            "Bool": {"aws:SecureTransport": "false"}} for st in policy["Statement"])
+
+
+@pytest.mark.parametrize("stack", ["staging", "prod"])
+def test_only_the_bucket_roles_service_account_may_use_its_bucket(deployed, stack):
+    d = deployed[stack]
+    iam = d.client("iam")
+    for record in d.plan.of_type("aws:s3/bucket:Bucket"):
+        arn = record.outputs["arn"]
+        users = []
+        for role in iam.list_roles()["Roles"]:
+            for name in iam.list_role_policies(RoleName=role["RoleName"])["PolicyNames"]:
+                document = iam.get_role_policy(RoleName=role["RoleName"],
+                                               PolicyName=name)["PolicyDocument"]
+                if json.dumps(document).count(arn):
+                    users.append(role)
+        [role] = users
+        [statement] = role["AssumeRolePolicyDocument"]["Statement"]
+        subjects = [v for k, v in statement["Condition"]["StringEquals"].items()
+                    if k.endswith(":sub")]
+        purpose = record.inputs["tags"]["shipyard.dev/purpose"]
+        assert subjects == [{"loki": "system:serviceaccount:logging:loki",
+                             "tempo": "system:serviceaccount:observability:tempo"}[purpose]]
+
+
+def test_dev_keeps_logs_and_traces_on_volumes_not_in_buckets(deployed):
+    assert deployed["dev"].client("s3").list_buckets()["Buckets"] == []
+
+
 # -- ECR, DNS -----------------------------------------------------------------------------
 
 
@@ -507,6 +572,21 @@ def test_an_event_target_needs_its_rule_and_a_queue_policy_needs_a_statement(fre
     with pytest.raises(MotoResourceError, match="neg-queue-policy.*InvalidAttributeValue"):
         create(fresh, "aws:sqs/queuePolicy:QueuePolicy", "neg-queue-policy", queueUrl=url,
                policy=json.dumps({"Version": "2012-10-17"}))
+
+
+def test_s3_refuses_a_bad_bucket_name_and_an_unknown_encryption(fresh):
+    with pytest.raises(MotoResourceError, match="neg-bucket.*InvalidBucketName"):
+        create(fresh, "aws:s3/bucket:Bucket", "neg-bucket", bucket="Not_A_Bucket")
+    bucket, _ = create(fresh, "aws:s3/bucket:Bucket", "neg-bucket2", bucketPrefix="neg-")
+    with pytest.raises(MotoResourceError, match="neg-sse.*InvalidArgument"):
+        create(fresh, "aws:s3/bucketServerSideEncryptionConfiguration:"
+               "BucketServerSideEncryptionConfiguration", "neg-sse", bucket=bucket,
+               rules=[{"applyServerSideEncryptionByDefault": {"sseAlgorithm": "ROT13"}}])
+    with pytest.raises(MotoResourceError, match="neg-policy.*MalformedPolicy"):
+        create(fresh, "aws:s3/bucketPolicy:BucketPolicy", "neg-policy", bucket=bucket,
+               policy=json.dumps({"Version": "2012-10-17", "Statement": [{
+                   "Effect": "Deny", "Principal": "*", "Action": "s3:*",
+                   "Resource": "arn:aws:s3:::someone-elses-bucket/*"}]}))
 
 
 def test_unknown_types_are_echoed_and_counted(fresh):

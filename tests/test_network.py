@@ -5,9 +5,8 @@ import json
 import re
 
 import pytest
+from helpers import run_platform
 from test_settings import SEED_001_NETWORK
-
-from shipyard.harness import run_program
 
 SUBNET = "aws:ec2/subnet:Subnet"
 NAT = "aws:ec2/natGateway:NatGateway"
@@ -186,7 +185,7 @@ def test_per_zone_resources_are_named_by_zone_not_position(stack_plan):
 
 
 def test_zones_can_be_discovered_at_deploy_time():
-    plan = run_program("staging", overrides={"shipyard:network": {}})
+    plan = run_platform("staging", overrides={"shipyard:network": {}})
     private = subnets(plan, "private")
     assert sorted(s.name for s in private) == [
         "network-private-az1", "network-private-az2", "network-private-az3"]
@@ -196,7 +195,7 @@ def test_zones_can_be_discovered_at_deploy_time():
 
 
 def test_seed_001_explicit_layout_builds_exactly_its_subnets():
-    plan = run_program("prod", overrides={"shipyard:network": {
+    plan = run_platform("prod", overrides={"shipyard:network": {
         **SEED_001_NETWORK, "availabilityZones": ["us-east-1a", "us-east-1b", "us-east-1c"]}})
     assert sorted(s.inputs["cidrBlock"] for s in subnets(plan, "public")) == [
         "10.0.0.0/24", "10.0.1.0/24", "10.0.2.0/24"]

@@ -536,3 +536,15 @@ def test_stack_policies_run_through_the_analyzer(monkeypatch: pytest.MonkeyPatch
         resource(app), resource(netpol({}))]), None)
     assert [(d.policyName, d.urn) for d in response.diagnostics] == \
         [("deployment-has-pdb", app.urn)]
+
+
+def test_helm_references_to_an_existing_secret_are_not_secrets() -> None:
+    """Charts name the Secret holding a password (``existingSecret``) and its entries
+    (``passwordKey``, ``userKey``): names, not secrets. A password beside them still is one."""
+    values = {"grafana": {"admin": {"existingSecret": "grafana-admin", "userKey": "admin-user",
+                                    "passwordKey": "admin-password"},
+                          "adminPassword": "hunter2"}}
+    found = check("no-plaintext-secrets", record("kubernetes:helm.sh/v3:Release",
+                                                 {"values": values}))
+    assert found == ["values.grafana.adminPassword is plaintext: pass it as a secret "
+                     "(pulumi.Output.secret or config --secret)"]

@@ -5,10 +5,10 @@ import subprocess
 import sys
 
 import pytest
+from helpers import run_platform
 
 from conftest import ROOT
 from shipyard.defaults import ENVIRONMENT_DEFAULTS, deep_merge
-from shipyard.harness import run_program
 from shipyard.mocks import EchoMocks
 from shipyard.settings import NatStrategy, SettingsError, StackConfig, parse_settings
 
@@ -180,7 +180,7 @@ class CountingMocks(EchoMocks):
 def test_bad_config_stops_the_program_before_any_resource(overrides, key):
     mocks = CountingMocks()
     with pytest.raises(SettingsError) as info:
-        run_program("prod", mocks=mocks, overrides=overrides)
+        run_platform("prod", mocks=mocks, overrides=overrides)
     assert any(p.startswith(key + ":") for p in info.value.problems)
     assert mocks.registered == []
 

@@ -11,18 +11,23 @@ from __future__ import annotations
 
 import pulumi
 
+from components.addons.argocd import ArgoCd, ArgoCdArgs
 from components.addons.base import ClusterContext
 from components.addons.cert_manager import CertManager, CertManagerArgs
 from components.addons.external_dns import ExternalDns, ExternalDnsArgs
 from components.addons.gateway_api import GatewayApi, GatewayApiArgs
-from components.addons.ingress import Ingress, IngressArgs
+from components.addons.ingress import Exposure, Ingress, IngressArgs
 from components.addons.istio import Istio, IstioArgs
 from components.addons.karpenter import Karpenter, KarpenterArgs
+from components.addons.kiali import Kiali, KialiArgs
 from components.addons.load_balancer_controller import (
     LoadBalancerController,
     LoadBalancerControllerArgs,
 )
+from components.addons.logging import Logging, LoggingArgs
 from components.addons.metrics_server import MetricsServer, MetricsServerArgs
+from components.addons.monitoring import Monitoring, MonitoringArgs
+from components.addons.tracing import Tracing, TracingArgs
 from shipyard.settings import Settings
 
 TYPE = "shipyard:addons:Addons"
@@ -42,6 +47,12 @@ class Addons(pulumi.ComponentResource):
         self.ingress = None
         self.external_dns = None
         self.karpenter = None
+        # observability and GitOps (issue 7)
+        self.monitoring = None
+        self.logging = None
+        self.tracing = None
+        self.kiali = None
+        self.argocd = None
         if a.gateway_api.enabled:
             self.gateway_api = GatewayApi(f"{name}-gateway-api",
                                           GatewayApiArgs.from_settings(settings, ctx), opts=child)
@@ -87,4 +98,34 @@ class Addons(pulumi.ComponentResource):
             self.karpenter = Karpenter(f"{name}-karpenter",
                                        KarpenterArgs.from_settings(settings, ctx, after=[]),
                                        opts=child)
+        # Observability and GitOps. Their UIs go through the shared Gateway when it exists.
+        self.exposure = Exposure.of(self.ingress, crds) if self.ingress is not None else None
+        # -- monitoring
+        if a.monitoring.enabled:
+            self.monitoring = Monitoring(f"{name}-monitoring", MonitoringArgs.from_settings(
+                settings, ctx, exposure=self.exposure), opts=child)
+        # -- logging
+        if a.logging.enabled:
+            # Loki waits for its bucket and role only; Alloy retries until Loki answers
+            self.logging = Logging(f"{name}-logging", LoggingArgs.from_settings(
+                settings, ctx, exposure=self.exposure), opts=child)
+        # -- tracing
+        if a.tracing.enabled:
+            # Tempo waits for its bucket and role only; the collector retries until Tempo
+            # answers (the mesh's spans before the collector is up are lost, nothing else)
+            self.tracing = Tracing(f"{name}-tracing", TracingArgs.from_settings(
+                settings, ctx, exposure=self.exposure), opts=child)
+        # -- kiali
+        if a.kiali.enabled:
+            # in istio-system, the Istio add-on's namespace (the settings refuse Kiali
+            # without Istio and monitoring)
+            self.kiali = Kiali(f"{name}-kiali", KialiArgs.from_settings(
+                settings, ctx, exposure=self.exposure,
+                namespace=self.istio.namespace.metadata.name), opts=child)
+        # -- argocd
+        if a.argocd.enabled:
+            # no IRSA (it needs no AWS access); its AppProjects and ApplicationSet wait only
+            # for its own release (their CRDs)
+            self.argocd = ArgoCd(f"{name}-argocd", ArgoCdArgs.from_settings(
+                settings, ctx, exposure=self.exposure), opts=child)
         self.register_outputs({})

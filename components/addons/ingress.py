@@ -299,6 +299,7 @@ class IngressArgs:
             hostnames += [host for host in (settings.application_host(app)
                                             for app in settings.applications if app.routes)
                           if host not in hostnames]
+            hostnames += [host for host in settings.ui_hosts().values() if host not in hostnames]
         return IngressArgs(
             ctx=ctx, controller=ingress.controller, hostnames=tuple(hostnames),
             hsts_max_age_seconds=ingress.hsts_max_age_seconds,
@@ -387,3 +388,61 @@ class Ingress(pulumi.ComponentResource):
         self.ready = [self.gateway]
         self.register_outputs({"gatewayName": self.gateway_name,
                                "gatewayNamespace": self.gateway_namespace})
+
+
+# ---------------------------------------------------------------------------------------------
+# Platform UIs (Grafana, Alertmanager, Argo CD, Kiali) on the shared Gateway
+
+
+@dataclass(frozen=True)
+class Exposure:
+    """What an add-on needs to serve a UI through the shared Gateway."""
+
+    gateway_name: str
+    gateway_namespace: str
+    https_hostnames: Sequence[str]
+    domain: str | None
+    hsts_max_age_seconds: int
+    crds: Sequence[pulumi.Resource] = ()
+
+    @staticmethod
+    def of(ingress: Ingress, crds: Sequence[pulumi.Resource] = ()) -> Exposure:
+        return Exposure(gateway_name=ingress.gateway_name,
+                        gateway_namespace=ingress.gateway_namespace,
+                        https_hostnames=tuple(ingress.https_hostnames), domain=ingress.domain,
+                        hsts_max_age_seconds=ingress.hsts_max_age_seconds, crds=tuple(crds))
+
+    def listeners(self, host: str) -> list[str]:
+        if not self.https_hostnames:
+            return [HTTP_LISTENER]
+        found = listeners_serving(host, self.https_hostnames, self.domain)
+        if not found:
+            raise ValueError(f"{host} is served by none of the Gateway's HTTPS listeners "
+                             f"({', '.join(self.https_hostnames)})")
+        return found
+
+
+def ui_route_spec(exposure: Exposure, *, host: str, service: str, port: int) -> dict[str, Any]:
+    """An HTTPRoute spec sending every path of ``host`` to one Service (a UI)."""
+    return {
+        "parentRefs": [{"group": "gateway.networking.k8s.io", "kind": "Gateway",
+                        "name": exposure.gateway_name, "namespace": exposure.gateway_namespace,
+                        "sectionName": listener} for listener in exposure.listeners(host)],
+        "hostnames": [host],
+        "rules": [{"matches": [{"path": {"type": "PathPrefix", "value": "/"}}],
+                   "backendRefs": [{"name": service, "port": port}],
+                   "filters": route_filters(exposure.hsts_max_age_seconds)}],
+    }
+
+
+def expose_ui(name: str, exposure: Exposure, *, namespace_name: pulumi.Input[str], host: str,
+              service: str, port: int, parent: pulumi.Resource, provider: k8s.Provider,
+              after: Sequence[pulumi.Resource] = ()) -> k8s.apiextensions.CustomResource:
+    """The HTTPRoute serving a UI at ``host``; its namespace must carry ``ACCESS_LABEL``."""
+    return k8s.apiextensions.CustomResource(
+        f"{name}-route", api_version=GATEWAY_API, kind="HTTPRoute",
+        metadata={"name": service, "namespace": namespace_name,
+                  "labels": {"app.kubernetes.io/managed-by": "shipyard"}},
+        spec=ui_route_spec(exposure, host=host, service=service, port=port),
+        opts=pulumi.ResourceOptions(parent=parent, provider=provider,
+                                    depends_on=[*exposure.crds, *after]))

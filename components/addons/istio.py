@@ -35,6 +35,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from components.addons.base import ClusterContext, helm_release, merged_values, namespace
+from components.addons.ingress import ACCESS_LABEL
 from shipyard.settings import Settings
 
 TYPE = "shipyard:addons:Istio"
@@ -59,6 +60,7 @@ class IstioArgs:
     highly_available: bool             # istiod scales from 2 with a PodDisruptionBudget
     values: Mapping[str, Any] = field(default_factory=dict)
     after: Sequence[pulumi.Resource] = ()
+    gateway_routes: bool = False       # Kiali, in istio-system, is served through the Gateway
 
     @staticmethod
     def from_settings(settings: Settings, ctx: ClusterContext,
@@ -68,7 +70,9 @@ class IstioArgs:
             ctx=ctx, mtls=s.mtls, trace_sampling=s.trace_sampling, access_logs=s.access_logs,
             # No replica setting exists for add-ons yet: dev runs one of everything.
             highly_available=settings.addons.istio.high_availability,
-            values=dict(s.values), after=tuple(after))
+            values=dict(s.values), after=tuple(after),
+            gateway_routes=settings.addons.kiali.enabled and settings.addons.ingress.enabled
+            and settings.addons.kiali.hostname is not None)
 
 
 def base_values() -> dict[str, Any]:
@@ -156,7 +160,8 @@ class Istio(pulumi.ComponentResource):
         provider = args.ctx.provider
         self.injection_label = dict(INJECTION_LABEL)
 
-        self.namespace = namespace(name, NAMESPACE, parent=self, provider=provider)
+        self.namespace = namespace(name, NAMESPACE, parent=self, provider=provider,
+                                   labels={ACCESS_LABEL: "true"} if args.gateway_routes else None)
         self.base = helm_release(
             f"{name}-base", "istio-base", release_name="istio-base",
             namespace_name=self.namespace.metadata.name, values=base_values(),

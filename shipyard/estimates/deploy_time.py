@@ -134,6 +134,22 @@ NECESSARY: tuple[Necessary, ...] = (
               "its CRD"),
     Necessary("kubernetes:security.istio.io/v1:AuthorizationPolicy", f"{RELEASE}[base]",
               "its CRD"),
+    # -- observability and GitOps custom resources: each waits for the chart with its CRDs
+    Necessary("kubernetes:monitoring.coreos.com/v1:ServiceMonitor",
+              f"{RELEASE}[kube-prometheus-stack]", "its CRD"),
+    Necessary("kubernetes:monitoring.coreos.com/v1:PodMonitor",
+              f"{RELEASE}[kube-prometheus-stack]", "its CRD"),
+    Necessary("kubernetes:monitoring.coreos.com/v1:PrometheusRule",
+              f"{RELEASE}[kube-prometheus-stack]", "its CRD"),
+    Necessary("kubernetes:argoproj.io/v1alpha1:AppProject", f"{RELEASE}[argo-cd]", "its CRD"),
+    Necessary("kubernetes:argoproj.io/v1alpha1:ApplicationSet", f"{RELEASE}[argo-cd]",
+              "its CRD"),
+    Necessary(f"{RELEASE}[loki]", "aws:iam/rolePolicy:RolePolicy",
+              "Loki's first S3 calls fail (AccessDenied) until its IRSA role has its bucket "
+              "policy"),
+    Necessary(f"{RELEASE}[tempo]", "aws:iam/rolePolicy:RolePolicy",
+              "Tempo's first S3 calls fail (AccessDenied) until its IRSA role has its bucket "
+              "policy"),
     # -- applications
     Necessary("kubernetes:apps/v1:Deployment", "kubernetes:core/v1:ServiceAccount",
               "the API server refuses a pod whose service account does not exist yet: the "

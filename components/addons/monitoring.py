@@ -1,0 +1,632 @@
+"""Monitoring: kube-prometheus-stack (Prometheus, Alertmanager, Grafana, node-exporter,
+kube-state-metrics, the Prometheus Operator and its CRDs), the seeds' alerts and SLOs as
+PrometheusRules, and the dashboards in ``dashboards/`` provisioned into Grafana.
+
+Where things are: the release ``monitoring`` in namespace ``monitoring`` (Pod Security
+``restricted``), its Services named as ``components/addons/endpoints.py`` says; node-exporter
+alone in the privileged namespace ``node-exporter`` (host network, PID and paths).
+
+Prometheus selects every ServiceMonitor, PodMonitor and PrometheusRule of every namespace (no
+``release`` label needed): tenants' monitors come from components/workload.py.
+
+CRDs: the chart's ``crds`` subchart installs the monitoring.coreos.com CRDs on first install,
+and ``crds.upgradeJob`` (a pre-upgrade hook applying them server-side) keeps them in step with
+the chart pin on every upgrade — Helm itself never upgrades a chart's ``crds/``. ``crds`` (the
+release) is what custom resources wait for.
+
+What the alerts expect from applications (the seeds' services; metric names are the
+OpenTelemetry semantic conventions for HTTP servers, as the OpenTelemetry Prometheus exporter
+and .NET 8+/ASP.NET Core, Java, Go and Node instrumentations emit them):
+
+- ``http_server_request_duration_seconds_bucket|_sum|_count`` (histogram, seconds) with the
+  label ``http_response_status_code``, scraped from the service's metrics port (ServiceMonitor)
+  or, in the mesh, from the sidecar's merged endpoint (PodMonitor), so ``namespace`` and ``job``
+  identify the tenant and service. Error rate, availability SLO, latency SLO and the request
+  dashboards read these; a service that exposes none has no request alerts (``absent`` is not
+  alerted: some seed services are workers).
+- Resource alerts need nothing from applications: cAdvisor's ``container_cpu_usage_seconds_total``
+  / ``container_memory_working_set_bytes`` (kubelet) against kube-state-metrics'
+  ``kube_pod_container_resource_limits``; restarts from
+  ``kube_pod_container_status_restarts_total``; HPA panels from
+  ``kube_horizontalpodautoscaler_status_{current,desired}_replicas`` / ``_spec_max_replicas``.
+- Certificates: cert-manager's ``certmanager_certificate_expiration_timestamp_seconds``, scraped
+  by a ServiceMonitor this component adds when cert-manager is on.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pulumi
+import pulumi_kubernetes as k8s
+import pulumi_random as random
+
+from components.addons import endpoints
+from components.addons.base import ClusterContext, helm_release, merged_values, namespace
+from components.addons.ingress import ACCESS_LABEL, Exposure, expose_ui
+from shipyard.settings import AlertReceiver, Settings
+
+TYPE = "shipyard:addons:Monitoring"
+NAMESPACE = endpoints.MONITORING_NAMESPACE
+NODE_EXPORTER_NAMESPACE = endpoints.NODE_EXPORTER_NAMESPACE
+RELEASE = endpoints.MONITORING_RELEASE
+API_VERSION = "monitoring.coreos.com/v1"
+MANAGED = {"app.kubernetes.io/managed-by": "shipyard"}
+
+STORAGE_CLASS = "gp3"                      # components/cluster.py creates it on EKS
+HA_REPLICAS = 2
+ALERTMANAGER_SECRET = "alertmanager-config"
+ALERTMANAGER_KEY = "alertmanager.yaml"
+GRAFANA_ADMIN_SECRET = "grafana-admin"
+GRAFANA_ADMIN_USER = "admin"
+DASHBOARD_LABEL = "grafana_dashboard"
+FOLDER_ANNOTATION = "grafana_folder"
+DASHBOARD_FOLDER = "Shipyard"
+DASHBOARD_DIR = Path(__file__).resolve().parents[2] / "dashboards"
+# Grafana data source uids the dashboards and the trace/log links name.
+PROMETHEUS_UID, LOKI_UID, TEMPO_UID = "prometheus", "loki", "tempo"
+
+# Every alert links to its runbook: the README's heading "Runbook: <AlertName>" (GitHub's
+# anchor #runbook-<alertname>). Replace OWNER with the repository's owner.
+# Where the runbooks are read: addons.monitoring.runbookBaseUrl (your copy of this README);
+# unset, the annotation names the README section in the repository.
+RUNBOOK_BASE = "README.md"
+
+# Seed 001's alerts and seed 002's SLOs.
+RESTARTS_MAX, RESTARTS_WINDOW = 3, "5m"
+ERROR_RATE_MAX, ERROR_RATE_FOR = 0.05, "2m"
+CPU_MAX, CPU_FOR = 0.8, "5m"
+MEMORY_MAX, MEMORY_FOR = 0.9, "5m"
+CERT_MIN_DAYS = 7
+AVAILABILITY_SLO = 0.999                   # error budget 0.1 %
+LATENCY_SLO_SECONDS = 0.1                  # average latency under 100 ms
+# (burn rate, long window, short window, for, severity): the SRE workbook's multi-window,
+# multi-burn-rate alerts — 14.4x spends 2 % of a 30-day budget in an hour, 6x 5 % in 6 hours.
+BURN_RATES = ((14.4, "1h", "5m", "2m", "critical"), (6.0, "6h", "30m", "15m", "warning"))
+HTTP_DURATION = "http_server_request_duration_seconds"
+STATUS_LABEL = "http_response_status_code"
+
+
+# -- pure functions: values ---------------------------------------------------------------
+
+
+def _volume(size_gi: int, storage_class: str | None) -> dict[str, Any]:
+    spec: dict[str, Any] = {"accessModes": ["ReadWriteOnce"],
+                            "resources": {"requests": {"storage": f"{size_gi}Gi"}}}
+    if storage_class:
+        spec["storageClassName"] = storage_class
+    return {"volumeClaimTemplate": {"spec": spec}}
+
+
+def datasources(*, loki: bool, tempo: bool) -> list[dict[str, Any]]:
+    """Grafana's data sources beside the chart's own Prometheus (uid ``prometheus``, default)
+    and Alertmanager: Loki and Tempo when those add-ons are on, linked to each other."""
+    out: list[dict[str, Any]] = []
+    if loki:
+        loki_ds: dict[str, Any] = {"name": "Loki", "type": "loki", "uid": LOKI_UID,
+                                   "access": "proxy", "url": endpoints.LOKI_URL,
+                                   "isDefault": False}
+        if tempo:
+            # a trace id in a log line opens the trace
+            loki_ds["jsonData"] = {"derivedFields": [{
+                "name": "TraceID", "datasourceUid": TEMPO_UID,
+                "matcherRegex": r"(?:trace_?id|traceID)[\"=:\s]+(\w+)", "url": "$${__value.raw}"}]}
+        out.append(loki_ds)
+    if tempo:
+        json_data: dict[str, Any] = {
+            "serviceMap": {"datasourceUid": PROMETHEUS_UID},
+            "nodeGraph": {"enabled": True},
+        }
+        if loki:
+            # a span opens its service's logs around it
+            json_data["tracesToLogsV2"] = {
+                "datasourceUid": LOKI_UID, "spanStartTimeShift": "-5m",
+                "spanEndTimeShift": "5m", "filterByTraceID": True,
+                "tags": [{"key": "k8s.namespace.name", "value": "namespace"}]}
+        out.append({"name": "Tempo", "type": "tempo", "uid": TEMPO_UID, "access": "proxy",
+                    "url": endpoints.TEMPO_URL, "isDefault": False, "jsonData": json_data})
+    return out
+
+
+def monitoring_values(*, retention_days: int, storage_gi: int, replicas: int,
+                      storage_class: str | None, grafana_persistence: bool,
+                      loki: bool, tempo: bool, grafana_url: str | None = None,
+                      alertmanager_url: str | None = None,
+                      prometheus_url: str | None = None,
+                      grafana_admin_secret: pulumi.Input[str] = GRAFANA_ADMIN_SECRET,
+                      alertmanager_secret: pulumi.Input[str] = ALERTMANAGER_SECRET,
+                      node_exporter_namespace: pulumi.Input[str] = NODE_EXPORTER_NAMESPACE,
+                      ) -> dict[str, Any]:
+    """The kube-prometheus-stack chart's values (keys as in its values.yaml, 88.x). The
+    Secrets' and the node-exporter namespace's names may be Outputs: the release then waits
+    for them through its values."""
+    restricted_pod = {"runAsNonRoot": True, "seccompProfile": {"type": "RuntimeDefault"}}
+    prometheus_spec: dict[str, Any] = {
+        "replicas": replicas,
+        "retention": f"{retention_days}d",
+        # stop before the volume fills: Prometheus drops the oldest blocks first
+        "retentionSize": f"{int(storage_gi * 0.85)}GB",
+        "storageSpec": _volume(storage_gi, storage_class),
+        # every namespace's monitors and rules, whatever their labels
+        "serviceMonitorSelectorNilUsesHelmValues": False,
+        "podMonitorSelectorNilUsesHelmValues": False,
+        "ruleSelectorNilUsesHelmValues": False,
+        "probeSelectorNilUsesHelmValues": False,
+        "scrapeConfigSelectorNilUsesHelmValues": False,
+        "resources": {"requests": {"cpu": "200m", "memory": "1Gi"}},
+    }
+    alertmanager_spec: dict[str, Any] = {
+        "replicas": replicas,
+        # the config (receivers' secret URLs) lives in a Secret shipyard writes
+        "useExistingSecret": True,
+        "configSecret": alertmanager_secret,
+        "storage": _volume(5, storage_class),
+        "resources": {"requests": {"cpu": "20m", "memory": "64Mi"}},
+    }
+    if prometheus_url:
+        prometheus_spec["externalUrl"] = prometheus_url
+    if alertmanager_url:
+        alertmanager_spec["externalUrl"] = alertmanager_url
+    if replicas > 1:
+        prometheus_spec["podAntiAffinity"] = "soft"
+        alertmanager_spec["podAntiAffinity"] = "soft"
+    grafana_ini: dict[str, Any] = {"analytics": {"reporting_enabled": False,
+                                                 "check_for_updates": False},
+                                   "users": {"allow_sign_up": False}}
+    if grafana_url:
+        grafana_ini["server"] = {"root_url": grafana_url}
+    persistence: dict[str, Any] = {"enabled": grafana_persistence}
+    if grafana_persistence:
+        persistence.update({"type": "pvc", "size": "10Gi", "accessModes": ["ReadWriteOnce"]})
+        if storage_class:
+            persistence["storageClassName"] = storage_class
+    return {
+        # Service names: <fullname>-prometheus, <fullname>-alertmanager (endpoints.py)
+        "fullnameOverride": RELEASE,
+        "crds": {"enabled": True, "upgradeJob": {"enabled": True}},
+        "prometheus": {"prometheusSpec": prometheus_spec},
+        "alertmanager": {"alertmanagerSpec": alertmanager_spec},
+        # EKS runs the control plane: nothing to scrape there (the API server is scraped)
+        "kubeEtcd": {"enabled": False},
+        "kubeControllerManager": {"enabled": False},
+        "kubeScheduler": {"enabled": False},
+        "kubeProxy": {"enabled": False},
+        "kubeStateMetrics": {"enabled": True},
+        "kube-state-metrics": {"fullnameOverride": f"{RELEASE}-kube-state-metrics"},
+        "nodeExporter": {"enabled": True},
+        # host network, PID and paths: its own privileged namespace
+        "prometheus-node-exporter": {"namespaceOverride": node_exporter_namespace,
+                                     "fullnameOverride": f"{RELEASE}-node-exporter"},
+        "grafana": {
+            "enabled": True,
+            "fullnameOverride": endpoints.GRAFANA_SERVICE,
+            "adminUser": GRAFANA_ADMIN_USER,
+            # keys admin-user / admin-password (the chart's defaults)
+            "admin": {"existingSecret": grafana_admin_secret},
+            "persistence": persistence,
+            # runs as root with CHOWN: Pod Security "restricted" refuses it (fsGroup suffices)
+            "initChownData": {"enabled": False},
+            "securityContext": {"runAsUser": 472, "runAsGroup": 472, "fsGroup": 472,
+                                **restricted_pod},
+            "grafana.ini": grafana_ini,
+            "sidecar": {
+                "dashboards": {
+                    "enabled": True, "label": DASHBOARD_LABEL, "labelValue": "1",
+                    "searchNamespace": "ALL", "folderAnnotation": FOLDER_ANNOTATION,
+                    "provider": {"foldersFromFilesStructure": True},
+                },
+                "datasources": {"enabled": True, "defaultDatasourceEnabled": True,
+                                "isDefaultDatasource": True, "uid": PROMETHEUS_UID},
+            },
+            "additionalDataSources": datasources(loki=loki, tempo=tempo),
+            "resources": {"requests": {"cpu": "50m", "memory": "128Mi"}},
+        },
+    }
+
+
+# -- pure functions: Alertmanager ---------------------------------------------------------
+
+
+def receiver_config(receiver: AlertReceiver, url: str) -> dict[str, Any]:
+    """One Alertmanager receiver: its URL (a secret) where its type takes it."""
+    if receiver.type == "slack":
+        configs: dict[str, Any] = {"slack_configs": [{
+            "api_url": url, "send_resolved": True,
+            "title": '[{{ .Status | toUpper }}] {{ .CommonLabels.alertname }}',
+            "text": "{{ range .Alerts }}{{ .Annotations.summary }}\n"
+                    "{{ .Annotations.description }}\n{{ .Annotations.runbook_url }}\n"
+                    "{{ end }}"}]}
+    elif receiver.type == "webhook":
+        configs = {"webhook_configs": [{"url": url, "send_resolved": True}]}
+    elif receiver.type == "pagerduty":
+        configs = {"pagerduty_configs": [{"routing_key": url, "send_resolved": True}]}
+    else:
+        raise ValueError(f"unknown receiver type {receiver.type!r}")
+    return {"name": receiver.name, **configs}
+
+
+def alertmanager_config(receivers: Sequence[AlertReceiver],
+                        urls: Mapping[str, str]) -> dict[str, Any]:
+    """Alertmanager's configuration: each receiver gets the alerts of its severities (an alert
+    may reach several), everything else goes to the ``null`` receiver (kept in the UI)."""
+    routes: list[dict[str, Any]] = [
+        # kube-prometheus-stack's always-firing heartbeat
+        {"receiver": "null", "matchers": ['alertname = "Watchdog"']}]
+    for receiver in receivers:
+        if receiver.name not in urls:
+            raise ValueError(f"no URL for alert receiver {receiver.name!r} (alertUrls)")
+        routes.append({"receiver": receiver.name,
+                       "matchers": [f'severity =~ "{"|".join(receiver.severities)}"'],
+                       "continue": True})
+    return {
+        "global": {"resolve_timeout": "5m"},
+        "route": {"receiver": "null", "group_by": ["namespace", "alertname"],
+                  "group_wait": "30s", "group_interval": "5m", "repeat_interval": "4h",
+                  "routes": routes},
+        # a critical alert silences the warning of the same problem
+        "inhibit_rules": [{"source_matchers": ['severity = "critical"'],
+                           "target_matchers": ['severity =~ "warning|info"'],
+                           "equal": ["namespace", "alertname"]}],
+        "receivers": [{"name": "null"},
+                      *(receiver_config(r, urls[r.name]) for r in receivers)],
+    }
+
+
+def alertmanager_yaml(receivers: Sequence[AlertReceiver], urls: Mapping[str, str]) -> str:
+    # JSON is YAML: no serializer quirks around the templates' braces
+    return json.dumps(alertmanager_config(receivers, urls), indent=2, sort_keys=True)
+
+
+# -- pure functions: rules --------------------------------------------------------------------
+
+
+def tenant_selector(namespaces: Sequence[str]) -> str:
+    """The PromQL label matcher scoping an alert to the tenants' namespaces."""
+    if not namespaces:
+        return 'namespace=~"^$"'       # no tenant: matches nothing
+    return f'namespace=~"{"|".join(sorted(namespaces))}"'
+
+
+def runbook_url(alert: str) -> str:
+    return f"{RUNBOOK_BASE}#runbook-{alert.lower()}"
+
+
+def _alert(name: str, expr: str, *, severity: str, summary: str, description: str,
+           for_: str | None = None) -> dict[str, Any]:
+    rule: dict[str, Any] = {"alert": name, "expr": expr}
+    if for_:
+        rule["for"] = for_
+    rule["labels"] = {"severity": severity}
+    rule["annotations"] = {"summary": summary, "description": description,
+                           "runbook_url": runbook_url(name)}
+    return rule
+
+
+def _error_ratio(ns: str, window: str) -> str:
+    total = f'{HTTP_DURATION}_count{{{ns}}}'
+    errors = f'{HTTP_DURATION}_count{{{ns},{STATUS_LABEL}=~"5.."}}'
+    return (f"sum by (namespace, job) (rate({errors}[{window}]))\n"
+            f"  /\nsum by (namespace, job) (rate({total}[{window}]))")
+
+
+def _average_latency(ns: str, window: str) -> str:
+    return (f"sum by (namespace, job) (rate({HTTP_DURATION}_sum{{{ns}}}[{window}]))\n"
+            f"  /\nsum by (namespace, job) (rate({HTTP_DURATION}_count{{{ns}}}[{window}]))")
+
+
+def seed_alert_rules(namespaces: Sequence[str]) -> list[dict[str, Any]]:
+    """Seed 001's alerts, scoped to the tenants' namespaces (the certificate one to every
+    namespace: the Gateway's certificates live in ``gateway``)."""
+    ns = tenant_selector(namespaces)
+    per_container = "sum by (namespace, pod, container)"
+    return [
+        _alert("PodRestartingOften",
+               f"increase(kube_pod_container_status_restarts_total{{{ns}}}"
+               f"[{RESTARTS_WINDOW}]) > {RESTARTS_MAX}",
+               severity="warning",
+               summary="Container {{ $labels.namespace }}/{{ $labels.pod }} "
+                       "({{ $labels.container }}) restarts often",
+               description=f"It restarted more than {RESTARTS_MAX} times in the last "
+                           f"{RESTARTS_WINDOW} ({{{{ $value | humanize }}}})."),
+        _alert("HighErrorRate", f"(\n{_error_ratio(ns, '5m')}\n) > {ERROR_RATE_MAX}",
+               for_=ERROR_RATE_FOR, severity="critical",
+               summary="{{ $labels.namespace }}/{{ $labels.job }} answers with errors",
+               description=f"More than {ERROR_RATE_MAX:.0%} of its requests failed (5xx) for "
+                           f"{ERROR_RATE_FOR}: {{{{ $value | humanizePercentage }}}}."),
+        _alert("HighCpuUsage",
+               f"(\n{per_container} (rate(container_cpu_usage_seconds_total"
+               f'{{{ns},container!=""}}[5m]))\n  /\n{per_container} '
+               f'(kube_pod_container_resource_limits{{{ns},resource="cpu"}})\n) > {CPU_MAX}',
+               for_=CPU_FOR, severity="warning",
+               summary="{{ $labels.namespace }}/{{ $labels.pod }} ({{ $labels.container }}) "
+                       "is near its CPU limit",
+               description=f"CPU above {CPU_MAX:.0%} of its limit for {CPU_FOR}: "
+                           "{{ $value | humanizePercentage }} (throttling follows)."),
+        _alert("HighMemoryUsage",
+               f"(\n{per_container} (container_memory_working_set_bytes"
+               f'{{{ns},container!=""}})\n  /\n{per_container} '
+               f'(kube_pod_container_resource_limits{{{ns},resource="memory"}})\n) '
+               f"> {MEMORY_MAX}",
+               for_=MEMORY_FOR, severity="warning",
+               summary="{{ $labels.namespace }}/{{ $labels.pod }} ({{ $labels.container }}) "
+                       "is near its memory limit",
+               description=f"Memory above {MEMORY_MAX:.0%} of its limit for {MEMORY_FOR}: "
+                           "{{ $value | humanizePercentage }} (an OOM kill follows)."),
+        _alert("CertificateExpiringSoon",
+               "certmanager_certificate_expiration_timestamp_seconds - time() "
+               f"< {CERT_MIN_DAYS * 86400}",
+               for_="10m", severity="warning",
+               summary="Certificate {{ $labels.namespace }}/{{ $labels.name }} expires soon",
+               description=f"It expires in less than {CERT_MIN_DAYS} days "
+                           "({{ $value | humanizeDuration }}) and cert-manager has not renewed "
+                           "it."),
+    ]
+
+
+def slo_rules(namespaces: Sequence[str]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Seed 002's SLOs: (recording rules, alerts). Availability 99.9 % as multi-window burn
+    rates of its 0.1 % error budget; average latency under 100 ms over the same windows (fast:
+    an hour and five minutes above it pages; slow: six hours and thirty minutes warns)."""
+    ns = tenant_selector(namespaces)
+    budget = round(1 - AVAILABILITY_SLO, 6)
+    windows = sorted({w for _, long, short, _, _ in BURN_RATES for w in (long, short)},
+                     key=_seconds)
+    records = []
+    for window in windows:
+        records.append({"record": f"slo:http_error_ratio:rate{window}",
+                        "expr": _error_ratio(ns, window)})
+        records.append({"record": f"slo:http_latency_average_seconds:rate{window}",
+                        "expr": _average_latency(ns, window)})
+    alerts = []
+    for rate, long, short, for_, severity in BURN_RATES:
+        threshold = round(rate * budget, 6)
+        speed = "fast" if severity == "critical" else "slow"
+        alerts.append(_alert(
+            f"AvailabilitySLOBurn{speed.capitalize()}",
+            f"slo:http_error_ratio:rate{long} > {threshold}\n"
+            f"and\nslo:http_error_ratio:rate{short} > {threshold}",
+            for_=for_, severity=severity,
+            summary="{{ $labels.namespace }}/{{ $labels.job }} burns its error budget "
+                    f"{rate:g}x too fast",
+            description=f"The {AVAILABILITY_SLO:.1%} availability SLO allows {budget:.1%} "
+                        f"errors; the last {long} and {short} ran above {rate:g}x that "
+                        f"({threshold:.2%})."))
+        alerts.append(_alert(
+            f"LatencySLO{speed.capitalize()}",
+            f"slo:http_latency_average_seconds:rate{long} > {LATENCY_SLO_SECONDS}\n"
+            f"and\nslo:http_latency_average_seconds:rate{short} > {LATENCY_SLO_SECONDS}",
+            for_=for_, severity=severity,
+            summary="{{ $labels.namespace }}/{{ $labels.job }} is slower than its SLO",
+            description=f"Average latency above {LATENCY_SLO_SECONDS * 1000:.0f} ms over the "
+                        f"last {long} and {short}: {{{{ $value | humanizeDuration }}}}."))
+    return records, alerts
+
+
+def _seconds(duration: str) -> int:
+    unit = {"s": 1, "m": 60, "h": 3600, "d": 86400}[duration[-1]]
+    return int(duration[:-1]) * unit
+
+
+def prometheus_rule_spec(namespaces: Sequence[str],
+                         runbook_base: str | None = None) -> dict[str, Any]:
+    """The PrometheusRule spec: seed alerts, SLO recording rules and SLO alerts, each alert
+    linking its runbook under ``runbook_base``."""
+    records, slo_alerts = slo_rules(namespaces)
+    groups = [
+        {"name": "shipyard.seed-alerts", "rules": seed_alert_rules(namespaces)},
+        {"name": "shipyard.slo-records", "interval": "30s", "rules": records},
+        {"name": "shipyard.slo-alerts", "rules": slo_alerts},
+    ]
+    for group in groups:
+        for rule in group["rules"]:
+            if "alert" in rule:
+                rule["annotations"]["runbook_url"] = \
+                    f"{runbook_base or RUNBOOK_BASE}#runbook-{rule['alert'].lower()}"
+    return {"groups": groups}
+
+
+def prometheus_rule(namespaces: Sequence[str],
+                    runbook_base: str | None = None) -> dict[str, Any]:
+    """The whole manifest (what crd_schemas.validate checks)."""
+    return {"apiVersion": API_VERSION, "kind": "PrometheusRule",
+            "metadata": {"name": "shipyard-alerts", "namespace": NAMESPACE,
+                         "labels": {**MANAGED, "app.kubernetes.io/part-of": "shipyard",
+                                    "release": RELEASE}},
+            "spec": prometheus_rule_spec(namespaces, runbook_base)}
+
+
+def cert_manager_monitor_spec(cert_manager_namespace: str = "cert-manager") -> dict[str, Any]:
+    """cert-manager's controller metrics (certificate expiry among them): the chart's
+    controller Service, port ``http-metrics`` (9402; ``tcp-prometheus-servicemonitor`` before
+    cert-manager 1.21)."""
+    return {"selector": {"matchLabels": {"app.kubernetes.io/name": "cert-manager",
+                                         "app.kubernetes.io/component": "controller"}},
+            "namespaceSelector": {"matchNames": [cert_manager_namespace]},
+            "endpoints": [{"port": "http-metrics", "path": "/metrics",
+                           "interval": "60s", "scheme": "http"}]}
+
+
+# -- pure functions: dashboards ---------------------------------------------------------------
+
+
+def dashboard_files(directory: Path = DASHBOARD_DIR) -> dict[str, str]:
+    """``dashboards/*.json`` by file name."""
+    return {p.name: p.read_text() for p in sorted(directory.glob("*.json"))}
+
+
+def for_tenants(dashboard: Mapping[str, Any], namespaces: Sequence[str]) -> dict[str, Any]:
+    """The dashboard with its ``namespace`` variable (labelled Tenant) offering the stack's
+    tenants only, the first selected: one dashboard serves every tenant, and the files stay
+    free of any stack's tenant list."""
+    out = json.loads(json.dumps(dashboard))
+    tenants = sorted(namespaces)
+    for variable in out.get("templating", {}).get("list", []):
+        if variable.get("name") == "namespace" and tenants:
+            variable["regex"] = f"/^({'|'.join(tenants)})$/"
+            variable["current"] = {"text": tenants[0], "value": tenants[0]}
+    return out
+
+
+def dashboard_config_map(file_name: str, text: str, namespaces: Sequence[str] = (),
+                         folder: str = DASHBOARD_FOLDER) -> dict[str, Any]:
+    """One dashboard as the ConfigMap Grafana's sidecar loads (label, folder annotation)."""
+    dashboard = for_tenants(json.loads(text), namespaces)
+    return {"metadata": {"name": f"dashboard-{Path(file_name).stem}", "namespace": NAMESPACE,
+                         "labels": {**MANAGED, DASHBOARD_LABEL: "1"},
+                         "annotations": {FOLDER_ANNOTATION: folder}},
+            "data": {file_name: json.dumps(dashboard, indent=1, sort_keys=True)}}
+
+
+# -- component --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MonitoringArgs:
+    ctx: ClusterContext
+    retention_days: int
+    storage_gi: int
+    replicas: int
+    grafana_persistence: bool
+    receivers: Sequence[AlertReceiver]
+    alert_urls: pulumi.Input[Mapping[str, str]]
+    tenant_namespaces: Sequence[str]
+    loki: bool = False
+    tempo: bool = False
+    cert_manager: bool = False
+    exposure: Exposure | None = None
+    grafana_host: str | None = None
+    alertmanager_host: str | None = None
+    prometheus_host: str | None = None
+    runbook_base: str | None = None
+    values: Mapping[str, Any] = field(default_factory=dict)
+    after: Sequence[pulumi.Resource] = ()
+
+    @staticmethod
+    def from_settings(settings: Settings, ctx: ClusterContext, *,
+                      exposure: Exposure | None = None,
+                      after: Sequence[pulumi.Resource] = ()) -> MonitoringArgs:
+        m, a = settings.addons.monitoring, settings.addons
+
+        def host(hostname: str | None) -> str | None:
+            return settings.exposed_host(hostname) if exposure is not None else None
+
+        return MonitoringArgs(
+            ctx=ctx, retention_days=m.retention_days, storage_gi=m.storage_gi,
+            replicas=HA_REPLICAS if m.high_availability else 1,
+            grafana_persistence=m.grafana_persistence, receivers=tuple(m.receivers),
+            alert_urls=settings.alert_urls,
+            tenant_namespaces=tuple(app.name for app in settings.applications),
+            loki=a.logging.enabled, tempo=a.tracing.enabled,
+            cert_manager=a.cert_manager.enabled, exposure=exposure,
+            grafana_host=host(m.grafana_hostname),
+            alertmanager_host=host(m.alertmanager_hostname),
+            prometheus_host=host(m.prometheus_hostname),
+            runbook_base=m.runbook_base_url,
+            values=dict(m.values), after=tuple(after))
+
+
+class Monitoring(pulumi.ComponentResource):
+    namespace_name: str
+    crds: list[pulumi.Resource]
+    ready: list[pulumi.Resource]
+    grafana_url: str | None
+    grafana_admin_password: pulumi.Output[str]
+
+    def __init__(self, name: str, args: MonitoringArgs,
+                 opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__(TYPE, name, None, opts)
+        ctx = args.ctx
+        provider = ctx.provider
+        k8s_opts = pulumi.ResourceOptions(parent=self, provider=provider)
+        exposed = args.exposure is not None and any(
+            (args.grafana_host, args.alertmanager_host, args.prometheus_host))
+        self.namespace_name = NAMESPACE
+        self.namespace = namespace(name, NAMESPACE, parent=self, provider=provider,
+                                   labels={ACCESS_LABEL: "true"} if exposed else None)
+        self.node_exporter_namespace = namespace(
+            f"{name}-node-exporter", NODE_EXPORTER_NAMESPACE, parent=self, provider=provider,
+            pod_security="privileged")
+        # objects in the namespace wait for it through their metadata
+        ns_name = self.namespace.metadata.name
+
+        # Grafana's admin: a generated password, in a Secret the chart reads
+        password = random.RandomPassword(f"{name}-grafana-admin", length=32, special=False,
+                                         opts=pulumi.ResourceOptions(parent=self))
+        self.grafana_admin_password = pulumi.Output.secret(password.result)
+        grafana_secret = k8s.core.v1.Secret(
+            f"{name}-grafana-admin",
+            metadata={"name": GRAFANA_ADMIN_SECRET, "namespace": ns_name, "labels": MANAGED},
+            type="Opaque",
+            string_data={"admin-user": GRAFANA_ADMIN_USER,
+                         "admin-password": self.grafana_admin_password},
+            opts=k8s_opts)
+
+        # Alertmanager's configuration, receivers' URLs included: secret end to end
+        receivers = tuple(args.receivers)
+        config = pulumi.Output.secret(pulumi.Output.from_input(args.alert_urls).apply(
+            lambda urls: alertmanager_yaml(receivers, urls or {})))
+        alertmanager_secret = k8s.core.v1.Secret(
+            f"{name}-alertmanager-config",
+            metadata={"name": ALERTMANAGER_SECRET, "namespace": ns_name, "labels": MANAGED},
+            type="Opaque", string_data={ALERTMANAGER_KEY: config}, opts=k8s_opts)
+
+        def url(host: str | None) -> str | None:
+            return f"https://{host}" if host else None
+
+        self.grafana_url = url(args.grafana_host)
+        storage_class = STORAGE_CLASS if ctx.eks else None   # else the cluster's default
+        own = monitoring_values(
+            retention_days=args.retention_days, storage_gi=args.storage_gi,
+            replicas=args.replicas, storage_class=storage_class,
+            grafana_persistence=args.grafana_persistence, loki=args.loki, tempo=args.tempo,
+            grafana_url=self.grafana_url, alertmanager_url=url(args.alertmanager_host),
+            prometheus_url=url(args.prometheus_host),
+            grafana_admin_secret=grafana_secret.metadata.name,
+            alertmanager_secret=alertmanager_secret.metadata.name,
+            node_exporter_namespace=self.node_exporter_namespace.metadata.name)
+        self.release = helm_release(
+            name, "kube-prometheus-stack", release_name=RELEASE,
+            namespace_name=ns_name,
+            values=merged_values(own, args.values), parent=self, provider=provider,
+            depends_on=args.after,
+            timeout_seconds=900)
+        self.crds: list[pulumi.Resource] = [self.release]
+        cr_opts = pulumi.ResourceOptions.merge(
+            k8s_opts, pulumi.ResourceOptions(depends_on=[self.release]))
+
+        rule = prometheus_rule(args.tenant_namespaces, args.runbook_base)
+        self.rules = k8s.apiextensions.CustomResource(
+            f"{name}-rules", api_version=rule["apiVersion"], kind=rule["kind"],
+            metadata=rule["metadata"], spec=rule["spec"], opts=cr_opts)
+        if args.cert_manager:
+            k8s.apiextensions.CustomResource(
+                f"{name}-cert-manager-monitor", api_version=API_VERSION, kind="ServiceMonitor",
+                metadata={"name": "cert-manager", "namespace": NAMESPACE, "labels": MANAGED},
+                spec=cert_manager_monitor_spec(), opts=cr_opts)
+
+        for file_name, text in dashboard_files().items():
+            cm = dashboard_config_map(file_name, text, args.tenant_namespaces)
+            k8s.core.v1.ConfigMap(f"{name}-dashboard-{Path(file_name).stem}",
+                                  metadata={**cm["metadata"], "namespace": ns_name},
+                                  data=cm["data"], opts=k8s_opts)
+
+        if args.exposure is not None:
+            for ui, host, service, port in (
+                    ("grafana", args.grafana_host, endpoints.GRAFANA_SERVICE,
+                     endpoints.GRAFANA_PORT),
+                    ("alertmanager", args.alertmanager_host, endpoints.ALERTMANAGER_SERVICE,
+                     endpoints.ALERTMANAGER_PORT),
+                    ("prometheus", args.prometheus_host, endpoints.PROMETHEUS_SERVICE,
+                     endpoints.PROMETHEUS_PORT)):
+                if host:
+                    expose_ui(f"{name}-{ui}", args.exposure, namespace_name=ns_name,
+                              host=host, service=service, port=port, parent=self,
+                              provider=provider)
+
+        self.ready: list[pulumi.Resource] = [self.release]
+        self.register_outputs({"grafanaUrl": self.grafana_url,
+                               "grafanaAdminPassword": self.grafana_admin_password})

@@ -1,0 +1,133 @@
+"""An S3 bucket that one add-on's pods (Loki, Tempo) keep their data in, and the IRSA role
+that lets exactly their service account use it.
+
+The bucket is private and owned by the account (public access blocked, ACLs disabled),
+encrypted at rest (SSE-S3: no key to pay for or to grant), reachable over TLS only, and expires
+objects one day after the add-on's own retention, so data the add-on failed to delete (a
+compactor that was down) still goes. No versioning: the add-on rewrites and deletes its own
+blocks, and old versions would only keep what retention is meant to drop. The bucket is
+protected with ``protect`` (stack setting): ``pulumi destroy`` stops at it.
+
+The role's inline policy names this bucket only: list it, read, write and delete its objects.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_aws as aws
+
+from components.irsa import OidcProvider, ServiceAccountRole, service_account_role
+from shipyard import iam
+
+# What Loki and Tempo do with their objects (Tempo also tags them: its docs list the tagging
+# actions for the compactor).
+OBJECT_ACTIONS = ("s3:GetObject", "s3:PutObject", "s3:DeleteObject")
+TAGGING_ACTIONS = ("s3:GetObjectTagging", "s3:PutObjectTagging")
+BUCKET_PREFIX_MAX = 37          # the provider's limit for bucket_prefix
+
+
+def expiry_days(retention_days: int) -> int:
+    """The bucket's lifecycle expiry: one day after the add-on's own retention."""
+    return retention_days + 1
+
+
+def hours_to_days(hours: int) -> int:
+    return math.ceil(hours / 24)
+
+
+def bucket_prefix(cluster_name: str, purpose: str) -> str:
+    """``<cluster>-<purpose>-`` (S3 names are lowercase), within the provider's limit."""
+    suffix = f"-{purpose}-"
+    return cluster_name.lower()[:BUCKET_PREFIX_MAX - len(suffix)].rstrip("-") + suffix
+
+
+def access_policy(bucket_arn: str, *, tagging: bool = False) -> str:
+    """Least privilege for the add-on's pods: this bucket and its objects, nothing else."""
+    actions = [*OBJECT_ACTIONS, *(TAGGING_ACTIONS if tagging else ())]
+    return iam.document(
+        iam.allow(["s3:ListBucket"], bucket_arn),
+        iam.allow(actions, f"{bucket_arn}/*"),
+    )
+
+
+def tls_only_policy(bucket_arn: str) -> str:
+    """The bucket policy: every request without TLS is refused."""
+    return json.dumps({"Version": iam.VERSION, "Statement": [{
+        "Sid": "DenyInsecureTransport", "Effect": "Deny", "Principal": "*",
+        "Action": "s3:*", "Resource": [bucket_arn, f"{bucket_arn}/*"],
+        "Condition": {"Bool": {"aws:SecureTransport": "false"}}}]})
+
+
+@dataclass(frozen=True)
+class ObjectStore:
+    """The bucket, its settings and the role; a release using it waits for ``ready``: the
+    role's grants (the bucket itself comes in with its name)."""
+
+    bucket: aws.s3.Bucket
+    role: ServiceAccountRole
+    settings: tuple[pulumi.Resource, ...]
+
+    @property
+    def bucket_name(self) -> pulumi.Output[str]:
+        return self.bucket.bucket
+
+    @property
+    def ready(self) -> list[pulumi.Resource]:
+        return list(self.role.grants)
+
+
+def object_store(name: str, *, purpose: str, cluster_name: str, oidc: OidcProvider,
+                 namespace: str, service_account: str, expire_after_days: int,
+                 protect: bool, parent: pulumi.Resource, tagging: bool = False,
+                 tags: Mapping[str, str] | None = None,
+                 after: Sequence[pulumi.Resource] = ()) -> ObjectStore:
+    """Create ``{name}-bucket`` (and its settings) and ``{name}-irsa`` under ``parent``."""
+    bucket = aws.s3.Bucket(
+        f"{name}-bucket",
+        bucket_prefix=bucket_prefix(cluster_name, purpose),
+        force_destroy=False,
+        tags={**(tags or {}), "Name": f"{name}-bucket", "shipyard.dev/purpose": purpose},
+        opts=pulumi.ResourceOptions(parent=parent, protect=protect, depends_on=list(after)))
+    on_bucket = pulumi.ResourceOptions(parent=bucket)
+    # Ownership first: with ACLs disabled nothing can make an object public through an ACL.
+    ownership = aws.s3.BucketOwnershipControls(
+        f"{name}-ownership", bucket=bucket.id,
+        rule=aws.s3.BucketOwnershipControlsRuleArgs(object_ownership="BucketOwnerEnforced"),
+        opts=on_bucket)
+    public_access = aws.s3.BucketPublicAccessBlock(
+        f"{name}-public-access", bucket=bucket.id, block_public_acls=True,
+        block_public_policy=True, ignore_public_acls=True, restrict_public_buckets=True,
+        opts=on_bucket)
+    encryption = aws.s3.BucketServerSideEncryptionConfiguration(
+        f"{name}-encryption", bucket=bucket.id,
+        rules=[aws.s3.BucketServerSideEncryptionConfigurationRuleArgs(
+            apply_server_side_encryption_by_default=aws.s3.
+            BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultArgs(
+                sse_algorithm="AES256"))],
+        opts=on_bucket)
+    lifecycle = aws.s3.BucketLifecycleConfiguration(
+        f"{name}-lifecycle", bucket=bucket.id,
+        rules=[aws.s3.BucketLifecycleConfigurationRuleArgs(
+            id="expire-after-retention", status="Enabled",
+            filter=aws.s3.BucketLifecycleConfigurationRuleFilterArgs(prefix=""),
+            expiration=aws.s3.BucketLifecycleConfigurationRuleExpirationArgs(
+                days=expire_after_days),
+            abort_incomplete_multipart_upload=aws.s3.
+            BucketLifecycleConfigurationRuleAbortIncompleteMultipartUploadArgs(
+                days_after_initiation=1))],
+        opts=on_bucket)
+    # Deny only: not a public policy, so the public access block does not refuse it.
+    policy = aws.s3.BucketPolicy(
+        f"{name}-tls-only", bucket=bucket.id, policy=bucket.arn.apply(tls_only_policy),
+        opts=on_bucket)
+    role = service_account_role(
+        f"{name}-irsa", oidc=oidc, namespace=namespace, service_account=service_account,
+        parent=parent, policy=bucket.arn.apply(lambda arn: access_policy(arn, tagging=tagging)),
+        tags=tags)
+    return ObjectStore(bucket=bucket, role=role,
+                       settings=(ownership, public_access, encryption, lifecycle, policy))
