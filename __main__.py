@@ -69,7 +69,7 @@ if addons.monitoring is not None:
     pulumi.export("grafanaAdminPassword", addons.monitoring.grafana_admin_password)
 if addons.argocd is not None and addons.argocd.url:
     pulumi.export("argocdUrl", addons.argocd.url)
-if addons.kiali is not None and getattr(addons.kiali, "url", None):
+if addons.kiali is not None and addons.kiali.url:
     pulumi.export("kialiUrl", addons.kiali.url)
 if dns is not None:
     pulumi.export("zoneId", dns.zone_id)

@@ -52,11 +52,11 @@ ENVIRONMENT_DEFAULTS: dict[str, dict[str, Any]] = {
             "istio": {"mtls": "PERMISSIVE", "traceSampling": 100.0, "highAvailability": False},
             "metricsServer": {"highAvailability": False},
             "karpenter": {"enabled": False, "highAvailability": False},
-            # every UI through the Gateway; small, short-lived, volatile stores
+            # the UIs with a login through the Gateway; small, short-lived, volatile stores
+            # Grafana, Argo CD and Kiali log users in; Prometheus and Alertmanager have no
+            # login of their own, so they stay behind port-forward everywhere by default
             "monitoring": {"highAvailability": False, "retentionDays": 3, "storageGi": 10,
-                           "grafanaPersistence": False, "grafanaHostname": "grafana",
-                           "alertmanagerHostname": "alertmanager",
-                           "prometheusHostname": "prometheus"},
+                           "grafanaPersistence": False, "grafanaHostname": "grafana"},
             "logging": {"highAvailability": False, "retentionDays": 3, "storage": "filesystem"},
             "tracing": {"highAvailability": False, "retentionHours": 24,
                         "storage": "filesystem"},
@@ -90,8 +90,7 @@ ENVIRONMENT_DEFAULTS: dict[str, dict[str, Any]] = {
             "istio": {"mtls": "STRICT", "traceSampling": 10.0},
             "karpenter": {"capacityTypes": ["spot", "on-demand"], "cpuLimit": 64,
                           "memoryLimitGi": 256},
-            "monitoring": {"retentionDays": 15, "storageGi": 50, "grafanaHostname": "grafana",
-                           "alertmanagerHostname": "alertmanager"},
+            "monitoring": {"retentionDays": 15, "storageGi": 50, "grafanaHostname": "grafana"},
             "logging": {"retentionDays": 14},
             "tracing": {"retentionHours": 72},
             "kiali": {"hostname": "kiali"},

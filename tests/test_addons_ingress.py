@@ -216,8 +216,7 @@ def test_with_http01_each_application_hostname_gets_its_own_listener():
     plan = run("dev", certManager={**EMAIL, "solver": "http01"})
     assert set(listeners(plan)) == {"http", "https-apex", "https-mentor", "https-learn",
                                     "https-sre", "https-code", "https-portal", "https-grafana",
-                                    "https-alertmanager", "https-prometheus", "https-kiali",
-                                    "https-argocd"}
+                                    "https-kiali", "https-argocd"}
     routes = {r.inputs["metadata"]["name"]: r.inputs["spec"] for r in plan.of_type(HTTP_ROUTE)}
     assert [p["sectionName"] for p in routes["mentorplatform"]["parentRefs"]] == [
         "https-mentor"]

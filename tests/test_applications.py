@@ -394,3 +394,20 @@ def test_the_tracing_endpoint_reaches_every_deployment(stack_plan):
         out = named(stack_plan, "NetworkPolicy", namespace, "allow-traces-out")["spec"]
         assert out["egress"][0]["ports"] == [{"protocol": "TCP", "port": 4317},
                                              {"protocol": "TCP", "port": 4318}]
+
+
+def test_without_the_observability_add_ons_the_tenants_carry_none_of_their_wiring():
+    plan = run_program("staging", overrides={"shipyard:addons": {
+        "certManager": {"acmeEmail": "ops@example.com"},
+        **{key: {"enabled": False} for key in ("monitoring", "logging", "tracing", "kiali",
+                                              "argocd")}}})
+    charts = {r.inputs["chart"] for r in plan.of_type("kubernetes:helm.sh/v3:Release")}
+    assert not charts & {"kube-prometheus-stack", "loki", "alloy", "opentelemetry-collector",
+                         "tempo", "kiali-server", "argo-cd"}
+    assert not objects(plan, "ServiceMonitor") and not objects(plan, "PodMonitor")
+    for dep in objects(plan, "Deployment"):
+        env = dep["spec"]["template"]["spec"]["containers"][0].get("env", [])
+        assert not [e for e in env if e["name"].startswith("OTEL_")]
+    assert not [p for p in objects(plan, "NetworkPolicy")
+                if p["metadata"]["name"] == "allow-traces-out"]
+    assert "grafanaUrl" not in plan.outputs and len(objects(plan, "Deployment")) >= 22

@@ -130,10 +130,11 @@ class Kiali(pulumi.ComponentResource):
             values=merged_values(own, args.values), parent=self, provider=ctx.provider,
             depends_on=args.after)
         self.route = None
+        self.url = f"https://{args.host}" if args.host and args.exposure is not None else None
         if args.host and args.exposure is not None:
             self.route = expose_ui(name, args.exposure, namespace_name=args.namespace,
                                    host=args.host, service=KIALI_SERVICE, port=KIALI_PORT,
                                    parent=self, provider=ctx.provider, after=args.after)
         self.ready = [self.release]
         self.register_outputs({"namespace": KIALI_NAMESPACE,
-                               "url": f"https://{args.host}" if args.host else None})
+                               "url": self.url})
