@@ -527,3 +527,18 @@ def test_monitoring_off_means_no_release_and_no_monitors():
     assert plan.of_type(SERVICE_MONITOR) == [] and plan.of_type(POD_MONITOR) == []
     assert plan.of_type(RULE) == []
 
+
+
+def test_every_alert_has_its_runbook_in_the_readme():
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    headings = {line.removeprefix("### Runbook: ").strip().lower()
+                for line in readme.splitlines() if line.startswith("### Runbook: ")}
+    alerts = {r["alert"] for g in prometheus_rule(TENANTS)["spec"]["groups"]
+              for r in g["rules"] if "alert" in r}
+    assert len(alerts) == 9
+    assert {a.lower() for a in alerts} == headings
+    for group in prometheus_rule(TENANTS, "https://example.com/README.md")["spec"]["groups"]:
+        for rule in group["rules"]:
+            if "alert" in rule:
+                assert rule["annotations"]["runbook_url"] == \
+                    f"https://example.com/README.md#runbook-{rule['alert'].lower()}"

@@ -7,6 +7,7 @@ import dataclasses
 from typing import Any
 
 import pytest
+from helpers import stack_settings
 
 from shipyard.defaults import ENVIRONMENT_DEFAULTS
 from shipyard.estimates.cost import (
@@ -100,7 +101,8 @@ def test_prod_nodes_are_instance_type_times_desired_size(estimates, prod):
         desired = group.inputs["scalingConfig"]["desiredSize"]
         price = usd(f"ec2.{group.inputs['instanceTypes'][0]}")
         assert nodes[group.name]["monthly_usd"] == round(desired * HOURS * price, 2)
-    volumes = [i for i in estimates["prod"].items if i["component"] == "EBS volumes"]
+    volumes = [i for i in estimates["prod"].items if i["component"] == "EBS volumes"
+               and i["type"] == "aws:eks/nodeGroup:NodeGroup"]
     assert sum(i["quantity"] for i in volumes) == (3 + 6) * 50  # desired × 50 GB gp3
 
 
@@ -253,3 +255,20 @@ def test_every_instance_type_the_stacks_use_has_a_price():
     used = {t for env in ENVIRONMENT_DEFAULTS.values()
             for group in env["cluster"]["nodeGroups"].values() for t in group["instanceTypes"]}
     assert used and all(f"ec2.{t}" in PRICES["prices"] for t in used)
+
+
+def test_the_volumes_a_charts_values_ask_for_are_priced_with_their_replicas(prod):
+    from shipyard.estimates.cost import chart_volumes
+
+    values = {"prometheus": {"prometheusSpec": {"replicas": 2, "storageSpec": {
+        "volumeClaimTemplate": {"spec": {"resources": {"requests": {"storage": "200Gi"}}}}}}},
+              "grafana": {"persistence": {"enabled": True, "size": "10Gi"}},
+              "off": {"persistence": {"enabled": False, "size": "99Gi"}}}
+    assert sorted(chart_volumes(values)) == [
+        ("grafana.persistence", 10.0, 1),
+        ("prometheus.prometheusSpec.storageSpec.volumeClaimTemplate", 200.0, 2)]
+    items = [i for i in estimate_cost(prod).items
+             if i["type"] == "kubernetes:helm.sh/v3:Release"]
+    settings = stack_settings("prod").addons.monitoring
+    prometheus = next(i for i in items if "prometheusSpec" in i["description"])
+    assert prometheus["quantity"] == 2 * settings.storage_gi   # two replicas in prod

@@ -71,9 +71,7 @@ DASHBOARD_DIR = Path(__file__).resolve().parents[2] / "dashboards"
 PROMETHEUS_UID, LOKI_UID, TEMPO_UID = "prometheus", "loki", "tempo"
 
 # Every alert links to its runbook: the README's heading "Runbook: <AlertName>" (GitHub's
-# anchor #runbook-<alertname>). Replace OWNER with the repository's owner.
-# Where the runbooks are read: addons.monitoring.runbookBaseUrl (your copy of this README);
-# unset, the annotation names the README section in the repository.
+# anchor #runbook-<alertname>), under addons.monitoring.runbookBaseUrl.
 RUNBOOK_BASE = "README.md"
 
 # Seed 001's alerts and seed 002's SLOs.

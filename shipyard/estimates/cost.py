@@ -145,6 +145,43 @@ PRICED_TYPES = frozenset(t for t in PRICERS if t.startswith("aws:")) - {
     "aws:elasticache/cluster:Cluster"}
 
 
+_SIZE_UNITS = {"Gi": 1.0, "G": 1e9 / 2**30, "Ti": 1024.0, "T": 1e12 / 2**30, "Mi": 1 / 1024}
+
+
+def _gib(size: Any) -> float | None:
+    if not isinstance(size, str):
+        return None
+    for unit, factor in _SIZE_UNITS.items():
+        if size.endswith(unit) and size[: -len(unit)].replace(".", "", 1).isdigit():
+            return float(size[: -len(unit)]) * factor
+    return None
+
+
+def chart_volumes(values: Any, path: tuple[str, ...] = (),
+                  replicas: int = 1) -> list[tuple[str, float, int]]:
+    """The persistent volumes a chart's values ask for: (values path, GiB, how many), from a
+    StatefulSet-style ``volumeClaimTemplate`` or a ``persistence`` block that is enabled, each
+    times the nearest ``replicas`` at or above it."""
+    found: list[tuple[str, float, int]] = []
+    if not isinstance(values, dict):
+        return found
+    if isinstance(values.get("replicas"), int):
+        replicas = values["replicas"]
+    for key, child in values.items():
+        here = (*path, str(key))
+        if key == "volumeClaimTemplate" and isinstance(child, dict):
+            size = (((child.get("spec") or {}).get("resources") or {}).get("requests") or
+                    {}).get("storage")
+            if (gib := _gib(size)) is not None:
+                found.append((".".join(here), gib, replicas))
+        elif key == "persistence" and isinstance(child, dict) and child.get("enabled") is True:
+            if (gib := _gib(child.get("size"))) is not None:
+                found.append((".".join(here), gib, replicas))
+        elif isinstance(child, dict):
+            found += chart_volumes(child, here, replicas)
+    return found
+
+
 class _Estimator:
     def __init__(self, plan: Plan, table: dict[str, Any]) -> None:
         self.plan = plan
@@ -435,8 +472,14 @@ class _Estimator:
                   f"priced; only the managed node groups' desired size is")
 
     def helm_release(self, r: ResourceRecord) -> None:
-        self.note("Helm charts' templates are not rendered offline: a load balancer or volume a "
-                  "chart creates by itself is not priced (the ingress Gateway's NLB is)")
+        self.note("Helm charts' templates are not rendered offline: the volumes their values "
+                  "ask for are priced (volumeClaimTemplate, persistence.size, times the "
+                  "replicas beside them); anything else a chart creates by itself is not "
+                  "(the ingress Gateway's NLB is priced from the Gateway)")
+        chart = str(r.inputs.get("chart", "")).rsplit("/", 1)[-1]
+        for path, gib, count in chart_volumes(r.inputs.get("values") or {}):
+            self.add("EBS volumes", r, f"{chart}: {count} × {gib:g} GiB gp3 ({path})",
+                     count * gib, "GB-months", self.price("ebs.gp3.gb_month"))
 
     # -- dispatch
     def run(self) -> CostEstimate:
