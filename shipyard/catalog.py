@@ -636,7 +636,8 @@ def route_port(service: Service, route: Route) -> Port | None:
 # Loading and overriding
 
 
-def _key(loc: tuple[Any, ...]) -> str:
+def key_path(loc: tuple[Any, ...]) -> str:
+    """A pydantic error location as the dotted key a user writes: ``a.b[0].c``."""
     out = ""
     for part in loc:
         if isinstance(part, int):
@@ -648,7 +649,8 @@ def _key(loc: tuple[Any, ...]) -> str:
     return out
 
 
-def _lookup(data: Any, loc: tuple[Any, ...]) -> Any:
+def lookup(data: Any, loc: tuple[Any, ...]) -> Any:
+    """The value at a pydantic error location, or None."""
     for part in loc:
         try:
             data = data[part]
@@ -665,11 +667,11 @@ def describe(error: dict[str, Any], data: Mapping[str, Any], source: str) -> str
     exc = (error.get("ctx") or {}).get("error")
     if isinstance(exc, Problem):
         sub = exc.path
-        field = _key(loc) + (sub if sub.startswith("[") else ("." + sub if loc else sub))
+        field = key_path(loc) + (sub if sub.startswith("[") else ("." + sub if loc else sub))
         value, message = exc.value, exc.message
     else:
-        field = _key(loc)
-        value = error.get("input") if error["type"] == "extra_forbidden" else _lookup(data, loc)
+        field = key_path(loc)
+        value = error.get("input") if error["type"] == "extra_forbidden" else lookup(data, loc)
         message = {"extra_forbidden": "unknown field",
                    "missing": "required but not set"}.get(
             error["type"], error["msg"].removeprefix("Value error, "))

@@ -37,7 +37,9 @@ from shipyard.catalog import (
     CATALOG_DIR,
     Application,
     CatalogError,
+    key_path,
     load_catalogs,
+    lookup,
     resolve_applications,
 )
 from shipyard.defaults import EXISTING_CLUSTER_DEFAULTS, deep_merge, environment_defaults
@@ -878,27 +880,6 @@ def parse_value(raw: Any) -> Any:
     return raw
 
 
-def _key(loc: tuple[Any, ...]) -> str:
-    out = ""
-    for part in loc:
-        if isinstance(part, int):
-            out += f"[{part}]"
-        elif str(part).startswith("["):
-            out += str(part)
-        else:
-            out += ("." if out else "") + str(part)
-    return out
-
-
-def _lookup(data: Any, loc: tuple[Any, ...]) -> Any:
-    for part in loc:
-        try:
-            data = data[part]
-        except (KeyError, IndexError, TypeError):
-            return None
-    return data
-
-
 def _fields_at(model: type[BaseModel], loc: tuple[Any, ...]) -> list[str]:
     """The known camelCase keys of the model found at ``loc`` (for 'did you mean')."""
     current: Any = model
@@ -924,13 +905,13 @@ SECRET_KEYS = ("kubeconfig", "alertUrls")
 def _describe(error: dict[str, Any], merged: Mapping[str, Any]) -> str:
     loc = tuple(error["loc"])
     if loc and loc[0] in SECRET_KEYS:
-        return f"{NAMESPACE}:{_key(loc)}: {error['msg']} (value: [secret])"
+        return f"{NAMESPACE}:{key_path(loc)}: {error['msg']} (value: [secret])"
     exc = (error.get("ctx") or {}).get("error")
     if isinstance(exc, KeyedProblem):
         sub = exc.path
-        full = _key(loc) + (sub if sub.startswith("[") else ("." + sub if loc else sub))
+        full = key_path(loc) + (sub if sub.startswith("[") else ("." + sub if loc else sub))
         return f"{NAMESPACE}:{full}: {exc.message} (value: {json.dumps(exc.value)})"
-    key = f"{NAMESPACE}:{_key(loc)}"
+    key = f"{NAMESPACE}:{key_path(loc)}"
     if error["type"] == "extra_forbidden":
         known = _fields_at(StackConfig, loc[:-1])
         hint = difflib.get_close_matches(str(loc[-1]), known, n=1)
@@ -940,7 +921,7 @@ def _describe(error: dict[str, Any], merged: Mapping[str, Any]) -> str:
     if error["type"] == "missing":
         return f"{key}: required but not set"
     message = error["msg"].removeprefix("Value error, ")
-    value = _lookup(merged, loc)
+    value = lookup(merged, loc)
     return f"{key}: {message} (value: {json.dumps(value, default=str)})"
 
 
