@@ -56,7 +56,10 @@ class Applications(pulumi.ComponentResource):
                     listeners=tuple(listeners_serving(host, ingress.https_hostnames,
                                                       ingress.domain)
                                     if ingress.https_hostnames else [HTTP_LISTENER]),
-                    hsts_max_age_seconds=ingress.hsts_max_age_seconds, crds=tuple(crds))
+                    hsts_max_age_seconds=ingress.hsts_max_age_seconds, crds=tuple(crds),
+                    # NGINX Gateway Fabric 2.6 accepts HTTPRoute timeouts but does not apply
+                    # them (it reports them unsupported); Istio's gateway does
+                    request_timeouts=settings.addons.ingress.controller == "istio")
             elif app.routes:
                 pulumi.log.warn(f"{app.name}: addons.ingress is off, so its routes are not "
                                 f"exposed", self)

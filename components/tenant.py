@@ -57,6 +57,7 @@ class Routing:
     listeners: Sequence[str]                 # its HTTPS listeners serving the app's hostname
     hsts_max_age_seconds: int
     crds: Sequence[pulumi.Resource] = ()     # the Gateway API CRDs
+    request_timeouts: bool = True            # the controller honours HTTPRoute timeouts
 
 
 # ---------------------------------------------------------------------------------------------
@@ -182,10 +183,11 @@ def network_policies(app: Application, *, gateway_namespace: str | None,
         ingress: list[dict[str, Any]] = []
         egress: list[dict[str, Any]] = []
         metrics = svc.metrics_port
-        if monitoring_namespace and metrics is not None:
+        if monitoring_namespace and (mesh or metrics is not None):
             # Prometheus scrapes the app's port, or in the mesh the sidecar's merged one
+            port = MERGED_METRICS_PORT if mesh else metrics.port  # type: ignore[union-attr]
             ingress.append({"from": [_namespace(monitoring_namespace)],
-                            "ports": _ports([MERGED_METRICS_PORT if mesh else metrics.port])})
+                            "ports": _ports([port])})
         own_ports = [p.port for p in svc.ports]
         if svc.callers:
             ingress.append({"from": [_pods(c) for c in svc.callers],
@@ -248,7 +250,7 @@ def http_route_spec(app: Application, *, host: str, routing: Routing) -> dict[st
         rule: dict[str, Any] = {"matches": [match],
                                 "backendRefs": _backends(app, route.service, port),
                                 "filters": filters}
-        if svc.resilience.timeout_seconds is not None:
+        if svc.resilience.timeout_seconds is not None and routing.request_timeouts:
             rule["timeouts"] = {"request": f"{svc.resilience.timeout_seconds:g}s"}
         bg = svc.delivery.blue_green
         if bg is not None:

@@ -275,7 +275,9 @@ def deployment(app: Application, name: str, svc: Service, track: Track, *, image
                                 **MANAGED},
                      "annotations": annotations},
         "spec": {
-            "replicas": track.replicas,
+            # an autoscaled Deployment leaves its replica count to the HPA entirely: a field
+            # Pulumi also set would fight the HPA's writes under server-side apply
+            **({} if track.autoscaled else {"replicas": track.replicas}),
             "revisionHistoryLimit": 5,
             "progressDeadlineSeconds": 600,
             "selector": {"matchLabels": selector(name, track.track)},
@@ -393,7 +395,8 @@ def authorization_policy_spec(app: Application, name: str, svc: Service, *,
     """ALLOW only the declared callers (by their mesh identity) on the service's ports, and the
     Gateway on its routed ports; an ALLOW policy denies everything else. A Gateway outside the
     mesh has no identity: its plain-text requests are admitted by port alone (the
-    NetworkPolicy admits them only from the Gateway's namespace)."""
+    NetworkPolicy admits them only from the Gateway's namespace), and only as plain text: a
+    mesh workload that is not a declared caller is refused there too."""
     rules: list[dict[str, Any]] = []
     ports = [str(p.port) for p in svc.ports]
     if svc.callers:
@@ -405,7 +408,8 @@ def authorization_policy_spec(app: Application, name: str, svc: Service, *,
         if gateway_in_mesh and gateway_namespace:
             rules.append({"from": [{"source": {"namespaces": [gateway_namespace]}}], "to": to})
         else:
-            rules.append({"to": to})
+            # requests without a mesh identity only: another mesh workload is no gateway
+            rules.append({"from": [{"source": {"notPrincipals": ["*"]}}], "to": to})
     return {"selector": {"matchLabels": {NAME_LABEL: name}}, "action": "ALLOW",
             "rules": rules}
 
@@ -429,10 +433,9 @@ def service_monitor_spec(app: Application, name: str, svc: Service) -> dict[str,
 
 
 def pod_monitor_spec(app: Application, name: str, svc: Service) -> dict[str, Any] | None:
-    """In the mesh, Prometheus (outside it) scrapes the sidecar's merged endpoint: the app's
-    metrics and the proxy's, in plain text, without touching the mTLS-only app port."""
-    if svc.metrics_port is None or svc.metrics is None:
-        return None
+    """In the mesh, Prometheus (outside it) scrapes the sidecar's merged endpoint: the proxy's
+    metrics (what Kiali draws its graph from) and the app's where it has any, in plain text,
+    without touching the mTLS-only app port. Every mesh service has one."""
     return {"selector": {"matchLabels": {NAME_LABEL: name}},
             "namespaceSelector": {"matchNames": [app.name]},
             "podMetricsEndpoints": [{"portNumber": MERGED_METRICS_PORT,
@@ -534,10 +537,8 @@ class Workload(pulumi.ComponentResource):
             dep = k8s.apps.v1.Deployment(
                 f"{name}{suffix}-deployment", metadata=manifest["metadata"],
                 spec=manifest["spec"],
-                # the HPA owns the replica count once the Deployment exists
                 opts=pulumi.ResourceOptions.merge(k8s_opts, pulumi.ResourceOptions(
-                    depends_on=[self.service_account, *after],
-                    ignore_changes=["spec.replicas"] if track.autoscaled else None)))
+                    depends_on=[self.service_account, *after])))
             self.deployments.append(dep)
             if track.autoscaled:
                 k8s.autoscaling.v2.HorizontalPodAutoscaler(

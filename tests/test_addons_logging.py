@@ -220,3 +220,10 @@ def test_logging_namespace_enforces_restricted_and_holds_loki_and_alloy(stack_pl
     assert ns.inputs["metadata"]["labels"]["pod-security.kubernetes.io/enforce"] == "restricted"
     for name in ("loki", "alloy"):
         assert release(stack_plan, name).inputs["namespace"] == LOGGING_NAMESPACE
+
+
+def test_alloys_cluster_role_is_never_an_empty_list():
+    """The alloy chart renders an empty clusterRules as invalid YAML (the release would fail):
+    shipyard gives it one harmless rule instead of the chart's broad defaults."""
+    rules = alloy_values()["rbac"]["clusterRules"]
+    assert rules == [{"nonResourceURLs": ["/metrics"], "verbs": ["get"]}]

@@ -301,7 +301,17 @@ def test_eks_control_plane_scrapers_are_off_node_exporter_apart():
 
 
 def test_crds_installed_and_upgraded_with_the_chart():
-    assert _values()["crds"] == {"enabled": True, "upgradeJob": {"enabled": True}}
+    crds = _values()["crds"]
+    assert crds["enabled"] is True and crds["upgradeJob"]["enabled"] is True
+    # the hook's image is pinned: the chart defaults to busybox:latest
+    assert crds["upgradeJob"]["image"]["busybox"]["tag"] not in ("", "latest")
+
+
+def test_a_persistent_grafana_is_recreated_not_rolled():
+    """Its ReadWriteOnce volume cannot attach to a second pod while the first runs."""
+    assert _values(grafana_persistence=True)["grafana"]["deploymentStrategy"] == {
+        "type": "Recreate"}
+    assert "deploymentStrategy" not in _values(grafana_persistence=False)["grafana"]
 
 
 def test_grafana_passes_restricted_pod_security_with_persistence():

@@ -181,7 +181,9 @@ def alloy_values(loki_url: str = LOKI_URL) -> dict[str, Any]:
         # What loki.source.kubernetes reads, and nothing more.
         "rbac": {"create": True, "rules": [{
             "apiGroups": [""], "resources": ["pods", "pods/log", "namespaces"],
-            "verbs": ["get", "list", "watch"]}], "clusterRules": []},
+            "verbs": ["get", "list", "watch"]}],
+            # an empty list renders as invalid YAML in the chart's ClusterRole: one harmless rule
+            "clusterRules": [{"nonResourceURLs": ["/metrics"], "verbs": ["get"]}]},
     }
 
 

@@ -124,7 +124,8 @@ def datasources(*, loki: bool, tempo: bool) -> list[dict[str, Any]]:
             json_data["tracesToLogsV2"] = {
                 "datasourceUid": LOKI_UID, "spanStartTimeShift": "-5m",
                 "spanEndTimeShift": "5m", "filterByTraceID": True,
-                "tags": [{"key": "k8s.namespace.name", "value": "namespace"}]}
+                # the workloads set service.namespace (OTEL_RESOURCE_ATTRIBUTES)
+                "tags": [{"key": "service.namespace", "value": "namespace"}]}
         out.append({"name": "Tempo", "type": "tempo", "uid": TEMPO_UID, "access": "proxy",
                     "url": endpoints.TEMPO_URL, "isDefault": False, "jsonData": json_data})
     return out
@@ -185,7 +186,9 @@ def monitoring_values(*, retention_days: int, storage_gi: int, replicas: int,
     return {
         # Service names: <fullname>-prometheus, <fullname>-alertmanager (endpoints.py)
         "fullnameOverride": RELEASE,
-        "crds": {"enabled": True, "upgradeJob": {"enabled": True}},
+        # the hook's busybox is pinned (the chart's default tag is latest)
+        "crds": {"enabled": True, "upgradeJob": {"enabled": True, "image": {
+            "busybox": {"registry": "docker.io", "repository": "busybox", "tag": "1.37.0"}}}},
         "prometheus": {"prometheusSpec": prometheus_spec},
         "alertmanager": {"alertmanagerSpec": alertmanager_spec},
         # EKS runs the control plane: nothing to scrape there (the API server is scraped)
@@ -206,6 +209,8 @@ def monitoring_values(*, retention_days: int, storage_gi: int, replicas: int,
             # keys admin-user / admin-password (the chart's defaults)
             "admin": {"existingSecret": grafana_admin_secret},
             "persistence": persistence,
+            # a ReadWriteOnce volume cannot attach to the next pod while the old one runs
+            **({"deploymentStrategy": {"type": "Recreate"}} if grafana_persistence else {}),
             # runs as root with CHOWN: Pod Security "restricted" refuses it (fsGroup suffices)
             "initChownData": {"enabled": False},
             "securityContext": {"runAsUser": 472, "runAsGroup": 472, "fsGroup": 472,
