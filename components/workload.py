@@ -18,6 +18,7 @@ only registers them.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -47,10 +48,18 @@ SIDECAR_ANNOTATIONS = {
     "sidecar.istio.io/proxyMemory": SIDECAR["memory"],
     "sidecar.istio.io/proxyCPULimit": SIDECAR["cpuLimit"],
     "sidecar.istio.io/proxyMemoryLimit": SIDECAR["memoryLimit"],
-    # the app starts once its proxy is ready, and the proxy drains after it on shutdown
-    "proxy.istio.io/config": '{"holdApplicationUntilProxyStarts": true, '
-                             '"terminationDrainDuration": "5s"}',
 }
+
+
+def proxy_config(svc: Service) -> str:
+    """The sidecar's shutdown follows the app's: the app starts once its proxy is ready, and
+    the proxy keeps serving through the preStop sleep and until the app's last connection
+    closes (whether or not Istio runs it as a native sidecar)."""
+    return json.dumps({
+        "holdApplicationUntilProxyStarts": True,
+        "terminationDrainDuration": f"{svc.shutdown.pre_stop_seconds + 5}s",
+        "proxyMetadata": {"EXIT_ON_ZERO_ACTIVE_CONNECTIONS": "true"},
+    }, sort_keys=True)
 
 
 @dataclass(frozen=True)
@@ -159,8 +168,10 @@ def telemetry_env(app: Application, name: str, environment_name: str) -> dict[st
     return {"OTEL_EXPORTER_OTLP_ENDPOINT": OTLP_ENDPOINT,
             "OTEL_EXPORTER_OTLP_PROTOCOL": "grpc",
             "OTEL_SERVICE_NAME": name,
+            # deployment.environment.name is today's convention; older SDKs read the first
             "OTEL_RESOURCE_ATTRIBUTES": f"service.namespace={app.name},"
-                                        f"deployment.environment={environment_name}"}
+                                        f"deployment.environment={environment_name},"
+                                        f"deployment.environment.name={environment_name}"}
 
 
 def environment(svc: Service, extra: Mapping[str, str] | None = None) -> list[dict[str, Any]]:
@@ -206,7 +217,7 @@ def pod_template(app: Application, name: str, svc: Service, track: Track, *, ima
               VERSION_LABEL: track.tag_ref.lstrip(":@").replace("sha256:", "")[:63]}
     annotations = {"kubectl.kubernetes.io/default-container": name}
     if mesh:
-        annotations.update(SIDECAR_ANNOTATIONS)
+        annotations.update({**SIDECAR_ANNOTATIONS, "proxy.istio.io/config": proxy_config(svc)})
         metrics = svc.metrics_port
         if metrics is not None and svc.metrics is not None:
             # the sidecar merges these metrics with its own on MERGED_METRICS_PORT

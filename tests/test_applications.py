@@ -442,3 +442,12 @@ def test_route_timeouts_only_where_the_controller_applies_them():
             hsts_max_age_seconds=60, request_timeouts=request_timeouts))["rules"][0]
     assert rule(True)["timeouts"] == {"request": "3s"}       # Istio's gateway
     assert "timeouts" not in rule(False)                     # NGINX Gateway Fabric 2.6
+
+
+def test_a_sidecar_outlives_its_apps_shutdown(prod):
+    dep = named(prod, "Deployment", "code-learn", "user-service")["spec"]["template"]
+    config = json.loads(dep["metadata"]["annotations"]["proxy.istio.io/config"])
+    sleep = dep["spec"]["containers"][0]["lifecycle"]["preStop"]["sleep"]["seconds"]
+    assert config["holdApplicationUntilProxyStarts"] is True
+    assert int(config["terminationDrainDuration"].removesuffix("s")) > sleep
+    assert config["proxyMetadata"] == {"EXIT_ON_ZERO_ACTIVE_CONNECTIONS": "true"}
