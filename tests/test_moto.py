@@ -26,6 +26,7 @@ from moto.iam.policy_validation import (  # noqa: E402
 )
 from pulumi.runtime import MockResourceArgs  # noqa: E402
 
+from shipyard.catalog import load_catalogs  # noqa: E402
 from shipyard.harness import Plan, read_stack_config, run_program  # noqa: E402
 from shipyard.moto_mocks import MotoMocks, MotoResourceError, echoed_types  # noqa: E402
 
@@ -89,7 +90,12 @@ def deploy(stack: str) -> Deployed:
     domain = stack_settings(stack).dns.domain
     parent = mocks.client("route53").create_hosted_zone(
         Name=domain.split(".", 1)[1], CallerReference=f"parent-{stack}")["HostedZone"]["Id"]
-    overrides = {"shipyard:dns": {"parentZoneId": parent.rsplit("/", 1)[-1]}}
+    overrides = {"shipyard:dns": {"parentZoneId": parent.rsplit("/", 1)[-1]},
+                 # moto checks the AWS side: of the tenants only sre-platform has any (its image
+                 # service's IRSA role, and ECR repositories for its images); the Kubernetes
+                 # objects of the others would only be echoed, at a cost in time
+                 "shipyard:applications": {name: {"enabled": name == "sre-platform"}
+                                           for name in load_catalogs()}}
     return Deployed(stack, run_program(stack, mocks=mocks, overrides=overrides), mocks)
 
 
