@@ -2,7 +2,7 @@
 
 ``shipyard/crds/*.json`` vendors the ``openAPIV3Schema`` of every served version of each custom
 resource kind shipyard writes, taken from the CRDs of the pinned releases (descriptions
-removed). Each file names the repository, tag, path and commit it came from (``SOURCES``).
+removed). Each file names the repository, tag, path and commit it came from (``sources()``).
 
 ``validate(obj)`` checks an object the way the API server's strict field validation does:
 
@@ -83,8 +83,10 @@ def _key(api_version: str, kind: str) -> str:
     return f"{group}/{version}/{kind}"
 
 
-# file name -> {"repo", "ref", "path", "commit"}: where each vendored file's schemas came from.
-SOURCES: dict[str, dict[str, str]] = {name: data["source"] for name, data in _files().items()}
+def sources() -> dict[str, dict[str, str]]:
+    """File name -> {"repo", "ref", "path", "commit"}: where each vendored file's schemas came
+    from (read when first asked, not at import)."""
+    return {name: data["source"] for name, data in _files().items()}
 
 
 def kinds() -> list[str]:
@@ -95,7 +97,7 @@ def kinds() -> list[str]:
 def source_for(api_version: str, kind: str) -> dict[str, str] | None:
     """The repo/ref/path/commit the kind's schema came from, or None."""
     hit = _index().get(_key(api_version, kind))
-    return SOURCES[hit[0]] if hit else None
+    return _files()[hit[0]]["source"] if hit else None
 
 
 def schema_for(api_version: str, kind: str) -> dict[str, Any] | None:

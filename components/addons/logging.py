@@ -34,7 +34,12 @@ from components.addons.base import (
     namespace,
 )
 from components.addons.endpoints import LOGGING_NAMESPACE, LOKI_PORT, LOKI_SERVICE, LOKI_URL
-from components.addons.object_store import ObjectStore, expiry_days, object_store
+from components.addons.object_store import (
+    ObjectStore,
+    expiry_days,
+    optional_store,
+    store_location,
+)
 from shipyard.settings import Settings
 
 TYPE = "shipyard:addons:Logging"
@@ -223,22 +228,14 @@ class Logging(pulumi.ComponentResource):
         ctx = args.ctx
         self.namespace_name = LOGGING_NAMESPACE
         self.namespace = namespace(name, LOGGING_NAMESPACE, parent=self, provider=ctx.provider)
-        self.store = None
-        if args.storage == "s3":
-            if ctx.oidc is None:
-                raise ValueError("Loki on S3 needs the EKS OIDC provider (IRSA); use storage "
-                                 "filesystem on an existing cluster")
-            self.store = object_store(
-                f"{name}-loki", purpose="loki", cluster_name=ctx.cluster_name, oidc=ctx.oidc,
-                namespace=LOGGING_NAMESPACE, service_account=LOKI_SERVICE_ACCOUNT,
-                expire_after_days=expiry_days(args.retention_days), protect=args.protect,
-                parent=self, tags=ctx.tags)
+        self.store = optional_store(
+            f"{name}-loki", storage=args.storage, ctx=ctx, purpose="loki", label="Loki",
+            namespace=LOGGING_NAMESPACE, service_account=LOKI_SERVICE_ACCOUNT,
+            expire_after_days=expiry_days(args.retention_days), protect=args.protect,
+            parent=self)
         own = loki_values(
             retention_days=args.retention_days, storage=args.storage,
-            highly_available=args.highly_available,
-            bucket=self.store.bucket_name if self.store else None,
-            region=ctx.region if self.store else None,
-            role_arn=self.store.role.arn if self.store else None)
+            highly_available=args.highly_available, **store_location(self.store, ctx.region))
         # Loki starts only once its role may use the bucket (else its first S3 calls fail).
         self.loki = helm_release(
             f"{name}-loki", "loki", release_name=LOKI_RELEASE,

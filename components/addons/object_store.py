@@ -17,10 +17,12 @@ import json
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import pulumi
 import pulumi_aws as aws
 
+from components.addons.base import ClusterContext
 from components.irsa import OidcProvider, ServiceAccountRole, service_account_role
 from shipyard import iam
 
@@ -131,3 +133,27 @@ def object_store(name: str, *, purpose: str, cluster_name: str, oidc: OidcProvid
         tags=tags)
     return ObjectStore(bucket=bucket, role=role,
                        settings=(ownership, public_access, encryption, lifecycle, policy))
+
+
+def optional_store(name: str, *, storage: str, ctx: ClusterContext, purpose: str, label: str,
+                   namespace: str, service_account: str, expire_after_days: int,
+                   protect: bool, parent: pulumi.Resource,
+                   tagging: bool = False) -> ObjectStore | None:
+    """The bucket and role a release keeps its data in when ``storage`` is s3; None when it
+    keeps it on a volume."""
+    if storage != "s3":
+        return None
+    if ctx.oidc is None:
+        raise ValueError(f"{label} on S3 needs the EKS OIDC provider (IRSA); use storage "
+                         f"filesystem on an existing cluster")
+    return object_store(name, purpose=purpose, cluster_name=ctx.cluster_name, oidc=ctx.oidc,
+                        namespace=namespace, service_account=service_account,
+                        expire_after_days=expire_after_days, protect=protect, parent=parent,
+                        tagging=tagging, tags=ctx.tags)
+
+
+def store_location(store: ObjectStore | None, region: str) -> dict[str, Any]:
+    """What a chart's values need of a store: bucket, region, role (all None: a volume)."""
+    if store is None:
+        return {"bucket": None, "region": None, "role_arn": None}
+    return {"bucket": store.bucket_name, "region": region, "role_arn": store.role.arn}

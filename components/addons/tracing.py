@@ -51,7 +51,8 @@ from components.addons.object_store import (
     ObjectStore,
     expiry_days,
     hours_to_days,
-    object_store,
+    optional_store,
+    store_location,
 )
 from shipyard.settings import Settings
 
@@ -233,22 +234,14 @@ class Tracing(pulumi.ComponentResource):
         self.namespace_name = TRACING_NAMESPACE
         self.otlp_grpc_url = OTLP_GRPC_URL
         self.namespace = namespace(name, TRACING_NAMESPACE, parent=self, provider=ctx.provider)
-        self.store = None
-        if args.storage == "s3":
-            if ctx.oidc is None:
-                raise ValueError("Tempo on S3 needs the EKS OIDC provider (IRSA); use storage "
-                                 "filesystem on an existing cluster")
-            self.store = object_store(
-                f"{name}-tempo", purpose="tempo", cluster_name=ctx.cluster_name,
-                oidc=ctx.oidc, namespace=TRACING_NAMESPACE,
-                service_account=TEMPO_SERVICE_ACCOUNT,
-                expire_after_days=expiry_days(hours_to_days(args.retention_hours)),
-                protect=args.protect, parent=self, tagging=True, tags=ctx.tags)
+        self.store = optional_store(
+            f"{name}-tempo", storage=args.storage, ctx=ctx, purpose="tempo", label="Tempo",
+            namespace=TRACING_NAMESPACE, service_account=TEMPO_SERVICE_ACCOUNT,
+            expire_after_days=expiry_days(hours_to_days(args.retention_hours)),
+            protect=args.protect, parent=self, tagging=True)
         own = tempo_values(
             retention_hours=args.retention_hours, storage=args.storage,
-            bucket=self.store.bucket_name if self.store else None,
-            region=ctx.region if self.store else None,
-            role_arn=self.store.role.arn if self.store else None)
+            **store_location(self.store, ctx.region))
         # Tempo starts only once its role may use the bucket.
         self.tempo = helm_release(
             f"{name}-tempo", "tempo", release_name=TEMPO_RELEASE,
