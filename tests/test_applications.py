@@ -451,3 +451,21 @@ def test_a_sidecar_outlives_its_apps_shutdown(prod):
     assert config["holdApplicationUntilProxyStarts"] is True
     assert int(config["terminationDrainDuration"].removesuffix("s")) > sleep
     assert config["proxyMetadata"] == {"EXIT_ON_ZERO_ACTIVE_CONNECTIONS": "true"}
+
+
+def test_the_outputs_a_user_needs_after_pulumi_up(plans):
+    """Issue 8: kubeconfig (secret), cluster name, region, ECR URLs, name servers, each
+    application's URL (above), Grafana's URL, and the UIs' addresses where they are served."""
+    for stack in ("dev", "staging", "prod"):
+        out = plans[stack].outputs
+        assert out["kubeconfig"] == SECRET and out["grafanaAdminPassword"] == SECRET
+        assert out["clusterName"] == f"shipyard-{stack}" and out["region"] == "us-east-1"
+        assert out["repositoryUrls"] and len(out["nameServers"]) == 4
+    domain = stack_settings("dev").dns.domain
+    dev, prod = plans["dev"].outputs, plans["prod"].outputs
+    assert dev["grafanaUrl"] == f"https://grafana.{domain}"
+    assert dev["argocdUrl"] == f"https://argocd.{domain}"
+    assert dev["kialiUrl"] == f"https://kiali.{domain}"
+    # prod serves no UI: the output says how to reach Grafana instead
+    assert "kubectl -n monitoring port-forward svc/monitoring-grafana" in prod["grafanaUrl"]
+    assert "argocdUrl" not in prod and "kialiUrl" not in prod

@@ -227,3 +227,26 @@ def test_deep_merge_copies_containers_but_shares_outputs_and_changes_neither_sid
     assert merged["a"]["b"][1]["c"] is output          # Outputs cannot be deep-copied
     assert merged["a"]["b"] is not base["a"]["b"]      # but nothing is aliased
     assert base == {"a": {"b": [1, {"c": output}]}, "keep": 1}
+
+
+def test_alert_receiver_urls_come_only_from_the_secret_alert_urls():
+    addons = json.loads(REQUIRED["addons"])
+    addons["monitoring"] = {"receivers": [{"name": "oncall", "type": "slack"}]}
+    raw = {**REQUIRED, "addons": json.dumps(addons)}
+
+    def settings(extra, secret):
+        return parse_settings({**raw, **extra}, project="shipyard", stack="prod",
+                              region="us-east-1", secret_keys=frozenset(secret))
+
+    url = json.dumps({"oncall": "https://hooks.slack.com/services/T0/B0/x"})
+    with pytest.raises(SettingsError) as info:   # no URL for the receiver
+        settings({}, ())
+    (line,) = info.value.problems
+    assert line.startswith("shipyard:alertUrls: no URL for receiver 'oncall'")
+    assert line.endswith('(value: "[secret]")') and "hooks.slack" not in line
+    with pytest.raises(SettingsError) as info:   # set, but not as a secret
+        settings({"alertUrls": url}, ())
+    assert info.value.problems[0].startswith("shipyard:alertUrls: must be set as a secret")
+    ok = settings({"alertUrls": url}, {"alertUrls"})
+    assert [r.name for r in ok.addons.monitoring.receivers] == ["oncall"]
+    assert ok.config.alert_urls == url
