@@ -3,7 +3,7 @@ certificate from cert-manager, plain HTTP only redirecting, waiting for everythi
 nothing more; the security headers applications' routes get."""
 
 import pytest
-from helpers import only
+from helpers import only, run_platform
 from test_registry import stack_settings
 
 from components.addons import cert_manager
@@ -223,7 +223,8 @@ def test_with_http01_each_application_hostname_gets_its_own_listener():
 
 
 def test_istio_as_controller():
-    plan = run("staging", ingress={"controller": "istio"})
+    plan = run_platform("staging", overrides={"shipyard:addons": {
+        "certManager": EMAIL, "ingress": {"controller": "istio"}}})
     g = gateway(plan)
     assert g.inputs["spec"]["gatewayClassName"] == "istio"
     assert not [r for r in plan.of_type(RELEASE)

@@ -3,7 +3,7 @@ chart's Service has no gRPC query port), links to Grafana, token logins, served 
 Gateway where the stack names a hostname and by port-forward otherwise (prod)."""
 
 import pytest
-from helpers import children_of, only, stack_settings
+from helpers import children_of, only, run_platform, stack_settings
 
 from components.addons.base import ClusterContext
 from components.addons.endpoints import (
@@ -16,7 +16,6 @@ from components.addons.endpoints import (
 )
 from components.addons.ingress import ACCESS_LABEL
 from components.addons.kiali import KialiArgs, kiali_values
-from shipyard.harness import run_program
 
 COMPONENT = "shipyard:addons:Kiali"
 RELEASE = "kubernetes:helm.sh/v3:Release"
@@ -36,7 +35,7 @@ def routes(plan):
 @pytest.fixture(scope="module")
 def no_tracing():
     """staging without the tracing add-on, and Kiali by port-forward only."""
-    return run_program("staging", overrides={"shipyard:addons": {
+    return run_platform("staging", overrides={"shipyard:addons": {
         "certManager": {"acmeEmail": "ops@example.com"},
         "tracing": {"enabled": False}, "kiali": {"hostname": None}}})
 

@@ -69,11 +69,11 @@ def test_secure_config_values_reach_the_program_as_marked_secrets(tmp_path):
     assert config["aws:region"] == "us-east-1"  # from Pulumi.yaml
 
 
-def test_an_unknown_stack_exits_2_listing_the_stacks():
-    result = subprocess.run([sys.executable, str(ROOT / "plan.py"), "nope"], capture_output=True,
-                            text=True, cwd=ROOT, timeout=60)
-    assert result.returncode == 2
-    assert "dev, prod, staging" in result.stderr
+def test_an_unknown_stack_exits_2_listing_the_stacks(capsys):
+    import plan  # the CLI's main, in-process (the prod_json fixture runs it as a process)
+
+    assert plan.main(["nope"]) == 2
+    assert "dev, prod, staging" in capsys.readouterr().err
 
 
 def test_each_stack_plans_in_seconds(stack_plan):
