@@ -6,6 +6,8 @@ captured resources, the way a reviewer reads ``plan.py --json``.
 
 from __future__ import annotations
 
+import fcntl
+import pickle
 import sys
 from pathlib import Path
 
@@ -21,17 +23,38 @@ STACKS = ("dev", "staging", "prod")
 
 
 class _Plans(dict):
-    """Lazily runs a stack the first time a test asks for it, then keeps the Plan."""
+    """Lazily runs a stack the first time a test asks for it, then keeps the Plan.
+
+    Under pytest-xdist the workers share each stack's run: the first worker to need it runs
+    it and leaves it in the session's shared temporary directory (under a lock); the others
+    load it from there instead of running the same program again."""
+
+    def __init__(self, shared: Path | None) -> None:
+        super().__init__()
+        self.shared = shared
 
     def __missing__(self, stack: str) -> Plan:
-        plan = run_program(stack)
-        self[stack] = plan
+        self[stack] = plan = self._shared_run(stack) if self.shared else run_program(stack)
         return plan
+
+    def _shared_run(self, stack: str) -> Plan:
+        assert self.shared is not None
+        path = self.shared / f"plan-{stack}.pickle"
+        with open(self.shared / f"plan-{stack}.lock", "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            if path.exists():
+                return pickle.loads(path.read_bytes())
+            plan = run_program(stack)
+            plan.mocks = None  # the session plans' readers never use their mocks
+            path.write_bytes(pickle.dumps(plan))
+            return plan
 
 
 @pytest.fixture(scope="session")
-def plans() -> _Plans:
-    return _Plans()
+def plans(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> _Plans:
+    # with xdist every worker's base temp sits in one directory per test run
+    shared = tmp_path_factory.getbasetemp().parent if worker_id != "master" else None
+    return _Plans(shared)
 
 
 @pytest.fixture(scope="session")
@@ -53,3 +76,15 @@ def prod(plans: _Plans) -> Plan:
 def stack_plan(request: pytest.FixtureRequest, plans: _Plans) -> Plan:
     """Parametrises a test over all three stacks."""
     return plans[request.param]
+
+
+# The modules with the longest set-ups go first, so that the two workers (``--dist loadfile``)
+# end together instead of one waiting on a long module scheduled last.
+HEAVY_FIRST = ("test_moto.py", "test_manifests.py", "test_plan.py", "test_seeds.py")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    def rank(item: pytest.Item) -> int:
+        name = item.path.name
+        return HEAVY_FIRST.index(name) if name in HEAVY_FIRST else len(HEAVY_FIRST)
+    items.sort(key=rank)  # stable: every module keeps its own order

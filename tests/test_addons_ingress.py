@@ -236,8 +236,8 @@ def test_istio_as_controller():
 
 
 def test_an_existing_cluster_gets_no_nlb_annotations_and_no_load_balancer_controller():
-    plan = run_program("dev", overrides={"shipyard:cluster": {"mode": "existing",
-                                                              "context": "minikube"}})
+    plan = run_platform("dev", overrides={"shipyard:cluster": {"mode": "existing",
+                                                               "context": "minikube"}})
     g = gateway(plan)
     assert "infrastructure" not in g.inputs["spec"]
     assert not plan.of_type("shipyard:addons:LoadBalancerController")

@@ -9,7 +9,7 @@ import re
 from pathlib import Path
 
 import pytest
-from helpers import children_of, only, stack_settings
+from helpers import children_of, only, run_platform, stack_settings
 
 from components.addons import endpoints
 from components.addons.monitoring import (
@@ -520,7 +520,7 @@ def test_one_labelled_config_map_per_dashboard_file(stack_plan):
 @pytest.fixture(scope="module")
 def quiet():
     """staging without logs or traces."""
-    return run_program("staging", overrides={
+    return run_platform("staging", overrides={
         "shipyard:addons": {"certManager": {"acmeEmail": EMAIL},
                             "logging": {"enabled": False}, "tracing": {"enabled": False}}})
 

@@ -77,14 +77,27 @@ def stack_args(records: list[ResourceRecord]) -> StackValidationArgs:
     return StackValidationArgs(list(resources.values()))
 
 
+_CONVERTED: dict[int, tuple[Any, Any]] = {}
+
+
+def _converted(key: Any, convert: Any) -> Any:
+    """A plan's records converted once for all the policies that read them (the session plans
+    are shared; the object is kept beside its conversion, so an id is never reused)."""
+    hit = _CONVERTED.get(id(key))
+    if hit is None or hit[0] is not key:
+        hit = _CONVERTED[id(key)] = (key, convert(key))
+    return hit[1]
+
+
 def violations(policy: Any, records: list[ResourceRecord]) -> list[tuple[str, str]]:
     """(urn, message) for every violation ``policy`` reports on ``records``."""
     found: list[tuple[str, str]] = []
     if isinstance(policy, StackValidationPolicy):
-        policy.validate(stack_args(records), lambda msg, urn=None: found.append((urn or "", msg)))
+        policy.validate(_converted(records, stack_args),
+                        lambda msg, urn=None: found.append((urn or "", msg)))
     else:
         for r in records:
-            policy.validate(resource_args(r),
+            policy.validate(_converted(r, resource_args),
                             lambda msg, urn=None, r=r: found.append((urn or r.urn, msg)))
     return found
 
