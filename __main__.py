@@ -35,6 +35,7 @@ ctx = ClusterContext(
     eks=eks,
     oidc=cluster.oidc if eks else None,
     vpc_id=network.vpc_id if network is not None else None,
+    database_subnet_ids=network.database_subnet_ids if network is not None else None,
     cluster_endpoint=cluster.endpoint if eks else None,
     cluster_arn=cluster.eks.arn if eks else None,
     cluster_security_group_id=cluster.cluster_security_group_id if eks else None,
@@ -61,6 +62,10 @@ if isinstance(cluster, Cluster):
     pulumi.export("kubeconfig", cluster.kubeconfig)
 pulumi.export("repositoryUrls", registry.repository_urls)
 pulumi.export("applicationUrls", apps.urls)
+# where CI uploads each application's static assets, and the distribution to invalidate
+pulumi.export("cdnUrls", apps.cdn_urls)
+pulumi.export("cdnBuckets", apps.cdn_buckets)
+pulumi.export("cdnDistributionIds", apps.cdn_distribution_ids)
 if addons.monitoring is not None:
     # the UI's address, or how to reach it where it is not exposed (prod by default)
     pulumi.export("grafanaUrl", addons.monitoring.grafana_url or

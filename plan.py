@@ -1,12 +1,14 @@
 #!/usr/bin/env python3
 """The offline plan: what `pulumi up` would create for a stack, without the CLI or a cloud.
 
-    python plan.py STACK [--json FILE] [--manifests DIR]
+    python plan.py STACK [--json FILE] [--manifests DIR] [--against OLD.json]
 
 Runs the real __main__.py for STACK under Pulumi mocks (shipyard/harness.py) with the stack's
 Pulumi.<STACK>.yaml and Pulumi.yaml, then prints resources per component and per type, the
 total, and the stack outputs (secrets masked). --json writes the whole plan, --manifests every
-Kubernetes object shipyard itself creates. Bad config: the settings error alone, exit 2.
+Kubernetes object shipyard itself creates. --against compares with an earlier plan's JSON
+(main's, in a pull request) and flags every stateful resource (shipyard/stateful.py) the change
+would replace or delete. Bad config: the settings error alone, exit 2.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from shipyard.estimates.deploy_time import estimate_deploy
 from shipyard.harness import Plan, StackFileError, run_program
 from shipyard.manifests import write_manifests
 from shipyard.settings import SettingsError
+from shipyard.stateful import is_stateful, protected, replacements
 
 
 def summary(plan: Plan) -> str:
@@ -75,6 +78,16 @@ def tenant_lines(plan: Plan) -> list[str]:
     return lines
 
 
+def data_lines(plan: Plan) -> list[str]:
+    """The resources that hold data (shipyard/stateful.py) and how many are protected."""
+    tenants = {r.name.removeprefix("apps-") for r in plan.resources
+               if r.type == "shipyard:apps:Tenant"}
+    stateful = [r for r in plan.resources if is_stateful(r, tenants)]
+    kept = [r for r in stateful if protected(r)]
+    return ["", f"data: {len(stateful)} stateful resources, {len(kept)} protected "
+                f"(pulumi destroy and replacements stop at them)"]
+
+
 def estimate(plan: Plan) -> tuple[dict, list[str]]:
     """The plan's cost and deploy-time estimates: one JSON object, and lines to print."""
     cost, deploy = estimate_cost(plan), estimate_deploy(plan)
@@ -94,6 +107,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="write every Kubernetes object shipyard creates as YAML")
     parser.add_argument("--stack-dir", metavar="DIR", type=Path,
                         help="where Pulumi.STACK.yaml lives (default: beside Pulumi.yaml)")
+    parser.add_argument("--against", metavar="OLD.json", type=Path,
+                        help="an earlier plan: flag the stateful resources this one replaces")
     args = parser.parse_args(argv)
     try:
         plan = run_program(args.stack, stack_dir=args.stack_dir)
@@ -102,10 +117,18 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     estimates, estimate_lines = estimate(plan)
     print(summary(plan))
-    print("\n".join(estimate_lines))
+    print("\n".join(estimate_lines + data_lines(plan)))
+    document = {**plan.to_json(), "estimate": estimates}
+    if args.against:
+        old = json.loads(args.against.read_text())
+        risks = replacements(old.get("resources", []), document["resources"])
+        document["replacements"] = risks
+        print(f"\nstateful resources replaced or deleted against {args.against}: "
+              f"{len(risks)}")
+        for risk in risks:
+            print(f"  DATA AT RISK  {risk['type']} {risk['name']}: {risk['change']}")
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
-        document = {**plan.to_json(), "estimate": estimates}
         args.json.write_text(json.dumps(document, indent=2, sort_keys=True) + "\n")
         print(f"\nplan written to {args.json}")
     if args.manifests:

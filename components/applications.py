@@ -15,6 +15,8 @@ import pulumi
 from components.addons.addons import Addons
 from components.addons.base import ClusterContext
 from components.addons.ingress import HTTP_LISTENER, listeners_serving
+from components.stores.base import ManagedNetwork
+from components.stores.stores import StoreContext
 from components.tenant import Routing, Tenant, TenantArgs
 from components.workload import MeshContext
 from shipyard.settings import ClusterMode, Settings
@@ -43,6 +45,18 @@ class Applications(pulumi.ComponentResource):
             # managed stores live in the isolated subnets (the private ones without that tier)
             layout = settings.network.layout()
             store_cidrs = [z.isolated or z.private for z in layout]
+        network = None
+        if settings.cluster.mode is ClusterMode.EKS:
+            assert ctx.vpc_id is not None and ctx.database_subnet_ids is not None
+            assert ctx.cluster_security_group_id is not None
+            network = ManagedNetwork(vpc_id=ctx.vpc_id, subnet_ids=ctx.database_subnet_ids,
+                                     client_security_group_id=ctx.cluster_security_group_id,
+                                     cidrs=tuple(store_cidrs))
+        store_context = StoreContext(
+            settings=settings.config.stores, cluster_name=settings.cluster_name,
+            environment=settings.environment.value, region=settings.region,
+            protect=settings.config.protect, network=network,
+            operators=addons.store_operators, tags=ctx.tags)
         crds = list(addons.gateway_api.ready) if addons.gateway_api else []
         self.tenants, self.urls = {}, {}
         for app in settings.applications:
@@ -73,9 +87,24 @@ class Applications(pulumi.ComponentResource):
                 environment=settings.environment.value,
                 monitoring=list(monitoring.crds) if monitoring is not None else None,
                 monitoring_namespace=monitoring.namespace_name if monitoring else None,
-                tracing_namespace=tracing.namespace_name if tracing else None),
+                tracing_namespace=tracing.namespace_name if tracing else None,
+                stores=store_context, protect=settings.config.protect),
                 opts=pulumi.ResourceOptions(parent=self))
             self.tenants[app.name] = tenant
             if tenant.url:
                 self.urls[app.name] = tenant.url
+        # --- cdn (issue 6) ---
+        # CloudFront for the applications whose catalog asks for it: an assets bucket CI
+        # uploads to, served at the CDN hostname (records and certificate in the stack's zone)
+        from components.cdn import Cdn, CdnArgs
+        self.cdns: dict[str, Cdn] = {}
+        for app in settings.applications:
+            if app.cdn is not None and app.cdn.enabled:
+                self.cdns[app.name] = Cdn(
+                    f"{name}-{app.name}-cdn", CdnArgs.from_settings(settings, app, ctx.zone_id),
+                    opts=pulumi.ResourceOptions(parent=self))
+        self.cdn_urls: dict[str, str] = {a: c.url for a, c in self.cdns.items()}
+        self.cdn_buckets = {a: c.bucket_name for a, c in self.cdns.items()}
+        self.cdn_distribution_ids = {a: c.distribution_id for a, c in self.cdns.items()}
+        # --- end cdn ---
         self.register_outputs({"urls": self.urls})

@@ -17,6 +17,7 @@ from shipyard.settings import NodeGroupSettings, Settings
 from shipyard.versions import EKS_ADDON_VERSIONS
 
 TYPE = "shipyard:cluster:Cluster"
+SNAPSHOT_CLASS = "ebs"             # the VolumeSnapshotClass of the gp3 volumes
 CLUSTER_ADMIN = iam.access_policy_arn("AmazonEKSClusterAdminPolicy")
 NODE_POLICIES = ("AmazonEKSWorkerNodePolicy", "AmazonEC2ContainerRegistryPullOnly",
                  "AmazonSSMManagedInstanceCore")
@@ -215,9 +216,15 @@ class Cluster(pulumi.ComponentResource):
         self.node_groups = self._create_node_groups(depends_on=[vpc_cni, pod_identity, kube_proxy])
         nodes = list(self.node_groups.values())
         self._addon("coredns", depends_on=nodes)
+        # The VolumeSnapshot CRDs and their controller (Velero's CSI snapshots of the gp3
+        # volumes); it needs no AWS permissions: the EBS CSI driver takes the snapshots.
+        self.snapshot_controller = self._addon("snapshot-controller", depends_on=nodes)
+        # After the snapshot CRDs, with the snapshot sidecar forced on: the chart the add-on is
+        # built from otherwise includes the sidecar only if the CRDs exist when it renders.
         self._addon("aws-ebs-csi-driver", service_account=("kube-system", "ebs-csi-controller-sa"),
                     managed_policies=[iam.managed_policy_arn("AmazonEBSCSIDriverPolicyV2")],
-                    depends_on=nodes)
+                    configuration={"sidecars": {"snapshotter": {"forceEnable": True}}},
+                    depends_on=[*nodes, self.snapshot_controller])
 
         self.kubeconfig = pulumi.Output.secret(pulumi.Output.all(
             self.eks.name, self.eks.endpoint, self.eks.certificate_authority.data,
@@ -226,6 +233,7 @@ class Cluster(pulumi.ComponentResource):
             f"{name}-k8s", kubeconfig=self.kubeconfig, enable_server_side_apply=True,
             opts=pulumi.ResourceOptions(parent=self, depends_on=nodes))
         self._create_storage_class()
+        self._create_snapshot_class()
 
         self.register_outputs({
             "name": self.name, "endpoint": self.endpoint, "kubeconfig": self.kubeconfig,
@@ -362,3 +370,22 @@ class Cluster(pulumi.ComponentResource):
             volume_binding_mode="WaitForFirstConsumer",
             allow_volume_expansion=True,
             opts=pulumi.ResourceOptions(parent=self, provider=self.provider))
+
+    def _create_snapshot_class(self) -> None:
+        """How the gp3 volumes are snapshotted: through the EBS CSI driver, the snapshot kept
+        when its VolumeSnapshot goes (Velero deletes it when the backup expires). The label
+        makes it the class Velero's CSI snapshots use for ebs.csi.aws.com."""
+        # A VolumeSnapshotClass keeps driver and deletionPolicy at the top level, beside
+        # metadata, where k8s.apiextensions.CustomResource (spec only) cannot put them: a
+        # Kubernetes resource of its type token takes the object as it is.
+        self.snapshot_class = pulumi.CustomResource(
+            "kubernetes:snapshot.storage.k8s.io/v1:VolumeSnapshotClass",
+            f"{self._name}-ebs-snapshots",
+            {"apiVersion": "snapshot.storage.k8s.io/v1", "kind": "VolumeSnapshotClass",
+             "metadata": {"name": SNAPSHOT_CLASS,
+                          "labels": {"velero.io/csi-volumesnapshot-class": "true"}},
+             "driver": "ebs.csi.aws.com",
+             "deletionPolicy": "Retain"},
+            # its CRD comes with the snapshot-controller add-on
+            opts=pulumi.ResourceOptions(parent=self, provider=self.provider,
+                                        depends_on=[self.snapshot_controller]))

@@ -26,6 +26,9 @@ from components.addons import endpoints
 from components.addons.base import namespace
 from components.addons.ingress import ACCESS_LABEL, route_filters
 from components.irsa import OidcProvider
+from components.stores.base import STORE_LABEL, Footprint
+from components.stores.stores import StoreContext, Stores, StoresArgs, footprints, ports
+from components.stores.stores import service_count as store_services
 from components.workload import (
     MANAGED,
     MERGED_METRICS_PORT,
@@ -41,7 +44,6 @@ from components.workload import (
 from shipyard.catalog import Application, Port, route_port
 
 TYPE = "shipyard:apps:Tenant"
-STORE_LABEL = "shipyard.dev/store"          # in-cluster store pods carry their store's name
 ISTIO_NAMESPACE = "istio-system"
 ISTIOD_PORT = 15012                         # xDS and certificates for the sidecars
 OTLP_GRPC_PORT, OTLP_HTTP_PORT = endpoints.OTLP_GRPC_PORT, endpoints.OTLP_HTTP_PORT
@@ -92,12 +94,20 @@ def _mi(value: int) -> str:
     return f"{math.ceil(value / 2**20)}Mi"
 
 
-def quota_spec(app: Application, *, mesh: bool) -> dict[str, Any]:
-    """A quarter's headroom over the footprint (a canary or a manual scale-up fits), no
-    LoadBalancer or NodePort Services: traffic enters through the shared Gateway only."""
+def quota_spec(app: Application, *, mesh: bool, stores: Sequence[Footprint] = (),
+               store_services: int = 0) -> dict[str, Any]:
+    """A quarter's headroom over the footprint (a canary or a manual scale-up fits) and the
+    in-cluster stores' pods, no LoadBalancer or NodePort Services: traffic enters through the
+    shared Gateway only."""
     need = footprint(app, mesh=mesh)
+    for f in stores:
+        need["pods"] += f.pods
+        need["requests.cpu"] += f.requests_cpu
+        need["requests.memory"] += f.requests_memory
+        need["limits.cpu"] += f.limits_cpu
+        need["limits.memory"] += f.limits_memory
     headroom = 1.25
-    service_count = sum(len(services(n, s)) for n, s in app.services.items())
+    service_count = sum(len(services(n, s)) for n, s in app.services.items()) + store_services
     return {"hard": {
         "pods": str(math.ceil(need["pods"] * headroom)),
         "requests.cpu": f"{math.ceil(need['requests.cpu'] * headroom)}m",
@@ -110,15 +120,16 @@ def quota_spec(app: Application, *, mesh: bool) -> dict[str, Any]:
     }}
 
 
-def limit_range_spec(app: Application) -> dict[str, Any]:
+def limit_range_spec(app: Application, stores: Sequence[Footprint] = ()) -> dict[str, Any]:
     """Defaults for a container that declares nothing (an injected sidecar declares its own),
-    and a ceiling no single container exceeds: the largest the catalog asks for."""
+    and a ceiling no single container exceeds: the largest the catalog (or a store) asks for."""
     from shipyard.catalog import cpu_millis, memory_bytes
 
     cpu = max([cpu_millis(s.resources.limits.cpu) for s in app.services.values()]
-              + [cpu_millis(SIDECAR["cpuLimit"])])
+              + [cpu_millis(SIDECAR["cpuLimit"])] + [f.max_container_cpu for f in stores])
     memory = max([memory_bytes(s.resources.limits.memory) for s in app.services.values()]
-                 + [memory_bytes(SIDECAR["memoryLimit"])])
+                 + [memory_bytes(SIDECAR["memoryLimit"])]
+                 + [f.max_container_memory for f in stores])
     return {"limits": [{
         "type": "Container",
         "default": {"cpu": "500m", "memory": "512Mi"},
@@ -153,7 +164,8 @@ def _namespace(name: str) -> dict[str, Any]:
 def network_policies(app: Application, *, gateway_namespace: str | None,
                      store_cidrs: Sequence[str], mesh: bool,
                      monitoring_namespace: str | None = None,
-                     tracing_namespace: str | None = None) -> dict[str, dict[str, Any]]:
+                     tracing_namespace: str | None = None,
+                     store_ports: Mapping[str, int] | None = None) -> dict[str, dict[str, Any]]:
     """Every NetworkPolicy of the tenant, by name: deny all, then allow what the catalog says."""
     policies: dict[str, dict[str, Any]] = {
         "default-deny": {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]},
@@ -208,7 +220,8 @@ def network_policies(app: Application, *, gateway_namespace: str | None,
                 to = [{"ipBlock": {"cidr": "0.0.0.0/0"}}]    # S3's public endpoints
             else:
                 to += [{"ipBlock": {"cidr": cidr}} for cidr in store_cidrs]
-            egress.append({"to": to, "ports": _ports([store.port])})
+            port = (store_ports or {}).get(store_name, store.port)
+            egress.append({"to": to, "ports": _ports([port])})
         if svc.aws and not any(app.stores[u.store].kind == "objectStorage" for u in svc.uses):
             egress.append({"to": [{"ipBlock": {"cidr": "0.0.0.0/0"}}],
                            "ports": _ports([443])})
@@ -294,11 +307,14 @@ class TenantArgs:
     monitoring: Sequence[pulumi.Resource] | None = None   # the monitoring CRDs; None: off
     monitoring_namespace: str | None = None
     tracing_namespace: str | None = None                  # None: no trace collector
+    stores: StoreContext | None = None                    # None: its stores are not created
+    protect: bool = False                                 # its namespace holds data
 
 
 class Tenant(pulumi.ComponentResource):
     namespace: k8s.core.v1.Namespace
     workloads: dict[str, Workload]
+    stores: Stores | None
     url: str | None
 
     def __init__(self, name: str, args: TenantArgs,
@@ -311,22 +327,31 @@ class Tenant(pulumi.ComponentResource):
 
         self.namespace = namespace(
             name, app.name, parent=self, provider=provider,
-            labels=namespace_labels(app, routed=routing is not None, mesh=mesh is not None))
+            labels=namespace_labels(app, routed=routing is not None, mesh=mesh is not None),
+            protect=args.protect)
         ns = self.namespace.metadata.name
+        store_settings = args.stores.settings if args.stores is not None else None
+        store_footprints = footprints(app, store_settings) if store_settings else []
 
         def meta(object_name: str) -> dict[str, Any]:
             return {"name": object_name, "namespace": ns,
                     "labels": {"app.kubernetes.io/part-of": app.name, **MANAGED}}
 
         k8s.core.v1.ResourceQuota(f"{name}-quota", metadata=meta(app.name),
-                                  spec=quota_spec(app, mesh=mesh is not None), opts=k8s_opts)
+                                  spec=quota_spec(app, mesh=mesh is not None,
+                                                  stores=store_footprints,
+                                                  store_services=store_services(
+                                                      app, store_settings)
+                                                  if store_settings else 0),
+                                  opts=k8s_opts)
         k8s.core.v1.LimitRange(f"{name}-limits", metadata=meta(app.name),
-                               spec=limit_range_spec(app), opts=k8s_opts)
+                               spec=limit_range_spec(app, store_footprints), opts=k8s_opts)
         for policy_name, spec in network_policies(
                 app, gateway_namespace=routing.gateway_namespace if routing else None,
                 store_cidrs=args.store_cidrs, mesh=mesh is not None,
                 monitoring_namespace=args.monitoring_namespace,
-                tracing_namespace=args.tracing_namespace).items():
+                tracing_namespace=args.tracing_namespace,
+                store_ports=ports(app, store_settings) if store_settings else None).items():
             k8s.networking.v1.NetworkPolicy(f"{name}-netpol-{policy_name}",
                                             metadata=meta(policy_name), spec=spec, opts=k8s_opts)
 
@@ -338,6 +363,14 @@ class Tenant(pulumi.ComponentResource):
                 f"{name}-{secret_name}-secret", metadata=meta(secret_name), type="Opaque",
                 string_data={GENERATED_KEY: value.result}, opts=k8s_opts)
 
+        self.stores = None
+        if args.stores is not None and app.stores:
+            self.stores = Stores(f"{name}-stores", StoresArgs(
+                app=app, context=args.stores, namespace=ns, provider=provider,
+                monitoring=args.monitoring, monitoring_namespace=args.monitoring_namespace),
+                opts=pulumi.ResourceOptions(parent=self))
+        stores = self.stores
+
         self.workloads = {}
         for svc_name, svc in app.services.items():
             self.workloads[svc_name] = Workload(f"{name}-{svc_name}", WorkloadArgs(
@@ -348,7 +381,10 @@ class Tenant(pulumi.ComponentResource):
                 mesh=mesh, oidc=args.oidc, tags=args.tags, zone_spread=args.zone_spread,
                 await_rollout=args.await_rollouts, immutable_tags=args.immutable_tags,
                 environment=args.environment, monitoring=args.monitoring,
-                tracing=args.tracing_namespace is not None),
+                tracing=args.tracing_namespace is not None,
+                stores=tuple(stores.mounts.get(svc_name, ())) if stores else (),
+                stores_ready=tuple(stores.ready.get(svc_name, ())) if stores else (),
+                aws_policy=stores.aws_policies.get(svc_name) if stores else None),
                 opts=pulumi.ResourceOptions(parent=self))
 
         self.url = None

@@ -163,6 +163,41 @@ def volumes(svc: Service) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     return vols, mounts
 
 
+STORES_ROOT = f"{SECRETS_ROOT}/stores"
+
+
+@dataclass(frozen=True)
+class StoreMount:
+    """One data store a service uses: its connection details as a ConfigMap (read as
+    ``<PREFIX>HOST``, ``<PREFIX>PORT``, ...) and its password as a file from a Secret."""
+
+    store: str                      # the store's name in the catalog
+    prefix: str                     # the variables' prefix, e.g. POSTGRES_
+    config_map: str                 # host, port, database, username, tls, password file
+    secret: str | None = None       # the password; None: no password (S3 goes by IRSA)
+
+
+def store_password_file(store: str) -> str:
+    return f"{STORES_ROOT}/{store}/password"
+
+
+def store_wiring(stores: Sequence[StoreMount]) -> tuple[list[dict[str, Any]],
+                                                        list[dict[str, Any]],
+                                                        list[dict[str, Any]]]:
+    """(envFrom, volumes, mounts) for the stores a service uses."""
+    env_from, vols, mounts = [], [], []
+    for m in stores:
+        env_from.append({"prefix": m.prefix, "configMapRef": {"name": m.config_map}})
+        if m.secret is not None:
+            vol = f"store-{m.store}"[:63]
+            vols.append({"name": vol, "secret": {"secretName": m.secret, "defaultMode": 0o440,
+                                                 "items": [{"key": "password",
+                                                            "path": "password"}]}})
+            mounts.append({"name": vol, "readOnly": True,
+                           "mountPath": f"{STORES_ROOT}/{m.store}"})
+    return env_from, vols, mounts
+
+
 def telemetry_env(app: Application, name: str, environment_name: str) -> dict[str, str]:
     """What an OpenTelemetry SDK reads: where to send traces, and who is sending them."""
     return {"OTEL_EXPORTER_OTLP_ENDPOINT": OTLP_ENDPOINT,
@@ -211,8 +246,11 @@ def checkov_skips(svc: Service, *, immutable_tags: bool) -> dict[str, str]:
 
 def pod_template(app: Application, name: str, svc: Service, track: Track, *, image: str,
                  mesh: bool, zone_spread: str, immutable_tags: bool = True,
-                 telemetry: Mapping[str, str] | None = None) -> dict[str, Any]:
+                 telemetry: Mapping[str, str] | None = None,
+                 stores: Sequence[StoreMount] = ()) -> dict[str, Any]:
     vols, mounts = volumes(svc)
+    env_from, store_vols, store_mounts = store_wiring(stores)
+    vols, mounts = vols + store_vols, mounts + store_mounts
     labels = {**selector(name, track.track), PART_OF_LABEL: app.name,
               VERSION_LABEL: track.tag_ref.lstrip(":@").replace("sha256:", "")[:63]}
     annotations = {"kubectl.kubernetes.io/default-container": name}
@@ -236,6 +274,7 @@ def pod_template(app: Application, name: str, svc: Service, track: Track, *, ima
         "ports": [{"name": p.name, "containerPort": p.port, "protocol": "TCP"}
                   for p in svc.ports],
         "env": environment(svc, telemetry),
+        "envFrom": env_from,
         "resources": {"requests": svc.resources.requests.model_dump(),
                       "limits": svc.resources.limits.model_dump()},
         "startupProbe": _probe(svc, svc.health.startup, period=5,
@@ -252,6 +291,8 @@ def pod_template(app: Application, name: str, svc: Service, track: Track, *, ima
         del container["lifecycle"]
     if not container["env"]:
         del container["env"]
+    if not container["envFrom"]:
+        del container["envFrom"]
     return {
         "metadata": {"labels": labels, "annotations": annotations},
         "spec": {
@@ -276,7 +317,8 @@ def pod_template(app: Application, name: str, svc: Service, track: Track, *, ima
 def deployment(app: Application, name: str, svc: Service, track: Track, *, image: str,
                mesh: bool, zone_spread: str, await_rollout: bool,
                immutable_tags: bool = True,
-               telemetry: Mapping[str, str] | None = None) -> dict[str, Any]:
+               telemetry: Mapping[str, str] | None = None,
+               stores: Sequence[StoreMount] = ()) -> dict[str, Any]:
     annotations = checkov_skips(svc, immutable_tags=immutable_tags)
     if not await_rollout:
         annotations["pulumi.com/skipAwait"] = "true"
@@ -296,7 +338,7 @@ def deployment(app: Application, name: str, svc: Service, track: Track, *, image
                          "rollingUpdate": {"maxSurge": 1, "maxUnavailable": 0}},
             "template": pod_template(app, name, svc, track, image=image, mesh=mesh,
                                      zone_spread=zone_spread, immutable_tags=immutable_tags,
-                                     telemetry=telemetry),
+                                     telemetry=telemetry, stores=stores),
         },
     }
 
@@ -501,6 +543,10 @@ class WorkloadArgs:
     environment: str = ""
     monitoring: Sequence[pulumi.Resource] | None = None  # the monitoring CRDs; None: off
     tracing: bool = False                    # the OpenTelemetry Collector receives traces
+    stores: Sequence[StoreMount] = ()        # the data stores it uses
+    aws_policy: pulumi.Input[str] | None = None  # its IRSA role's grants (its buckets)
+    # what its pods wait for: its stores' users and databases exist, its connection objects
+    stores_ready: Sequence[pulumi.Resource] = ()
 
 
 class Workload(pulumi.ComponentResource):
@@ -525,7 +571,7 @@ class Workload(pulumi.ComponentResource):
             # its permissions come from what it uses (the data stores attach theirs)
             self.role = service_account_role(
                 name, oidc=args.oidc, namespace=app.name, service_account=svc_name,
-                tags=args.tags, parent=self)
+                policy=args.aws_policy, tags=args.tags, parent=self)
             annotations["eks.amazonaws.com/role-arn"] = self.role.arn
         self.service_account = k8s.core.v1.ServiceAccount(
             f"{name}-sa", metadata=meta(svc_name, annotations=annotations),
@@ -541,7 +587,7 @@ class Workload(pulumi.ComponentResource):
                                   await_rollout=args.await_rollout,
                                   immutable_tags=args.immutable_tags,
                                   telemetry=telemetry_env(app, svc_name, args.environment)
-                                  if args.tracing else None)
+                                  if args.tracing else None, stores=args.stores)
             manifest["metadata"]["namespace"] = args.namespace
             manifest["spec"]["template"]["spec"]["containers"][0]["image"] = image
             suffix = track.name.removeprefix(svc_name)
@@ -549,7 +595,7 @@ class Workload(pulumi.ComponentResource):
                 f"{name}{suffix}-deployment", metadata=manifest["metadata"],
                 spec=manifest["spec"],
                 opts=pulumi.ResourceOptions.merge(k8s_opts, pulumi.ResourceOptions(
-                    depends_on=[self.service_account, *after])))
+                    depends_on=[self.service_account, *after, *args.stores_ready])))
             self.deployments.append(dep)
             if track.autoscaled:
                 k8s.autoscaling.v2.HorizontalPodAutoscaler(

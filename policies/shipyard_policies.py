@@ -508,9 +508,10 @@ def is_sensitive_key(key: str) -> bool:
     words = key_words(key)
     if not words or words[-1] in REFERENCE_WORDS:
         return False
-    # Helm's convention for an existing Secret: ``existingSecret`` names it, ``passwordKey`` /
+    # Helm's convention for an existing Secret: ``existingSecret`` (``usersExistingSecret``)
+    # names it, ``passwordKey`` /
     # ``userKey`` / ``secretKey`` name the entries in it
-    if words[0] == "existing" or key in REFERENCE_KEYS or (
+    if "existing" in words or key in REFERENCE_KEYS or (
             len(words) >= 2 and words[-1] == "key" and
             words[-2] in ("password", "user", "secret", "token")):
         return False
@@ -587,7 +588,11 @@ DATA_STORES = frozenset({
     "aws:docdb/cluster:Cluster", "aws:docdb/globalCluster:GlobalCluster",
     "aws:docdb/elasticCluster:ElasticCluster",
     "aws:ebs/volume:Volume", "aws:efs/fileSystem:FileSystem", "aws:dynamodb/table:Table",
-    "kubernetes:core/v1:PersistentVolumeClaim",
+    "kubernetes:core/v1:PersistentVolumeClaim", "kubernetes:apps/v1:StatefulSet",
+    # the data operators' resources: deleting one deletes its database and volumes
+    "kubernetes:postgresql.cnpg.io/v1:Cluster", "kubernetes:postgresql.cnpg.io/v1:Database",
+    "kubernetes:mongodbcommunity.mongodb.com/v1:MongoDBCommunity",
+    "kubernetes:rabbitmq.com/v1beta1:RabbitmqCluster",
 })
 
 

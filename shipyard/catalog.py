@@ -16,6 +16,7 @@ Pure: nothing here touches Pulumi resources; ``load_catalogs`` reads files, the 
 
 from __future__ import annotations
 
+import copy
 import json
 import re
 from collections.abc import Mapping
@@ -493,6 +494,22 @@ class Store(Model):
         return self
 
 
+class Cdn(Model):
+    """CloudFront in front of the application's static assets: an S3 bucket CI uploads the
+    built assets to, reachable only through the distribution."""
+
+    hostname: str = Field(description="The assets' hostname: a label under the stack's "
+                                      "dns.domain, or a full name.")
+    enabled: bool = Field(True, description="Create the distribution in this stack.")
+
+    @field_validator("hostname")
+    @classmethod
+    def _hostname(cls, v: str) -> str:
+        if not _HOST.match(v.lower().rstrip(".")):
+            raise ValueError(f"{v!r} is not a hostname")
+        return v.lower().rstrip(".")
+
+
 class Application(Model):
     """One application (a seed system): hosted as a tenant in a namespace of its own."""
 
@@ -506,6 +523,7 @@ class Application(Model):
     services: dict[str, Service] = Field(min_length=1, description="Its services by name.")
     routes: list[Route] = Field(default_factory=list, description="What the Gateway exposes.")
     stores: dict[str, Store] = Field(default_factory=dict, description="Its data stores.")
+    cdn: Cdn | None = Field(None, description="CloudFront for its static assets.")
     environments: dict[Literal["dev", "staging", "prod"], dict[str, Any]] = Field(
         default_factory=dict, description="Per-environment overrides (catalog files only).")
 
@@ -686,7 +704,11 @@ def validate(data: Mapping[str, Any], source: str, *, stack: bool = False) -> Ap
         raise CatalogError([describe(e, data, source) for e in exc.errors()]) from None
 
 
-class _UniqueKeyLoader(yaml.SafeLoader):
+# libyaml's parser where PyYAML was built with it (the catalogs are read on every run)
+_SafeLoader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _UniqueKeyLoader(_SafeLoader):
     """YAML that refuses a key written twice in one mapping (PyYAML keeps the last)."""
 
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
@@ -700,11 +722,24 @@ class _UniqueKeyLoader(yaml.SafeLoader):
         return super().construct_mapping(node, deep=deep)
 
 
+_PARSED: dict[tuple[str, int, int], Any] = {}
+
+
+def _parse(path: Path) -> Any:
+    """The file's YAML, parsed once per content (keyed by path, size and modification time:
+    a process that runs the program many times, the tests, reads each catalog once)."""
+    stat = path.stat()
+    key = (str(path.resolve()), stat.st_size, stat.st_mtime_ns)
+    if key not in _PARSED:
+        _PARSED[key] = yaml.load(path.read_text(), Loader=_UniqueKeyLoader)  # noqa: S506
+    return copy.deepcopy(_PARSED[key])
+
+
 def read_catalog(path: Path) -> dict[str, Any]:
     """A catalog file as data; errors name the file."""
     label = display(path)
     try:
-        data = yaml.load(path.read_text(), Loader=_UniqueKeyLoader)  # noqa: S506 (safe loader)
+        data = _parse(path)  # a safe loader
     except yaml.YAMLError as exc:
         raise CatalogError([f"{label}: not YAML: {exc}"]) from None
     if not isinstance(data, dict):
@@ -752,7 +787,7 @@ def load_catalogs(directory: Path = CATALOG_DIR) -> dict[str, dict[str, Any]]:
     return catalogs
 
 
-OVERRIDABLE = ("enabled", "hostname", "mesh", "services", "routes")
+OVERRIDABLE = ("enabled", "hostname", "mesh", "services", "routes", "cdn")
 
 
 def resolve_applications(catalogs: Mapping[str, Mapping[str, Any]],

@@ -42,6 +42,11 @@ ENVIRONMENT_DEFAULTS: dict[str, dict[str, Any]] = {
         "dns": {"domain": "dev.shipyard.example.com"},
         # two zones of spot nodes: spread over zones where it fits, never refuse to schedule
         "workloads": {"zoneSpread": "ScheduleAnyway"},
+        # the stores in the cluster, one member each, on the encrypted gp3 volumes
+        "stores": {"backend": "inCluster", "multiAz": False,
+                   "postgresql": {"storageGi": 10}, "mysql": {"storageGi": 10},
+                   "mongodb": {"storageGi": 10}, "redis": {"storageGi": 2},
+                   "rabbitmq": {"storageGi": 5}},
         "addons": {
             # one replica of everything: dev trades availability for cost
             "gatewayApi": {"highAvailability": False},
@@ -84,6 +89,9 @@ ENVIRONMENT_DEFAULTS: dict[str, dict[str, Any]] = {
             },
         },
         "registry": {"keepTaggedImages": 30},
+        # the managed services prod runs, single-zone and small: the same engines, drivers and
+        # TLS, at a fraction of the price
+        "stores": {"backend": "managed", "multiAz": False},
         "dns": {"domain": "staging.shipyard.example.com"},
         "addons": {
             "certManager": {"issuer": "letsencrypt-staging"},
@@ -119,6 +127,14 @@ ENVIRONMENT_DEFAULTS: dict[str, dict[str, Any]] = {
             },
         },
         "registry": {"keepTaggedImages": 100},
+        # managed stores, a standby in another zone each, production sizes
+        "stores": {"backend": "managed", "multiAz": True,
+                   "postgresql": {"size": "db.m7g.large", "storageGi": 100,
+                                  "maxStorageGi": 1000},
+                   "mysql": {"size": "db.m7g.large", "storageGi": 100, "maxStorageGi": 1000},
+                   "mongodb": {"size": "db.r6g.large", "instances": 3},
+                   "redis": {"size": "cache.m7g.large", "instances": 3},
+                   "rabbitmq": {"size": "mq.m7g.large"}},
         "dns": {"domain": "shipyard.example.com"},
         "addons": {
             "certManager": {"issuer": "letsencrypt-prod"},
@@ -146,6 +162,9 @@ EXISTING_CLUSTER_DEFAULTS: dict[str, Any] = {
     },
     # the Gateway's certificates come from the self-signed CA; no ACM certificate to validate
     "dns": {"wildcardCertificate": False},
+    # no VPC to put a managed store in, no IRSA for Velero's bucket
+    "stores": {"backend": "inCluster"},
+    "backups": {"enabled": False},
 }
 
 

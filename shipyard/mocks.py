@@ -58,6 +58,12 @@ def _service(type_: str) -> str:
     return type_.split(":")[1].split("/")[0]
 
 
+def _secret(value: Any) -> dict[str, Any]:
+    """A value in the wire form of a secret: the resource's Output comes back secret."""
+    from pulumi.runtime.rpc import _special_secret_sig, _special_sig_key
+    return {_special_sig_key: _special_secret_sig, "value": value}
+
+
 class EchoMocks(pulumi.runtime.Mocks):
     """Inputs in, inputs plus AWS-shaped ids and ARNs out; deterministic across runs."""
 
@@ -76,9 +82,11 @@ class EchoMocks(pulumi.runtime.Mocks):
         if args.typ.startswith("aws:"):
             self._add_aws_fields(args.typ, args.name, resource_id, arn_part, state)
         if args.typ == "random:index/randomPassword:RandomPassword":
-            # a stand-in the secret-scanning tests can look for (the provider makes it secret)
-            state["result"] = "mock-password-" + _digest(pulumi.get_stack(), args.name)
-            state["bcryptHash"] = "$2a$10$" + _digest(args.name, "bcrypt")
+            # a stand-in the secret-scanning tests can look for, secret as the engine makes it
+            # (the provider's schema lists result and bcryptHash as additionalSecretOutputs,
+            # which the engine applies and mocks otherwise would not)
+            state["result"] = _secret("mock-password-" + _digest(pulumi.get_stack(), args.name))
+            state["bcryptHash"] = _secret("$2a$10$" + _digest(args.name, "bcrypt"))
         return resource_id, state
 
     def _add_aws_fields(self, typ: str, name: str, resource_id: str, arn_part: str | None,
@@ -97,6 +105,10 @@ class EchoMocks(pulumi.runtime.Mocks):
                 id=resource_id, name=name)
         if typ == "aws:kms/key:Key":
             state["keyId"] = resource_id
+        if typ == "aws:cloudfront/distribution:Distribution":
+            state.update({"arn": f"arn:aws:cloudfront::{account}:distribution/{resource_id}",
+                          "domainName": f"{resource_id.lower()}.cloudfront.net",
+                          "hostedZoneId": "Z2FDTNDATAQYW2"})
         if typ == "aws:ec2/launchTemplate:LaunchTemplate":
             state["latestVersion"] = 1
             state["defaultVersion"] = 1
@@ -157,6 +169,25 @@ class EchoMocks(pulumi.runtime.Mocks):
         if typ == "aws:ec2/vpc:Vpc":
             state.setdefault("defaultSecurityGroupId", "sg-" + _digest(name, "default"))
             state.setdefault("mainRouteTableId", "rtb-" + _digest(name, "main"))
+        # managed stores: the endpoints AWS assigns (the stores' Connections carry them)
+        suffix = _digest(account, region, length=12)
+        if typ == "aws:rds/instance:Instance":
+            ident = state.get("identifier", name)
+            state.update({"address": f"{ident}.c{suffix}.{region}.rds.amazonaws.com",
+                          "port": state.get("port", 5432), "resourceId": "db-" + resource_id})
+            state["endpoint"] = f"{state['address']}:{state['port']}"
+        if typ == "aws:elasticache/replicationGroup:ReplicationGroup":
+            group = f"{state.get('replicationGroupId', name)}.{suffix[:6]}.cache.amazonaws.com"
+            state["primaryEndpointAddress"] = f"master.{group}"
+            state["readerEndpointAddress"] = f"replica.{group}"
+        if typ == "aws:docdb/cluster:Cluster":
+            ident = state.get("clusterIdentifier", name)
+            state["endpoint"] = f"{ident}.cluster-c{suffix}.{region}.docdb.amazonaws.com"
+            state["readerEndpoint"] = f"{ident}.cluster-ro-c{suffix}.{region}.docdb.amazonaws.com"
+        if typ == "aws:mq/broker:Broker":
+            host = f"b-{_digest(name, length=8)}.mq.{region}.amazonaws.com"
+            state["instances"] = [{"consoleUrl": f"https://{host}",
+                                   "endpoints": [f"amqps://{host}:5671"]}]
         if typ == "aws:ec2/eip:Eip":
             state["publicIp"] = "203.0.113." + str(int(_digest(name, length=2), 16) % 254 + 1)
             state["allocationId"] = resource_id

@@ -48,7 +48,7 @@ from shipyard.mocks import EchoMocks, _digest, bucket_name
 
 # boto3 clients made up front (boto3 client creation is not thread-safe).
 SERVICES = ("ec2", "iam", "kms", "eks", "ecr", "route53", "acm", "logs", "sts", "sqs", "events",
-            "s3")
+            "s3", "cloudfront", "rds", "elasticache", "mq", "secretsmanager")
 
 # The values CloudWatch Logs accepts for retention (moto accepts anything).
 LOG_RETENTION_DAYS = frozenset({0, 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545,
@@ -87,6 +87,48 @@ S3_SSE_ALGORITHMS = frozenset({"AES256", "aws:kms", "aws:kms:dsse"})
 S3_OBJECT_OWNERSHIP = frozenset({"BucketOwnerPreferred", "ObjectWriter", "BucketOwnerEnforced"})
 # S3 bucket names: 3-63 lowercase letters, digits, dots and hyphens, a letter or digit at each end
 S3_BUCKET_NAME = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
+# CloudFront's enums (API reference: ViewerCertificate, CacheBehavior, DistributionConfig,
+# OriginAccessControlConfig); moto accepts any value
+CLOUDFRONT_TLS_POLICIES = frozenset({
+    "SSLv3", "TLSv1", "TLSv1_2016", "TLSv1.1_2016", "TLSv1.2_2018", "TLSv1.2_2019",
+    "TLSv1.2_2021", "TLSv1.2_2025", "TLSv1.3_2025"})
+CLOUDFRONT_SSL_METHODS = frozenset({"sni-only", "vip", "static-ip"})
+CLOUDFRONT_VIEWER_POLICIES = frozenset({"allow-all", "https-only", "redirect-to-https"})
+CLOUDFRONT_PRICE_CLASSES = frozenset({"PriceClass_100", "PriceClass_200", "PriceClass_All",
+                                      "None"})
+CLOUDFRONT_HTTP_VERSIONS = frozenset({"http1.1", "http2", "http2and3", "http3"})
+CLOUDFRONT_OAC_TYPES = frozenset({"s3", "mediastore", "mediapackagev2", "lambda"})
+CLOUDFRONT_SIGNING = frozenset({"always", "never", "no-override"})
+# where CloudFront reads ACM certificates from, and its distributions' hosted zone (Route53)
+CLOUDFRONT_CERTIFICATE_REGION = "us-east-1"
+CLOUDFRONT_ZONE_ID = "Z2FDTNDATAQYW2"
+
+# Managed data stores (RDS, ElastiCache, Amazon MQ): values AWS accepts and moto does not check.
+RDS_ENGINES = frozenset({"postgres", "mysql", "mariadb"})
+RDS_CA_CERTIFICATES = frozenset({"rds-ca-rsa2048-g1", "rds-ca-rsa4096-g1", "rds-ca-ecc384-g1",
+                                 "rds-ca-2019"})
+RDS_LOG_EXPORTS = {"postgres": frozenset({"postgresql", "upgrade", "iam-db-auth-error"}),
+                   "mysql": frozenset({"audit", "error", "general", "slowquery",
+                                       "iam-db-auth-error"}),
+                   "mariadb": frozenset({"audit", "error", "general", "slowquery"})}
+RDS_MIN_STORAGE = {"gp2": 20, "gp3": 20, "io1": 100, "io2": 100, "standard": 5}
+RDS_PASSWORD_FORBIDDEN = frozenset("/'\"@ ")
+PARAMETER_APPLY_METHODS = frozenset({"immediate", "pending-reboot"})
+RDS_FAMILY = re.compile(r"^(postgres\d+|mysql\d+\.\d+|mariadb\d+\.\d+)$")
+# identifiers of RDS instances, snapshots, parameter groups; ElastiCache ids: a letter, then
+# letters, digits and single hyphens, no hyphen at the end
+AWS_IDENTIFIER = re.compile(r"^[a-zA-Z](?:-?[a-zA-Z0-9])*$")
+ELASTICACHE_ENGINES = frozenset({"redis", "valkey"})
+ELASTICACHE_MAX_ID = 40
+ELASTICACHE_PASSWORD = re.compile(r'^[^\s"/@]{16,128}$')
+MQ_DEPLOYMENT_MODES = frozenset({"SINGLE_INSTANCE", "ACTIVE_STANDBY_MULTI_AZ",
+                                 "CLUSTER_MULTI_AZ"})
+MQ_BROKER_NAME = re.compile(r"^[A-Za-z0-9_-]{1,50}$")
+MQ_RABBITMQ_USER = re.compile(r"^[A-Za-z0-9._-]{2,100}$")
+MQ_DAYS = frozenset({"MONDAY", "TUESDAY", "WEDNESDAY", "THURSDAY", "FRIDAY", "SATURDAY",
+                     "SUNDAY"})
+WEEK_MINUTES = 7 * 24 * 60
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 # Pulumi type token -> name of the MotoMocks method that creates it (filled by @handles).
 HANDLERS: dict[str, str] = {}
@@ -159,9 +201,67 @@ def integral(value: Any) -> Any:
     return value
 
 
+SECRET_SIG = ("4dabf18193072939515e22adb298388d", "1b47061264138c4ac30d75fd1eb44270")
+
+
+def revealed(value: Any) -> Any:
+    """Inputs with Pulumi's secret wrappers (``{SIG: SECRET, "value": v}``) replaced by ``v``:
+    what the provider sends AWS."""
+    if isinstance(value, dict):
+        if value.get(SECRET_SIG[0]) == SECRET_SIG[1]:
+            return revealed(value.get("value"))
+        return {k: revealed(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [revealed(v) for v in value]
+    return value
+
+
 def as_bool(value: Any) -> bool:
     """The AWS provider types some booleans as strings ("true")."""
     return value.lower() == "true" if isinstance(value, str) else bool(value)
+
+
+def _hhmm(value: str) -> int:
+    hours, minutes = value.split(":")
+    return int(hours) * 60 + int(minutes)
+
+
+def window_minutes(window: str | None) -> set[int]:
+    """The minutes of the week a window covers: ``hh:mm-hh:mm`` (daily) or
+    ``ddd:hh:mm-ddd:hh:mm`` (weekly); empty when unset or malformed."""
+    if not window or "-" not in window:
+        return set()
+    start, end = window.lower().split("-", 1)
+    try:
+        if start.count(":") == 2:
+            a = WEEKDAYS.index(start[:3]) * 1440 + _hhmm(start[4:])
+            b = WEEKDAYS.index(end[:3]) * 1440 + _hhmm(end[4:])
+            return {m % WEEK_MINUTES for m in range(a, a + (b - a) % WEEK_MINUTES)}
+        a, b = _hhmm(start), _hhmm(end)
+    except ValueError:
+        return set()
+    return {(day * 1440 + a + m) % WEEK_MINUTES for day in range(7)
+            for m in range((b - a) % 1440)}
+
+
+def check_windows(backup: str | None, maintenance: str | None) -> None:
+    """RDS, DocumentDB and ElastiCache refuse windows under 30 minutes and a backup window that
+    overlaps the maintenance window."""
+    daily, weekly = window_minutes(backup), window_minutes(maintenance)
+    require(not backup or len(daily) >= 7 * 30, "InvalidParameterValue",
+            f"The backup window {backup!r} must be at least 30 minutes")
+    require(not maintenance or len(weekly) >= 30, "InvalidParameterValue",
+            f"The maintenance window {maintenance!r} must be at least 30 minutes")
+    require(not daily & weekly, "InvalidParameterCombination",
+            f"The backup window {backup} and the maintenance window {maintenance} overlap")
+
+
+def rds_family(engine: str, version: str) -> str:
+    """The parameter group family an engine version takes: postgres17, mysql8.4."""
+    parts = str(version).split(".")
+    major = parts[0] if engine == "postgres" and int(parts[0] or 0) >= 10 else \
+        ".".join(parts[:2])
+    return f"{engine}{major}"
 
 
 _PASCAL_RENAMES = {"vpcSecurityGroupIds": "SecurityGroupIds", "ebs": "Ebs"}
@@ -258,6 +358,17 @@ class MotoMocks(EchoMocks):
         """The boto3 client this account's resources were created with (for reading back)."""
         return self._clients[service]
 
+    def regional_client(self, service: str, region: str | None) -> Any:
+        """This account's client for ``service`` in ``region``: where a resource with its own
+        ``region`` input (pulumi_aws 7) lives, e.g. CloudFront's certificate in us-east-1."""
+        if not region or region == self.region:
+            return self.client(service)
+        cache: dict[tuple[str, str], Any] = self.__dict__.setdefault("_regional_clients", {})
+        if (service, region) not in cache:
+            with _SESSION_LOCK:
+                cache[(service, region)] = self.session.client(service, region_name=region)
+        return cache[(service, region)]
+
     # -- Pulumi entry points --------------------------------------------------------------
 
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict[str, Any]]:
@@ -272,7 +383,8 @@ class MotoMocks(EchoMocks):
             if not botocore_stubber.enabled:
                 raise RuntimeError("MotoMocks used outside moto.mock_aws()")
             try:
-                resource_id, outputs = getattr(self, method)(args.name, inputs)
+                # handlers see secrets (passwords) in plain text; the state keeps them secret
+                resource_id, outputs = getattr(self, method)(args.name, revealed(inputs))
             except ClientError as e:
                 error = e.response.get("Error", {})
                 raise MotoResourceError(args.typ, args.name, error.get("Code", "ClientError"),
@@ -1120,7 +1232,7 @@ class MotoMocks(EchoMocks):
 
     @handles("aws:acm/certificate:Certificate")
     def _acm_certificate(self, name: str, i: dict[str, Any]) -> tuple[str, dict[str, Any]]:
-        acm = self.client("acm")
+        acm = self.regional_client("acm", i.get("region"))
         method = i.get("validationMethod")
         if i.get("certificateBody"):
             arn = acm.import_certificate(**drop_none(
@@ -1157,7 +1269,8 @@ class MotoMocks(EchoMocks):
     def _acm_certificate_validation(self, name: str, i: dict[str, Any]
                                     ) -> tuple[str, dict[str, Any]]:
         arn = i.get("certificateArn", "")
-        certificate = self.client("acm").describe_certificate(CertificateArn=arn)["Certificate"]
+        certificate = self.regional_client("acm", i.get("region")).describe_certificate(
+            CertificateArn=arn)["Certificate"]
         fqdns = {f.rstrip(".").lower() for f in i.get("validationRecordFqdns") or []}
         if fqdns and certificate.get("DomainValidationOptions"):
             # Like the provider: every domain's validation record must be among the fqdns.
@@ -1254,6 +1367,10 @@ class MotoMocks(EchoMocks):
             require(days is None or days > 0, "InvalidArgument",
                     f"rule {rule.get('id')!r}: expiration days must be a positive integer")
             abort = self._one(rule.get("abortIncompleteMultipartUpload"))
+            noncurrent = self._one(rule.get("noncurrentVersionExpiration"))
+            require(noncurrent.get("noncurrentDays") is None or noncurrent["noncurrentDays"] > 0,
+                    "InvalidArgument", f"rule {rule.get('id')!r}: noncurrentDays must be a "
+                    f"positive integer")
             flt = rule.get("filter")
             rules.append(drop_none(
                 ID=rule.get("id"), Status=status,
@@ -1263,6 +1380,8 @@ class MotoMocks(EchoMocks):
                 Expiration=drop_none(Days=days, Date=expiration.get("date"),
                                      ExpiredObjectDeleteMarker=expiration.get(
                                          "expiredObjectDeleteMarker")),
+                NoncurrentVersionExpiration={"NoncurrentDays": noncurrent["noncurrentDays"]}
+                if noncurrent.get("noncurrentDays") else None,
                 AbortIncompleteMultipartUpload={
                     "DaysAfterInitiation": abort["daysAfterInitiation"]}
                 if abort.get("daysAfterInitiation") else None))
@@ -1272,6 +1391,19 @@ class MotoMocks(EchoMocks):
         bucket = i.get("bucket", "")
         self.client("s3").put_bucket_lifecycle_configuration(
             Bucket=bucket, LifecycleConfiguration={"Rules": rules})
+        return bucket, {}
+
+    @handles("aws:s3/bucketVersioning:BucketVersioning")
+    def _s3_versioning(self, name: str, i: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+        config = self._one(i.get("versioningConfiguration"))
+        status = config.get("status")
+        # "Disabled" is the provider's own value for never-enabled; S3 takes the other two
+        require(status in ("Enabled", "Suspended", "Disabled"), "MalformedXML",
+                f"versioning status {status!r}")
+        bucket = i.get("bucket", "")
+        if status != "Disabled":
+            self.client("s3").put_bucket_versioning(
+                Bucket=bucket, VersioningConfiguration={"Status": status})
         return bucket, {}
 
     @handles("aws:s3/bucketPolicy:BucketPolicy")
@@ -1293,6 +1425,515 @@ class MotoMocks(EchoMocks):
                     "MalformedPolicy", "Policy has invalid resource")
         self.client("s3").put_bucket_policy(Bucket=bucket, Policy=document)
         return bucket, {"policy": document}
+
+    # -- CloudFront -----------------------------------------------------------------------
+
+    @handles("aws:cloudfront/originAccessControl:OriginAccessControl")
+    def _cloudfront_oac(self, name: str, i: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+        # moto stores any values; CloudFront takes only these
+        origin_type = i.get("originAccessControlOriginType")
+        behavior, protocol = i.get("signingBehavior"), i.get("signingProtocol")
+        require(origin_type in CLOUDFRONT_OAC_TYPES, "InvalidArgument",
+                f"originAccessControlOriginType {origin_type!r}")
+        require(behavior in CLOUDFRONT_SIGNING, "InvalidArgument",
+                f"signingBehavior {behavior!r}")
+        require(protocol == "sigv4", "InvalidArgument", f"signingProtocol {protocol!r}")
+        oac_name = i.get("name") or name
+        require(0 < len(oac_name) <= 64, "InvalidArgument",
+                f"name {oac_name!r}: 1 to 64 characters")
+        created = self.client("cloudfront").create_origin_access_control(
+            OriginAccessControlConfig=drop_none(
+                Name=oac_name, Description=i.get("description"), SigningProtocol=protocol,
+                SigningBehavior=behavior, OriginAccessControlOriginType=origin_type))
+        oac_id = created["OriginAccessControl"]["Id"]
+        return oac_id, {"name": oac_name, "etag": created.get("ETag", "")}
+
+    def _check_viewer_certificate(self, viewer: Mapping[str, Any],
+                                  aliases: list[str]) -> None:
+        """CloudFront's own checks (moto makes none): the policy names, and an ACM certificate
+        that is ISSUED, in us-east-1, and covers every alias."""
+        tls = viewer.get("minimumProtocolVersion")
+        require(tls is None or tls in CLOUDFRONT_TLS_POLICIES, "InvalidArgument",
+                f"minimumProtocolVersion {tls!r}")
+        method = viewer.get("sslSupportMethod")
+        require(method is None or method in CLOUDFRONT_SSL_METHODS, "InvalidArgument",
+                f"sslSupportMethod {method!r}")
+        arn = viewer.get("acmCertificateArn")
+        require(not aliases or arn or viewer.get("iamCertificateId"), "InvalidViewerCertificate",
+                f"aliases {aliases} need a certificate of their own")
+        if not arn:
+            return
+        region = str(arn).split(":")[3] if str(arn).count(":") >= 5 else ""
+        require(region == CLOUDFRONT_CERTIFICATE_REGION, "InvalidViewerCertificate",
+                f"{arn}: CloudFront reads ACM certificates from us-east-1 only")
+        require(method is not None, "InvalidViewerCertificate",
+                "an ACM certificate needs sslSupportMethod")
+        certificate = self.regional_client("acm", region).describe_certificate(
+            CertificateArn=arn)["Certificate"]
+        require(certificate.get("Status") == "ISSUED", "InvalidViewerCertificate",
+                f"{arn} is {certificate.get('Status')}, not ISSUED")
+        names = {certificate.get("DomainName", ""),
+                 *certificate.get("SubjectAlternativeNames", [])}
+        for alias in aliases:
+            require(any(n == alias or (n.startswith("*.") and
+                                       alias.split(".", 1)[-1] == n[2:]) for n in names),
+                    "InvalidViewerCertificate",
+                    f"the certificate ({sorted(names)}) does not cover the alias {alias}")
+
+    @handles("aws:cloudfront/distribution:Distribution")
+    def _cloudfront_distribution(self, name: str, i: dict[str, Any]
+                                 ) -> tuple[str, dict[str, Any]]:
+        cf = self.client("cloudfront")
+        origins = list(i.get("origins") or [])
+        require(origins, "InvalidArgument", "a distribution needs an origin")
+        origin_ids = {o.get("originId") for o in origins}
+        for origin in origins:
+            oac_id = origin.get("originAccessControlId")
+            if oac_id:
+                # moto drops the field and accepts any id; CloudFront refuses an unknown one
+                cf.get_origin_access_control(Id=oac_id)
+        behaviors = [self._one(i.get("defaultCacheBehavior")),
+                     *(i.get("orderedCacheBehaviors") or [])]
+        for behavior in behaviors:
+            policy = behavior.get("viewerProtocolPolicy")
+            require(policy in CLOUDFRONT_VIEWER_POLICIES, "InvalidArgument",
+                    f"viewerProtocolPolicy {policy!r}")
+            require(behavior.get("targetOriginId") in origin_ids, "NoSuchOrigin",
+                    f"targetOriginId {behavior.get('targetOriginId')!r} is not an origin")
+        price_class = i.get("priceClass")
+        require(price_class is None or price_class in CLOUDFRONT_PRICE_CLASSES,
+                "InvalidArgument", f"priceClass {price_class!r}")
+        http_version = i.get("httpVersion")
+        require(http_version is None or http_version in CLOUDFRONT_HTTP_VERSIONS,
+                "InvalidArgument", f"httpVersion {http_version!r}")
+        aliases = [str(a) for a in i.get("aliases") or []]
+        viewer = self._one(i.get("viewerCertificate"))
+        self._check_viewer_certificate(viewer, aliases)
+        default = behaviors[0]
+
+        def methods(values: list[str] | None) -> dict[str, Any] | None:
+            return {"Quantity": len(values), "Items": list(values)} if values else None
+
+        allowed = methods(default.get("allowedMethods"))
+        if allowed is not None and default.get("cachedMethods"):
+            allowed["CachedMethods"] = methods(default["cachedMethods"])
+        geo = self._one(self._one(i.get("restrictions")).get("geoRestriction"))
+        config = drop_none(
+            CallerReference=f"pulumi-{_digest(self.account_id, name, length=16)}",
+            Comment=i.get("comment", ""), Enabled=as_bool(i.get("enabled", True)),
+            Aliases={"Quantity": len(aliases), "Items": aliases} if aliases else None,
+            DefaultRootObject=i.get("defaultRootObject"),
+            Origins={"Quantity": len(origins), "Items": [drop_none(
+                Id=o.get("originId"), DomainName=o.get("domainName"),
+                OriginPath=o.get("originPath"),
+                OriginAccessControlId=o.get("originAccessControlId"),
+                # an S3 origin behind an OAC has an empty origin access identity
+                S3OriginConfig={"OriginAccessIdentity": ""}
+                if ".s3." in str(o.get("domainName", "")) else None) for o in origins]},
+            DefaultCacheBehavior=drop_none(
+                TargetOriginId=default.get("targetOriginId"),
+                ViewerProtocolPolicy=default.get("viewerProtocolPolicy"),
+                AllowedMethods=allowed, CachePolicyId=default.get("cachePolicyId"),
+                ResponseHeadersPolicyId=default.get("responseHeadersPolicyId"),
+                Compress=as_bool(default["compress"]) if "compress" in default else None),
+            ViewerCertificate=drop_none(
+                ACMCertificateArn=viewer.get("acmCertificateArn"),
+                SSLSupportMethod=viewer.get("sslSupportMethod"),
+                MinimumProtocolVersion=viewer.get("minimumProtocolVersion"),
+                CloudFrontDefaultCertificate=as_bool(viewer["cloudfrontDefaultCertificate"])
+                if "cloudfrontDefaultCertificate" in viewer else None),
+            Restrictions={"GeoRestriction": drop_none(
+                RestrictionType=geo.get("restrictionType", "none"),
+                Quantity=len(geo.get("locations") or []), Items=geo.get("locations"))},
+            PriceClass=price_class, HttpVersion=http_version,
+            IsIPV6Enabled=as_bool(i["isIpv6Enabled"]) if "isIpv6Enabled" in i else None,
+            WebACLId=i.get("webAclId"))
+        if i.get("tags"):
+            created = cf.create_distribution_with_tags(DistributionConfigWithTags={
+                "DistributionConfig": config,
+                "Tags": {"Items": tag_list(i["tags"])}})
+        else:
+            created = cf.create_distribution(DistributionConfig=config)
+        distribution = created["Distribution"]
+        return distribution["Id"], {
+            "arn": distribution["ARN"], "domainName": distribution["DomainName"],
+            "hostedZoneId": CLOUDFRONT_ZONE_ID, "status": distribution.get("Status"),
+            "etag": created.get("ETag", ""), "callerReference": config["CallerReference"]}
+
+    # -- Managed data stores: RDS, ElastiCache, Amazon MQ ---------------------------------
+
+    def _subnets_in_zones(self, subnet_ids: list[str], zones: int, code: str, what: str
+                          ) -> list[dict[str, Any]]:
+        subnets = self.client("ec2").describe_subnets(SubnetIds=subnet_ids)["Subnets"]
+        require(len({s["AvailabilityZone"] for s in subnets}) >= zones, code,
+                f"{what} must cover at least {zones} availability zones")
+        require(len({s["VpcId"] for s in subnets}) == 1, "InvalidSubnet",
+                f"{what}: the subnets are in different VPCs")
+        return subnets
+
+    def _check_key(self, key_id: str | None) -> None:
+        """AWS refuses a KMS key that does not exist or is disabled (moto takes any string)."""
+        if key_id:
+            key = self.client("kms").describe_key(KeyId=key_id)["KeyMetadata"]
+            require(key.get("Enabled", True), "KMSKeyNotAccessibleFault",
+                    f"the KMS key {key_id} is disabled")
+
+    def _check_security_groups(self, group_ids: list[str]) -> None:
+        if group_ids:
+            self.client("ec2").describe_security_groups(GroupIds=group_ids)
+
+    @handles("aws:rds/subnetGroup:SubnetGroup")
+    def _rds_subnet_group(self, name: str, i: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+        group = (i.get("name") or (i["namePrefix"] + _digest(name, length=10)
+                                   if i.get("namePrefix") else name)).lower()
+        require(group != "default", "InvalidParameterValue", "'default' is reserved")
+        subnet_ids = list(i.get("subnetIds") or [])
+        subnets = self._subnets_in_zones(subnet_ids, 2, "DBSubnetGroupDoesNotCoverEnoughAZs",
+                                         f"DB subnet group {group}")
+        created = self.client("rds").create_db_subnet_group(
+            DBSubnetGroupName=group,
+            DBSubnetGroupDescription=i.get("description") or "Managed by Pulumi",
+            SubnetIds=subnet_ids, Tags=tag_list(i.get("tags")))["DBSubnetGroup"]
+        return group, {"name": group, "arn": created["DBSubnetGroupArn"],
+                       "vpcId": subnets[0]["VpcId"], "supportedNetworkTypes": ["IPV4"]}
+
+    @handles("aws:rds/parameterGroup:ParameterGroup")
+    def _rds_parameter_group(self, name: str, i: dict[str, Any]
+                             ) -> tuple[str, dict[str, Any]]:
+        group = (i.get("name") or (i["namePrefix"] + _digest(name, length=10)
+                                   if i.get("namePrefix") else name)).lower()
+        require(AWS_IDENTIFIER.match(group) and len(group) <= 255, "InvalidParameterValue",
+                f"parameter group name {group!r}: a letter, then letters, digits and single "
+                f"hyphens")
+        family = str(i.get("family", ""))
+        require(RDS_FAMILY.match(family), "InvalidParameterValue",
+                f"unknown parameter group family {family!r}")
+        parameters = list(i.get("parameters") or [])
+        for p in parameters:
+            require(p.get("applyMethod", "immediate") in PARAMETER_APPLY_METHODS,
+                    "InvalidParameterValue", f"applyMethod {p.get('applyMethod')!r}")
+        rds = self.client("rds")
+        created = rds.create_db_parameter_group(
+            DBParameterGroupName=group, DBParameterGroupFamily=family,
+            Description=i.get("description") or "Managed by Pulumi",
+            Tags=tag_list(i.get("tags")))["DBParameterGroup"]
+        if parameters:
+            rds.modify_db_parameter_group(DBParameterGroupName=group, Parameters=[{
+                "ParameterName": p["name"], "ParameterValue": str(p["value"]),
+                "ApplyMethod": p.get("applyMethod", "immediate")} for p in parameters])
+        return group, {"name": group, "arn": created["DBParameterGroupArn"]}
+
+    @handles("aws:rds/instance:Instance")
+    def _rds_instance(self, name: str, i: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+        rds = self.client("rds")
+        identifier = (i.get("identifier") or (i["identifierPrefix"] + _digest(name, length=10)
+                                              if i.get("identifierPrefix") else name)).lower()
+        require(AWS_IDENTIFIER.match(identifier) and len(identifier) <= 63,
+                "InvalidParameterValue", f"DB instance identifier {identifier!r}")
+        engine, version = str(i.get("engine", "")), str(i.get("engineVersion", ""))
+        require(engine in RDS_ENGINES, "InvalidParameterValue", f"engine {engine!r}")
+        instance_class = str(i.get("instanceClass", ""))
+        require(instance_class.startswith("db."), "InvalidParameterValue",
+                f"Invalid DB Instance class: {instance_class}")
+        group = i.get("parameterGroupName")
+        if group:
+            [found] = rds.describe_db_parameter_groups(DBParameterGroupName=group)[
+                "DBParameterGroups"]
+            wanted = rds_family(engine, version)
+            require(found["DBParameterGroupFamily"] == wanted, "InvalidParameterCombination",
+                    f"The parameter group {group} with DBParameterGroupFamily "
+                    f"{found['DBParameterGroupFamily']} can't be used for this instance. Use a "
+                    f"parameter group with DBParameterGroupFamily {wanted}.")
+        secret = i.get("password")
+        managed = as_bool(i.get("manageMasterUserPassword", False))
+        require(not (secret and managed), "InvalidParameterCombination",
+                "password and manageMasterUserPassword exclude each other")
+        if secret is not None:
+            require(8 <= len(secret) <= 128 and not set(secret) & RDS_PASSWORD_FORBIDDEN,
+                    "InvalidParameterValue", "The parameter MasterUserPassword is not a valid "
+                    "password: 8 to 128 printable characters other than / ' \" @ and space")
+        user = str(i.get("username", ""))
+        limit = 16 if engine in ("mysql", "mariadb") else 63
+        require(re.fullmatch(r"[A-Za-z][A-Za-z0-9_]*", user) and len(user) <= limit,
+                "InvalidParameterValue", f"MasterUsername {user!r}: a letter, then letters, "
+                f"digits or _, at most {limit} characters")
+        storage_type = str(i.get("storageType", "gp2"))
+        allocated = int(i.get("allocatedStorage") or 0)
+        require(allocated >= RDS_MIN_STORAGE.get(storage_type, 20), "InvalidParameterValue",
+                f"{allocated} GiB is below the minimum of {storage_type} storage")
+        ceiling = int(i.get("maxAllocatedStorage") or 0)
+        require(ceiling == 0 or ceiling > allocated, "InvalidParameterCombination",
+                "Max storage size must be greater than storage size")
+        encrypted = as_bool(i.get("storageEncrypted", False))
+        require(encrypted or not i.get("kmsKeyId"), "InvalidParameterCombination",
+                "a KMS key needs storageEncrypted")
+        self._check_key(i.get("kmsKeyId"))
+        retention = int(i.get("backupRetentionPeriod", 1))
+        require(0 <= retention <= 35, "InvalidParameterValue",
+                f"backupRetentionPeriod {retention}: 0 to 35 days")
+        check_windows(i.get("backupWindow"), i.get("maintenanceWindow"))
+        final = i.get("finalSnapshotIdentifier")
+        # AWS refuses the deletion of an instance that keeps a final snapshot without a name
+        require(as_bool(i.get("skipFinalSnapshot", False)) or final,
+                "InvalidParameterCombination", "FinalDBSnapshotIdentifier is required unless "
+                "SkipFinalSnapshot is true")
+        require(not final or (AWS_IDENTIFIER.match(final) and len(final) <= 255),
+                "InvalidParameterValue", f"FinalDBSnapshotIdentifier {final!r}")
+        ca = i.get("caCertIdentifier")
+        require(ca is None or ca in RDS_CA_CERTIFICATES, "InvalidParameterValue",
+                f"CA certificate {ca!r} not found")
+        logs = set(i.get("enabledCloudwatchLogsExports") or [])
+        require(logs <= RDS_LOG_EXPORTS.get(engine, frozenset()), "InvalidParameterCombination",
+                f"{engine} cannot export the logs {sorted(logs - RDS_LOG_EXPORTS[engine])}")
+        self._check_security_groups(list(i.get("vpcSecurityGroupIds") or []))
+        instance = rds.create_db_instance(**drop_none(
+            DBInstanceIdentifier=identifier, Engine=engine, EngineVersion=version or None,
+            DBInstanceClass=instance_class, AllocatedStorage=allocated,
+            MaxAllocatedStorage=ceiling or None, StorageType=storage_type,
+            StorageEncrypted=encrypted, KmsKeyId=i.get("kmsKeyId"),
+            MasterUsername=user, MasterUserPassword=secret,
+            ManageMasterUserPassword=managed or None, DBName=i.get("dbName"),
+            DBSubnetGroupName=i.get("dbSubnetGroupName"), DBParameterGroupName=group,
+            VpcSecurityGroupIds=i.get("vpcSecurityGroupIds"), Port=i.get("port"),
+            MultiAZ=as_bool(i.get("multiAz", False)), BackupRetentionPeriod=retention,
+            PreferredBackupWindow=i.get("backupWindow"),
+            PreferredMaintenanceWindow=i.get("maintenanceWindow"),
+            PubliclyAccessible=as_bool(i.get("publiclyAccessible", False)),
+            CopyTagsToSnapshot=as_bool(i.get("copyTagsToSnapshot", False)),
+            DeletionProtection=as_bool(i.get("deletionProtection", False)),
+            CACertificateIdentifier=ca, EnableCloudwatchLogsExports=sorted(logs) or None,
+            AutoMinorVersionUpgrade=as_bool(i.get("autoMinorVersionUpgrade", True)),
+            Tags=tag_list(i.get("tags"))))["DBInstance"]
+        endpoint = instance["Endpoint"]
+        return instance["DbiResourceId"], {
+            "identifier": identifier, "arn": instance["DBInstanceArn"],
+            "resourceId": instance["DbiResourceId"], "address": endpoint["Address"],
+            "port": endpoint["Port"], "endpoint": f"{endpoint['Address']}:{endpoint['Port']}",
+            "engineVersionActual": instance.get("EngineVersion", version),
+            "status": "available", "hostedZoneId": "Z2R2ITUGPM61AM"}
+
+    @handles("aws:elasticache/subnetGroup:SubnetGroup")
+    def _elasticache_subnet_group(self, name: str, i: dict[str, Any]
+                                  ) -> tuple[str, dict[str, Any]]:
+        group = (i.get("name") or name).lower()
+        subnet_ids = list(i.get("subnetIds") or [])
+        subnets = self._subnets_in_zones(subnet_ids, 1, "InvalidSubnet",
+                                         f"cache subnet group {group}")
+        created = self.client("elasticache").create_cache_subnet_group(
+            CacheSubnetGroupName=group,
+            CacheSubnetGroupDescription=i.get("description") or "Managed by Pulumi",
+            SubnetIds=subnet_ids, Tags=tag_list(i.get("tags")))["CacheSubnetGroup"]
+        return group, {"name": group, "arn": created["ARN"], "vpcId": subnets[0]["VpcId"]}
+
+    @handles("aws:elasticache/user:User")
+    def _elasticache_user(self, name: str, i: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+        user_id, engine = str(i.get("userId", "")), str(i.get("engine", "")).lower()
+        require(AWS_IDENTIFIER.match(user_id) and user_id == user_id.lower()
+                and len(user_id) <= ELASTICACHE_MAX_ID, "InvalidParameterValue",
+                f"user id {user_id!r}: a lowercase letter, then letters, digits and single "
+                f"hyphens, at most {ELASTICACHE_MAX_ID} characters")
+        mode = self._one(i.get("authenticationMode"))
+        passwords = list(mode.get("passwords") or i.get("passwords") or [])
+        kind = mode.get("type") or ("no-password-required"
+                                    if as_bool(i.get("noPasswordRequired", False))
+                                    else "password")
+        require(all(ELASTICACHE_PASSWORD.match(p) for p in passwords), "InvalidParameterValue",
+                "passwords: 16 to 128 printable characters, no spaces, \" / or @")
+        require(len(passwords) <= 2, "InvalidParameterValue", "at most two passwords")
+        require(engine != "valkey" or kind in ("password", "iam"), "InvalidParameterCombination",
+                "a valkey user must authenticate by password or IAM")
+        created = self.client("elasticache").create_user(**drop_none(
+            UserId=user_id, UserName=i.get("userName"), Engine=engine,
+            AccessString=i.get("accessString"),
+            AuthenticationMode={"Type": kind, "Passwords": passwords} if kind == "password"
+            else {"Type": kind}, Tags=tag_list(i.get("tags"))))
+        return user_id, {"arn": created["ARN"], "userId": user_id}
+
+    @handles("aws:elasticache/userGroup:UserGroup")
+    def _elasticache_user_group(self, name: str, i: dict[str, Any]
+                                ) -> tuple[str, dict[str, Any]]:
+        """moto has no user groups: the checks ElastiCache makes, against moto's users, and the
+        group kept here for the replication groups that name it."""
+        group_id, engine = str(i.get("userGroupId", "")), str(i.get("engine", "")).lower()
+        require(AWS_IDENTIFIER.match(group_id) and len(group_id) <= ELASTICACHE_MAX_ID,
+                "InvalidParameterValue", f"user group id {group_id!r}")
+        require(engine in ELASTICACHE_ENGINES, "InvalidParameterValue", f"engine {engine!r}")
+        groups: dict[str, dict[str, Any]] = self.__dict__.setdefault("_user_groups", {})
+        require(group_id not in groups, "UserGroupAlreadyExists", f"{group_id} exists")
+        ec = self.client("elasticache")
+        users = [ec.describe_users(UserId=u)["Users"][0] for u in i.get("userIds") or []]
+        require(any(u["UserName"] == "default" for u in users), "DefaultUserRequired",
+                "You must add default user to a user group.")
+        for user in users:
+            require(engine == "valkey" or user["Engine"] == "redis",
+                    "InvalidParameterCombination",
+                    f"a redis user group cannot hold the {user['Engine']} user {user['UserId']}")
+            require(engine != "valkey" or user["Authentication"]["Type"] in ("password", "iam"),
+                    "InvalidParameterCombination",
+                    f"a valkey user group holds only users with a password or IAM "
+                    f"({user['UserId']})")
+        arn = self._arn("elasticache", f"usergroup:{group_id}")
+        groups[group_id] = {"engine": engine, "users": [u["UserId"] for u in users],
+                            "arn": arn}
+        return group_id, {"arn": arn, "userGroupId": group_id}
+
+    def user_groups(self) -> dict[str, dict[str, Any]]:
+        """The ElastiCache user groups created (moto keeps none)."""
+        return dict(self.__dict__.get("_user_groups", {}))
+
+    @handles("aws:elasticache/replicationGroup:ReplicationGroup")
+    def _elasticache_replication_group(self, name: str, i: dict[str, Any]
+                                       ) -> tuple[str, dict[str, Any]]:
+        ec = self.client("elasticache")
+        group_id = str(i.get("replicationGroupId", "")).lower()
+        require(AWS_IDENTIFIER.match(group_id) and len(group_id) <= ELASTICACHE_MAX_ID,
+                "InvalidParameterValue", f"replication group id {group_id!r}: a letter, then "
+                f"letters, digits and single hyphens, at most {ELASTICACHE_MAX_ID}")
+        engine = str(i.get("engine", "redis")).lower()
+        require(engine in ELASTICACHE_ENGINES, "InvalidParameterValue", f"engine {engine!r}")
+        require(str(i.get("nodeType", "")).startswith("cache."), "InvalidParameterValue",
+                f"node type {i.get('nodeType')!r}")
+        nodes = int(i.get("numCacheClusters") or 1)
+        failover = as_bool(i.get("automaticFailoverEnabled", False))
+        multi_az = as_bool(i.get("multiAzEnabled", False))
+        require(not failover or nodes >= 2, "InvalidParameterCombination",
+                "automatic failover needs at least 2 cache clusters")
+        require(not multi_az or failover, "InvalidParameterCombination",
+                "Multi-AZ needs automatic failover")
+        transit = as_bool(i.get("transitEncryptionEnabled", False))
+        user_groups = list(i.get("userGroupIds") or [])
+        token = i.get("authToken")
+        require(transit or not (token or user_groups), "InvalidParameterCombination",
+                "AUTH and user groups need transit encryption")
+        require(not (token and user_groups), "InvalidParameterCombination",
+                "authToken and userGroupIds exclude each other")
+        require(token is None or ELASTICACHE_PASSWORD.match(token), "InvalidParameterValue",
+                "authToken: 16 to 128 printable characters")
+        known = self.user_groups()
+        for group in user_groups:
+            require(group in known, "UserGroupNotFound", f"user group {group} not found")
+            require(known[group]["engine"] == engine or engine == "valkey",
+                    "InvalidParameterCombination",
+                    f"a {engine} replication group cannot use the {known[group]['engine']} user "
+                    f"group {group}")
+        at_rest = as_bool(i.get("atRestEncryptionEnabled", False))
+        require(at_rest or not i.get("kmsKeyId"), "InvalidParameterCombination",
+                "a KMS key needs at-rest encryption")
+        self._check_key(i.get("kmsKeyId"))
+        retention = int(i.get("snapshotRetentionLimit") or 0)
+        require(0 <= retention <= 35, "InvalidParameterValue",
+                f"snapshotRetentionLimit {retention}: 0 to 35 days")
+        check_windows(i.get("snapshotWindow"), i.get("maintenanceWindow"))
+        final = i.get("finalSnapshotIdentifier")
+        require(not final or AWS_IDENTIFIER.match(final), "InvalidParameterValue",
+                f"final snapshot name {final!r}")
+        subnet_group = i.get("subnetGroupName")
+        if subnet_group:  # moto accepts a missing one
+            ec.describe_cache_subnet_groups(CacheSubnetGroupName=subnet_group)
+        self._check_security_groups(list(i.get("securityGroupIds") or []))
+        group = ec.create_replication_group(**drop_none(
+            ReplicationGroupId=group_id,
+            ReplicationGroupDescription=i.get("description") or "Managed by Pulumi",
+            Engine=engine, EngineVersion=i.get("engineVersion"),
+            CacheNodeType=i.get("nodeType"), NumCacheClusters=nodes,
+            AutomaticFailoverEnabled=failover, MultiAZEnabled=multi_az,
+            CacheSubnetGroupName=subnet_group, SecurityGroupIds=i.get("securityGroupIds"),
+            Port=i.get("port"), TransitEncryptionEnabled=transit,
+            TransitEncryptionMode=i.get("transitEncryptionMode"),
+            AtRestEncryptionEnabled=at_rest, KmsKeyId=i.get("kmsKeyId"),
+            UserGroupIds=user_groups, AuthToken=token,
+            SnapshotRetentionLimit=retention, SnapshotWindow=i.get("snapshotWindow"),
+            PreferredMaintenanceWindow=i.get("maintenanceWindow"),
+            AutoMinorVersionUpgrade=as_bool(i.get("autoMinorVersionUpgrade", True)),
+            Tags=tag_list(i.get("tags"))))["ReplicationGroup"]
+        primary = group["NodeGroups"][0]["PrimaryEndpoint"]
+        return group_id, {
+            "arn": group["ARN"], "primaryEndpointAddress": primary["Address"],
+            "readerEndpointAddress": primary["Address"].replace("master.", "replica.", 1),
+            "memberClusters": group.get("MemberClusters", []),
+            "engineVersionActual": i.get("engineVersion"), "clusterEnabled": False}
+
+    @handles("aws:mq/broker:Broker")
+    def _mq_broker(self, name: str, i: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+        broker_name = str(i.get("brokerName", name))
+        require(MQ_BROKER_NAME.match(broker_name), "BadRequestException",
+                f"broker name {broker_name!r}: 1 to 50 letters, digits, - and _")
+        engine = str(i.get("engineType", ""))
+        rabbit = engine.upper() == "RABBITMQ"
+        mode = str(i.get("deploymentMode", "SINGLE_INSTANCE"))
+        require(mode in MQ_DEPLOYMENT_MODES, "BadRequestException",
+                f"deploymentMode {mode!r}")
+        require(not rabbit or mode != "ACTIVE_STANDBY_MULTI_AZ", "BadRequestException",
+                "RabbitMQ brokers are SINGLE_INSTANCE or CLUSTER_MULTI_AZ")
+        instance_type, version = str(i.get("hostInstanceType", "")), str(
+            i.get("engineVersion", ""))
+        require(instance_type.startswith("mq."), "BadRequestException",
+                f"host instance type {instance_type!r}")
+        if rabbit and version.split(".")[0].isdigit() and int(version.split(".")[0]) >= 4:
+            require(instance_type.startswith("mq.m7g."), "BadRequestException",
+                    f"RabbitMQ {version} runs on mq.m7g instance types only")
+        if rabbit and version.count(".") == 1:
+            # Amazon MQ manages RabbitMQ 3.13+ patch versions itself
+            require(as_bool(i.get("autoMinorVersionUpgrade", False)), "BadRequestException",
+                    "RabbitMQ 3.13 and later need autoMinorVersionUpgrade")
+        users = list(i.get("users") or [])
+        require(users, "BadRequestException", "a broker needs a user")
+        require(not rabbit or len(users) == 1, "BadRequestException",
+                "Amazon MQ for RabbitMQ accepts one and only one administrative user at "
+                "creation; create the others through the RabbitMQ management API")
+        for user in users:
+            username, secret = str(user.get("username", "")), str(user.get("password", ""))
+            require(len(secret) >= 12 and len(set(secret)) >= 4 and not set(secret) & set(",:="),
+                    "BadRequestException", "a broker password needs 12 or more characters, "
+                    "4 or more different ones, and no , : or =")
+            require(username != "guest" and (not rabbit or MQ_RABBITMQ_USER.match(username)),
+                    "BadRequestException", f"user name {username!r}")
+        require(not (rabbit and self._one(i.get("encryptionOptions")).get("kmsKeyId")),
+                "BadRequestException", "RabbitMQ brokers are encrypted with an AWS-owned key; "
+                "a customer KMS key applies to ActiveMQ only")
+        require(not (rabbit and self._one(i.get("logs")).get("audit")), "BadRequestException",
+                "audit logs are ActiveMQ's")
+        subnet_ids = list(i.get("subnetIds") or [])
+        public = as_bool(i.get("publiclyAccessible", False))
+        require(public or subnet_ids, "BadRequestException", "a private broker needs subnets")
+        if subnet_ids:
+            subnets = self._subnets_in_zones(subnet_ids, 1, "BadRequestException", "broker")
+            if mode == "SINGLE_INSTANCE":
+                require(len(subnet_ids) == 1, "BadRequestException",
+                        "a SINGLE_INSTANCE broker takes exactly one subnet")
+            else:
+                require(len({s["AvailabilityZone"] for s in subnets}) >= 2,
+                        "BadRequestException", f"a {mode} broker needs subnets in two or more "
+                        f"availability zones")
+        window = self._one(i.get("maintenanceWindowStartTime"))
+        if window:
+            require(window.get("dayOfWeek") in MQ_DAYS and re.fullmatch(
+                r"([01]\d|2[0-3]):[0-5]\d", str(window.get("timeOfDay", ""))),
+                "BadRequestException", f"maintenance window start {window}")
+        self._check_security_groups(list(i.get("securityGroups") or []))
+        mq = self.client("mq")
+        created = mq.create_broker(**drop_none(
+            BrokerName=broker_name, EngineType=engine.upper(), EngineVersion=version,
+            HostInstanceType=instance_type, DeploymentMode=mode,
+            PubliclyAccessible=public, SubnetIds=subnet_ids or None,
+            SecurityGroups=i.get("securityGroups"),
+            AutoMinorVersionUpgrade=as_bool(i.get("autoMinorVersionUpgrade", False)),
+            AuthenticationStrategy=(i.get("authenticationStrategy") or "simple").upper(),
+            StorageType=(i.get("storageType") or "ebs").upper(),
+            Logs=drop_none(General=self._one(i.get("logs")).get("general")),
+            MaintenanceWindowStartTime=drop_none(
+                DayOfWeek=window.get("dayOfWeek"), TimeOfDay=window.get("timeOfDay"),
+                TimeZone=window.get("timeZone")) if window else None,
+            Users=[drop_none(Username=u.get("username"), Password=u.get("password"),
+                             ConsoleAccess=u.get("consoleAccess"), Groups=u.get("groups"))
+                   for u in users],
+            Tags={k: str(v) for k, v in (i.get("tags") or {}).items()} or None))
+        broker = mq.describe_broker(BrokerId=created["BrokerId"])
+        return created["BrokerId"], {
+            "arn": created["BrokerArn"], "brokerName": broker_name,
+            "instances": [{"consoleUrl": b.get("ConsoleURL"), "endpoints": b.get("Endpoints", []),
+                           "ipAddress": b.get("IpAddress")}
+                          for b in broker.get("BrokerInstances", [])]}
 
     # -- SQS, EventBridge -----------------------------------------------------------------
 

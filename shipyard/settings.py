@@ -688,6 +688,126 @@ class WorkloadSettings(Model):
                                      "loss from taking more than its share of pods.")
 
 
+StoreBackend = Literal["inCluster", "managed"]
+# What a managed store's size names: its AWS service's instance-class prefix.
+SIZE_PREFIX = {"postgresql": "db.", "mysql": "db.", "mongodb": "db.", "redis": "cache.",
+               "rabbitmq": "mq."}
+DEFAULT_SIZES = {"postgresql": "db.t4g.medium", "mysql": "db.t4g.medium",
+                 "mongodb": "db.t4g.medium", "redis": "cache.t4g.small",
+                 "rabbitmq": "mq.m7g.medium"}
+
+
+class StoreSettings(Model):
+    """One store kind's backend and size. Unset values come from the environment's defaults
+    (shipyard/defaults.py) and the pinned engine versions (shipyard/versions.py)."""
+
+    backend: StoreBackend | None = Field(
+        None, description="inCluster or managed; unset: stores.backend.")
+    version: str | None = Field(
+        None, description="Engine version (major, or major.minor); unset: the pinned one.")
+    size: str | None = Field(
+        None, description="managed: the instance class or node type (db.*, cache.*, mq.*); "
+                          "unset: the smallest sensible (db.t4g.medium, cache.t4g.small, "
+                          "mq.m7g.medium).")
+    storage_gi: int = Field(20, ge=1, le=16384,
+                            description="Volume per instance (in-cluster) or allocated storage "
+                                        "(RDS), GiB.")
+    max_storage_gi: int = Field(200, ge=1, le=65536,
+                                description="RDS storage autoscaling ceiling, GiB.")
+    instances: int = Field(1, ge=1, le=9, description="Members: in-cluster replicas, "
+                                                      "DocumentDB instances, cache nodes.")
+
+    @model_validator(mode="after")
+    def _storage(self) -> StoreSettings:
+        if self.max_storage_gi < self.storage_gi:
+            raise KeyedProblem("maxStorageGi", self.max_storage_gi,
+                               f"below storageGi ({self.storage_gi})")
+        return self
+
+
+class StoresSettings(Model):
+    """Where the applications' data stores run: in the cluster (operators, volumes on the
+    encrypted gp3 class) or on AWS (RDS, ElastiCache, Amazon MQ, DocumentDB). Object storage
+    is S3 everywhere."""
+
+    backend: StoreBackend = Field(
+        "managed", description="inCluster or managed, for every kind without its own backend.")
+    multi_az: bool = Field(True, description="managed: standbys in other zones (RDS Multi-AZ, "
+                                             "ElastiCache failover, Amazon MQ cluster).")
+    backup_retention_days: int = Field(30, ge=1, le=35,
+                                       description="Automated backups kept (AWS allows 1-35).")
+    backup_window: str = Field("03:00-04:00", description="Daily backup window, UTC.")
+    maintenance_window: str = Field("sun:04:30-sun:05:30",
+                                    description="Weekly maintenance window, UTC.")
+    postgresql: StoreSettings = Field(default_factory=StoreSettings, description="PostgreSQL.")
+    mysql: StoreSettings = Field(default_factory=StoreSettings, description="MySQL.")
+    mongodb: StoreSettings = Field(default_factory=StoreSettings,
+                                   description="MongoDB (DocumentDB when managed).")
+    redis: StoreSettings = Field(default_factory=StoreSettings,
+                                 description="Redis (Valkey; ElastiCache when managed).")
+    rabbitmq: StoreSettings = Field(default_factory=StoreSettings,
+                                    description="RabbitMQ (Amazon MQ when managed).")
+
+    @field_validator("backup_window")
+    @classmethod
+    def _window(cls, v: str) -> str:
+        if not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]):[0-5]\d", v):
+            raise ValueError(f"{v!r} is not a window hh:mm-hh:mm (UTC)")
+        return v
+
+    @field_validator("maintenance_window")
+    @classmethod
+    def _maintenance(cls, v: str) -> str:
+        day = r"(mon|tue|wed|thu|fri|sat|sun):([01]\d|2[0-3]):[0-5]\d"
+        if not re.fullmatch(f"{day}-{day}", v):
+            raise ValueError(f"{v!r} is not a window ddd:hh:mm-ddd:hh:mm (UTC)")
+        return v
+
+    def kind(self, kind: str) -> StoreSettings:
+        return getattr(self, kind)
+
+    def size_of(self, kind: str) -> str:
+        return self.kind(kind).size or DEFAULT_SIZES[kind]
+
+    def backend_of(self, kind: str) -> str:
+        """inCluster or managed for a store kind (objectStorage: always managed, S3)."""
+        if kind == "objectStorage":
+            return "managed"
+        return self.kind(kind).backend or self.backend
+
+    @model_validator(mode="after")
+    def _sizes(self) -> StoresSettings:
+        for kind, prefix in SIZE_PREFIX.items():
+            if self.backend_of(kind) == "managed" and not self.size_of(kind).startswith(prefix):
+                raise KeyedProblem(f"{kind}.size", self.size_of(kind),
+                                   f"a managed {kind} store needs an instance type {prefix}*")
+        if self.backend_of("mysql") == "inCluster" and self.mysql.instances != 1:
+            raise KeyedProblem("mysql.instances", self.mysql.instances,
+                               "the in-cluster MySQL is one server; use backend managed (RDS "
+                               "Multi-AZ) for a standby")
+        if self.backend_of("rabbitmq") == "managed" and \
+                not self.size_of("rabbitmq").startswith("mq.m7g."):
+            raise KeyedProblem("rabbitmq.size", self.size_of("rabbitmq"),
+                               "Amazon MQ runs RabbitMQ 4 on mq.m7g.* brokers only")
+        return self
+
+
+class BackupSettings(Model):
+    """Velero: the tenants' namespaces and volumes, to a versioned, encrypted S3 bucket."""
+
+    enabled: bool = Field(True, description="Install Velero and its schedule.")
+    schedule: str = Field("0 */6 * * *", description="Cron schedule of the tenants' backup "
+                                                     "(seed 001: every 6 hours).")
+    retention_days: int = Field(30, ge=1, le=3650, description="How long a backup is kept.")
+
+    @field_validator("schedule")
+    @classmethod
+    def _cron(cls, v: str) -> str:
+        if len(v.split()) != 5:
+            raise ValueError(f"{v!r} is not a five-field cron schedule")
+        return v
+
+
 class StackConfig(Model):
     """Everything under the ``shipyard:`` namespace of a stack file."""
 
@@ -697,8 +817,9 @@ class StackConfig(Model):
     tags: dict[str, str] = Field(default_factory=dict,
                                  description="Extra tags merged into every AWS resource's tags.")
     protect: bool = Field(
-        True, description="Protect stateful resources (KMS keys, and the data stores to come) "
-                          "from deletion: `pulumi destroy` and replacements stop at them.")
+        True, description="Protect stateful resources (databases, caches, brokers, buckets, KMS "
+                          "keys, the namespaces holding data) from deletion: `pulumi destroy` "
+                          "and replacements stop at them; AWS deletion protection on too.")
     network: NetworkSettings = Field(default_factory=NetworkSettings, description="The VPC.")
     cluster: ClusterSettings = Field(default_factory=ClusterSettings,
                                      description="The Kubernetes cluster.")
@@ -714,6 +835,10 @@ class StackConfig(Model):
                           "set with --secret).")
     workloads: WorkloadSettings = Field(default_factory=lambda: WorkloadSettings(),
                                         description="How the applications' workloads run.")
+    stores: StoresSettings = Field(default_factory=lambda: StoresSettings(),
+                                   description="The applications' data stores.")
+    backups: BackupSettings = Field(default_factory=BackupSettings,
+                                    description="Velero backups of the tenants.")
     applications: dict[str, dict[str, Any]] = Field(
         default_factory=dict,
         description="Per application (a catalog in catalogs/): enabled, hostname, mesh, and "
@@ -744,6 +869,16 @@ class StackConfig(Model):
                                        f"no URL for receiver {receiver.name!r} "
                                        f"(addons.monitoring.receivers); set it with "
                                        f"pulumi config set --secret alertUrls ...")
+        if cluster.mode is ClusterMode.EXISTING:
+            for kind in SIZE_PREFIX:
+                if self.stores.backend_of(kind) == "managed":
+                    key = "stores.backend" if self.stores.kind(kind).backend is None \
+                        else f"stores.{kind}.backend"
+                    raise KeyedProblem(key, "managed", "managed stores live in the stack's VPC: "
+                                       "cluster.mode existing has none; use inCluster")
+            if self.backups.enabled:
+                raise KeyedProblem("backups.enabled", True, "Velero writes to S3 through IRSA, "
+                                   "which needs cluster.mode eks")
         problems = addon_problems(self)
         if problems:
             raise KeyedProblem(*problems[0])
@@ -1035,7 +1170,17 @@ def application_problems(settings: Settings) -> list[str]:
                             f"HTTPS listeners ({', '.join(served)}): add it to "
                             f"addons.ingress.hostnames, or unset it for port-forward only "
                             f"(value: \"{host}\")")
-    return problems
+    stores = settings.config.stores
+    if not settings.addons.cert_manager.enabled and stores.backend_of("rabbitmq") == "inCluster":
+        for app in settings.applications:
+            if any(st.kind == "rabbitmq" for st in app.stores.values()):
+                problems.append(f"{key}.{app.name}.stores: its RabbitMQ runs in the cluster, "
+                                f"whose operator's webhooks take their certificate from "
+                                f"cert-manager, but addons.certManager.enabled is false (value: "
+                                f"false): enable it, or set stores.rabbitmq.backend managed")
+                break
+    from components.cdn import cdn_problems  # here: components.cdn reads these settings
+    return problems + cdn_problems(settings)
 
 
 def _wildcard_certificate(settings: Settings) -> bool:

@@ -23,6 +23,7 @@ CRD_INSTALLERS = {
     "networking.istio.io": "istio-base",
     "monitoring.coreos.com": "kube-prometheus-stack",
     "argoproj.io": "argo-cd",
+    "postgresql.cnpg.io": "cloudnative-pg",
 }
 
 

@@ -13,7 +13,7 @@ import json
 import re
 
 import pytest
-from helpers import children_of, only, stack_settings
+from helpers import children_of, only, run_platform, stack_settings
 
 from components.addons.argocd import (
     API_VERSION,
@@ -29,7 +29,6 @@ from components.addons.base import ClusterContext
 from components.addons.endpoints import ARGOCD_NAMESPACE, ARGOCD_PORT, ARGOCD_SERVICE
 from components.addons.ingress import ACCESS_LABEL, Exposure
 from shipyard.crd_schemas import source_for, validate
-from shipyard.harness import run_program
 from shipyard.manifests import manifest, manifests
 from shipyard.versions import CHARTS
 
@@ -409,9 +408,12 @@ def test_every_argo_cd_custom_resource_in_the_stack_validates(stack_plan):
 
 @pytest.fixture(scope="module")
 def gitops():
-    return run_program("staging", overrides={"shipyard:addons": {
-        "certManager": {"acmeEmail": "ops@example.com"},
-        "argocd": {"repoUrl": REPO, "targetRevision": "release-1", "path": "envs/staging"}}})
+    # two tenants: enough to show neither may deploy into the other's namespace
+    return run_platform("staging", hosting=("mentorplatform", "sre-platform"), overrides={
+        "shipyard:addons": {
+            "certManager": {"acmeEmail": "ops@example.com"},
+            "argocd": {"repoUrl": REPO, "targetRevision": "release-1",
+                       "path": "envs/staging"}}})
 
 
 def test_the_application_set_lands_each_tenants_application_in_its_namespace_and_project(
@@ -443,7 +445,7 @@ def test_the_application_set_lands_each_tenants_application_in_its_namespace_and
 
 
 def test_argo_cd_can_be_switched_off():
-    plan = run_program("dev", overrides={"shipyard:addons": {
+    plan = run_platform("dev", hosting=("mentorplatform",), overrides={"shipyard:addons": {
         "certManager": {"acmeEmail": "ops@example.com"}, "argocd": {"enabled": False}}})
     assert plan.of_type(COMPONENT) == []
     assert plan.of_type(PROJECT) == []

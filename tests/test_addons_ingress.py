@@ -189,7 +189,7 @@ def test_configured_hostnames_get_a_listener_each():
         ("mentorplatform", "mentor"), ("learning-platform", "learn"), ("sre-platform", "sre"),
         ("code-learn", "code"), ("everything-portal", "portal"))}
     under_apps = "apps.staging.shipyard.example.com"
-    plan = run_program("staging", overrides={
+    plan = run_platform("staging", overrides={
         "shipyard:addons": {"certManager": EMAIL, "ingress": {"hostnames": [
             "staging.shipyard.example.com", "api.staging.shipyard.example.com",
             "*.apps.staging.shipyard.example.com", "www.example.org"]},
@@ -198,10 +198,10 @@ def test_configured_hostnames_get_a_listener_each():
                            "alertmanagerHostname": f"alertmanager.{under_apps}"},
             "kiali": {"hostname": f"kiali.{under_apps}"},
             "argocd": {"hostname": f"argocd.{under_apps}"}},
-        "shipyard:applications": apps})
+        "shipyard:applications": apps}, hosting=("mentorplatform",))
     found = listeners(plan)
     routes = {r.inputs["metadata"]["name"]: r.inputs["spec"] for r in plan.of_type(HTTP_ROUTE)}
-    assert [p["sectionName"] for p in routes["code-learn"]["parentRefs"]] == [
+    assert [p["sectionName"] for p in routes["mentorplatform"]["parentRefs"]] == [
         "https-wildcard-apps"]
     assert set(found) == {"http", "https-apex", "https-api", "https-wildcard-apps",
                           "https-www-example-org"}
@@ -213,10 +213,10 @@ def test_configured_hostnames_get_a_listener_each():
 def test_with_http01_each_application_hostname_gets_its_own_listener():
     """No wildcard certificate without DNS-01: the apex and each routed application's hostname
     get a listener (and a certificate) each."""
-    plan = run("dev", certManager={**EMAIL, "solver": "http01"})
+    plan = run_platform("dev", hosting=("mentorplatform", "learning-platform"), overrides={
+        "shipyard:addons": {"certManager": {**EMAIL, "solver": "http01"}}})
     assert set(listeners(plan)) == {"http", "https-apex", "https-mentor", "https-learn",
-                                    "https-sre", "https-code", "https-portal", "https-grafana",
-                                    "https-kiali", "https-argocd"}
+                                    "https-grafana", "https-kiali", "https-argocd"}
     routes = {r.inputs["metadata"]["name"]: r.inputs["spec"] for r in plan.of_type(HTTP_ROUTE)}
     assert [p["sectionName"] for p in routes["mentorplatform"]["parentRefs"]] == [
         "https-mentor"]
@@ -247,7 +247,8 @@ def test_an_existing_cluster_gets_no_nlb_annotations_and_no_load_balancer_contro
 
 
 def test_switching_ingress_off_keeps_the_other_add_ons():
-    plan = run("prod", ingress={"enabled": False})
+    plan = run_platform("prod", hosting=("mentorplatform",), overrides={"shipyard:addons": {
+        "certManager": EMAIL, "ingress": {"enabled": False}}})
     assert not plan.of_type(COMPONENT) and not plan.of_type(GATEWAY)
     assert not plan.of_type(HTTP_ROUTE)
     assert not [r for r in plan.of_type(RELEASE)
@@ -264,10 +265,14 @@ def test_without_dns_or_hostnames_the_gateway_serves_plain_http_only():
         provider=None, cluster_name="c", region="us-east-1", environment="prod", eks=True,
         domain=None))
     assert args.hostnames == ()
-    plan = run_program("dev", overrides={
+    plan = run_platform("dev", hosting=("mentorplatform", "sre-platform"), overrides={
         "shipyard:dns": {"enabled": False},
         "shipyard:addons": {"certManager": {"solver": "http01", **EMAIL},
-                            "externalDns": {"enabled": False}}})
+                            "externalDns": {"enabled": False}},
+        # a CDN's certificate and records need the zone: without DNS, none
+        "shipyard:applications": {
+            "learning-platform": {"cdn": {"hostname": "learn-static", "enabled": False}},
+            "code-learn": {"cdn": {"hostname": "code-static", "enabled": False}}}})
     (http,) = gateway(plan).inputs["spec"]["listeners"]
     assert http["name"] == "http"
     assert http["allowedRoutes"]["namespaces"]["selector"] == {

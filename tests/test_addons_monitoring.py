@@ -33,7 +33,7 @@ from components.addons.monitoring import (
 )
 from components.workload import pod_monitor_spec, service_monitor_spec
 from shipyard import crd_schemas
-from shipyard.harness import SECRET, run_program
+from shipyard.harness import SECRET
 from shipyard.settings import AlertReceiver
 from shipyard.versions import CHARTS
 
@@ -530,7 +530,7 @@ def test_without_logs_and_traces_grafana_has_only_prometheus(quiet):
 
 
 def test_monitoring_off_means_no_release_and_no_monitors():
-    plan = run_program("dev", overrides={"shipyard:addons": {
+    plan = run_platform("dev", hosting=("mentorplatform",), overrides={"shipyard:addons": {
         "certManager": {"acmeEmail": EMAIL}, "monitoring": {"enabled": False},
         "kiali": {"enabled": False}}})
     assert plan.of_type(COMPONENT) == []
@@ -546,6 +546,8 @@ def test_every_alert_has_its_runbook_in_the_readme():
     alerts = {r["alert"] for g in prometheus_rule(TENANTS)["spec"]["groups"]
               for r in g["rules"] if "alert" in r}
     assert len(alerts) == 9
+    from components.addons.velero import alert_rules
+    alerts |= {r["alert"] for r in alert_rules()}       # the backups' own alerts
     assert {a.lower() for a in alerts} == headings
     for group in prometheus_rule(TENANTS, "https://example.com/README.md")["spec"]["groups"]:
         for rule in group["rules"]:

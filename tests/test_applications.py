@@ -8,7 +8,7 @@ import json
 from typing import Any
 
 import pytest
-from helpers import stack_settings
+from helpers import run_platform, stack_settings
 
 from components.tenant import Routing, http_route_spec, network_policies, quota_spec
 from components.workload import pod_footprint
@@ -129,7 +129,8 @@ def test_tenant_namespaces_are_restricted_and_reach_no_load_balancer(stack_plan)
         quota = named(stack_plan, "ResourceQuota", app, app)["spec"]["hard"]
         assert quota["services.loadbalancers"] == "0" and quota["services.nodeports"] == "0"
         named(stack_plan, "LimitRange", app, app)
-    assert {s["spec"]["type"] for s in objects(stack_plan, "Service")} == {"ClusterIP"}
+    assert {s["spec"].get("type", "ClusterIP") for s in objects(stack_plan, "Service")} == \
+        {"ClusterIP"}
 
 
 def test_quotas_hold_each_tenant_at_its_largest(stack_plan):
@@ -327,17 +328,26 @@ def test_a_canary_route_splits_by_weight():
 
 def test_tenants_plan_on_a_bare_existing_cluster():
     """No Gateway, no mesh, no IRSA: the tenants still plan, with what does not need them."""
-    plan = run_program("dev", overrides={
+    plan = run_platform("dev", hosting=("mentorplatform", "learning-platform", "sre-platform"),
+                        overrides={
         "shipyard:cluster": {"mode": "existing", "context": "minikube"},
         "shipyard:addons": {"certManager": {"enabled": False, "acmeEmail": "ops@example.com"},
                             "ingress": {"enabled": False}, "istio": {"enabled": False},
                             "externalDns": {"enabled": False}},
-        "shipyard:applications": {a: {"mesh": False} for a in MESH_APPS},
+        # (code-learn's in-cluster RabbitMQ would need cert-manager: a settings error says so)
     })
-    assert len(objects(plan, "Deployment")) >= 22
+    assert len(objects(plan, "Deployment")) >= 10
     assert not objects(plan, "HTTPRoute") and not objects(plan, "DestinationRule")
     assert not plan.of_type("aws:iam/role:Role")
     assert "applicationUrls" in plan.outputs and plan.outputs["applicationUrls"] == {}
+
+
+def test_an_in_cluster_rabbitmq_without_cert_manager_is_a_settings_error():
+    with pytest.raises(SettingsError) as info:
+        run_program("dev", overrides={"shipyard:addons": {
+            "certManager": {"enabled": False, "acmeEmail": "ops@example.com"}}})
+    assert "shipyard:applications.code-learn.stores: its RabbitMQ runs in the cluster" in \
+        str(info.value)
 
 
 def test_a_mesh_application_without_istio_is_a_settings_error():
@@ -399,10 +409,11 @@ def test_the_tracing_endpoint_reaches_every_deployment(stack_plan):
 
 
 def test_without_the_observability_add_ons_the_tenants_carry_none_of_their_wiring():
-    plan = run_program("staging", overrides={"shipyard:addons": {
-        "certManager": {"acmeEmail": "ops@example.com"},
-        **{key: {"enabled": False} for key in ("monitoring", "logging", "tracing", "kiali",
-                                              "argocd")}}})
+    plan = run_platform("staging", hosting=("mentorplatform", "sre-platform"),
+                        overrides={"shipyard:addons": {
+                            "certManager": {"acmeEmail": "ops@example.com"},
+                            **{key: {"enabled": False} for key in (
+                                "monitoring", "logging", "tracing", "kiali", "argocd")}}})
     charts = {r.inputs["chart"] for r in plan.of_type("kubernetes:helm.sh/v3:Release")}
     assert not charts & {"kube-prometheus-stack", "loki", "alloy", "opentelemetry-collector",
                          "tempo", "kiali-server", "argo-cd"}
@@ -412,7 +423,7 @@ def test_without_the_observability_add_ons_the_tenants_carry_none_of_their_wirin
         assert not [e for e in env if e["name"].startswith("OTEL_")]
     assert not [p for p in objects(plan, "NetworkPolicy")
                 if p["metadata"]["name"] == "allow-traces-out"]
-    assert "grafanaUrl" not in plan.outputs and len(objects(plan, "Deployment")) >= 22
+    assert "grafanaUrl" not in plan.outputs and len(objects(plan, "Deployment")) >= 5
 
 
 def test_a_gateway_outside_the_mesh_is_admitted_as_plain_text_only():

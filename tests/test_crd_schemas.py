@@ -20,7 +20,7 @@ from shipyard import crd_schemas
 from shipyard.crd_schemas import cel_rules, is_custom, schema_for, source_for, sources, validate
 from shipyard.harness import Plan
 from shipyard.manifests import manifests
-from shipyard.versions import CHARTS, GATEWAY_API_VERSION
+from shipyard.versions import CHARTS, GATEWAY_API_VERSION, RABBITMQ_CLUSTER_OPERATOR_VERSION
 
 META = {"name": "web", "namespace": "shop", "labels": {"app.kubernetes.io/name": "web"}}
 
@@ -227,8 +227,13 @@ PINNED_REFS = {
     "cert-manager/cert-manager": CHARTS["cert-manager"].version,
     "aws/karpenter-provider-aws": "v" + CHARTS["karpenter-crd"].version,
     "argoproj/argo-cd": "v3.4.4",   # the app version chart argo-cd 10.1.1 installs
+    "cloudnative-pg/cloudnative-pg": "v1.30.0",   # what chart cloudnative-pg 0.29.0 installs
     "prometheus-community/helm-charts":
         "kube-prometheus-stack-" + CHARTS["kube-prometheus-stack"].version,
+    "mongodb/mongodb-kubernetes": CHARTS["mongodb-kubernetes"].version,   # MongoDBCommunity
+    "rabbitmq/cluster-operator": RABBITMQ_CLUSTER_OPERATOR_VERSION,       # RabbitmqCluster
+    # VolumeSnapshotClass: the EKS snapshot-controller add-on's CRDs (unchanged v8.1.1-v8.6.0)
+    "kubernetes-csi/external-snapshotter": "v8.6.0",
 }
 
 

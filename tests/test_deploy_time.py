@@ -40,12 +40,20 @@ def waits_for(plan: Plan, later: ResourceRecord, earlier: str) -> bool:
 # -- the three stacks -------------------------------------------------------------------------
 
 
-def test_prod_takes_a_realistic_time_through_the_eks_cluster(prod):
+SLOW_STORES = {"aws:mq/broker:Broker", "aws:rds/instance:Instance",
+               "aws:elasticache/replicationGroup:ReplicationGroup",
+               "aws:docdb/clusterInstance:ClusterInstance"}
+
+
+def test_prod_takes_a_realistic_time_through_the_eks_cluster_or_a_managed_store(prod):
+    """The longest chain runs through the cluster (~12 min before a node) or, since the
+    stores, through the slowest managed store (an Amazon MQ cluster takes ~18 min) into the
+    Job that creates its users and the Deployments that wait for it."""
     estimate = estimate_deploy(prod)
     assert 15 <= estimate.deploy_minutes <= 60
     path = [prod.by_urn(urn) for urn in estimate.critical_path]
     assert path[0].dependencies == [], f"{path[0].name} is not a root resource"
-    assert EKS in {r.type for r in path}
+    assert {EKS, *SLOW_STORES} & {r.type for r in path}
 
 
 def test_the_critical_path_is_a_chain_of_plan_resources(stack_plan):
@@ -84,8 +92,8 @@ def test_the_json_and_the_summary(prod):
     lines = estimate.summary_lines()
     assert f"{estimate.deploy_minutes:.1f} min" in lines[0]
     assert f"floor {estimate.floor_minutes:.1f} min" in lines[0]
-    eks = prod.of_type(EKS)[0]
-    assert any(f"{EKS}:{eks.name}" in line and "10.00 min" in line for line in lines)
+    first = prod.by_urn(estimate.critical_path[1])     # the VPC's first dependent
+    assert any(f"{first.type}:{first.name}" in line for line in lines)
     assert len(lines) == 2 + len(estimate.critical_path)
 
 

@@ -29,7 +29,8 @@ from shipyard.manifests import manifests, write_manifests
 # API groups whose kinds are custom resources of the CRDs shipyard installs.
 CRD_GROUPS = ("gateway.networking.k8s.io", "networking.istio.io", "security.istio.io",
               "telemetry.istio.io", "cert-manager.io", "karpenter.sh", "karpenter.k8s.aws",
-              "monitoring.coreos.com", "argoproj.io")
+              "monitoring.coreos.com", "argoproj.io", "postgresql.cnpg.io",
+              "mongodbcommunity.mongodb.com", "rabbitmq.com", "snapshot.storage.k8s.io")
 README = ROOT / "README.md"
 
 

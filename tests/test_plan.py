@@ -1,8 +1,6 @@
 """The offline plan: its JSON interface, its summary, its manifests, its speed."""
 
 import json
-import subprocess
-import sys
 
 import pytest
 from pulumi.runtime import rpc
@@ -16,14 +14,25 @@ OPTION_KEYS = {"protect", "retainOnDelete", "ignoreChanges", "deleteBeforeReplac
 
 
 @pytest.fixture(scope="module")
-def prod_json(tmp_path_factory):
+def prod_json(tmp_path_factory, plans):
+    """plan.py's main, in-process, on the session's prod run (the program is the same; CI's
+    .ci/run runs plan.py as a process for every stack)."""
+    import contextlib
+    import io
+
+    import plan
+
     out = tmp_path_factory.mktemp("plan") / "prod.json"
     manifests = out.parent / "manifests"
-    result = subprocess.run([sys.executable, str(ROOT / "plan.py"), "prod", "--json", str(out),
-                             "--manifests", str(manifests)],
-                            capture_output=True, text=True, cwd=ROOT, timeout=120)
-    assert result.returncode == 0, result.stderr
-    return json.loads(out.read_text()), result.stdout
+    stdout = io.StringIO()
+    real, plan.run_program = plan.run_program, lambda stack, **_: plans[stack]
+    try:
+        with contextlib.redirect_stdout(stdout):
+            code = plan.main(["prod", "--json", str(out), "--manifests", str(manifests)])
+    finally:
+        plan.run_program = real
+    assert code == 0
+    return json.loads(out.read_text()), stdout.getvalue()
 
 
 def test_plan_json_has_the_documented_shape(prod_json):

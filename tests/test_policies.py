@@ -27,6 +27,7 @@ from pulumi_policy.proxy import UNKNOWN_STRING_VALUE, unknown_checking_proxy
 
 from policies import shipyard_policies as sp
 from shipyard.harness import SECRET, UNKNOWN, Plan, ResourceRecord
+from tests.helpers import stack_settings
 
 POLICIES = {p.name: p for p in sp.ALL}
 STACKS = ("dev", "staging", "prod")
@@ -163,8 +164,10 @@ def test_prod_data_is_protected(stack: str, plans: dict[str, Plan]) -> None:
 def test_prod_kms_keys_are_protected_and_dev_ones_are_not(prod: Plan, dev: Plan) -> None:
     """The policy passes prod because the keys are protected there (shipyard:protect), not
     because it looks at nothing; dev keeps them deletable."""
+    tenants = {a.name for a in stack_settings("prod").applications if a.stores}
     assert {r.name for r in prod.of_type("aws:kms/key:Key") if r.options["protect"]} == {
-        "cluster-secrets-key", "registry-key"}
+        "cluster-secrets-key", "registry-key", "addons-velero-key",
+        *(f"apps-{t}-stores-key" for t in tenants)}
     assert not [r for r in dev.of_type("aws:kms/key:Key") if r.options["protect"]]
 
 

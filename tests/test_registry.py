@@ -3,7 +3,7 @@
 import json
 
 import pytest
-from helpers import stack_settings  # noqa: F401 (other modules import it from here)
+from helpers import run_platform, stack_settings
 
 from components.registry import (
     PUSH_ACTIONS,
@@ -14,7 +14,6 @@ from components.registry import (
     push_policy,
 )
 from shipyard.defaults import environment_defaults
-from shipyard.harness import run_program
 
 REPO = "aws:ecr/repository:Repository"
 LIFECYCLE = "aws:ecr/lifecyclePolicy:LifecyclePolicy"
@@ -170,11 +169,12 @@ def test_no_repository_policy_without_push_principals(stack_plan):
 
 def test_push_principals_get_a_push_only_policy_on_every_repository():
     extra = ["team/api", "team/web"]
-    plan = run_program("prod", overrides={"shipyard:registry": {
+    plan = run_platform("prod", hosting=("mentorplatform",), overrides={"shipyard:registry": {
         "images": extra, "pushPrincipals": [CI_ROLE]}})
     repos = {r.inputs["name"]: r for r in children(plan, REPO)}
     # configured images come on top of the hosted applications'
-    images = sorted(stack_settings("prod").images + extra)
+    [mentor] = [a for a in stack_settings("prod").applications if a.name == "mentorplatform"]
+    images = sorted(mentor.images() + extra)
     assert sorted(repos) == images
     policies = children(plan, REPO_POLICY)
     assert sorted(p.inputs["repository"] for p in policies) == images

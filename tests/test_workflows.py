@@ -161,7 +161,8 @@ def test_the_plan_step_plans_each_stack_into_the_summary_and_the_artifact(tmp_pa
                       {"CALLS": str(calls), "GITHUB_STEP_SUMMARY": str(summary)})
     assert result.returncode == 0, result.stderr
     assert calls.read_text().splitlines() == [
-        f"plan.py {stack} --json plan-{stack}.json" for stack in STACKS]
+        f"plan.py {stack} --json plan-{stack}.json --against base-{stack}.json"
+        for stack in STACKS]
     text = summary.read_text()
     for stack in STACKS:
         assert f"### Offline plan: {stack}\n\n```\nstack {stack}: 7 resources\n```" in text

@@ -128,4 +128,43 @@ class Addons(pulumi.ComponentResource):
             # for its own release (their CRDs)
             self.argocd = ArgoCd(f"{name}-argocd", ArgoCdArgs.from_settings(
                 settings, ctx, exposure=self.exposure), opts=child)
+        # --- store operators (issue 6) ---
+        # kind -> what that kind's in-cluster store objects wait for (the operator, its CRDs)
+        self.store_operators: dict[str, list[pulumi.Resource]] = {}
+        from components.addons.cloudnative_pg import CloudNativePg, CloudNativePgArgs, wanted
+        self.cloudnative_pg = None
+        if wanted(settings):
+            # PostgreSQL in the cluster: CloudNativePG (its CRDs and webhooks) once for all
+            # tenants; MySQL in the cluster needs no operator
+            self.cloudnative_pg = CloudNativePg(
+                f"{name}-cloudnative-pg", CloudNativePgArgs.from_settings(settings, ctx),
+                opts=child)
+            self.store_operators["postgresql"] = list(self.cloudnative_pg.ready)
+        from components.addons import mongodb_operator, rabbitmq_operator
+        self.mongodb_operator = self.rabbitmq_operator = None
+        if mongodb_operator.wanted(settings):
+            # MongoDB in the cluster: MongoDB Controllers for Kubernetes, MongoDBCommunity only
+            self.mongodb_operator = mongodb_operator.MongoDbOperator(
+                f"{name}-mongodb-operator",
+                mongodb_operator.MongoDbOperatorArgs.from_settings(settings, ctx), opts=child)
+            self.store_operators["mongodb"] = list(self.mongodb_operator.ready)
+        if rabbitmq_operator.wanted(settings):
+            # RabbitMQ in the cluster: the Cluster Operator's release manifest, after
+            # cert-manager (its webhooks' certificate); Valkey needs no operator
+            self.rabbitmq_operator = rabbitmq_operator.RabbitMqOperator(
+                f"{name}-rabbitmq-operator", rabbitmq_operator.RabbitMqOperatorArgs.from_settings(
+                    settings, ctx, after=self.cert_manager.ready if self.cert_manager else []),
+                opts=child)
+            self.store_operators["rabbitmq"] = list(self.rabbitmq_operator.ready)
+        # --- end store operators ---
+        # --- backups (issue 6) ---
+        self.backups = None
+        if settings.config.backups.enabled:
+            # Velero waits for its role's grants only; its ServiceMonitor and alerts wait for
+            # the monitoring CRDs
+            from components.addons.velero import Velero, VeleroArgs
+            self.backups = Velero(f"{name}-velero", VeleroArgs.from_settings(
+                settings, ctx, monitoring=list(self.monitoring.crds)
+                if self.monitoring is not None else None), opts=child)
+        # --- end backups ---
         self.register_outputs({})

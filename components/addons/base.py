@@ -33,6 +33,7 @@ class ClusterContext:
     eks: bool                                       # False: an existing (non-EKS) cluster
     oidc: OidcProvider | None = None                # IRSA; None on an existing cluster
     vpc_id: pulumi.Input[str] | None = None
+    database_subnet_ids: pulumi.Input[Sequence[str]] | None = None  # the isolated tier
     cluster_endpoint: pulumi.Input[str] | None = None
     cluster_arn: pulumi.Input[str] | None = None
     cluster_security_group_id: pulumi.Input[str] | None = None
@@ -51,9 +52,11 @@ def merged_values(own: Mapping[str, Any], overrides: Mapping[str, Any]) -> dict[
 def namespace(name: str, namespace_name: str, *, parent: pulumi.Resource,
               provider: k8s.Provider, pod_security: PodSecurity = "restricted",
               labels: Mapping[str, str] | None = None,
-              depends_on: Sequence[pulumi.Resource] = ()) -> k8s.core.v1.Namespace:
+              depends_on: Sequence[pulumi.Resource] = (),
+              protect: bool = False) -> k8s.core.v1.Namespace:
     """A namespace with Pod Security Admission enforcing ``pod_security`` (and warning and
-    auditing at ``restricted``)."""
+    auditing at ``restricted``). ``protect``: it holds data (deleting a namespace deletes its
+    volume claims), so ``pulumi destroy`` and replacements stop at it."""
     return k8s.core.v1.Namespace(
         f"{name}-ns",
         metadata=k8s.meta.v1.ObjectMetaArgs(
@@ -68,7 +71,7 @@ def namespace(name: str, namespace_name: str, *, parent: pulumi.Resource,
             },
         ),
         opts=pulumi.ResourceOptions(parent=parent, provider=provider,
-                                    depends_on=list(depends_on)),
+                                    depends_on=list(depends_on), protect=protect),
     )
 
 

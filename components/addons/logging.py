@@ -227,7 +227,8 @@ class Logging(pulumi.ComponentResource):
         super().__init__(TYPE, name, None, opts)
         ctx = args.ctx
         self.namespace_name = LOGGING_NAMESPACE
-        self.namespace = namespace(name, LOGGING_NAMESPACE, parent=self, provider=ctx.provider)
+        self.namespace = namespace(name, LOGGING_NAMESPACE, parent=self, provider=ctx.provider,
+                                   protect=args.protect)
         self.store = optional_store(
             f"{name}-loki", storage=args.storage, ctx=ctx, purpose="loki", label="Loki",
             namespace=LOGGING_NAMESPACE, service_account=LOKI_SERVICE_ACCOUNT,

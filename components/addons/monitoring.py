@@ -507,6 +507,7 @@ class MonitoringArgs:
     runbook_base: str | None = None
     values: Mapping[str, Any] = field(default_factory=dict)
     after: Sequence[pulumi.Resource] = ()
+    protect: bool = False           # its namespace holds Prometheus' and Grafana's volumes
 
     @staticmethod
     def from_settings(settings: Settings, ctx: ClusterContext, *,
@@ -518,6 +519,7 @@ class MonitoringArgs:
             return settings.exposed_host(hostname) if exposure is not None else None
 
         return MonitoringArgs(
+            protect=settings.config.protect,
             ctx=ctx, retention_days=m.retention_days, storage_gi=m.storage_gi,
             replicas=HA_REPLICAS if m.high_availability else 1,
             grafana_persistence=m.grafana_persistence, receivers=tuple(m.receivers),
@@ -549,7 +551,8 @@ class Monitoring(pulumi.ComponentResource):
             (args.grafana_host, args.alertmanager_host, args.prometheus_host))
         self.namespace_name = NAMESPACE
         self.namespace = namespace(name, NAMESPACE, parent=self, provider=provider,
-                                   labels={ACCESS_LABEL: "true"} if exposed else None)
+                                   labels={ACCESS_LABEL: "true"} if exposed else None,
+                                   protect=args.protect)
         self.node_exporter_namespace = namespace(
             f"{name}-node-exporter", NODE_EXPORTER_NAMESPACE, parent=self, provider=provider,
             pod_security="privileged")

@@ -9,6 +9,12 @@ blocks, and old versions would only keep what retention is meant to drop. The bu
 protected with ``protect`` (stack setting): ``pulumi destroy`` stops at it.
 
 The role's inline policy names this bucket only: list it, read, write and delete its objects.
+
+``private_bucket`` is the bucket half on its own, for buckets whose data must survive a
+mistake (Velero's backups, a CDN's assets): it adds versioning, SSE-KMS with a customer key and
+the expiry of noncurrent versions when asked, and can leave the bucket policy to the caller
+(one policy per bucket: a CDN's names its distribution). Without those options it builds
+exactly what ``object_store`` always has.
 """
 
 from __future__ import annotations
@@ -57,12 +63,16 @@ def access_policy(bucket_arn: str, *, tagging: bool = False) -> str:
     )
 
 
+def tls_only_statement(bucket_arn: str) -> dict:
+    """Every request to the bucket or its objects without TLS is refused."""
+    return {"Sid": "DenyInsecureTransport", "Effect": "Deny", "Principal": "*",
+            "Action": "s3:*", "Resource": [bucket_arn, f"{bucket_arn}/*"],
+            "Condition": {"Bool": {"aws:SecureTransport": "false"}}}
+
+
 def tls_only_policy(bucket_arn: str) -> str:
     """The bucket policy: every request without TLS is refused."""
-    return json.dumps({"Version": iam.VERSION, "Statement": [{
-        "Sid": "DenyInsecureTransport", "Effect": "Deny", "Principal": "*",
-        "Action": "s3:*", "Resource": [bucket_arn, f"{bucket_arn}/*"],
-        "Condition": {"Bool": {"aws:SecureTransport": "false"}}}]})
+    return json.dumps({"Version": iam.VERSION, "Statement": [tls_only_statement(bucket_arn)]})
 
 
 @dataclass(frozen=True)
@@ -83,12 +93,58 @@ class ObjectStore:
         return list(self.role.grants)
 
 
-def object_store(name: str, *, purpose: str, cluster_name: str, oidc: OidcProvider,
-                 namespace: str, service_account: str, expire_after_days: int,
-                 protect: bool, parent: pulumi.Resource, tagging: bool = False,
-                 tags: Mapping[str, str] | None = None,
-                 after: Sequence[pulumi.Resource] = ()) -> ObjectStore:
-    """Create ``{name}-bucket`` (and its settings) and ``{name}-irsa`` under ``parent``."""
+@dataclass(frozen=True)
+class PrivateBucket:
+    """A private bucket and the resources that configure it (ownership, public access block,
+    encryption, lifecycle, and versioning and the TLS-only policy when created)."""
+
+    bucket: aws.s3.Bucket
+    settings: tuple[pulumi.Resource, ...]
+
+
+def lifecycle_rules(*, expire_after_days: int | None,
+                    noncurrent_expire_days: int | None = None
+                    ) -> list[aws.s3.BucketLifecycleConfigurationRuleArgs]:
+    """The bucket's lifecycle: current objects expire after ``expire_after_days`` (None: never),
+    noncurrent versions ``noncurrent_expire_days`` after they were replaced or deleted (a
+    versioned bucket), incomplete multipart uploads after a day."""
+    rules = [aws.s3.BucketLifecycleConfigurationRuleArgs(
+        id="expire-after-retention" if expire_after_days is not None else "expire-leftovers",
+        status="Enabled",
+        filter=aws.s3.BucketLifecycleConfigurationRuleFilterArgs(prefix=""),
+        expiration=aws.s3.BucketLifecycleConfigurationRuleExpirationArgs(
+            days=expire_after_days) if expire_after_days is not None else None,
+        noncurrent_version_expiration=aws.s3.
+        BucketLifecycleConfigurationRuleNoncurrentVersionExpirationArgs(
+            noncurrent_days=noncurrent_expire_days)
+        if noncurrent_expire_days is not None else None,
+        abort_incomplete_multipart_upload=aws.s3.
+        BucketLifecycleConfigurationRuleAbortIncompleteMultipartUploadArgs(
+            days_after_initiation=1))]
+    if noncurrent_expire_days is not None:
+        # Once its last noncurrent version expires, a deleted object leaves only its delete
+        # marker: remove those too (S3 refuses this action in a rule that also expires by days).
+        rules.append(aws.s3.BucketLifecycleConfigurationRuleArgs(
+            id="remove-expired-delete-markers", status="Enabled",
+            filter=aws.s3.BucketLifecycleConfigurationRuleFilterArgs(prefix=""),
+            expiration=aws.s3.BucketLifecycleConfigurationRuleExpirationArgs(
+                expired_object_delete_marker=True)))
+    return rules
+
+
+def private_bucket(name: str, *, purpose: str, cluster_name: str, protect: bool,
+                   parent: pulumi.Resource, expire_after_days: int | None,
+                   tags: Mapping[str, str] | None = None,
+                   after: Sequence[pulumi.Resource] = (), versioned: bool = False,
+                   kms_key_arn: pulumi.Input[str] | None = None,
+                   noncurrent_expire_days: int | None = None,
+                   tls_only: bool = True) -> PrivateBucket:
+    """Create ``{name}-bucket`` and its settings under ``parent``. ``kms_key_arn``: SSE-KMS
+    with that key (and S3 Bucket Keys, one KMS call per object batch) instead of SSE-S3;
+    ``tls_only`` False: the caller writes the bucket policy (it must deny insecure transport
+    too: ``tls_only_statement``)."""
+    if noncurrent_expire_days is not None and not versioned:
+        raise ValueError(f"{name}: noncurrent versions expire only in a versioned bucket")
     bucket = aws.s3.Bucket(
         f"{name}-bucket",
         bucket_prefix=bucket_prefix(cluster_name, purpose),
@@ -105,34 +161,56 @@ def object_store(name: str, *, purpose: str, cluster_name: str, oidc: OidcProvid
         f"{name}-public-access", bucket=bucket.id, block_public_acls=True,
         block_public_policy=True, ignore_public_acls=True, restrict_public_buckets=True,
         opts=on_bucket)
+    by_default = aws.s3.\
+        BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultArgs(
+            sse_algorithm="aws:kms", kms_master_key_id=kms_key_arn) if kms_key_arn is not None \
+        else aws.s3.\
+        BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultArgs(
+            sse_algorithm="AES256")
     encryption = aws.s3.BucketServerSideEncryptionConfiguration(
         f"{name}-encryption", bucket=bucket.id,
         rules=[aws.s3.BucketServerSideEncryptionConfigurationRuleArgs(
-            apply_server_side_encryption_by_default=aws.s3.
-            BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultArgs(
-                sse_algorithm="AES256"))],
+            apply_server_side_encryption_by_default=by_default,
+            bucket_key_enabled=True if kms_key_arn is not None else None)],
         opts=on_bucket)
-    lifecycle = aws.s3.BucketLifecycleConfiguration(
+    settings: list[pulumi.Resource] = [ownership, public_access, encryption]
+    versioning: list[pulumi.Resource] = []
+    if versioned:
+        versioning.append(aws.s3.BucketVersioning(
+            f"{name}-versioning", bucket=bucket.id,
+            versioning_configuration=aws.s3.BucketVersioningVersioningConfigurationArgs(
+                status="Enabled"),
+            opts=on_bucket))
+    # Versioning first (the provider's documented order): rules for noncurrent versions are
+    # written against a versioned bucket.
+    settings += [*versioning, aws.s3.BucketLifecycleConfiguration(
         f"{name}-lifecycle", bucket=bucket.id,
-        rules=[aws.s3.BucketLifecycleConfigurationRuleArgs(
-            id="expire-after-retention", status="Enabled",
-            filter=aws.s3.BucketLifecycleConfigurationRuleFilterArgs(prefix=""),
-            expiration=aws.s3.BucketLifecycleConfigurationRuleExpirationArgs(
-                days=expire_after_days),
-            abort_incomplete_multipart_upload=aws.s3.
-            BucketLifecycleConfigurationRuleAbortIncompleteMultipartUploadArgs(
-                days_after_initiation=1))],
-        opts=on_bucket)
-    # Deny only: not a public policy, so the public access block does not refuse it.
-    policy = aws.s3.BucketPolicy(
-        f"{name}-tls-only", bucket=bucket.id, policy=bucket.arn.apply(tls_only_policy),
-        opts=on_bucket)
+        rules=lifecycle_rules(expire_after_days=expire_after_days,
+                              noncurrent_expire_days=noncurrent_expire_days),
+        opts=pulumi.ResourceOptions(parent=bucket, depends_on=versioning))]
+    if tls_only:
+        # Deny only: not a public policy, so the public access block does not refuse it.
+        settings.append(aws.s3.BucketPolicy(
+            f"{name}-tls-only", bucket=bucket.id, policy=bucket.arn.apply(tls_only_policy),
+            opts=on_bucket))
+    return PrivateBucket(bucket=bucket, settings=tuple(settings))
+
+
+def object_store(name: str, *, purpose: str, cluster_name: str, oidc: OidcProvider,
+                 namespace: str, service_account: str, expire_after_days: int,
+                 protect: bool, parent: pulumi.Resource, tagging: bool = False,
+                 tags: Mapping[str, str] | None = None,
+                 after: Sequence[pulumi.Resource] = ()) -> ObjectStore:
+    """Create ``{name}-bucket`` (and its settings) and ``{name}-irsa`` under ``parent``."""
+    made = private_bucket(name, purpose=purpose, cluster_name=cluster_name, protect=protect,
+                          parent=parent, expire_after_days=expire_after_days, tags=tags,
+                          after=after)
+    bucket = made.bucket
     role = service_account_role(
         f"{name}-irsa", oidc=oidc, namespace=namespace, service_account=service_account,
         parent=parent, policy=bucket.arn.apply(lambda arn: access_policy(arn, tagging=tagging)),
         tags=tags)
-    return ObjectStore(bucket=bucket, role=role,
-                       settings=(ownership, public_access, encryption, lifecycle, policy))
+    return ObjectStore(bucket=bucket, role=role, settings=made.settings)
 
 
 def optional_store(name: str, *, storage: str, ctx: ClusterContext, purpose: str, label: str,

@@ -233,7 +233,8 @@ class Tracing(pulumi.ComponentResource):
         ctx = args.ctx
         self.namespace_name = TRACING_NAMESPACE
         self.otlp_grpc_url = OTLP_GRPC_URL
-        self.namespace = namespace(name, TRACING_NAMESPACE, parent=self, provider=ctx.provider)
+        self.namespace = namespace(name, TRACING_NAMESPACE, parent=self, provider=ctx.provider,
+                                   protect=args.protect)
         self.store = optional_store(
             f"{name}-tempo", storage=args.storage, ctx=ctx, purpose="tempo", label="Tempo",
             namespace=TRACING_NAMESPACE, service_account=TEMPO_SERVICE_ACCOUNT,

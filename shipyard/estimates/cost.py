@@ -58,18 +58,28 @@ NO_CHARGE_TYPES = frozenset({
     "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule",
     "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock",
     "aws:s3/bucketVersioningV2:BucketVersioningV2",
+    "aws:s3/bucketVersioning:BucketVersioning",  # versions are priced as the bucket's storage
+    # a bucket's configuration: no charge of its own
+    "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration",
+    "aws:s3/bucketOwnershipControls:BucketOwnershipControls",
+    "aws:s3/bucketPolicy:BucketPolicy",
+    "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
+    "aws:cloudfront/originAccessControl:OriginAccessControl",
     "aws:s3/bucketServerSideEncryptionConfigurationV2:BucketServerSideEncryptionConfigurationV2",
     "aws:rds/subnetGroup:SubnetGroup",
     "aws:rds/parameterGroup:ParameterGroup",
     "aws:elasticache/subnetGroup:SubnetGroup",
     "aws:elasticache/parameterGroup:ParameterGroup",
+    "aws:elasticache/user:User",  # RBAC users and groups have no charge of their own
+    "aws:elasticache/userGroup:UserGroup",
     "aws:docdb/subnetGroup:SubnetGroup",
     "aws:docdb/clusterParameterGroup:ClusterParameterGroup",
     "aws:secretsmanager/secretVersion:SecretVersion",
 })
 # Prefixes of types that are configuration, not billed infrastructure: Pulumi providers and
-# components, and Kubernetes objects (their pods run on the priced nodes).
-NO_CHARGE_PREFIXES = ("pulumi:providers:", "shipyard:", "kubernetes:")
+# components, Kubernetes objects (their pods run on the priced nodes), generated values.
+NO_CHARGE_PREFIXES = ("pulumi:providers:", "shipyard:", "kubernetes:",
+                      "random:")  # generated in Pulumi, no cloud resource
 
 
 class PriceTableError(Exception):
@@ -129,6 +139,7 @@ PRICERS: dict[str, str] = {
     "aws:cloudwatch/eventRule:EventRule": "event_rule",
     "aws:s3/bucket:Bucket": "s3_bucket",
     "aws:s3/bucketV2:BucketV2": "s3_bucket",
+    "aws:cloudfront/distribution:Distribution": "cloudfront_distribution",
     "aws:rds/instance:Instance": "rds_instance",
     "aws:elasticache/replicationGroup:ReplicationGroup": "elasticache_replication_group",
     "aws:elasticache/cluster:Cluster": "elasticache_cluster",
@@ -142,7 +153,8 @@ PRICERS: dict[str, str] = {
 }
 # Types whose resources always produce items (the rest only note assumptions or may be free).
 PRICED_TYPES = frozenset(t for t in PRICERS if t.startswith("aws:")) - {
-    "aws:elasticache/cluster:Cluster"}
+    "aws:elasticache/cluster:Cluster",
+    "aws:cloudfront/distribution:Distribution"}  # usage only: noted, never an item
 
 
 _SIZE_UNITS = {"Gi": 1.0, "G": 1e9 / 2**30, "Ti": 1024.0, "T": 1e12 / 2**30, "Mi": 1 / 1024}
@@ -409,6 +421,11 @@ class _Estimator:
         self.add("storage", r, f"S3 Standard (nominal {gb:g} GB)", gb, "GB-months",
                  self.price("s3.standard.gb_month"))
 
+    def cloudfront_distribution(self, r: ResourceRecord) -> None:
+        self.note("CloudFront distributions have no fixed monthly price: requests and data "
+                  "transfer out are billed by usage (https://aws.amazon.com/cloudfront/"
+                  "pricing/), not included")
+
     # data stores
     def _instance_hours(self, r: ResourceRecord, key: str, label: str, count: float) -> bool:
         if not self.has_price(key):
@@ -418,19 +435,25 @@ class _Estimator:
                  self.price(key))
         return True
 
+    def _engine_key(self, service: str, engine: str, size: str) -> str:
+        """``service.engine.size`` where the table prices that engine apart (RDS for MySQL,
+        ElastiCache for Valkey), else ``service.size``."""
+        key = f"{service}.{engine}.{size}"
+        return key if engine and self.has_price(key) else f"{service}.{size}"
+
     def rds_instance(self, r: ResourceRecord) -> None:
         cls = str(r.inputs.get("instanceClass", ""))
+        engine = str(r.inputs.get("engine", "postgres"))
         copies = 2.0 if r.inputs.get("multiAz") else 1.0
-        self._instance_hours(r, f"rds.{cls}", f"{cls}{' Multi-AZ' if copies > 1 else ''}",
-                             copies)
+        self._instance_hours(r, self._engine_key("rds", engine, cls),
+                             f"{cls} {engine}{' Multi-AZ' if copies > 1 else ''}", copies)
         size = r.inputs.get("allocatedStorage")
         if size is None:
             size = self.nominal("rds.default_storage_gb")
         self.add("data stores", r, f"{float(size):g} GB RDS storage × {copies:g}",
                  float(size) * copies, "GB-months", self.price("rds.gp3.gb_month"))
-        if str(r.inputs.get("engine", "postgres")) not in ("postgres", "mysql", "mariadb"):
-            self.note(f"RDS {r.name}: priced at PostgreSQL rates; engine "
-                      f"{r.inputs.get('engine')} may differ")
+        if engine != "postgres" and not self.has_price(f"rds.{engine}.{cls}"):
+            self.note(f"RDS {r.name}: priced at PostgreSQL rates; engine {engine} may differ")
 
     def elasticache_replication_group(self, r: ResourceRecord) -> None:
         node = str(r.inputs.get("nodeType", ""))
@@ -439,7 +462,9 @@ class _Estimator:
                 (1 + float(r.inputs.get("replicasPerNodeGroup") or 0))
         else:
             nodes = float(r.inputs.get("numCacheClusters") or 1)
-        self._instance_hours(r, f"elasticache.{node}", node, nodes)
+        engine = str(r.inputs.get("engine") or "redis")
+        self._instance_hours(r, self._engine_key("elasticache", engine, node),
+                             f"{node} {engine}", nodes)
 
     def elasticache_cluster(self, r: ResourceRecord) -> None:
         node = str(r.inputs.get("nodeType", ""))

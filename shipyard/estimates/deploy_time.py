@@ -43,6 +43,7 @@ DISCRIMINATORS = {
     RELEASE: "chart",
     ADDON: "addonName",
     "aws:ec2/vpcEndpoint:VpcEndpoint": "vpcEndpointType",
+    "aws:mq/broker:Broker": "deploymentMode",
 }
 
 
@@ -87,6 +88,22 @@ NECESSARY: tuple[Necessary, ...] = (
               "times out (terraform-aws-eks#3001)"),
     Necessary(f"{ADDON}[aws-ebs-csi-driver]", NODE_GROUP,
               "its controller Deployment needs nodes before the add-on is ACTIVE"),
+    # -- volume snapshots and backups (issue 6)
+    Necessary(f"{ADDON}[snapshot-controller]", NODE_GROUP,
+              "its controller Deployment needs nodes before the add-on is ACTIVE"),
+    Necessary(f"{ADDON}[aws-ebs-csi-driver]", f"{ADDON}[snapshot-controller]",
+              "the EBS CSI controller's snapshot sidecar watches VolumeSnapshotContents: their "
+              "CRDs, which the snapshot-controller add-on installs, must exist when it starts"),
+    Necessary("kubernetes:snapshot.storage.k8s.io/v1:VolumeSnapshotClass",
+              f"{ADDON}[snapshot-controller]", "its CRD"),
+    Necessary(f"{RELEASE}[velero]", "aws:iam/rolePolicy:RolePolicy",
+              "Velero validates its backup storage location at start-up: until its IRSA role "
+              "has the bucket policy the location is Unavailable and the schedule's first "
+              "backup fails"),
+    Necessary("aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration",
+              "aws:s3/bucketVersioning:BucketVersioning",
+              "rules for noncurrent versions are written against a versioned bucket (the "
+              "provider's documented order: versioning first)"),
     Necessary("pulumi:providers:kubernetes", NODE_GROUP,
               "every Helm release waits for its pods to be Ready, which needs nodes"),
     # -- Karpenter
@@ -157,6 +174,54 @@ NECESSARY: tuple[Necessary, ...] = (
     Necessary("kubernetes:apps/v1:Deployment", f"{RELEASE}[istiod]",
               "a mesh application's pods must be created once the sidecar injector serves, "
               "else they start without a proxy and STRICT mTLS cuts them off"),
+    # -- the applications' data stores (issue 6)
+    Necessary("kubernetes:apps/v1:Deployment", "kubernetes:core/v1:ConfigMap",
+              "its pods read their store's address from it, which exists only once the store "
+              "does (an RDS instance takes ~15 min): started earlier, the pods fail "
+              "CreateContainerConfigError past the rollout's 10-minute progress deadline"),
+    Necessary("kubernetes:apps/v1:Deployment", "kubernetes:core/v1:Secret",
+              "its pods mount their store's password from it; without it they cannot start"),
+    Necessary("kubernetes:apps/v1:Deployment", "kubernetes:batch/v1:Job",
+              "a managed store's bootstrap Job (awaited until Complete) creates the service's "
+              "user and database: started earlier its pods crash-loop on authentication "
+              "failures"),
+    # -- in-cluster SQL stores (issue 6): CloudNativePG and MySQL
+    Necessary("kubernetes:postgresql.cnpg.io/v1:Cluster", f"{RELEASE}[cloudnative-pg]",
+              "its CRD, and the operator's webhooks (fail closed) serving"),
+    Necessary("kubernetes:postgresql.cnpg.io/v1:Database", f"{RELEASE}[cloudnative-pg]",
+              "its CRD, and the operator's webhooks (fail closed) serving"),
+    Necessary("kubernetes:postgresql.cnpg.io/v1:DatabaseRole", f"{RELEASE}[cloudnative-pg]",
+              "its CRD, and the operator's webhooks (fail closed) serving"),
+    Necessary("kubernetes:apps/v1:Deployment", "kubernetes:postgresql.cnpg.io/v1:DatabaseRole",
+              "its pods log in as that role (awaited until applied): started earlier they "
+              "crash-loop on authentication failures until the cluster is up"),
+    Necessary("kubernetes:apps/v1:Deployment", "kubernetes:postgresql.cnpg.io/v1:Database",
+              "its pods connect to that database (awaited until applied), which exists only "
+              "once the cluster is up"),
+    Necessary("kubernetes:apps/v1:Deployment", "kubernetes:apps/v1:StatefulSet",
+              "an in-cluster MySQL is ready only once its postStart hook created the "
+              "service's database and user: started earlier the pods crash-loop"),
+    # -- in-cluster NoSQL stores (issue 6): MongoDB, Valkey, RabbitMQ
+    Necessary("kubernetes:mongodbcommunity.mongodb.com/v1:MongoDBCommunity",
+              f"{RELEASE}[mongodb-kubernetes]",
+              "its CRD (the chart's crds/), and the operator that builds its StatefulSet"),
+    Necessary(CONFIG_FILE, f"{RELEASE}[cert-manager]",
+              "the RabbitMQ Cluster Operator's manifest holds a cert-manager Issuer and "
+              "Certificate (its webhooks' serving certificate): their CRDs and cert-manager's "
+              "webhook (fails closed) must serve"),
+    Necessary("kubernetes:rabbitmq.com/v1beta1:RabbitmqCluster", CONFIG_FILE,
+              "its CRD, and the operator's mutating and validating webhooks (fail closed) "
+              "serving"),
+    Necessary("kubernetes:apps/v1:Deployment", f"{RELEASE}[valkey]",
+              "its pods connect to Valkey at start-up; the release is ready once Valkey "
+              "answers (Helm waits), so they do not crash-loop toward the rollout's deadline"),
+    Necessary("kubernetes:apps/v1:Deployment",
+              "kubernetes:mongodbcommunity.mongodb.com/v1:MongoDBCommunity",
+              "its pods log in as their user, which exists once the replica set is Running "
+              "(awaited): started earlier they crash-loop on authentication failures"),
+    Necessary("kubernetes:apps/v1:Deployment", "kubernetes:rabbitmq.com/v1beta1:RabbitmqCluster",
+              "its pods connect to the broker at start-up, which answers once every node is "
+              "ready (awaited)"),
     # -- cert-manager
     Necessary("kubernetes:cert-manager.io/v1:ClusterIssuer", f"{RELEASE}[cert-manager]",
               "its CRD, and cert-manager's validating webhook (fails closed) serving"),

@@ -1,0 +1,249 @@
+"""CloudFront in front of an application's static assets (seed 001: "CloudFront/CDN" before the
+site), for the applications whose catalog asks for it (``cdn: {hostname: ...}``).
+
+What one ``Cdn`` creates:
+
+- **the assets bucket**: private and owned by the account (ACLs disabled, public access
+  blocked), SSE-S3, versioned (a bad ``aws s3 sync --delete`` can be undone; replaced versions
+  expire after ``NONCURRENT_DAYS``), protected with ``protect``. CI uploads the built assets to
+  it; nothing else reads it but the distribution. SSE-S3 rather than a customer key: the assets
+  are public by design, and CloudFront reads SSE-KMS objects only with a key policy for it.
+- **an origin access control** (S3, always sign, SigV4) and a **bucket policy** that lets the
+  CloudFront service read objects only on behalf of *this* distribution (``AWS:SourceArn``),
+  and refuses any request without TLS.
+- **the distribution**: the bucket's regional endpoint as its one origin; viewers redirected to
+  HTTPS; TLS 1.2 at least (``TLSv1.2_2021``) with SNI; HTTP/2 and HTTP/3; IPv6; the managed
+  ``CachingOptimized`` cache policy (no cookies or query strings in the key, compression) and
+  the managed ``SecurityHeadersPolicy`` (HSTS, nosniff, frame options); ``index.html`` at the
+  root; edge locations by environment (``PRICE_CLASSES``); no geographic restriction. No access
+  logs: CloudFront's standard logs need an ACL-enabled bucket, which the account's buckets
+  refuse.
+- **a certificate in us-east-1** for the hostname (CloudFront reads certificates from that
+  region only), DNS-validated through records in the stack's zone, and **alias A and AAAA
+  records** for the hostname to the distribution.
+
+The hostname is a label under ``dns.domain`` or a full name inside it: the stack's zone holds
+its validation and alias records, so a CDN needs ``dns.enabled`` (``cdn_problems``).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+import pulumi
+import pulumi_aws as aws
+
+from components.addons.object_store import private_bucket, tls_only_statement
+from components.dns import validation_domains, zone_covers
+from shipyard import iam
+from shipyard.catalog import Application
+from shipyard.settings import NAMESPACE, Settings
+
+TYPE = "shipyard:cdn:Cdn"
+CERTIFICATE_REGION = "us-east-1"       # where CloudFront reads ACM certificates from
+ORIGIN_ID = "assets"
+MINIMUM_TLS = "TLSv1.2_2021"           # TLS 1.2+ with the 2021 cipher list
+VIEWER_PROTOCOL = "redirect-to-https"  # plain HTTP gets a redirect, never content
+# AWS-managed policies, fixed ids (CloudFront developer guide: managed cache policies,
+# managed response headers policies)
+CACHING_OPTIMIZED = "658327ea-f89d-4fab-a63d-7e88639e58f6"
+SECURITY_HEADERS = "67f7725c-6f97-4210-82d7-5512b31e9d03"
+# The hosted zone id of every CloudFront distribution, for Route53 alias records.
+CLOUDFRONT_ZONE_ID = "Z2FDTNDATAQYW2"
+# Edge locations: North America and Europe outside prod (cheapest), all in prod.
+PRICE_CLASSES = {"dev": "PriceClass_100", "staging": "PriceClass_100", "prod": "PriceClass_All"}
+NONCURRENT_DAYS = 30                   # how long a replaced or deleted asset stays recoverable
+
+
+# -- pure functions ---------------------------------------------------------------------------
+
+
+def cdn_host(hostname: str, domain: str | None) -> str:
+    """The CDN's hostname: a label under ``domain`` (the stack's dns.domain), or the full name
+    given (as ``Settings.application_host`` resolves an application's)."""
+    if "." in hostname or not domain:
+        return hostname
+    return f"{hostname}.{domain}"
+
+
+def cdn_problems(settings: Settings) -> list[str]:
+    """Why the stack's CDNs cannot be built, one message per problem, naming the setting
+    (``shipyard:applications.<app>.cdn``): no zone to validate the certificate and hold the
+    records in, a hostname outside that zone, or one another name already has."""
+    problems: list[str] = []
+    taken: dict[str, str] = {settings.application_host(app): f"{app.name}'s site"
+                             for app in settings.applications}
+    domain = settings.dns.domain
+    for app in settings.applications:
+        if app.cdn is None or not app.cdn.enabled:
+            continue
+        key = f"{NAMESPACE}:applications.{app.name}.cdn"
+        host = cdn_host(app.cdn.hostname, domain)
+        if not settings.dns.enabled or not domain:
+            problems.append(
+                f"{key}: CloudFront needs the stack's hosted zone for its certificate's "
+                f"validation and its alias records, but dns.enabled is false: enable dns or "
+                f"set {key}.enabled false (value: \"{app.cdn.hostname}\")")
+            continue
+        if not zone_covers(domain, host):
+            problems.append(f"{key}.hostname: {host} is outside dns.domain ({domain}), the "
+                            f"zone its records go in (value: \"{app.cdn.hostname}\")")
+            continue
+        if host in taken:
+            problems.append(f"{key}.hostname: {host} is also {taken[host]} "
+                            f"(value: \"{app.cdn.hostname}\")")
+        taken[host] = f"{app.name}'s CDN"
+    return problems
+
+
+def bucket_policy(bucket_arn: str, distribution_arn: str) -> str:
+    """CloudFront may read objects for this distribution only; nobody without TLS."""
+    return json.dumps({"Version": iam.VERSION, "Statement": [
+        {"Sid": "AllowCloudFrontOriginAccessControl", "Effect": "Allow",
+         "Principal": {"Service": "cloudfront.amazonaws.com"},
+         "Action": "s3:GetObject", "Resource": f"{bucket_arn}/*",
+         "Condition": {"StringEquals": {"AWS:SourceArn": distribution_arn}}},
+        tls_only_statement(bucket_arn),
+    ]})
+
+
+def oac_name(cluster_name: str, app: str) -> str:
+    """Origin access control names are unique per account, 64 characters at most."""
+    return f"{cluster_name}-{app}"[:64]
+
+
+# -- component --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CdnArgs:
+    app: str
+    host: str                              # the full hostname
+    domain: str                            # the stack's zone (dns.domain)
+    zone_id: pulumi.Input[str]
+    cluster_name: str
+    price_class: str
+    protect: bool = True                   # the assets bucket
+    tags: Mapping[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if not zone_covers(self.domain, self.host):
+            raise ValueError(f"{self.app}: CDN hostname {self.host} is outside the zone "
+                             f"{self.domain}")
+        if self.price_class not in PRICE_CLASSES.values():
+            raise ValueError(f"{self.app}: price class {self.price_class!r}")
+
+    @staticmethod
+    def from_settings(settings: Settings, app: Application,
+                      zone_id: pulumi.Input[str] | None) -> CdnArgs:
+        problems = [p for p in cdn_problems(settings) if f".{app.name}.cdn" in p]
+        if problems:
+            raise ValueError("; ".join(problems))
+        if app.cdn is None or zone_id is None or settings.dns.domain is None:
+            raise ValueError(f"{NAMESPACE}:applications.{app.name}.cdn: needs a cdn block and "
+                             f"the stack's hosted zone (dns.enabled)")
+        return CdnArgs(
+            app=app.name, host=cdn_host(app.cdn.hostname, settings.dns.domain),
+            domain=settings.dns.domain, zone_id=zone_id, cluster_name=settings.cluster_name,
+            price_class=PRICE_CLASSES[settings.environment.value],
+            protect=settings.config.protect, tags=settings.tags)
+
+
+class Cdn(pulumi.ComponentResource):
+    url: str
+    bucket_name: pulumi.Output[str]
+    distribution_id: pulumi.Output[str]
+
+    def __init__(self, name: str, args: CdnArgs,
+                 opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__(TYPE, name, None, opts)
+        self._name, self._args = name, args
+        child = pulumi.ResourceOptions(parent=self)
+        tags = {**args.tags, "shipyard.dev/application": args.app}
+
+        # The policy names the distribution, which names the bucket: written after both.
+        self.store = private_bucket(
+            f"{name}-assets", purpose=f"cdn-{args.app}", cluster_name=args.cluster_name,
+            protect=args.protect, parent=self, expire_after_days=None, tags=tags,
+            versioned=True, noncurrent_expire_days=NONCURRENT_DAYS, tls_only=False)
+        bucket = self.store.bucket
+        self.origin_access = aws.cloudfront.OriginAccessControl(
+            f"{name}-oac", name=oac_name(args.cluster_name, args.app),
+            description=f"CloudFront reads {args.app}'s assets bucket",
+            origin_access_control_origin_type="s3", signing_behavior="always",
+            signing_protocol="sigv4", opts=child)
+        certificate_arn = self._certificate(tags)
+        self.distribution = aws.cloudfront.Distribution(
+            f"{name}-distribution",
+            enabled=True,
+            comment=f"{args.app}: static assets at {args.host}",
+            aliases=[args.host],
+            origins=[aws.cloudfront.DistributionOriginArgs(
+                origin_id=ORIGIN_ID, domain_name=bucket.bucket_regional_domain_name,
+                origin_access_control_id=self.origin_access.id)],
+            default_cache_behavior=aws.cloudfront.DistributionDefaultCacheBehaviorArgs(
+                target_origin_id=ORIGIN_ID, viewer_protocol_policy=VIEWER_PROTOCOL,
+                allowed_methods=["GET", "HEAD", "OPTIONS"], cached_methods=["GET", "HEAD"],
+                cache_policy_id=CACHING_OPTIMIZED,
+                response_headers_policy_id=SECURITY_HEADERS, compress=True),
+            viewer_certificate=aws.cloudfront.DistributionViewerCertificateArgs(
+                acm_certificate_arn=certificate_arn, ssl_support_method="sni-only",
+                minimum_protocol_version=MINIMUM_TLS),
+            restrictions=aws.cloudfront.DistributionRestrictionsArgs(
+                geo_restriction=aws.cloudfront.DistributionRestrictionsGeoRestrictionArgs(
+                    restriction_type="none")),
+            default_root_object="index.html",
+            price_class=args.price_class,
+            http_version="http2and3",
+            is_ipv6_enabled=True,
+            tags={**tags, "Name": args.host},
+            opts=child)
+        self.policy = aws.s3.BucketPolicy(
+            f"{name}-assets-policy", bucket=bucket.id,
+            policy=pulumi.Output.all(bucket.arn, self.distribution.arn).apply(
+                lambda a: bucket_policy(a[0], a[1])),
+            opts=pulumi.ResourceOptions(parent=bucket))
+        self.records = self._alias_records()
+
+        self.url = f"https://{args.host}"
+        self.bucket_name = bucket.bucket
+        self.distribution_id = self.distribution.id
+        self.register_outputs({"url": self.url, "bucket": self.bucket_name,
+                               "distributionId": self.distribution_id})
+
+    def _certificate(self, tags: Mapping[str, str]) -> pulumi.Output[str]:
+        """The hostname's certificate in us-east-1 (the resource's own region: the stack's
+        provider and credentials, another region), validated through the stack's zone."""
+        args = self._args
+        child = pulumi.ResourceOptions(parent=self)
+        self.certificate = aws.acm.Certificate(
+            f"{self._name}-certificate", domain_name=args.host, validation_method="DNS",
+            key_algorithm="RSA_2048", region=CERTIFICATE_REGION,
+            tags={**tags, "Name": args.host}, opts=child)
+        options = self.certificate.domain_validation_options
+        self.validation_records: dict[str, aws.route53.Record] = {}
+        for label, validated in validation_domains(args.domain, [args.host]).items():
+            option = options.apply(lambda opts, d=validated: next(
+                o for o in opts if o.domain_name == d))
+            self.validation_records[label] = aws.route53.Record(
+                f"{self._name}-validation-{label}", zone_id=args.zone_id,
+                name=option.resource_record_name, type=option.resource_record_type,
+                records=[option.resource_record_value], ttl=60, allow_overwrite=True,
+                opts=child)
+        self.certificate_validation = aws.acm.CertificateValidation(
+            f"{self._name}-certificate-validation", certificate_arn=self.certificate.arn,
+            validation_record_fqdns=[r.fqdn for r in self.validation_records.values()],
+            region=CERTIFICATE_REGION, opts=child)
+        # the distribution gets the ARN once the certificate is issued
+        return self.certificate_validation.certificate_arn
+
+    def _alias_records(self) -> Sequence[aws.route53.Record]:
+        args = self._args
+        return [aws.route53.Record(
+            f"{self._name}-{kind.lower()}", zone_id=args.zone_id, name=args.host, type=kind,
+            aliases=[aws.route53.RecordAliasArgs(
+                name=self.distribution.domain_name, zone_id=CLOUDFRONT_ZONE_ID,
+                evaluate_target_health=False)],
+            opts=pulumi.ResourceOptions(parent=self)) for kind in ("A", "AAAA")]

@@ -1,0 +1,128 @@
+"""A managed Redis store: an ElastiCache for Valkey replication group in the isolated subnets.
+
+- ``stores.redis.instances`` nodes (a primary and replicas); with two or more, automatic
+  failover, and Multi-AZ placement where ``stores.multiAz`` (prod) — which one node cannot give,
+  so that combination is refused, naming the setting to change.
+- TLS required in transit, encrypted at rest with the tenant's KMS key, reachable only from the
+  cluster's security group.
+- Access by role (RBAC): one ElastiCache user per consuming service, with a generated password,
+  in the store's user group; the built-in ``default`` user is replaced by a disabled one (a
+  user group must contain a user named ``default``; ours can do nothing). Each service's user may
+  use every key and channel (``on ~* &* +@all``): the services of an application share keys by
+  design (one service writes the tokens another reads, a gateway's rate-limit counters), so a
+  per-service key prefix would break them; ElastiCache itself forbids the administrative
+  commands (CONFIG, SHUTDOWN, REPLICAOF, ...) to every user. What a user per service gives is a
+  credential per service: revoked or rotated alone, visible in ``CLIENT LIST``.
+- Daily snapshots kept ``min(backupRetentionDays, 35)`` days in ``backupWindow``, minor
+  upgrades in ``maintenanceWindow``, a final snapshot on deletion, ``protect`` in prod.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+import pulumi
+import pulumi_aws as aws
+
+from components.stores import managed
+from components.stores.base import Connection, StoreArgs, StoreComponent, password, store_port
+
+TYPE = "shipyard:stores:ValkeyReplicationGroup"
+ENGINE = "valkey"
+MAX_ID = 40                    # replication group, user and user group ids
+MAX_SNAPSHOT_DAYS = 35
+SERVICE_ACCESS = "on ~* &* +@all"
+DISABLED_DEFAULT_ACCESS = "off ~* -@all"
+
+
+def short_id(*parts: str, limit: int = MAX_ID) -> str:
+    """An ElastiCache id (letters, digits, single hyphens; at most ``limit`` characters): the
+    parts joined, or cut and made unique by a hash when too long."""
+    joined = "-".join(parts).lower()
+    if len(joined) <= limit:
+        return joined
+    digest = hashlib.sha256(joined.encode()).hexdigest()[:6]
+    return f"{joined[:limit - 7].rstrip('-')}-{digest}"
+
+
+def topology(instances: int, multi_az: bool) -> dict[str, object]:
+    """Nodes, automatic failover and Multi-AZ for ``instances`` nodes."""
+    if multi_az and instances < 2:
+        raise managed.problem("stores.redis.instances", instances,
+                           "stores.multiAz needs a replica in another zone: set "
+                           "stores.redis.instances to 2 or more (or stores.multiAz false)")
+    return {"num_cache_clusters": instances, "automatic_failover_enabled": instances >= 2,
+            "multi_az_enabled": multi_az}
+
+
+class ValkeyReplicationGroup(StoreComponent):
+    replication_group: aws.elasticache.ReplicationGroup
+    users: dict[str, aws.elasticache.User]
+    user_group: aws.elasticache.UserGroup
+
+    def __init__(self, name: str, args: StoreArgs,
+                 opts: pulumi.ResourceOptions | None = None) -> None:
+        if args.store.kind != "redis":
+            raise ValueError(f"ValkeyReplicationGroup runs redis, not {args.store.kind}")
+        shape = topology(args.kind_settings.instances, args.stores.multi_az)
+        managed.check_windows(args.stores)
+        net = managed.network(args)
+        super().__init__(TYPE, name, None, opts)
+        identifier = args.identifier(MAX_ID)
+        port = store_port("redis", "managed")
+        child = pulumi.ResourceOptions(parent=self)
+        tags = managed.tags(args, identifier)
+
+        subnet_group = aws.elasticache.SubnetGroup(
+            f"{name}-subnets", name=identifier, subnet_ids=net.subnet_ids,
+            description=f"{args.app.name}/{args.store_name}: the isolated subnets",
+            tags=tags, opts=child)
+        security_group = managed.security_group(name, args, [port], parent=self)
+
+        self.users, passwords = {}, {}
+        default_password = password(f"{name}-default", parent=self)
+        default = aws.elasticache.User(
+            f"{name}-user-default", user_id=short_id(identifier, "default"),
+            user_name="default", engine=ENGINE, access_string=DISABLED_DEFAULT_ACCESS,
+            authentication_mode={"type": "password", "passwords": [default_password.result]},
+            tags=tags, opts=child)
+        for service in sorted(args.consumers):
+            passwords[service] = password(f"{name}-{service}", parent=self)
+            self.users[service] = aws.elasticache.User(
+                f"{name}-user-{service}", user_id=short_id(identifier, service),
+                user_name=service, engine=ENGINE, access_string=SERVICE_ACCESS,
+                authentication_mode={"type": "password",
+                                     "passwords": [passwords[service].result]},
+                tags=tags, opts=child)
+        self.user_group = aws.elasticache.UserGroup(
+            f"{name}-users", user_group_id=identifier, engine=ENGINE,
+            user_ids=[default.user_id, *[u.user_id for u in self.users.values()]],
+            tags=tags, opts=child)
+
+        stores = args.stores
+        self.replication_group = aws.elasticache.ReplicationGroup(
+            f"{name}-group", replication_group_id=identifier,
+            description=f"{args.app.name}/{args.store_name}",
+            engine=ENGINE, engine_version=args.version, node_type=args.size, port=port,
+            **shape,
+            subnet_group_name=subnet_group.name, security_group_ids=[security_group.id],
+            # enabled at creation, TLS is required (the "preferred" mode exists only to
+            # migrate an existing group)
+            transit_encryption_enabled=True,
+            at_rest_encryption_enabled=True, kms_key_id=args.kms_key_arn,
+            user_group_ids=[self.user_group.user_group_id],
+            snapshot_retention_limit=min(stores.backup_retention_days, MAX_SNAPSHOT_DAYS),
+            snapshot_window=stores.backup_window,
+            maintenance_window=stores.maintenance_window,
+            final_snapshot_identifier=f"{identifier}-final",
+            auto_minor_version_upgrade=True, apply_immediately=False, tags=tags,
+            opts=pulumi.ResourceOptions(parent=self, protect=args.protect))
+
+        self.connections = {
+            service: Connection(host=self.replication_group.primary_endpoint_address,
+                                port=port, username=service,
+                                password=passwords[service].result, database=None, tls=True)
+            for service in sorted(args.consumers)}
+        self.register({"replicationGroupId": identifier,
+                       "primaryEndpoint": self.replication_group.primary_endpoint_address,
+                       "port": port})

@@ -1,0 +1,258 @@
+"""One tenant's data stores, and how each consuming service reaches them.
+
+For every store the application's catalog declares, the backend its kind has in this stack
+(``stores.backend`` / ``stores.<kind>.backend``: in the cluster in dev, AWS-managed in staging
+and prod) picks the component: CloudNativePG, MySQL, MongoDB, Valkey and RabbitMQ in the
+tenant's namespace; RDS, DocumentDB, ElastiCache and Amazon MQ in the VPC's isolated subnets;
+object storage is an S3 bucket everywhere. Managed stores and buckets are encrypted with a
+customer KMS key of the tenant's own (rotating, protected in prod).
+
+Each service that ``uses:`` a store gets two objects in the tenant's namespace: a ConfigMap
+``<service>-<store>-store`` with HOST, PORT, DATABASE, USERNAME, TLS and PASSWORD_FILE (read by
+the pods as ``<STORE>_HOST`` ...), and a Secret ``<service>-<store>-store`` holding only its
+password, mounted read-only as a file. The password is a ``pulumi_random`` secret Output from
+generation to the Secret: never in a ConfigMap, a custom resource or an export.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import pulumi
+import pulumi_aws as aws
+import pulumi_kubernetes as k8s
+
+from components.stores.base import (
+    Connection,
+    Footprint,
+    ManagedNetwork,
+    StoreArgs,
+    env_prefix,
+    store_port,
+)
+from components.stores.s3_bucket import ObjectBucket
+from components.workload import MANAGED, StoreMount, store_password_file
+from shipyard.catalog import Application, Store
+from shipyard.settings import StoresSettings
+from shipyard.versions import STORE_ENGINES
+
+TYPE = "shipyard:stores:Stores"
+
+# (kind, backend) -> "module:Class" under components/stores
+BACKENDS: dict[tuple[str, str], str] = {
+    ("postgresql", "managed"): "rds:RdsDatabase",
+    ("mysql", "managed"): "rds:RdsDatabase",
+    ("redis", "managed"): "elasticache:ValkeyReplicationGroup",
+    ("rabbitmq", "managed"): "amazon_mq:RabbitMqBroker",
+    ("mongodb", "managed"): "documentdb:DocumentDbCluster",
+    ("postgresql", "inCluster"): "cnpg:PostgresCluster",
+    ("mysql", "inCluster"): "mysql:MysqlServer",
+    ("mongodb", "inCluster"): "mongodb:MongoDbReplicaSet",
+    ("redis", "inCluster"): "valkey:ValkeyServer",
+    ("rabbitmq", "inCluster"): "rabbitmq:RabbitMqCluster",
+}
+# A Job's pod (a bootstrap Job, an operator's init job) per store, sized by the LimitRange's
+# defaults: room in the quota for it.
+JOB_ALLOWANCE = Footprint(pods=1, requests_cpu=100, requests_memory=128 * 2**20,
+                          limits_cpu=500, limits_memory=512 * 2**20,
+                          max_container_cpu=500, max_container_memory=512 * 2**20)
+SERVICES_PER_STORE = 4     # what an operator creates: read-write, read-only, headless, ...
+
+
+def _module(kind: str, backend: str) -> Any:
+    module, _ = BACKENDS[(kind, backend)].split(":")
+    return importlib.import_module(f"components.stores.{module}")
+
+
+def component_class(kind: str, backend: str) -> type:
+    _, cls = BACKENDS[(kind, backend)].split(":")
+    return getattr(_module(kind, backend), cls)
+
+
+def consumers(app: Application, store_name: str) -> dict[str, str | None]:
+    """The services that use a store, and the database each uses (None: none named — the
+    store's first database, if it has any)."""
+    store = app.stores[store_name]
+    found: dict[str, str | None] = {}
+    for name, svc in app.services.items():
+        for use in svc.uses:
+            if use.store == store_name:
+                found[name] = use.database or (store.databases[0] if store.databases else None)
+    return found
+
+
+def backends(app: Application, settings: StoresSettings) -> dict[str, str]:
+    """Store name -> inCluster or managed."""
+    return {name: settings.backend_of(store.kind) for name, store in app.stores.items()}
+
+
+def ports(app: Application, settings: StoresSettings) -> dict[str, int]:
+    """Store name -> the port its clients connect to."""
+    return {name: store_port(store.kind, settings.backend_of(store.kind))
+            for name, store in app.stores.items()}
+
+
+def footprints(app: Application, settings: StoresSettings) -> list[Footprint]:
+    """What the in-cluster stores run at most, plus a Job's pod per store (bootstrap Jobs for
+    managed databases, operators' init jobs in the cluster)."""
+    out: list[Footprint] = []
+    for store in app.stores.values():
+        if store.kind == "objectStorage":
+            continue
+        backend = settings.backend_of(store.kind)
+        if backend == "inCluster":
+            out.append(_module(store.kind, backend).footprint(settings.kind(store.kind)))
+        out.append(JOB_ALLOWANCE)
+    return out
+
+
+def service_count(app: Application, settings: StoresSettings) -> int:
+    return SERVICES_PER_STORE * sum(
+        1 for s in app.stores.values()
+        if s.kind != "objectStorage" and settings.backend_of(s.kind) == "inCluster")
+
+
+def object_name(service: str, store: str) -> str:
+    return f"{service}-{store}-store"[:63].rstrip("-")
+
+
+def connection_data(store: str, connection: Connection) -> dict[str, pulumi.Input[str]]:
+    """The ConfigMap's data: every non-secret detail a client needs."""
+    data: dict[str, pulumi.Input[str]] = {
+        "HOST": connection.host, "PORT": str(connection.port),
+        "TLS": "true" if connection.tls else "false"}
+    if connection.database is not None:
+        data["DATABASE"] = connection.database
+    if connection.password is not None:
+        data["USERNAME"] = connection.username
+        data["PASSWORD_FILE"] = store_password_file(store)
+    data.update(connection.extra)
+    return data
+
+
+@dataclass(frozen=True)
+class StoreContext:
+    """What every tenant's stores share: the stack's settings and where stores run."""
+
+    settings: StoresSettings
+    cluster_name: str
+    environment: str
+    region: str
+    protect: bool = False
+    network: ManagedNetwork | None = None          # None: no VPC (existing-cluster mode)
+    operators: Mapping[str, Sequence[pulumi.Resource]] = field(default_factory=dict)
+    storage_class: str = "gp3"
+    tags: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class StoresArgs:
+    app: Application
+    context: StoreContext
+    namespace: pulumi.Input[str]
+    provider: k8s.Provider
+    monitoring: Sequence[pulumi.Resource] | None = None
+    monitoring_namespace: str | None = None
+
+
+def data_key_policy(account_id: str, partition: str = "aws") -> str:
+    from components.cluster import secrets_key_policy
+    return secrets_key_policy(account_id, partition)
+
+
+class Stores(pulumi.ComponentResource):
+    components: dict[str, pulumi.ComponentResource]
+    mounts: dict[str, list[StoreMount]]              # service -> what its pods mount
+    ready: dict[str, list[pulumi.Resource]]           # service -> what its pods wait for
+    aws_policies: dict[str, pulumi.Output[str]]       # service -> its buckets' grants
+    key: aws.kms.Key | None
+
+    def __init__(self, name: str, args: StoresArgs,
+                 opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__(TYPE, name, None, opts)
+        app, ctx = args.app, args.context
+        chosen = backends(app, ctx.settings)
+        self.key = None
+        if any(b == "managed" for b in chosen.values()) and ctx.network is not None or \
+                any(s.kind == "objectStorage" for s in app.stores.values()):
+            self.key = self._data_key(name, app, ctx, parent=self)
+        key_arn = self.key.arn if self.key is not None else None
+
+        self.components, self.mounts, self.ready, self.aws_policies = {}, {}, {}, {}
+        k8s_opts = pulumi.ResourceOptions(parent=self, provider=args.provider)
+        for store_name, store in app.stores.items():
+            store_args = self._store_args(app, store_name, store, chosen[store_name], args,
+                                          key_arn)
+            child = f"{name}-{store_name}"
+            if store.kind == "objectStorage":
+                component: Any = ObjectBucket(child, store_args, ctx.region,
+                                              opts=pulumi.ResourceOptions(parent=self))
+                for service in store_args.consumers:
+                    self.aws_policies[service] = component.policy
+            else:
+                cls = component_class(store.kind, chosen[store_name])
+                component = cls(child, store_args, opts=pulumi.ResourceOptions(parent=self))
+            self.components[store_name] = component
+            for service, connection in component.connections.items():
+                objects = self._connection_objects(name, app, service, store_name,
+                                                   connection, args.namespace, k8s_opts)
+                self.mounts.setdefault(service, []).append(StoreMount(
+                    store=store_name, prefix=env_prefix(store_name),
+                    config_map=object_name(service, store_name),
+                    secret=object_name(service, store_name)
+                    if connection.password is not None else None))
+                self.ready.setdefault(service, []).extend([*objects, *connection.ready])
+        self.register_outputs({})
+
+    @staticmethod
+    def _data_key(name: str, app: Application, ctx: StoreContext,
+                  parent: pulumi.Resource) -> aws.kms.Key:
+        caller = aws.get_caller_identity_output(opts=pulumi.InvokeOutputOptions(parent=parent))
+        key = aws.kms.Key(
+            f"{name}-key", description=f"{ctx.cluster_name} {app.name}: data stores at rest",
+            enable_key_rotation=True, deletion_window_in_days=30,
+            policy=caller.account_id.apply(data_key_policy),
+            tags={**ctx.tags, "Name": f"{ctx.cluster_name}-{app.name}-data"},
+            # every backup and snapshot of the tenant's stores is encrypted with it
+            opts=pulumi.ResourceOptions(parent=parent, protect=ctx.protect))
+        aws.kms.Alias(f"{name}-key-alias", name=f"alias/{ctx.cluster_name}-{app.name}-data",
+                      target_key_id=key.key_id, opts=pulumi.ResourceOptions(parent=key))
+        return key
+
+    @staticmethod
+    def _store_args(app: Application, store_name: str, store: Store, backend: str,
+                    args: StoresArgs, key_arn: pulumi.Output[str] | None) -> StoreArgs:
+        ctx = args.context
+        kind_settings = ctx.settings.kind(store.kind) if store.kind != "objectStorage" \
+            else ctx.settings.postgresql      # unused by buckets
+        return StoreArgs(
+            app=app, store_name=store_name, store=store,
+            consumers=consumers(app, store_name), kind_settings=kind_settings,
+            stores=ctx.settings,
+            version=kind_settings.version or STORE_ENGINES.get(store.kind, ""),
+            namespace=args.namespace, provider=args.provider, cluster_name=ctx.cluster_name,
+            environment=ctx.environment, protect=ctx.protect, tags=ctx.tags,
+            network=ctx.network if backend == "managed" else None, kms_key_arn=key_arn,
+            storage_class=ctx.storage_class,
+            operator=tuple(ctx.operators.get(store.kind, ())),
+            monitoring=args.monitoring, monitoring_namespace=args.monitoring_namespace)
+
+    @staticmethod
+    def _connection_objects(name: str, app: Application, service: str, store: str,
+                            connection: Connection, namespace: pulumi.Input[str],
+                            opts: pulumi.ResourceOptions) -> list[pulumi.Resource]:
+        meta = {"name": object_name(service, store), "namespace": namespace,
+                "labels": {"app.kubernetes.io/part-of": app.name,
+                           "app.kubernetes.io/name": service, "shipyard.dev/uses": store,
+                           **MANAGED}}
+        objects: list[pulumi.Resource] = [k8s.core.v1.ConfigMap(
+            f"{name}-{service}-{store}-connection", metadata=meta,
+            data=connection_data(store, connection), opts=opts)]
+        if connection.password is not None:
+            objects.append(k8s.core.v1.Secret(
+                f"{name}-{service}-{store}-credentials", metadata=meta, type="Opaque",
+                string_data={"password": connection.password}, opts=opts))
+        return objects
