@@ -75,6 +75,11 @@ def tenant_lines(plan: Plan) -> list[str]:
         counts = ", ".join(f"{kinds[kind]} {label}" for kind, label in TENANT_KINDS
                            if kinds[kind])
         lines.append(f"    {namespace:<20} {len(inside):4d} resources: {counts}")
+        stores = sorted(f"{r.name.rsplit('-stores-', 1)[-1]} ({r.type.rsplit(':', 1)[-1]})"
+                  for r in inside if r.type.startswith("shipyard:stores:")
+                  and r.type != "shipyard:stores:Stores")
+        if stores:
+            lines.append(f"    {'':<20}      stores: {', '.join(stores)}")
     return lines
 
 

@@ -140,3 +140,10 @@ def test_the_plan_carries_cost_and_deploy_time_estimates(prod_json):
     assert estimate["critical_path"] and set(estimate["critical_path"]) <= urns
     assert estimate["cost_assumptions"] and "deploy_assumptions" in estimate
     assert "estimated monthly cost: $" in stdout and "estimated first deploy:" in stdout
+
+
+def test_the_summary_names_each_tenants_stores_and_their_backend(prod_json):
+    doc, stdout = prod_json
+    assert "stores: postgres (RdsDatabase), rabbitmq (RabbitMqBroker), redis " \
+           "(ValkeyReplicationGroup)" in stdout
+    assert "stateful resources" in stdout and " protected" in stdout
