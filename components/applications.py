@@ -56,7 +56,8 @@ class Applications(pulumi.ComponentResource):
             settings=settings.config.stores, cluster_name=settings.cluster_name,
             environment=settings.environment.value, region=settings.region,
             protect=settings.config.protect, network=network,
-            operators=addons.store_operators, tags=ctx.tags)
+            operators=addons.store_operators, tags=ctx.tags,
+            storage_class=settings.config.stores.storage_class)
         crds = list(addons.gateway_api.ready) if addons.gateway_api else []
         self.tenants, self.urls = {}, {}
         for app in settings.applications:

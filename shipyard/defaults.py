@@ -163,7 +163,7 @@ EXISTING_CLUSTER_DEFAULTS: dict[str, Any] = {
     # the Gateway's certificates come from the self-signed CA; no ACM certificate to validate
     "dns": {"wildcardCertificate": False},
     # no VPC to put a managed store in, no IRSA for Velero's bucket
-    "stores": {"backend": "inCluster"},
+    "stores": {"backend": "inCluster", "storageClass": "standard"},
     "backups": {"enabled": False},
 }
 

@@ -739,6 +739,10 @@ class StoresSettings(Model):
     backup_window: str = Field("03:00-04:00", description="Daily backup window, UTC.")
     maintenance_window: str = Field("sun:04:30-sun:05:30",
                                     description="Weekly maintenance window, UTC.")
+    storage_class: str = Field(
+        "gp3", pattern=r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$",
+        description="in-cluster: the StorageClass of the stores' volumes (eks: shipyard's "
+                    "encrypted gp3; an existing cluster: its own, `standard` by default).")
     postgresql: StoreSettings = Field(default_factory=StoreSettings, description="PostgreSQL.")
     mysql: StoreSettings = Field(default_factory=StoreSettings, description="MySQL.")
     mongodb: StoreSettings = Field(default_factory=StoreSettings,

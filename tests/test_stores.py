@@ -180,3 +180,12 @@ def test_in_cluster_mysql_refuses_replicas_before_anything_is_built():
                                                 "mysql": {"instances": 2}})}, stack="dev")
     assert problem.startswith("shipyard:stores.mysql.instances: the in-cluster MySQL is one "
                               "server")
+
+
+def test_an_existing_cluster_puts_the_stores_on_its_own_storage_class():
+    from tests.test_settings import parse
+    cluster = json.dumps({"mode": "existing", "context": "kind"})
+    assert parse({"cluster": cluster}).config.stores.storage_class == "standard"
+    assert stack_settings("dev").config.stores.storage_class == "gp3"
+    found = problems({"cluster": cluster, "stores": json.dumps({"storageClass": "Fast SSD"})})
+    assert found[0].startswith("shipyard:stores.storageClass")
