@@ -81,6 +81,9 @@ class EchoMocks(pulumi.runtime.Mocks):
             resource_id = state["bucket"] = bucket_name(args.name, state, pulumi.get_stack())
         if args.typ.startswith("aws:"):
             self._add_aws_fields(args.typ, args.name, resource_id, arn_part, state)
+        if args.typ == "random:index/randomId:RandomId":
+            raw = _digest(pulumi.get_stack(), args.name, length=2 * int(state["byteLength"]))
+            state.update({"hex": raw, "dec": str(int(raw, 16)), "id": raw})
         if args.typ == "random:index/randomPassword:RandomPassword":
             # a stand-in the secret-scanning tests can look for, secret as the engine makes it
             # (the provider's schema lists result and bcryptHash as additionalSecretOutputs,

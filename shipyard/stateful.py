@@ -108,6 +108,7 @@ STATELESS: dict[str, str] = {
     "random:index/randomPassword:RandomPassword": "its value lives in the state and in the "
                                                   "Secrets made from it; a store keeps "
                                                   "working until its users are re-set",
+    "random:index/randomId:RandomId": "a name suffix (a final snapshot's)",
     "pulumi:providers:kubernetes": "a provider", "pulumi:providers:aws": "a provider",
     "kubernetes:helm.sh/v3:Release": "a chart whose workloads keep no data (a chart that "
                                      "does is listed as stateful by name)",

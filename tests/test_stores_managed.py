@@ -131,8 +131,8 @@ def test_postgres_sql_is_idempotent_and_shares_a_database_through_its_owner_role
     for user in ("api", "auth"):
         assert f"GRANT \"sreplatform_owner\" TO \"{user}\";" in sql
         assert f"ALTER ROLE \"{user}\" SET role = 'sreplatform_owner';" in sql
-    # quotes doubled, backslashes plain (standard_conforming_strings)
-    assert "PASSWORD 's3cr3t''quote\\slash';" in sql
+    # the role's password as its SCRAM verifier: the password itself is in no statement
+    assert "s3cr3t" not in sql and sql.count("PASSWORD 'SCRAM-SHA-256$4096:") == len(GRANTS)
     assert "SUPERUSER" not in sql and "CREATEROLE" not in sql
 
 
@@ -363,7 +363,9 @@ def test_prod_databases_are_multi_az_encrypted_protected_and_kept(prod):
         assert i["kmsKeyId"].startswith("arn:aws:kms:")
         assert i["deletionProtection"] is True and db.options["protect"] is True
         assert i["backupRetentionPeriod"] == 30 and i["skipFinalSnapshot"] is False
-        assert i["finalSnapshotIdentifier"] == f"{i['identifier']}-final"
+        # a suffix new for each incarnation: a re-created store's delete is not refused
+        assert re.fullmatch(re.escape(i["identifier"]) + "-final-[0-9a-f]{8}",
+                            i["finalSnapshotIdentifier"])
         assert i["publiclyAccessible"] is False and i["storageType"] == "gp3"
         assert (i["allocatedStorage"], i["maxAllocatedStorage"]) == (100, 1000)
         assert i["applyImmediately"] is False and i["password"] == "[secret]"
@@ -439,7 +441,7 @@ def test_prod_documentdb_has_three_instances_tls_and_is_protected(prod):
         assert i["storageEncrypted"] is True and i["kmsKeyId"]
         assert i["deletionProtection"] is True and cluster.options["protect"] is True
         assert i["backupRetentionPeriod"] == 30 and i["skipFinalSnapshot"] is False
-        assert i["finalSnapshotIdentifier"].endswith("-final")
+        assert re.search("-final-[0-9a-f]{8}$", i["finalSnapshotIdentifier"])
         assert set(i["enabledCloudwatchLogsExports"]) == {"audit", "profiler"}
         instances = children(prod, parent, "aws:docdb/clusterInstance:ClusterInstance")
         assert len(instances) == 3
@@ -545,3 +547,47 @@ def test_every_managed_store_is_priced_at_its_engines_rate(plans, stack):
         key = f"elasticache.valkey.{record.inputs['nodeType']}"
         assert items[record.name]["monthly_usd"] == pytest.approx(
             record.inputs["numCacheClusters"] * 730 * prices[key]["usd"], abs=0.01)
+
+
+def test_postgres_passwords_travel_as_scram_verifiers_never_in_clear():
+    """RFC 7677's SCRAM-SHA-256 exchange (user "user", password "pencil") checks out against
+    the verifier shipyard sends: the server key signs the exchange as the RFC's server does,
+    and the client's proof matches the stored key."""
+    import base64
+    import hashlib
+    import hmac
+
+    from components.stores.bootstrap import Grant, postgres_sql, scram_sha_256
+
+    salt = base64.b64decode("W22ZaJ0SNY7soEsUEjb6gQ==")
+    verifier = scram_sha_256("pencil", salt)
+    assert verifier.startswith("SCRAM-SHA-256$4096:W22ZaJ0SNY7soEsUEjb6gQ==$")
+    stored_key, server_key = (base64.b64decode(k) for k in verifier.split("$")[2].split(":"))
+    auth = (b"n=user,r=rOprNGfwEbeRWgbNEkqO,"
+            b"r=rOprNGfwEbeRWgbNEkqO%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0,s=W22ZaJ0SNY7soEsUEjb6gQ==,"
+            b"i=4096,c=biws,r=rOprNGfwEbeRWgbNEkqO%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0")
+    assert base64.b64encode(hmac.new(server_key, auth, hashlib.sha256).digest()).decode() == \
+        "6rriTRBi23WpRR/wtup+mMhUZUn/dB5nLTJRsjl95G4="
+    proof = base64.b64decode("dHzbZapWIk4jUhN+Ute9ytag9zjfMHgsqmmiz7AndVQ=")
+    signature = hmac.new(stored_key, auth, hashlib.sha256).digest()
+    client_key = bytes(a ^ b for a, b in zip(proof, signature, strict=True))
+    assert hashlib.sha256(client_key).digest() == stored_key
+    sql = postgres_sql([Grant(service="api", user="api", database="orders")],
+                       {"api": "hunter2hunter2"})
+    assert "hunter2" not in sql and "PASSWORD 'SCRAM-SHA-256$4096:" in sql
+
+
+def test_long_identifiers_are_cut_and_kept_apart_by_a_hash():
+    from components.stores.base import StoreArgs
+    [app] = [a for a in stack_settings("staging").applications if a.name == "code-learn"]
+
+    def ident(store: str) -> str:
+        args = StoreArgs(app=app, store_name=store, store=app.stores["redis"], consumers={},
+                         kind_settings=None, stores=None, version="8.2",  # type: ignore[arg-type]
+                         namespace="code-learn", provider=None,  # type: ignore[arg-type]
+                         cluster_name="shipyard-staging", environment="staging")
+        return args.identifier(40)
+
+    assert ident("redis") == "shipyard-staging-code-learn-redis"
+    a, b = ident("redis-sessions-cache"), ident("redis-sessions-queue")
+    assert len(a) == len(b) == 40 and a != b and "--" not in a

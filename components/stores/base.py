@@ -11,6 +11,8 @@ and a Secret (the password, mounted as a file) — see ``connection_objects``.
 
 from __future__ import annotations
 
+import hashlib
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -124,8 +126,14 @@ class StoreArgs:
         """``<cluster>-<app>-<store>``: the AWS identifier of a managed store. Fixed (not
         auto-named), so a replacement cannot silently create a second database beside the
         first: AWS refuses the duplicate and the plan flags the change."""
-        name = f"{self.cluster_name}-{self.app.name}-{self.store_name}".lower()
-        return name[:max_length].rstrip("-")
+        name = re.sub("-{2,}", "-", f"{self.cluster_name}-{self.app.name}-"
+                                     f"{self.store_name}".lower())
+        if len(name) <= max_length:
+            return name
+        # cut, and made unique again by a hash of the whole (two long store names that share a
+        # prefix must not collapse into one AWS identifier)
+        digest = hashlib.sha256(name.encode()).hexdigest()[:6]
+        return f"{name[:max_length - 7].rstrip('-')}-{digest}"
 
 
 class StoreComponent(pulumi.ComponentResource):

@@ -36,7 +36,9 @@ stays out of the mesh (a sidecar would keep a finished Job running).
 
 from __future__ import annotations
 
+import base64
 import hashlib
+import hmac
 import json
 import re
 import urllib.parse
@@ -196,7 +198,7 @@ def postgres_sql(grant_list: Sequence[Grant], passwords: Mapping[str, str]) -> s
             # no attribute but LOGIN: the master (not a superuser on RDS) may not even name
             # SUPERUSER, and a new role has none of the others
             f"ALTER ROLE {pg_ident(user)} WITH LOGIN PASSWORD "
-            f"{pg_literal(passwords[g.service])};",
+            f"{pg_literal(scram_sha_256(passwords[g.service], role_salt(user, passwords[g.service])))};",
             f"GRANT {pg_ident(owner)} TO {pg_ident(user)};",
             f"GRANT CONNECT, TEMPORARY ON DATABASE {pg_ident(g.database)} TO {pg_ident(user)};",
             # its sessions create objects as the database's owner, not as itself
@@ -291,6 +293,30 @@ def rabbitmq_script(grant_list: Sequence[Grant]) -> str:
 
 # ---------------------------------------------------------------------------------------------
 # Kubernetes objects (pure)
+
+
+def inputs_digest(files: Mapping[str, str]) -> str:
+    """The hash of everything the Job reads (scripts and passwords)."""
+    return hashlib.sha256(json.dumps(dict(files), sort_keys=True).encode()).hexdigest()
+
+
+def scram_sha_256(password: str, salt: bytes, iterations: int = 4096) -> str:
+    """PostgreSQL's stored form of a password (RFC 5802/7677, as ``pg_authid`` keeps it): the
+    role's password is set from this verifier, so no statement — and no server log of a
+    failed one — ever holds the password itself."""
+    salted = hashlib.pbkdf2_hmac("sha256", password.encode(), salt, iterations)
+    client_key = hmac.new(salted, b"Client Key", hashlib.sha256).digest()
+    stored_key = hashlib.sha256(client_key).digest()
+    server_key = hmac.new(salted, b"Server Key", hashlib.sha256).digest()
+    b64 = base64.b64encode
+    return (f"SCRAM-SHA-256${iterations}:{b64(salt).decode()}"
+            f"${b64(stored_key).decode()}:{b64(server_key).decode()}")
+
+
+def role_salt(role: str, password: str) -> bytes:
+    """A salt that is the same on every run for the same role and password (so the Job's
+    inputs do not change on every `pulumi up`), and different for every role and password."""
+    return hashlib.sha256(f"shipyard-scram:{role}:{password}".encode()).digest()[:16]
 
 
 def job_name(store_name: str, kind: str, grant_list: Sequence[Grant], image: str) -> str:
@@ -417,8 +443,13 @@ def create(name: str, args: StoreArgs, *, kind: str, grant_list: Sequence[Grant]
                     env={**ENV[kind], **(env or {})})
     # the Secret by its Output name: the Job waits for it
     spec["template"]["spec"]["volumes"][1]["secret"]["secretName"] = secret.metadata["name"]
+    # what the Job applies, by hash: a changed password or script (same users) re-runs it too.
+    # A SHA-256 of ~190-bit random passwords gives nothing away, so it is not kept secret.
+    annotations: dict[str, pulumi.Input[str]] = {
+        "shipyard.dev/inputs-sha256": pulumi.Output.unsecret(files.apply(inputs_digest))}
     if store_id is not None:
-        spec["template"]["metadata"]["annotations"] = {"shipyard.dev/store-id": store_id}
+        annotations["shipyard.dev/store-id"] = store_id
+    spec["template"]["metadata"]["annotations"] = annotations
     return k8s.batch.v1.Job(
         f"{name}-bootstrap",
         metadata={"name": job_name(args.store_name, kind, grant_list, image),

@@ -8,7 +8,7 @@
   cluster's security group on 27017; encrypted at rest with the tenant's KMS key.
 - Backups kept ``backupRetentionDays`` (point-in-time restore within them) in ``backupWindow``,
   maintenance in ``maintenanceWindow``; audit and profiler logs to CloudWatch; deletion
-  protection and Pulumi ``protect`` in prod; always a final snapshot ``<identifier>-final``.
+  protection and Pulumi ``protect`` in prod; always a final snapshot ``<identifier>-final-<suffix>``.
 - Users: the master (``shipyardadmin``) is the bootstrap Job's; each consuming service gets a
   user in ``admin`` with readWrite on its own database (components/stores/bootstrap.py), and
   its Connection carries ``AUTH_SOURCE=admin`` and the options DocumentDB needs.
@@ -105,7 +105,7 @@ class DocumentDbCluster(StoreComponent):
             preferred_backup_window=stores.backup_window,
             preferred_maintenance_window=stores.maintenance_window,
             deletion_protection=args.protect, skip_final_snapshot=False,
-            final_snapshot_identifier=f"{identifier}-final",
+            final_snapshot_identifier=managed.final_snapshot(name, identifier, parent=self),
             enabled_cloudwatch_logs_exports=LOG_EXPORTS, apply_immediately=False, tags=tags,
             opts=pulumi.ResourceOptions(parent=self, protect=args.protect))
         self.instances = [

@@ -114,7 +114,7 @@ class ValkeyReplicationGroup(StoreComponent):
             snapshot_retention_limit=min(stores.backup_retention_days, MAX_SNAPSHOT_DAYS),
             snapshot_window=stores.backup_window,
             maintenance_window=stores.maintenance_window,
-            final_snapshot_identifier=f"{identifier}-final",
+            final_snapshot_identifier=managed.final_snapshot(name, identifier, parent=self),
             auto_minor_version_upgrade=True, apply_immediately=False, tags=tags,
             opts=pulumi.ResourceOptions(parent=self, protect=args.protect))
 

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 
 import pulumi
 import pulumi_aws as aws
+import pulumi_random as random
 
 from components.stores.base import ManagedNetwork, StoreArgs
 from shipyard.settings import KeyedProblem, StoresSettings
@@ -36,6 +37,18 @@ def network(args: StoreArgs) -> ManagedNetwork:
         raise ValueError(f"{args.app.name}/{args.store_name}: a managed {args.store.kind} "
                          f"store needs the stack's VPC (stores.backend: inCluster without one)")
     return args.network
+
+
+def final_snapshot(name: str, identifier: str, *, parent: pulumi.Resource
+                   ) -> pulumi.Output[str]:
+    """``<identifier>-final-<8 hex>``: the snapshot a deleted store leaves. The suffix is new
+    for every incarnation of the identifier (a RandomId kept by it), so the next delete of a
+    re-created store does not fail on the name the previous one left (AWS refuses a second
+    snapshot of the same name)."""
+    suffix = random.RandomId(f"{name}-final-snapshot-suffix", byte_length=4,
+                             keepers={"identifier": identifier},
+                             opts=pulumi.ResourceOptions(parent=parent))
+    return suffix.hex.apply(lambda h: f"{identifier}-final-{h}")
 
 
 def tags(args: StoreArgs, name: str) -> dict[str, str]:

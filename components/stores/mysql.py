@@ -36,6 +36,7 @@ clusters, where one server is what the tenants need; staging and prod run RDS fo
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from collections.abc import Mapping, Sequence
@@ -332,13 +333,19 @@ class MysqlServer(StoreComponent):
                             spec=service_spec(store, headless=True), opts=k8s_opts)
         k8s.core.v1.Service(f"{name}-service", metadata=meta(store),
                             spec=service_spec(store, headless=False), opts=k8s_opts)
+        spec = statefulset_spec(app=app, store_name=store, image_name=image_name,
+                                storage_class=args.storage_class, storage_gi=s.storage_gi,
+                                # the names as outputs: the pod waits for its Secrets
+                                root_secret=root_secret.metadata.name,
+                                users_secret=users_secret.metadata.name, users=users)
+        # the passwords by hash on the pod template: a changed one rolls the pod, whose start
+        # hook applies it (a SHA-256 of random passwords gives nothing away: not secret)
+        spec["template"]["metadata"]["annotations"]["shipyard.dev/passwords-sha256"] = \
+            pulumi.Output.unsecret(pulumi.Output.all(*passwords.values()).apply(
+                lambda values: hashlib.sha256("\n".join(values).encode()).hexdigest()))
         self.statefulset = k8s.apps.v1.StatefulSet(
             f"{name}-statefulset", metadata=meta(store, annotations=checkov_annotations()),
-            spec=statefulset_spec(app=app, store_name=store, image_name=image_name,
-                                  storage_class=args.storage_class, storage_gi=s.storage_gi,
-                                  # the names as outputs: the pod waits for its Secrets
-                                  root_secret=root_secret.metadata.name,
-                                  users_secret=users_secret.metadata.name, users=users),
+            spec=spec,
             opts=pulumi.ResourceOptions.merge(k8s_opts,
                                               pulumi.ResourceOptions(protect=args.protect)))
         k8s.networking.v1.NetworkPolicy(

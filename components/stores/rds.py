@@ -10,7 +10,7 @@ What a reviewer checks on a production database, from the stack's settings:
   in time restore within them) in ``backupWindow``, minor upgrades in ``maintenanceWindow``,
   never applied immediately; tags copied to snapshots; kept after deletion;
 - impossible to lose by accident: deletion protection and Pulumi ``protect`` where
-  ``protect`` (prod), and always a final snapshot ``<identifier>-final``.
+  ``protect`` (prod), and always a final snapshot ``<identifier>-final-<suffix>``.
 
 Users: the master (``shipyardadmin``, a generated password) is the bootstrap Job's alone; each
 consuming service gets a user of its own in its own database (components/stores/bootstrap.py),
@@ -122,7 +122,7 @@ class RdsDatabase(StoreComponent):
             backup_window=stores.backup_window, maintenance_window=stores.maintenance_window,
             copy_tags_to_snapshot=True, delete_automated_backups=False,
             deletion_protection=args.protect, skip_final_snapshot=False,
-            final_snapshot_identifier=f"{identifier}-final",
+            final_snapshot_identifier=managed.final_snapshot(name, identifier, parent=self),
             auto_minor_version_upgrade=True, allow_major_version_upgrade=False,
             apply_immediately=False,
             username=bootstrap.MASTER_USER, password=master.result,
