@@ -494,6 +494,13 @@ class Store(Model):
         return self
 
 
+def hostname(value: str) -> str:
+    """A hostname, lower-case, without the root's dot."""
+    if not _HOST.match(value.lower().rstrip(".")):
+        raise ValueError(f"{value!r} is not a hostname")
+    return value.lower().rstrip(".")
+
+
 class Cdn(Model):
     """CloudFront in front of the application's static assets: an S3 bucket CI uploads the
     built assets to, reachable only through the distribution."""
@@ -502,12 +509,7 @@ class Cdn(Model):
                                       "dns.domain, or a full name.")
     enabled: bool = Field(True, description="Create the distribution in this stack.")
 
-    @field_validator("hostname")
-    @classmethod
-    def _hostname(cls, v: str) -> str:
-        if not _HOST.match(v.lower().rstrip(".")):
-            raise ValueError(f"{v!r} is not a hostname")
-        return v.lower().rstrip(".")
+    _hostname = field_validator("hostname")(classmethod(lambda cls, v: hostname(v)))
 
 
 class Application(Model):
@@ -534,12 +536,7 @@ class Application(Model):
             raise ValueError(f"{v!r} is not an application name (DNS label, <= 40 chars)")
         return v
 
-    @field_validator("hostname")
-    @classmethod
-    def _hostname(cls, v: str) -> str:
-        if not _HOST.match(v.lower().rstrip(".")):
-            raise ValueError(f"{v!r} is not a hostname")
-        return v.lower().rstrip(".")
+    _hostname = field_validator("hostname")(classmethod(lambda cls, v: hostname(v)))
 
     @field_validator("services", "stores")
     @classmethod

@@ -950,6 +950,14 @@ class Settings(BaseModel):
         out = [img for app in self.applications for img in app.images()]
         return out + [img for img in self.registry.images if img not in out]
 
+    def hosts_in_cluster(self, kind: str) -> bool:
+        """A hosted application has a store of ``kind`` that runs in the cluster (its
+        operator is then installed)."""
+        if self.config.stores.backend_of(kind) != "inCluster":
+            return False
+        return any(store.kind == kind for app in self.applications
+                   for store in app.stores.values())
+
     def application_host(self, app: Application) -> str:
         """The application's hostname: a label under dns.domain (which names the stack's domain
         even when its zone is managed elsewhere, dns.enabled false), or the full name given."""

@@ -43,10 +43,7 @@ KIND = "postgresql"                 # the store kind it runs
 
 def wanted(settings: Settings) -> bool:
     """True when a hosted application has a PostgreSQL store that runs in the cluster."""
-    if settings.config.stores.backend_of(KIND) != "inCluster":
-        return False
-    return any(store.kind == KIND for app in settings.applications
-               for store in app.stores.values())
+    return settings.hosts_in_cluster(KIND)
 
 
 def highly_available(settings: Settings) -> bool:

@@ -76,10 +76,7 @@ def mongodb_operator_values(*, image: str = DEFAULT_IMAGE) -> dict[str, Any]:
 
 def wanted(settings: Settings) -> bool:
     """True when a hosted application has a MongoDB store that runs in the cluster."""
-    if settings.config.stores.backend_of(KIND) != "inCluster":
-        return False
-    return any(store.kind == KIND for app in settings.applications
-               for store in app.stores.values())
+    return settings.hosts_in_cluster(KIND)
 
 @dataclass(frozen=True)
 class MongoDbOperatorArgs:

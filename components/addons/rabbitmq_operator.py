@@ -41,10 +41,7 @@ MANAGEMENT_PORT = 15672       # the operator calls each cluster's management API
 
 def wanted(settings: Settings) -> bool:
     """True when a hosted application has a RabbitMQ store that runs in the cluster."""
-    if settings.config.stores.backend_of(KIND) != "inCluster":
-        return False
-    return any(store.kind == KIND for app in settings.applications
-               for store in app.stores.values())
+    return settings.hosts_in_cluster(KIND)
 
 @dataclass(frozen=True)
 class RabbitMqOperatorArgs:
