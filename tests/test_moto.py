@@ -33,15 +33,15 @@ from shipyard.moto_mocks import MotoMocks, MotoResourceError, echoed_types  # no
 STACKS = ("dev", "staging", "prod")
 ACCOUNTS = {"dev": "111111111111", "staging": "222222222222", "prod": "333333333333"}
 NEGATIVE_ACCOUNT = "999999999999"
-# The tenants each stack hosts under moto. sre-platform in staging and prod (its image
-# service's IRSA role, ECR repositories, S3 store, RDS and ElastiCache); in dev only
+# The tenants each stack hosts under moto. sre-platform in prod (its image service's IRSA
+# role, ECR repositories, S3 store, RDS and ElastiCache); in dev only
 # learning-platform (its CloudFront CDN; in-cluster stores there, so nothing else of it
 # reaches AWS, and the suite's minute is better spent on the managed stores). Staging
-# hosts code-learn (a single-instance Amazon MQ broker, a second PostgreSQL and cache) and prod
+# hosts code-learn (PostgreSQL, a single-node cache, a single-instance Amazon MQ broker) and prod
 # everything-portal (MySQL and DocumentDB, Multi-AZ): every managed store kind meets moto once,
 # for about 3 s of Kubernetes objects that are only echoed.
 HOSTED = {"dev": ("learning-platform",),
-          "staging": ("sre-platform", "code-learn"),
+          "staging": ("code-learn",),
           "prod": ("sre-platform", "everything-portal")}
 # What moto cannot emulate, and so is echoed: anything else echoed would be a silent gap.
 EXPECTED_ECHO_PREFIXES = ("shipyard:", "kubernetes:", "pulumi:providers:", "random:",
@@ -477,7 +477,7 @@ def test_dev_keeps_logs_and_traces_on_volumes_not_in_buckets(deployed):
     assert names and not [n for n in names if "-loki-" in n or "-tempo-" in n]
 
 
-@pytest.mark.parametrize("stack", ["staging", "prod"])
+@pytest.mark.parametrize("stack", ["prod"])
 def test_application_object_storage_is_a_versioned_kms_bucket_only_its_users_reach(
         deployed, stack):
     """sre-platform's images store: S3 in every environment, versioned (an overwrite can be
