@@ -147,3 +147,25 @@ def test_the_summary_names_each_tenants_stores_and_their_backend(prod_json):
     assert "stores: postgres (RdsDatabase), rabbitmq (RabbitMqBroker), redis " \
            "(ValkeyReplicationGroup)" in stdout
     assert "stateful resources" in stdout and " protected" in stdout
+
+
+def test_against_an_older_plan_flags_the_database_it_would_replace(prod_json, plans, tmp_path,
+                                                                   capsys):
+    import plan
+
+    doc, _ = prod_json
+    old = json.loads(json.dumps(doc))
+    rds = next(r for r in old["resources"] if r["type"] == "aws:rds/instance:Instance")
+    rds["inputs"]["identifier"] = "an-earlier-name"
+    (tmp_path / "old.json").write_text(json.dumps(old))
+    real, plan.run_program = plan.run_program, lambda stack, **_: plans[stack]
+    try:
+        assert plan.main(["prod", "--against", str(tmp_path / "old.json"),
+                          "--json", str(tmp_path / "new.json")]) == 0
+    finally:
+        plan.run_program = real
+    out = capsys.readouterr().out
+    assert f"DATA AT RISK  aws:rds/instance:Instance {rds['name']}: replaced (identifier " \
+           f"changed)" in out
+    [risk] = json.loads((tmp_path / "new.json").read_text())["replacements"]
+    assert risk["name"] == rds["name"]
