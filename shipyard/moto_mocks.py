@@ -48,7 +48,7 @@ from shipyard.mocks import EchoMocks, _digest, bucket_name
 
 # boto3 clients made up front (boto3 client creation is not thread-safe).
 SERVICES = ("ec2", "iam", "kms", "eks", "ecr", "route53", "acm", "logs", "sts", "sqs", "events",
-            "s3", "cloudfront", "rds", "elasticache", "mq", "secretsmanager")
+            "s3", "cloudfront", "rds", "elasticache", "mq")
 
 # The values CloudWatch Logs accepts for retention (moto accepts anything).
 LOG_RETENTION_DAYS = frozenset({0, 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545,

@@ -86,8 +86,7 @@ STATELESS: dict[str, str] = {
         "aws:docdb/clusterParameterGroup:ClusterParameterGroup",
         "aws:elasticache/subnetGroup:SubnetGroup", "aws:elasticache/user:User",
         "aws:elasticache/userGroup:UserGroup", "aws:elasticache/parameterGroup:ParameterGroup",
-        "aws:mq/configuration:Configuration",
-        "aws:secretsmanager/secret:Secret", "aws:secretsmanager/secretVersion:SecretVersion")},
+        "aws:mq/configuration:Configuration")},
     "aws:docdb/clusterInstance:ClusterInstance": "a DocumentDB cluster's compute: the data "
                                                  "is the cluster's volume",
     "aws:ecr/repository:Repository": "images: CI rebuilds and pushes them from source",
