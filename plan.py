@@ -85,8 +85,9 @@ def tenant_lines(plan: Plan) -> list[str]:
 
 def data_lines(plan: Plan) -> list[str]:
     """The resources that hold data (shipyard/stateful.py) and how many are protected."""
-    tenants = {r.name.removeprefix("apps-") for r in plan.resources
-               if r.type == "shipyard:apps:Tenant"}
+    tenant_urns = {r.urn for r in plan.of_type(TENANT)}
+    tenants = {r.inputs["metadata"]["name"] for r in plan.of_type("kubernetes:core/v1:Namespace")
+               if r.parent in tenant_urns}
     stateful = [r for r in plan.resources if is_stateful(r, tenants)]
     kept = [r for r in stateful if protected(r)]
     return ["", f"data: {len(stateful)} stateful resources, {len(kept)} protected "

@@ -491,7 +491,8 @@ def test_application_object_storage_is_a_versioned_kms_bucket_only_its_users_rea
     [rule] = s3.get_bucket_encryption(Bucket=bucket)[
         "ServerSideEncryptionConfiguration"]["Rules"]
     assert rule["ApplyServerSideEncryptionByDefault"]["SSEAlgorithm"] == "aws:kms"
-    [lifecycle] = s3.get_bucket_lifecycle_configuration(Bucket=bucket)["Rules"]
+    [lifecycle] = [r for r in s3.get_bucket_lifecycle_configuration(Bucket=bucket)["Rules"]
+                   if "NoncurrentVersionExpiration" in r]
     assert lifecycle["NoncurrentVersionExpiration"]["NoncurrentDays"] == 30
     users = [role["RoleName"] for role in iam.list_roles()["Roles"]
              for name in iam.list_role_policies(RoleName=role["RoleName"])["PolicyNames"]

@@ -149,7 +149,8 @@ def private_bucket(name: str, *, purpose: str, cluster_name: str, protect: bool,
         f"{name}-bucket",
         bucket_prefix=bucket_prefix(cluster_name, purpose),
         force_destroy=False,
-        tags={**(tags or {}), "Name": f"{name}-bucket", "shipyard.dev/purpose": purpose},
+        # a caller's own purpose tag wins (the applications' buckets say "store")
+        tags={"shipyard.dev/purpose": purpose, **(tags or {}), "Name": f"{name}-bucket"},
         opts=pulumi.ResourceOptions(parent=parent, protect=protect, depends_on=list(after)))
     on_bucket = pulumi.ResourceOptions(parent=bucket)
     # Ownership first: with ACLs disabled nothing can make an object public through an ACL.

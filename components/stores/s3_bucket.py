@@ -17,7 +17,7 @@ from __future__ import annotations
 import pulumi
 import pulumi_aws as aws
 
-from components.addons.object_store import bucket_prefix, tls_only_policy
+from components.addons.object_store import private_bucket
 from components.stores.base import Connection, StoreArgs, StoreComponent, store_port
 from shipyard import iam
 
@@ -43,54 +43,17 @@ class ObjectBucket(StoreComponent):
     def __init__(self, name: str, args: StoreArgs, region: str,
                  opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__(TYPE, name, None, opts)
-        tags = {**args.tags, "shipyard.dev/store": f"{args.app.name}/{args.store_name}",
-                "shipyard.dev/purpose": "store"}
-        self.bucket = aws.s3.Bucket(
-            f"{name}-bucket",
-            bucket_prefix=bucket_prefix(args.cluster_name,
-                                        f"{args.app.name}-{args.store_name}"[:24].rstrip("-")),
-            force_destroy=False, tags={**tags, "Name": f"{name}-bucket"},
-            opts=pulumi.ResourceOptions(parent=self, protect=args.protect))
-        on_bucket = pulumi.ResourceOptions(parent=self.bucket)
-        aws.s3.BucketOwnershipControls(
-            f"{name}-ownership", bucket=self.bucket.id,
-            rule=aws.s3.BucketOwnershipControlsRuleArgs(object_ownership="BucketOwnerEnforced"),
-            opts=on_bucket)
-        aws.s3.BucketPublicAccessBlock(
-            f"{name}-public-access", bucket=self.bucket.id, block_public_acls=True,
-            block_public_policy=True, ignore_public_acls=True, restrict_public_buckets=True,
-            opts=on_bucket)
-        aws.s3.BucketVersioning(
-            f"{name}-versioning", bucket=self.bucket.id,
-            versioning_configuration=aws.s3.BucketVersioningVersioningConfigurationArgs(
-                status="Enabled"),
-            opts=on_bucket)
-        by_default = aws.s3.\
-            BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultArgs(
-                sse_algorithm="aws:kms", kms_master_key_id=args.kms_key_arn) \
-            if args.kms_key_arn else aws.s3.\
-            BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultArgs(
-                sse_algorithm="AES256")
-        aws.s3.BucketServerSideEncryptionConfiguration(
-            f"{name}-encryption", bucket=self.bucket.id,
-            rules=[aws.s3.BucketServerSideEncryptionConfigurationRuleArgs(
-                apply_server_side_encryption_by_default=by_default,
-                bucket_key_enabled=bool(args.kms_key_arn))],
-            opts=on_bucket)
-        aws.s3.BucketLifecycleConfiguration(
-            f"{name}-lifecycle", bucket=self.bucket.id,
-            rules=[aws.s3.BucketLifecycleConfigurationRuleArgs(
-                id="expire-old-versions", status="Enabled",
-                filter=aws.s3.BucketLifecycleConfigurationRuleFilterArgs(prefix=""),
-                noncurrent_version_expiration=aws.s3.
-                BucketLifecycleConfigurationRuleNoncurrentVersionExpirationArgs(
-                    noncurrent_days=args.stores.backup_retention_days),
-                abort_incomplete_multipart_upload=aws.s3.
-                BucketLifecycleConfigurationRuleAbortIncompleteMultipartUploadArgs(
-                    days_after_initiation=1))],
-            opts=on_bucket)
-        aws.s3.BucketPolicy(f"{name}-tls-only", bucket=self.bucket.id,
-                            policy=self.bucket.arn.apply(tls_only_policy), opts=on_bucket)
+        # the account's private-bucket recipe (object_store.private_bucket): ownership
+        # enforced, public access blocked, SSE-KMS with the tenant key, versioned, old versions
+        # expiring after the stores' backup retention, TLS only
+        made = private_bucket(
+            name, purpose=f"{args.app.name}-{args.store_name}"[:24].rstrip("-"),
+            cluster_name=args.cluster_name, protect=args.protect, parent=self,
+            expire_after_days=None, versioned=True, kms_key_arn=args.kms_key_arn,
+            noncurrent_expire_days=args.stores.backup_retention_days,
+            tags={**args.tags, "shipyard.dev/store": f"{args.app.name}/{args.store_name}",
+                  "shipyard.dev/purpose": "store"})
+        self.bucket = made.bucket
         key = args.kms_key_arn
         self.policy = pulumi.Output.all(self.bucket.arn, key).apply(
             lambda v: access_policy(v[0], v[1]))

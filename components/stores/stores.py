@@ -36,7 +36,7 @@ from components.stores.base import (
 from components.stores.s3_bucket import ObjectBucket
 from components.workload import MANAGED, StoreMount, store_password_file
 from shipyard.catalog import Application, Store
-from shipyard.settings import StoresSettings
+from shipyard.settings import StoreSettings, StoresSettings
 from shipyard.versions import STORE_ENGINES
 
 TYPE = "shipyard:stores:Stores"
@@ -226,8 +226,9 @@ class Stores(pulumi.ComponentResource):
     def _store_args(app: Application, store_name: str, store: Store, backend: str,
                     args: StoresArgs, key_arn: pulumi.Output[str] | None) -> StoreArgs:
         ctx = args.context
+        # a bucket has no engine settings of its own (its retention is the stores')
         kind_settings = ctx.settings.kind(store.kind) if store.kind != "objectStorage" \
-            else ctx.settings.postgresql      # unused by buckets
+            else StoreSettings()
         return StoreArgs(
             app=app, store_name=store_name, store=store,
             consumers=consumers(app, store_name), kind_settings=kind_settings,
