@@ -845,7 +845,7 @@ class StackConfig(Model):
                                     description="Velero backups of the tenants.")
     applications: dict[str, dict[str, Any]] = Field(
         default_factory=dict,
-        description="Per application (a catalog in catalogs/): enabled, hostname, mesh, and "
+        description="Per application (a catalog in catalogs/): enabled, hostname, mesh, cdn, and "
                     "services.NAME.* overrides (replicas, autoscaling, tag, delivery, ...). "
                     "Every catalog is hosted unless enabled is false.")
 
