@@ -3,11 +3,11 @@
 
     python plan.py STACK [--json FILE] [--manifests DIR] [--against OLD.json]
 
-Runs the real __main__.py for STACK under Pulumi mocks (shipyard/harness.py) with the stack's
+Runs the real __main__.py for STACK under Pulumi mocks (offline/harness.py) with the stack's
 Pulumi.<STACK>.yaml and Pulumi.yaml, then prints resources per component and per type, the
 total, and the stack outputs (secrets masked). --json writes the whole plan, --manifests every
 Kubernetes object shipyard itself creates. --against compares with an earlier plan's JSON
-(main's, in a pull request) and flags every stateful resource (shipyard/stateful.py) the change
+(main's, in a pull request) and flags every stateful resource (offline/stateful.py) the change
 would replace or delete. Bad config: the settings error alone, exit 2.
 """
 
@@ -19,12 +19,12 @@ import sys
 from collections import Counter
 from pathlib import Path
 
-from shipyard.estimates.cost import estimate_cost
-from shipyard.estimates.deploy_time import estimate_deploy
-from shipyard.harness import Plan, StackFileError, run_program
-from shipyard.manifests import write_manifests
+from offline.estimates.cost import estimate_cost
+from offline.estimates.deploy_time import estimate_deploy
+from offline.harness import Plan, StackFileError, run_program
+from offline.manifests import write_manifests
+from offline.stateful import is_stateful, protected, replacements
 from shipyard.settings import SettingsError
-from shipyard.stateful import is_stateful, protected, replacements
 
 
 def summary(plan: Plan) -> str:
@@ -84,7 +84,7 @@ def tenant_lines(plan: Plan) -> list[str]:
 
 
 def data_lines(plan: Plan) -> list[str]:
-    """The resources that hold data (shipyard/stateful.py) and how many are protected."""
+    """The resources that hold data (offline/stateful.py) and how many are protected."""
     tenant_urns = {r.urn for r in plan.of_type(TENANT)}
     tenants = {r.inputs["metadata"]["name"] for r in plan.of_type("kubernetes:core/v1:Namespace")
                if r.parent in tenant_urns}

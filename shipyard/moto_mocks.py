@@ -44,7 +44,7 @@ from moto.core.models import botocore_stubber
 from moto.iam.exceptions import MalformedPolicyDocument
 from moto.iam.policy_validation import IAMTrustPolicyDocumentValidator
 
-from shipyard.mocks import EchoMocks, _digest, bucket_name
+from offline.mocks import EchoMocks, _digest, bucket_name
 
 # boto3 clients made up front (boto3 client creation is not thread-safe).
 SERVICES = ("ec2", "iam", "kms", "eks", "ecr", "route53", "acm", "logs", "sts", "sqs", "events",

@@ -17,7 +17,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from shipyard.harness import Plan, run_program  # noqa: E402
+from offline.harness import Plan, run_program  # noqa: E402
 
 STACKS = ("dev", "staging", "prod")
 

@@ -7,7 +7,7 @@ import functools
 from collections.abc import Mapping
 from typing import Any
 
-from shipyard.harness import Plan, ResourceRecord, read_stack_config
+from offline.harness import Plan, ResourceRecord, read_stack_config
 from shipyard.settings import Settings, parse_settings
 
 
@@ -45,8 +45,8 @@ def run_platform(stack: str, *, overrides: Mapping[str, Any] | None = None,
     that test the platform beneath the tenants, or one tenant (about 1 s instead of 3 s with
     every tenant and its stores; the suite has a one-minute budget). Overrides of an
     application's settings merge with its being switched off or on."""
+    from offline.harness import run_program
     from shipyard.defaults import deep_merge
-    from shipyard.harness import run_program
 
     apps = copy.deepcopy(_no_applications())
     for name in hosting:

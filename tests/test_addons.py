@@ -6,7 +6,7 @@ import json
 import pytest
 from helpers import run_platform
 
-from shipyard.manifests import manifests
+from offline.manifests import manifests
 from shipyard.versions import CHARTS, GATEWAY_API_CRDS
 
 RELEASE = "kubernetes:helm.sh/v3:Release"

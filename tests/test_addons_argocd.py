@@ -28,8 +28,8 @@ from components.addons.argocd import (
 from components.addons.base import ClusterContext
 from components.addons.endpoints import ARGOCD_NAMESPACE, ARGOCD_PORT, ARGOCD_SERVICE
 from components.addons.ingress import ACCESS_LABEL, Exposure
-from shipyard.crd_schemas import source_for, validate
-from shipyard.manifests import manifest, manifests
+from offline.crd_schemas import source_for, validate
+from offline.manifests import manifest, manifests
 from shipyard.versions import CHARTS
 
 COMPONENT = "shipyard:addons:ArgoCd"

@@ -26,7 +26,7 @@ from components.addons.ingress import (
     route_spec,
     security_headers,
 )
-from shipyard.harness import run_program
+from offline.harness import run_program
 from shipyard.versions import CHARTS, GATEWAY_API_CRDS
 
 RELEASE = "kubernetes:helm.sh/v3:Release"
@@ -115,7 +115,7 @@ def test_one_shared_gateway_in_a_restricted_namespace(stack_plan):
 
 def test_the_gateway_waits_for_its_crds_controller_and_load_balancer_controller(stack_plan):
     # Not for cert-manager: it issues certificates for Gateways that exist when it starts, so
-    # that wait only lengthened the deploy (shipyard/estimates/deploy_time.py).
+    # that wait only lengthened the deploy (offline/estimates/deploy_time.py).
     expected = {crds(stack_plan).urn, ngf_release(stack_plan).urn,
                 release_of(stack_plan, "aws-load-balancer-controller").urn,
                 namespace_named(stack_plan, "gateway").urn}

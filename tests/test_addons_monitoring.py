@@ -32,8 +32,8 @@ from components.addons.monitoring import (
     tenant_selector,
 )
 from components.workload import pod_monitor_spec, service_monitor_spec
-from shipyard import crd_schemas
-from shipyard.harness import SECRET
+from offline import crd_schemas
+from offline.harness import SECRET
 from shipyard.settings import AlertReceiver
 from shipyard.versions import CHARTS
 

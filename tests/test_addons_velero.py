@@ -26,7 +26,7 @@ from components.addons.velero import (
     service_monitor,
     velero_values,
 )
-from shipyard.crd_schemas import validate
+from offline.crd_schemas import validate
 from shipyard.versions import CHARTS, VELERO_AWS_PLUGIN_IMAGE
 
 COMPONENT = "shipyard:addons:Velero"

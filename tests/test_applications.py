@@ -12,9 +12,9 @@ from helpers import run_platform, stack_settings
 
 from components.tenant import Routing, http_route_spec, network_policies, quota_spec
 from components.workload import pod_footprint
+from offline.harness import SECRET, Plan, run_program
+from offline.manifests import manifests
 from shipyard.catalog import Application, cpu_millis, memory_bytes
-from shipyard.harness import SECRET, Plan, run_program
-from shipyard.manifests import manifests
 from shipyard.settings import SettingsError
 
 APPS = ("mentorplatform", "learning-platform", "sre-platform", "code-learn", "everything-portal")

@@ -6,8 +6,8 @@ import pytest
 from helpers import run_platform
 
 from components.cluster import kubeconfig
+from offline.harness import SECRET
 from shipyard import iam
-from shipyard.harness import SECRET
 from shipyard.settings import EKS_LOG_TYPES, EKS_VERSIONS, SettingsError
 
 CLUSTER = "aws:eks/cluster:Cluster"

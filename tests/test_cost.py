@@ -9,8 +9,7 @@ from typing import Any
 import pytest
 from helpers import stack_settings
 
-from shipyard.defaults import ENVIRONMENT_DEFAULTS
-from shipyard.estimates.cost import (
+from offline.estimates.cost import (
     NO_CHARGE_PREFIXES,
     NO_CHARGE_TYPES,
     PRICED_TYPES,
@@ -19,7 +18,8 @@ from shipyard.estimates.cost import (
     estimate_cost,
     load_prices,
 )
-from shipyard.harness import Plan, ResourceRecord
+from offline.harness import Plan, ResourceRecord
+from shipyard.defaults import ENVIRONMENT_DEFAULTS
 
 PRICES = load_prices()
 HOURS = PRICES["hours_per_month"]
@@ -258,7 +258,7 @@ def test_every_instance_type_the_stacks_use_has_a_price():
 
 
 def test_the_volumes_a_charts_values_ask_for_are_priced_with_their_replicas(prod):
-    from shipyard.estimates.cost import chart_volumes
+    from offline.estimates.cost import chart_volumes
 
     values = {"prometheus": {"prometheusSpec": {"replicas": 2, "storageSpec": {
         "volumeClaimTemplate": {"spec": {"resources": {"requests": {"storage": "200Gi"}}}}}}},

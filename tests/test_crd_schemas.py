@@ -1,7 +1,7 @@
 """Custom resources checked offline against the real CRD schemas of the pinned releases.
 
 The schemas are vendored in shipyard/crds/ (one file per source, each naming its repo, tag, path
-and commit); shipyard.crd_schemas validates strictly: an unknown field anywhere is an error, as
+and commit); offline.crd_schemas validates strictly: an unknown field anywhere is an error, as
 it is for the API server's strict field validation. CEL rules (x-kubernetes-validations) are
 not evaluated; cel_rules() counts them.
 """
@@ -16,10 +16,10 @@ from typing import Any
 
 import pytest
 
-from shipyard import crd_schemas
-from shipyard.crd_schemas import cel_rules, is_custom, schema_for, source_for, sources, validate
-from shipyard.harness import Plan
-from shipyard.manifests import manifests
+from offline import crd_schemas
+from offline.crd_schemas import cel_rules, is_custom, schema_for, source_for, sources, validate
+from offline.harness import Plan
+from offline.manifests import manifests
 from shipyard.versions import CHARTS, GATEWAY_API_VERSION, RABBITMQ_CLUSTER_OPERATOR_VERSION
 
 META = {"name": "web", "namespace": "shop", "labels": {"app.kubernetes.io/name": "web"}}

@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from shipyard.estimates.deploy_time import (
+from offline.estimates.deploy_time import (
     CREATE_TIMES,
     NECESSARY,
     CreateTimes,
@@ -18,7 +18,7 @@ from shipyard.estimates.deploy_time import (
     longest_path,
     necessary_reason,
 )
-from shipyard.harness import Plan, ResourceRecord
+from offline.harness import Plan, ResourceRecord
 
 EKS = "aws:eks/cluster:Cluster"
 

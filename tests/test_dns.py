@@ -6,7 +6,7 @@ from helpers import run_platform
 from test_registry import stack_settings
 
 from components.dns import DnsArgs, certificate_names, validation_domains, zone_covers
-from shipyard.mocks import EchoMocks
+from offline.mocks import EchoMocks
 from shipyard.settings import SettingsError
 
 ZONE = "aws:route53/zone:Zone"

@@ -1,10 +1,10 @@
 """The README stays true to the code."""
 
-from shipyard.docs import readme_block, reference
+from offline.docs import readme_block, reference
 
 
 def test_the_readme_configuration_reference_is_current():
-    assert readme_block() == reference(), "run: python -m shipyard.docs --write"
+    assert readme_block() == reference(), "run: python -m offline.docs --write"
 
 
 def test_the_reference_lists_every_leaf_key_with_a_description():

@@ -23,8 +23,8 @@ import pytest
 from helpers import stack_settings
 
 from conftest import ROOT, STACKS
-from shipyard.harness import Plan
-from shipyard.manifests import manifests, write_manifests
+from offline.harness import Plan
+from offline.manifests import manifests, write_manifests
 
 # API groups whose kinds are custom resources of the CRDs shipyard installs.
 CRD_GROUPS = ("gateway.networking.k8s.io", "networking.istio.io", "security.istio.io",

@@ -6,7 +6,7 @@ import pytest
 from pulumi.runtime import rpc
 
 from conftest import ROOT
-from shipyard.harness import SECRET, plain, read_stack_config
+from offline.harness import SECRET, plain, read_stack_config
 
 RESOURCE_KEYS = {"type", "name", "urn", "parent", "custom", "inputs", "dependencies", "provider",
                  "options"}
@@ -106,14 +106,14 @@ def test_what_cannot_be_checked_offline_is_listed_never_passed(prod_json):
 
 
 def _record(type_, inputs):
-    from shipyard.harness import ResourceRecord
+    from offline.harness import ResourceRecord
     return ResourceRecord(type=type_, name="x", urn=f"urn:{type_}", parent=None, custom=True,
                           inputs=inputs, dependencies=[], property_dependencies={},
                           provider=None, options={})
 
 
 def test_unchecked_reasons_name_charts_manifests_and_custom_resources():
-    from shipyard.harness import unchecked_reason
+    from offline.harness import unchecked_reason
     release = _record("kubernetes:helm.sh/v3:Release", {"chart": "istiod", "version": "1.30.3"})
     assert "istiod 1.30.3" in unchecked_reason(release)
     widget = _record("kubernetes:example.com/v1:Widget",

@@ -1,6 +1,6 @@
 """Nothing that holds data can be lost by a config change or a destroy in prod.
 
-Every resource type the stacks create is classified (shipyard/stateful.py); every stateful one
+Every resource type the stacks create is classified (offline/stateful.py); every stateful one
 in prod carries ``protect`` (or ``retainOnDelete``); the storage class keeps volumes; and a
 change that would replace a stateful resource is flagged by ``plan.py --against``.
 """
@@ -12,8 +12,8 @@ import json
 
 import pytest
 
-from shipyard.harness import Plan
-from shipyard.stateful import (
+from offline.harness import Plan
+from offline.stateful import (
     DATA_NAMESPACES,
     STATEFUL,
     classified,

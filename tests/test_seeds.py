@@ -13,9 +13,9 @@ from typing import Any
 
 import pytest
 
+from offline.harness import Plan
+from offline.manifests import manifests
 from shipyard.catalog import cpu_millis, memory_bytes
-from shipyard.harness import Plan
-from shipyard.manifests import manifests
 
 DOMAIN = {"dev": "dev.shipyard.example.com", "staging": "staging.shipyard.example.com",
           "prod": "shipyard.example.com"}

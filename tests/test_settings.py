@@ -8,8 +8,8 @@ import pytest
 from helpers import run_platform
 
 from conftest import ROOT
+from offline.mocks import EchoMocks
 from shipyard.defaults import ENVIRONMENT_DEFAULTS, deep_merge
-from shipyard.mocks import EchoMocks
 from shipyard.settings import NatStrategy, SettingsError, StackConfig, parse_settings
 
 SEED_001_NETWORK = {

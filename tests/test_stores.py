@@ -15,7 +15,7 @@ import pytest
 from components.stores.base import Connection, env_prefix, store_port
 from components.stores.stores import connection_data, consumers, object_name
 from components.workload import StoreMount, store_wiring
-from shipyard.harness import SECRET, Plan
+from offline.harness import SECRET, Plan
 from shipyard.settings import SettingsError, parse_settings
 from tests.helpers import stack_settings
 

@@ -16,9 +16,9 @@ from components.stores.base import STORE_LABEL
 from components.stores.in_cluster import Container
 from components.stores.stores import consumers, object_name
 from components.workload import NAME_LABEL
+from offline.crd_schemas import validate
+from offline.harness import SECRET, Plan, read_stack_config, run_program
 from shipyard.catalog import load_catalogs
-from shipyard.crd_schemas import validate
-from shipyard.harness import SECRET, Plan, read_stack_config, run_program
 from shipyard.settings import Settings, StoreSettings, parse_settings
 from shipyard.versions import CHARTS, RABBITMQ_CLUSTER_OPERATOR, STORE_IMAGES
 

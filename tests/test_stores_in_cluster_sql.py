@@ -22,8 +22,8 @@ from components.addons.cloudnative_pg import (
 from components.stores import cnpg, mysql
 from components.stores.base import STORE_LABEL
 from components.workload import NAME_LABEL
-from shipyard.crd_schemas import validate
-from shipyard.harness import SECRET, Plan, run_program
+from offline.crd_schemas import validate
+from offline.harness import SECRET, Plan, run_program
 from shipyard.settings import KeyedProblem, StoreSettings
 from shipyard.versions import CHARTS, STORE_IMAGES
 

@@ -20,8 +20,8 @@ from components.stores import amazon_mq, bootstrap, documentdb, elasticache, man
 from components.stores.base import ManagedNetwork, StoreArgs
 from components.stores.bootstrap import Grant
 from components.stores.stores import JOB_ALLOWANCE, consumers, object_name
+from offline.harness import Plan, ResourceRecord
 from shipyard.catalog import cpu_millis, memory_bytes
-from shipyard.harness import Plan, ResourceRecord
 from shipyard.settings import KeyedProblem, StoresSettings
 from shipyard.versions import STORE_ENGINES, STORE_IMAGES
 
@@ -530,7 +530,7 @@ def test_dev_has_no_managed_store(dev):
 
 @pytest.mark.parametrize("stack", ["staging", "prod"])
 def test_every_managed_store_is_priced_at_its_engines_rate(plans, stack):
-    from shipyard.estimates.cost import estimate_cost, load_prices
+    from offline.estimates.cost import estimate_cost, load_prices
 
     prices = load_prices()["prices"]
     estimate = estimate_cost(plans[stack])

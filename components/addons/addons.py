@@ -81,7 +81,7 @@ class Addons(pulumi.ComponentResource):
             # NLB for the data plane's Service, and on destroy must outlive it to delete it). Not for cert-manager: its gateway-shim
             # lists the Gateways that exist when it starts and issues their certificates (the
             # listeners report ResolvedRefs=False until then), so waiting only lengthened the
-            # deploy (shipyard/estimates/deploy_time.py).
+            # deploy (offline/estimates/deploy_time.py).
             # Istio's controller is istiod alone (istio-base's CRDs are not the Gateway's; istiod
             # waits for them already).
             istio = ([self.istio.istiod] if self.istio is not None and

@@ -349,7 +349,7 @@ class Ingress(pulumi.ComponentResource):
         # removes along with the NLB) while they still run: else the NLB leaks and the VPC
         # cannot be deleted.
         # (Not for the Gateway API CRDs in ``after``: the namespace holds none of their objects
-        # when it goes, so that wait is not needed; shipyard/estimates/deploy_time.py.)
+        # when it goes, so that wait is not needed; offline/estimates/deploy_time.py.)
         gateway_ns = namespace(f"{name}-gateway", GATEWAY_NAMESPACE, parent=self,
                                provider=ctx.provider,
                                depends_on=[r for r in args.after if r not in args.crds])

@@ -10,7 +10,7 @@ v2.22.0, a mutating and a validating webhook whose serving certificate comes fro
 cert-manager Issuer and Certificate in that namespace). It is applied as published with
 ``yaml/v2 ConfigFile`` from the pinned release URL, after cert-manager (its CRDs and webhook).
 Offline the manifest is not fetched: the plan lists the ConfigFile under ``unchecked``
-(``shipyard/harness.py``) instead of claiming it was validated.
+(``offline/harness.py``) instead of claiming it was validated.
 
 Not installed: the Messaging Topology Operator (Users and Permissions as resources). Its
 release manifest declares the same ``rabbitmq-system`` Namespace with other labels, which two

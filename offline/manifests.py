@@ -14,7 +14,7 @@ from typing import Any
 
 import yaml
 
-from shipyard.harness import SECRET, Plan, ResourceRecord
+from offline.harness import SECRET, Plan, ResourceRecord
 
 NOT_MANIFESTS = ("kubernetes:helm.sh/", "pulumi:providers:kubernetes", "kubernetes:yaml")
 

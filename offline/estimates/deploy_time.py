@@ -31,7 +31,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from shipyard.harness import Plan, ResourceRecord
+from offline.harness import Plan, ResourceRecord
 
 CREATE_TIMES = Path(__file__).with_name("create_times.json")
 RELEASE = "kubernetes:helm.sh/v3:Release"
@@ -249,14 +249,14 @@ NECESSARY: tuple[Necessary, ...] = (
 ASSUMPTIONS = (
     "first `pulumi up` of an empty stack; updates are not estimated",
     "Pulumi creates independent resources in parallel (--parallel is unbounded by default)",
-    "each resource takes its typical create time from shipyard/estimates/create_times.json "
+    "each resource takes its typical create time from offline/estimates/create_times.json "
     "(typical, not worst case; a type not listed takes the table's small default); components "
     "and providers take 0",
     "a resource waits for its dependencies, its provider and its parent; waiting for a "
     "component means waiting for all its descendants",
     "Helm releases wait for their pods (skipAwait off); custom resources are done once accepted",
     "floor: only dependencies carried by an input value, provider and parent edges, and the "
-    "explicit depends_on listed in shipyard.estimates.deploy_time.NECESSARY",
+    "explicit depends_on listed in offline.estimates.deploy_time.NECESSARY",
 )
 
 

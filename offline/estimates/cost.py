@@ -16,7 +16,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from shipyard.harness import Plan, ResourceRecord
+from offline.harness import Plan, ResourceRecord
 
 PRICES_FILE = Path(__file__).with_name("prices.json")
 

@@ -199,7 +199,7 @@ def unchecked_reason(record: ResourceRecord) -> str | None:
     if record.type.startswith("kubernetes:") and record.custom and \
             not record.type.startswith(tuple("kubernetes:" + g for g in BUILTIN_API_GROUPS)) and \
             not record.type.startswith(("kubernetes:helm.sh/", "kubernetes:yaml/")):
-        from shipyard import crd_schemas
+        from offline import crd_schemas
 
         api, kind = record.inputs.get("apiVersion", record.type), record.inputs.get("kind", "")
         source = crd_schemas.source_for(api, kind) if isinstance(api, str) else None
@@ -383,7 +383,7 @@ def run_program(stack: str, *, mocks: pulumi.runtime.Mocks | None = None,
     config, secret_keys, project = read_stack_config(stack, root, stack_dir=stack_dir,
                                                     overrides=overrides)
     if mocks is None:
-        from shipyard.mocks import EchoMocks
+        from offline.mocks import EchoMocks
 
         mocks = EchoMocks(region=config.get("aws:region", "us-east-1"))
     monitor = RecordingMonitor(mocks)

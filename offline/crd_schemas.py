@@ -33,7 +33,7 @@ from typing import Any
 
 import jsonschema
 
-CRD_DIR = Path(__file__).resolve().parent / "crds"
+CRD_DIR = Path(__file__).resolve().parent.parent / "shipyard" / "crds"
 
 # Built-in API groups (served by kube-apiserver itself); anything else with a dot is a CRD group.
 CORE_GROUPS = frozenset({

@@ -1,7 +1,7 @@
 """The README's configuration reference, generated from the settings models and the defaults.
 
-    python -m shipyard.docs          # print the table
-    python -m shipyard.docs --write  # replace it in README.md
+    python -m offline.docs          # print the table
+    python -m offline.docs --write  # replace it in README.md
 
 A test fails when README.md and this output differ, so the reference cannot go stale.
 """

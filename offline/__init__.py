@@ -1,0 +1,1 @@
+"""Tooling for the offline plan (plan.py): the mocked run, manifests, CRD checks, estimates."""
