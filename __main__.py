@@ -10,7 +10,8 @@ from components.dns import Dns, DnsArgs
 from components.existing_cluster import ExistingCluster, ExistingClusterArgs
 from components.network import Network, NetworkArgs
 from components.registry import Registry, RegistryArgs
-from shipyard.settings import ClusterMode, load_settings
+from shipyard.config.cluster import ClusterMode
+from shipyard.config.load import load_settings
 
 settings = load_settings()  # raises SettingsError before any resource is registered
 for note in settings.notes:

@@ -24,7 +24,7 @@ from offline.estimates.deploy_time import estimate_deploy
 from offline.harness import Plan, StackFileError, run_program
 from offline.manifests import write_manifests
 from offline.stateful import is_stateful, protected, replacements
-from shipyard.settings import SettingsError
+from shipyard.config.base import SettingsError
 
 
 def summary(plan: Plan) -> str:

@@ -19,7 +19,8 @@ from components.stores.base import ManagedNetwork
 from components.stores.stores import StoreContext
 from components.tenant import Routing, Tenant, TenantArgs
 from components.workload import MeshContext
-from shipyard.settings import ClusterMode, Settings
+from shipyard.config.cluster import ClusterMode
+from shipyard.config.stack import Settings
 
 TYPE = "shipyard:apps:Applications"
 

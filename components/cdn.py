@@ -15,7 +15,7 @@ What one ``Cdn`` creates:
   HTTPS; TLS 1.2 at least (``TLSv1.2_2021``) with SNI; HTTP/2 and HTTP/3; IPv6; the managed
   ``CachingOptimized`` cache policy (no cookies or query strings in the key, compression) and
   the managed ``SecurityHeadersPolicy`` (HSTS, nosniff, frame options); ``index.html`` at the
-  root; edge locations by environment (``PRICE_CLASSES``); no geographic restriction. No access
+  root; edge locations by ``shipyard:cdn.priceClass``; no geographic restriction. No access
   logs: CloudFront's standard logs need an ACL-enabled bucket, which the account's buckets
   refuse.
 - **a certificate in us-east-1** for the hostname (CloudFront reads certificates from that
@@ -23,7 +23,8 @@ What one ``Cdn`` creates:
   records** for the hostname to the distribution.
 
 The hostname is a label under ``dns.domain`` or a full name inside it: the stack's zone holds
-its validation and alias records, so a CDN needs ``dns.enabled`` (``cdn_problems``).
+its validation and alias records, so a CDN needs ``dns.enabled``
+(``shipyard.config.checks.cdn_problems``).
 """
 
 from __future__ import annotations
@@ -36,10 +37,11 @@ import pulumi
 import pulumi_aws as aws
 
 from components.addons.object_store import private_bucket, tls_only_statement
-from components.dns import validation_domains, zone_covers
-from shipyard import iam
-from shipyard.catalog import Application
-from shipyard.settings import NAMESPACE, Settings
+from components.dns import validation_domains
+from shipyard.catalog.models import Application
+from shipyard.config.base import NAMESPACE
+from shipyard.config.stack import Settings
+from shipyard.rules import hostnames, iam
 
 TYPE = "shipyard:cdn:Cdn"
 CERTIFICATE_REGION = "us-east-1"       # where CloudFront reads ACM certificates from
@@ -52,50 +54,13 @@ CACHING_OPTIMIZED = "658327ea-f89d-4fab-a63d-7e88639e58f6"
 SECURITY_HEADERS = "67f7725c-6f97-4210-82d7-5512b31e9d03"
 # The hosted zone id of every CloudFront distribution, for Route53 alias records.
 CLOUDFRONT_ZONE_ID = "Z2FDTNDATAQYW2"
-# Edge locations: North America and Europe outside prod (cheapest), all in prod.
-PRICE_CLASSES = {"dev": "PriceClass_100", "staging": "PriceClass_100", "prod": "PriceClass_All"}
+# Edge locations a distribution may use (``shipyard:cdn.priceClass``, by environment in
+# shipyard/config/defaults.py).
+PRICE_CLASSES = ("PriceClass_100", "PriceClass_200", "PriceClass_All")
 NONCURRENT_DAYS = 30                   # how long a replaced or deleted asset stays recoverable
 
 
 # -- pure functions ---------------------------------------------------------------------------
-
-
-def cdn_host(hostname: str, domain: str | None) -> str:
-    """The CDN's hostname: a label under ``domain`` (the stack's dns.domain), or the full name
-    given (as ``Settings.application_host`` resolves an application's)."""
-    if "." in hostname or not domain:
-        return hostname
-    return f"{hostname}.{domain}"
-
-
-def cdn_problems(settings: Settings) -> list[str]:
-    """Why the stack's CDNs cannot be built, one message per problem, naming the setting
-    (``shipyard:applications.<app>.cdn``): no zone to validate the certificate and hold the
-    records in, a hostname outside that zone, or one another name already has."""
-    problems: list[str] = []
-    taken: dict[str, str] = {settings.application_host(app): f"{app.name}'s site"
-                             for app in settings.applications}
-    domain = settings.dns.domain
-    for app in settings.applications:
-        if app.cdn is None or not app.cdn.enabled:
-            continue
-        key = f"{NAMESPACE}:applications.{app.name}.cdn"
-        host = cdn_host(app.cdn.hostname, domain)
-        if not settings.dns.enabled or not domain:
-            problems.append(
-                f"{key}: CloudFront needs the stack's hosted zone for its certificate's "
-                f"validation and its alias records, but dns.enabled is false: enable dns or "
-                f"set {key}.enabled false (value: \"{app.cdn.hostname}\")")
-            continue
-        if not zone_covers(domain, host):
-            problems.append(f"{key}.hostname: {host} is outside dns.domain ({domain}), the "
-                            f"zone its records go in (value: \"{app.cdn.hostname}\")")
-            continue
-        if host in taken:
-            problems.append(f"{key}.hostname: {host} is also {taken[host]} "
-                            f"(value: \"{app.cdn.hostname}\")")
-        taken[host] = f"{app.name}'s CDN"
-    return problems
 
 
 def bucket_policy(bucket_arn: str, distribution_arn: str) -> str:
@@ -129,25 +94,22 @@ class CdnArgs:
     tags: Mapping[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        if not zone_covers(self.domain, self.host):
+        if not hostnames.in_zone(self.domain, self.host):
             raise ValueError(f"{self.app}: CDN hostname {self.host} is outside the zone "
                              f"{self.domain}")
-        if self.price_class not in PRICE_CLASSES.values():
+        if self.price_class not in PRICE_CLASSES:
             raise ValueError(f"{self.app}: price class {self.price_class!r}")
 
     @staticmethod
     def from_settings(settings: Settings, app: Application,
                       zone_id: pulumi.Input[str] | None) -> CdnArgs:
-        problems = [p for p in cdn_problems(settings) if f".{app.name}.cdn" in p]
-        if problems:
-            raise ValueError("; ".join(problems))
         if app.cdn is None or zone_id is None or settings.dns.domain is None:
             raise ValueError(f"{NAMESPACE}:applications.{app.name}.cdn: needs a cdn block and "
                              f"the stack's hosted zone (dns.enabled)")
         return CdnArgs(
-            app=app.name, host=cdn_host(app.cdn.hostname, settings.dns.domain),
+            app=app.name, host=hostnames.full_name(app.cdn.hostname, settings.dns.domain),
             domain=settings.dns.domain, zone_id=zone_id, cluster_name=settings.cluster_name,
-            price_class=PRICE_CLASSES[settings.environment.value],
+            price_class=settings.config.cdn.price_class,
             protect=settings.config.protect, tags=settings.tags)
 
 

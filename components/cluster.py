@@ -12,8 +12,9 @@ import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
 from components.irsa import OidcProvider, service_account_role
-from shipyard import iam
-from shipyard.settings import NodeGroupSettings, Settings
+from shipyard.config.cluster import NodeGroupSettings
+from shipyard.config.stack import Settings
+from shipyard.rules import iam
 from shipyard.versions import EKS_ADDON_VERSIONS
 
 TYPE = "shipyard:cluster:Cluster"

@@ -9,7 +9,8 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_aws as aws
 
-from shipyard.settings import Settings
+from shipyard.config.stack import Settings
+from shipyard.rules import hostnames
 
 TYPE = "shipyard:dns:Dns"
 
@@ -66,12 +67,6 @@ def validation_domains(domain: str, names: Sequence[str]) -> dict[str, str]:
     return out
 
 
-def zone_covers(zone_name: str, domain: str) -> bool:
-    """Pure: whether ``domain`` lives in the zone ``zone_name`` (trailing dots ignored)."""
-    zone, name = zone_name.rstrip(".").lower(), domain.rstrip(".").lower()
-    return name == zone or name.endswith(f".{zone}")
-
-
 class Dns(pulumi.ComponentResource):
     zone_id: pulumi.Output[str]
     zone_name: pulumi.Output[str]
@@ -117,7 +112,7 @@ class Dns(pulumi.ComponentResource):
             zone_id=zone_id, private_zone=False, opts=pulumi.InvokeOutputOptions(parent=self))
 
         def checked(zone_name: str) -> str:
-            if not zone_covers(zone_name, domain):
+            if not hostnames.in_zone(zone_name, domain):
                 raise pulumi.RunError(
                     f"dns.zoneId {zone_id} is the zone {zone_name!r}, which does not contain "
                     f"dns.domain {domain!r}")

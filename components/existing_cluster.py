@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_kubernetes as k8s
 
-from shipyard.settings import Settings
+from shipyard.config.stack import Settings
 
 TYPE = "shipyard:cluster:ExistingCluster"
 

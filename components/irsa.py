@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
-from shipyard import iam
+from shipyard.rules import iam
 
 
 @dataclass(frozen=True)

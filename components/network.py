@@ -9,8 +9,9 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_aws as aws
 
-from shipyard.cidr import ZoneSubnets
-from shipyard.settings import NatStrategy, Settings
+from shipyard.config.network import NatStrategy
+from shipyard.config.stack import Settings
+from shipyard.rules.cidr import ZoneSubnets
 
 TYPE = "shipyard:network:Network"
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_aws as aws
 
-from shipyard.settings import Settings
+from shipyard.config.stack import Settings
 
 TYPE = "shipyard:registry:Registry"
 

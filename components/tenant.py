@@ -41,7 +41,8 @@ from components.workload import (
     services,
     tracks,
 )
-from shipyard.catalog import Application, Port, route_port
+from shipyard.catalog.models import Application, route_port
+from shipyard.catalog.services import Port
 
 TYPE = "shipyard:apps:Tenant"
 ISTIO_NAMESPACE = "istio-system"
@@ -123,7 +124,7 @@ def quota_spec(app: Application, *, mesh: bool, stores: Sequence[Footprint] = ()
 def limit_range_spec(app: Application, stores: Sequence[Footprint] = ()) -> dict[str, Any]:
     """Defaults for a container that declares nothing (an injected sidecar declares its own),
     and a ceiling no single container exceeds: the largest the catalog (or a store) asks for."""
-    from shipyard.catalog import cpu_millis, memory_bytes
+    from shipyard.catalog.services import cpu_millis, memory_bytes
 
     cpu = max([cpu_millis(s.resources.limits.cpu) for s in app.services.values()]
               + [cpu_millis(SIDECAR["cpuLimit"])] + [f.max_container_cpu for f in stores])

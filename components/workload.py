@@ -28,7 +28,8 @@ import pulumi_kubernetes as k8s
 
 from components.addons import endpoints
 from components.irsa import OidcProvider, ServiceAccountRole, service_account_role
-from shipyard.catalog import Application, Port, Service, cpu_millis, memory_bytes
+from shipyard.catalog.models import Application
+from shipyard.catalog.services import Port, Service, cpu_millis, memory_bytes
 
 TYPE = "shipyard:apps:Workload"
 NAME_LABEL = "app.kubernetes.io/name"
@@ -393,7 +394,7 @@ def _duration(seconds: float) -> str:
 def destination_rule_spec(app: Application, service_name: str, svc: Service) -> dict[str, Any]:
     """Connection-pool limits and outlier detection (Istio's circuit breaking): the catalog's,
     else shipyard's defaults, so every mesh service has them."""
-    from shipyard.catalog import ConnectionPool, OutlierDetection
+    from shipyard.catalog.services import ConnectionPool, OutlierDetection
 
     pool = svc.resilience.connection_pool or ConnectionPool()
     outlier = svc.resilience.outlier_detection or OutlierDetection()

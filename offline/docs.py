@@ -18,7 +18,9 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from shipyard.settings import NAMESPACE, Environment, StackConfig, parse_settings
+from shipyard.config.base import NAMESPACE
+from shipyard.config.load import parse_settings
+from shipyard.config.stack import Environment, StackConfig
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 # Keys with no default that every stack must set; the reference shows them as "required".

@@ -8,7 +8,9 @@ from collections.abc import Mapping
 from typing import Any
 
 from offline.harness import Plan, ResourceRecord, read_stack_config
-from shipyard.settings import Settings, parse_settings
+from offline.mocks import EchoMocks
+from shipyard.config.load import parse_settings
+from shipyard.config.stack import Settings
 
 
 def only(records: list[ResourceRecord]) -> ResourceRecord:
@@ -34,7 +36,7 @@ def stack_settings(stack: str) -> Settings:
 
 @functools.cache
 def _no_applications() -> dict[str, Any]:
-    from shipyard.catalog import load_catalogs
+    from shipyard.catalog.load import load_catalogs
 
     return {"shipyard:applications": {name: {"enabled": False} for name in load_catalogs()}}
 
@@ -46,9 +48,21 @@ def run_platform(stack: str, *, overrides: Mapping[str, Any] | None = None,
     every tenant and its stores; the suite has a one-minute budget). Overrides of an
     application's settings merge with its being switched off or on."""
     from offline.harness import run_program
-    from shipyard.defaults import deep_merge
+    from shipyard.config.defaults import deep_merge
 
     apps = copy.deepcopy(_no_applications())
     for name in hosting:
         apps["shipyard:applications"][name]["enabled"] = True
     return run_program(stack, overrides=deep_merge(apps, overrides or {}), **kwargs)
+
+
+class CountingMocks(EchoMocks):
+    """Echo mocks that remember the type of every resource the program registered."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.registered: list[str] = []
+
+    def new_resource(self, args: Any) -> Any:
+        self.registered.append(args.typ)
+        return super().new_resource(args)

@@ -20,7 +20,8 @@ from components.addons.cert_manager import (
     http01_solver,
 )
 from components.addons.ingress import GATEWAY_NAME, GATEWAY_NAMESPACE, HTTP_LISTENER
-from shipyard.settings import SettingsError, parse_settings
+from shipyard.config.base import SettingsError
+from shipyard.config.load import parse_settings
 from shipyard.versions import CHARTS, GATEWAY_API_CRDS
 
 RELEASE = "kubernetes:helm.sh/v3:Release"

@@ -8,7 +8,8 @@ from helpers import children_of, only, run_platform
 from test_registry import stack_settings
 
 from components.addons.external_dns import external_dns_policy, external_dns_values
-from shipyard.settings import SettingsError, parse_settings
+from shipyard.config.base import SettingsError
+from shipyard.config.load import parse_settings
 from shipyard.versions import CHARTS, GATEWAY_API_CRDS
 
 RELEASE = "kubernetes:helm.sh/v3:Release"

@@ -5,7 +5,7 @@ error."""
 import pytest
 from helpers import run_platform
 
-from shipyard.settings import SettingsError
+from shipyard.config.base import SettingsError
 from shipyard.versions import GATEWAY_API_CRDS, GATEWAY_API_VERSION
 
 CONFIG_FILE = "kubernetes:yaml/v2:ConfigFile"

@@ -17,7 +17,6 @@ from components.addons.ingress import (
     IngressArgs,
     gateway_annotations,
     gateway_spec,
-    https_hostnames,
     https_listeners,
     listener_name,
     nginx_gateway_fabric_values,
@@ -261,10 +260,10 @@ def test_switching_ingress_off_keeps_the_other_add_ons():
 
 
 def test_without_dns_or_hostnames_the_gateway_serves_plain_http_only():
-    args = IngressArgs.from_settings(stack_settings("prod"), ClusterContext(
-        provider=None, cluster_name="c", region="us-east-1", environment="prod", eks=True,
-        domain=None))
-    assert args.hostnames == ()
+    prod = stack_settings("prod")
+    no_dns = prod.model_copy(update={"config": prod.config.model_copy(update={
+        "dns": prod.dns.model_copy(update={"enabled": False})})})
+    assert IngressArgs.from_settings(no_dns, CTX).hostnames == ()
     plan = run_platform("dev", hosting=("mentorplatform", "sre-platform"), overrides={
         "shipyard:dns": {"enabled": False},
         "shipyard:addons": {"certManager": {"solver": "http01", **EMAIL},
@@ -289,7 +288,8 @@ def test_from_settings_follows_the_switches():
     prod = IngressArgs.from_settings(stack_settings("prod"), CTX)
     assert (dev.highly_available, prod.highly_available) == (False, True)
     assert dev.cluster_issuer == "letsencrypt-staging" and prod.cluster_issuer == "letsencrypt-prod"
-    assert prod.hostnames == ("example.com", "*.example.com")
+    domain = stack_settings("prod").dns.domain
+    assert prod.hostnames == (domain, f"*.{domain}")
     assert prod.hsts_max_age_seconds == 31536000
 
 
@@ -311,13 +311,6 @@ def test_nginx_gateway_fabric_values():
     assert proxy["topologyKey"] == "kubernetes.io/hostname"
     assert proxy["labelSelector"]["matchLabels"] == {
         "gateway.networking.k8s.io/gateway-name": "platform"}
-
-
-def test_https_hostnames():
-    assert https_hostnames([], "Example.com.") == ["example.com", "*.example.com"]
-    assert https_hostnames([], "example.com", wildcard=False) == ["example.com"]
-    assert https_hostnames(["A.example.com"], "example.com") == ["a.example.com"]
-    assert https_hostnames([], None) == []
 
 
 @pytest.mark.parametrize("hostname,name", [

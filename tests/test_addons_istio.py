@@ -15,7 +15,8 @@ from components.addons.istio import (
     mesh_config,
     telemetry_spec,
 )
-from shipyard.settings import SettingsError, parse_settings
+from shipyard.config.base import SettingsError
+from shipyard.config.load import parse_settings
 from shipyard.versions import CHARTS, GATEWAY_API_CRDS
 
 RELEASE = "kubernetes:helm.sh/v3:Release"

@@ -18,7 +18,7 @@ from components.addons.karpenter import (
     node_pool_spec,
     queue_arn,
 )
-from shipyard.settings import SettingsError
+from shipyard.config.base import SettingsError
 from shipyard.versions import CHARTS
 
 RELEASE = "kubernetes:helm.sh/v3:Release"

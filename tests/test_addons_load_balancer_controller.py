@@ -14,7 +14,7 @@ from components.addons.load_balancer_controller import (
     load_balancer_controller_policy,
     load_balancer_controller_values,
 )
-from shipyard import iam
+from shipyard.rules import iam
 from shipyard.versions import CHARTS
 
 RELEASE = "kubernetes:helm.sh/v3:Release"

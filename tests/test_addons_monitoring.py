@@ -34,7 +34,7 @@ from components.addons.monitoring import (
 from components.workload import pod_monitor_spec, service_monitor_spec
 from offline import crd_schemas
 from offline.harness import SECRET
-from shipyard.settings import AlertReceiver
+from shipyard.config.addons import AlertReceiver
 from shipyard.versions import CHARTS
 
 COMPONENT = "shipyard:addons:Monitoring"

@@ -14,8 +14,9 @@ from components.tenant import Routing, http_route_spec, network_policies, quota_
 from components.workload import pod_footprint
 from offline.harness import SECRET, Plan, run_program
 from offline.manifests import manifests
-from shipyard.catalog import Application, cpu_millis, memory_bytes
-from shipyard.settings import SettingsError
+from shipyard.catalog.models import Application
+from shipyard.catalog.services import cpu_millis, memory_bytes
+from shipyard.config.base import SettingsError
 
 APPS = ("mentorplatform", "learning-platform", "sre-platform", "code-learn", "everything-portal")
 MESH_APPS = ("code-learn", "everything-portal")

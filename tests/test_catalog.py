@@ -11,8 +11,9 @@ from typing import Any
 import pytest
 import yaml
 
-from shipyard.catalog import CATALOG_DIR, CatalogError, load_catalogs, resolve_applications
-from shipyard.settings import SettingsError, parse_settings
+from shipyard.catalog.load import CATALOG_DIR, CatalogError, load_catalogs, resolve_applications
+from shipyard.config.base import SettingsError
+from shipyard.config.load import parse_settings
 
 SEED_CATALOGS = {"mentorplatform", "learning-platform", "sre-platform", "code-learn",
                  "everything-portal"}

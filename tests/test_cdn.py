@@ -13,15 +13,13 @@ from components.cdn import (
     CLOUDFRONT_ZONE_ID,
     MINIMUM_TLS,
     NONCURRENT_DAYS,
-    PRICE_CLASSES,
     SECURITY_HEADERS,
     bucket_policy,
-    cdn_host,
-    cdn_problems,
     oac_name,
 )
-from shipyard.catalog import Cdn
-from shipyard.settings import DnsSettings
+from shipyard.catalog.models import Cdn
+from shipyard.config.checks import cdn_problems
+from shipyard.config.dns import DnsSettings
 
 COMPONENT = "shipyard:cdn:Cdn"
 DISTRIBUTION = "aws:cloudfront/distribution:Distribution"
@@ -55,15 +53,6 @@ def one(plan, app, type_, suffix=""):
 
 
 # -- pure -------------------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize(("hostname", "domain", "host"), [
-    ("learn-static", "dev.example.com", "learn-static.dev.example.com"),
-    ("static.dev.example.com", "dev.example.com", "static.dev.example.com"),
-    ("learn-static", None, "learn-static"),
-])
-def test_the_cdn_hostname_resolves_like_an_applications(hostname, domain, host):
-    assert cdn_host(hostname, domain) == host
 
 
 def test_the_bucket_is_readable_only_through_this_distribution_and_tls():
@@ -159,7 +148,7 @@ def test_the_distribution_serves_https_only_with_tls_12_from_the_bucket_via_oac(
     assert (i["httpVersion"], i["isIpv6Enabled"], i["defaultRootObject"]) == (
         "http2and3", True, "index.html")
     assert i["restrictions"]["geoRestriction"]["restrictionType"] == "none"
-    assert i["priceClass"] == PRICE_CLASSES["prod"] == "PriceClass_All"
+    assert i["priceClass"] == "PriceClass_All"
     [origin] = i["origins"]
     oac = one(prod, app, OAC)
     assert origin["originAccessControlId"] == oac.id

@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from shipyard import cidr
+from shipyard.rules import cidr
 
 
 def vpc_cidrs():

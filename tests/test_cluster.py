@@ -7,8 +7,9 @@ from helpers import run_platform
 
 from components.cluster import kubeconfig
 from offline.harness import SECRET
-from shipyard import iam
-from shipyard.settings import EKS_LOG_TYPES, EKS_VERSIONS, SettingsError
+from shipyard.config.base import SettingsError
+from shipyard.config.cluster import EKS_LOG_TYPES, EKS_VERSIONS
+from shipyard.rules import iam
 
 CLUSTER = "aws:eks/cluster:Cluster"
 NODE_GROUP = "aws:eks/nodeGroup:NodeGroup"

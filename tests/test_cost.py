@@ -19,7 +19,7 @@ from offline.estimates.cost import (
     load_prices,
 )
 from offline.harness import Plan, ResourceRecord
-from shipyard.defaults import ENVIRONMENT_DEFAULTS
+from shipyard.config.defaults import ENVIRONMENT_DEFAULTS
 
 PRICES = load_prices()
 HOURS = PRICES["hours_per_month"]

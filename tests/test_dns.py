@@ -5,9 +5,9 @@ import pytest
 from helpers import run_platform
 from test_registry import stack_settings
 
-from components.dns import DnsArgs, certificate_names, validation_domains, zone_covers
+from components.dns import DnsArgs, certificate_names, validation_domains
 from offline.mocks import EchoMocks
-from shipyard.settings import SettingsError
+from shipyard.config.base import SettingsError
 
 ZONE = "aws:route53/zone:Zone"
 RECORD = "aws:route53/record:Record"
@@ -60,13 +60,6 @@ def test_the_domain_and_its_wildcard_share_one_validation_record():
     assert validation_domains("example.com", names) == {"apex": "example.com"}
     assert validation_domains("example.com", [*names, "api.example.com", "*.api.example.com"]) == {
         "apex": "example.com", "api": "api.example.com"}
-
-
-def test_zone_covers_the_domain_or_its_subdomains_only():
-    assert zone_covers("example.com.", "example.com")
-    assert zone_covers("example.com", "dev.example.com")
-    assert not zone_covers("example.com", "badexample.com")
-    assert not zone_covers("dev.example.com", "example.com")
 
 
 def test_delegation_cannot_be_combined_with_an_adopted_zone():

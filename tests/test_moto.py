@@ -27,7 +27,7 @@ from moto.iam.policy_validation import (  # noqa: E402
 from pulumi.runtime import MockResourceArgs  # noqa: E402
 
 from offline.harness import Plan, read_stack_config, run_program  # noqa: E402
-from shipyard.catalog import load_catalogs  # noqa: E402
+from shipyard.catalog.load import load_catalogs
 from shipyard.moto_mocks import MotoMocks, MotoResourceError, echoed_types  # noqa: E402
 
 STACKS = ("dev", "staging", "prod")

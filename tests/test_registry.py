@@ -13,7 +13,7 @@ from components.registry import (
     lifecycle_policy,
     push_policy,
 )
-from shipyard.defaults import environment_defaults
+from shipyard.config.defaults import environment_defaults
 
 REPO = "aws:ecr/repository:Repository"
 LIFECYCLE = "aws:ecr/lifecyclePolicy:LifecyclePolicy"

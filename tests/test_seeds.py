@@ -15,7 +15,7 @@ import pytest
 
 from offline.harness import Plan
 from offline.manifests import manifests
-from shipyard.catalog import cpu_millis, memory_bytes
+from shipyard.catalog.services import cpu_millis, memory_bytes
 
 DOMAIN = {"dev": "dev.shipyard.example.com", "staging": "staging.shipyard.example.com",
           "prod": "shipyard.example.com"}

@@ -5,12 +5,14 @@ import subprocess
 import sys
 
 import pytest
-from helpers import run_platform
+from helpers import CountingMocks, run_platform
 
 from conftest import ROOT
-from offline.mocks import EchoMocks
-from shipyard.defaults import ENVIRONMENT_DEFAULTS, deep_merge
-from shipyard.settings import NatStrategy, SettingsError, StackConfig, parse_settings
+from shipyard.config.base import SettingsError
+from shipyard.config.defaults import ENVIRONMENT_DEFAULTS, deep_merge
+from shipyard.config.load import parse_settings
+from shipyard.config.network import NatStrategy
+from shipyard.config.stack import StackConfig
 
 SEED_001_NETWORK = {
     "cidr": "10.0.0.0/16",
@@ -157,16 +159,6 @@ def test_base_tags_cannot_be_overridden_by_user_tags():
     settings = parse({"tags": json.dumps({"environment": "oops", "team": "platform"})})
     assert settings.tags["environment"] == "prod"
     assert settings.tags["team"] == "platform"
-
-
-class CountingMocks(EchoMocks):
-    def __init__(self):
-        super().__init__()
-        self.registered = []
-
-    def new_resource(self, args):
-        self.registered.append(args.typ)
-        return super().new_resource(args)
 
 
 @pytest.mark.parametrize("overrides,key", [

@@ -16,7 +16,8 @@ from components.stores.base import Connection, env_prefix, store_port
 from components.stores.stores import connection_data, consumers, object_name
 from components.workload import StoreMount, store_wiring
 from offline.harness import SECRET, Plan
-from shipyard.settings import SettingsError, parse_settings
+from shipyard.config.base import SettingsError
+from shipyard.config.load import parse_settings
 from tests.helpers import stack_settings
 
 REQUIRED = {"addons": json.dumps({"certManager": {"acmeEmail": "ops@example.com"}}),

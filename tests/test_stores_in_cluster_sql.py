@@ -14,17 +14,15 @@ from helpers import only, stack_settings
 
 from components.addons.cloudnative_pg import (
     NAMESPACE,
-    OPERATOR_LABELS,
-    cloudnative_pg_values,
-    highly_available,
-    wanted,
 )
 from components.stores import cnpg, mysql
 from components.stores.base import STORE_LABEL
 from components.workload import NAME_LABEL
 from offline.crd_schemas import validate
 from offline.harness import SECRET, Plan, run_program
-from shipyard.settings import KeyedProblem, StoreSettings
+from shipyard.config.base import Problem as Problem
+from shipyard.config.stores import StoreSettings
+from shipyard.rules import stores as store_rules
 from shipyard.versions import CHARTS, STORE_IMAGES
 
 RELEASE = "kubernetes:helm.sh/v3:Release"
@@ -51,7 +49,7 @@ def ports(rule: dict) -> set[int]:
 
 def test_the_cluster_spec_is_valid_for_operator_1_30_and_says_what_it_runs():
     spec = cnpg.cluster_spec(app="shop", store_name="postgres", instances=1,
-                             image_name=cnpg.image("17"), storage_class="gp3", storage_gi=10,
+                             image_name=store_rules.postgresql_image("17"), storage_class="gp3", storage_gi=10,
                              owner_secret="postgres-shipyard")
     assert validate(cr("Cluster", spec)) == []
     assert spec["instances"] == 1 and spec["storage"] == {"storageClass": "gp3", "size": "10Gi"}
@@ -81,16 +79,6 @@ def test_standbys_go_on_other_nodes_behind_the_operators_budgets():
     assert spread["labelSelector"]["matchLabels"][cnpg.CLUSTER_LABEL] == "orders"
 
 
-def test_the_image_follows_the_version_and_refuses_an_unpinned_major():
-    assert cnpg.image("17") == STORE_IMAGES["postgresql-17"]
-    assert cnpg.image("18") == STORE_IMAGES["postgresql-18"]
-    assert cnpg.image("17.6") == "ghcr.io/cloudnative-pg/postgresql:17.6-standard-trixie"
-    for bad in ("16", "latest", "17.x", "client"):
-        with pytest.raises(KeyedProblem, match="stores.postgresql.version") as error:
-            cnpg.image(bad)
-        assert error.value.path == "stores.postgresql.version"
-
-
 def test_each_database_belongs_to_the_first_service_that_uses_it():
     consumers = {"api": "shared", "auth": "shared", "billing": "invoices", "audit": None}
     owners = cnpg.databases(["shared", "invoices", "spare"], consumers)
@@ -113,103 +101,18 @@ def test_roles_and_databases_are_valid_and_kept_when_their_objects_go():
                   "databaseReclaimPolicy": "retain"}
 
 
-@pytest.mark.parametrize(("databases", "consumers", "message"), [
-    ([], {"postgres": None}, "role name 'postgres'"),
-    ([], {"pg-admin": None}, "role name 'pg_admin'"),
-    (["template1"], {"api": "template1"}, "'template1' is reserved"),
-    (["shipyard"], {"api": None}, "'shipyard' is reserved"),
-])
-def test_names_postgresql_reserves_are_refused(databases, consumers, message):
-    with pytest.raises(ValueError, match=message):
-        cnpg.check_names("postgres", databases, consumers)
-
-
-def test_the_postgres_network_policy_admits_consumers_replicas_operator_and_prometheus():
-    spec = cnpg.network_policy_spec(store_name="postgres", consumers=["b", "a"],
-                                    monitoring_namespace="monitoring")
-    assert spec["podSelector"] == {"matchLabels": {STORE_LABEL: "postgres"}}
-    assert spec["policyTypes"] == ["Ingress", "Egress"]
-    consumers, own, operator, metrics = spec["ingress"]
-    assert consumers["from"] == [{"podSelector": {"matchLabels": {NAME_LABEL: "a"}}},
-                                 {"podSelector": {"matchLabels": {NAME_LABEL: "b"}}}]
-    assert ports(consumers) == {5432}
-    assert own["from"] == [{"podSelector": {"matchLabels": {STORE_LABEL: "postgres"}}}]
-    assert ports(own) == ports(operator) == {5432, 8000}
-    assert operator["from"][0]["namespaceSelector"]["matchLabels"] == {
-        "kubernetes.io/metadata.name": NAMESPACE}
-    assert operator["from"][0]["podSelector"]["matchLabels"] == OPERATOR_LABELS
-    assert ports(metrics) == {9187}
-    to_own, to_api = spec["egress"]
-    assert ports(to_own) == {5432, 8000} and 443 in ports(to_api)
-    quiet = cnpg.network_policy_spec(store_name="postgres", consumers=[],
-                                     monitoring_namespace=None)
-    assert [ports(r) for r in quiet["ingress"]] == [{5432, 8000}, {5432, 8000}]
-
-
-def test_the_footprint_is_the_instances_requests_and_limits():
-    one = cnpg.footprint(StoreSettings())
-    three = cnpg.footprint(StoreSettings(instances=3))
-    assert (one.pods, three.pods) == (1, 3)
-    assert one.requests_memory == 512 * 2**20 and three.requests_memory == 3 * 512 * 2**20
-    assert three.limits_cpu == 3000 and three.max_container_cpu == one.max_container_cpu == 1000
-    assert one.max_container_memory == 512 * 2**20
-
-
-def test_the_pod_monitor_selects_the_instances_metrics_port():
-    spec = cnpg.pod_monitor_spec("postgres")
-    assert validate({"apiVersion": "monitoring.coreos.com/v1", "kind": "PodMonitor",
-                     "metadata": {"name": "postgres"}, "spec": spec}) == []
-    assert spec["selector"]["matchLabels"] == {"cnpg.io/cluster": "postgres",
-                                               "cnpg.io/podRole": "instance"}
-    assert spec["podMetricsEndpoints"][0]["port"] == "metrics"
-
-
-# -- the operator add-on ---------------------------------------------------------------------------
-
-
-def test_the_operator_values_one_replica_or_two_spread():
-    one = cloudnative_pg_values(replicas=1)
-    assert one["replicaCount"] == 1 and one["crds"] == {"create": True}
-    assert one["config"]["clusterWide"] is True and "topologySpreadConstraints" not in one
-    assert one["resources"]["requests"] and one["resources"]["limits"]
-    two = cloudnative_pg_values(replicas=2)
-    (spread,) = two["topologySpreadConstraints"]
-    assert spread["labelSelector"]["matchLabels"] == OPERATOR_LABELS
-
-
-def test_the_operator_is_wanted_where_postgresql_runs_in_the_cluster():
-    dev, prod = stack_settings("dev"), stack_settings("prod")
-    assert wanted(dev) and not wanted(prod)
-    assert not highly_available(dev)
-
-
 # -- MySQL: pure builders ------------------------------------------------------------------------
 
 
 def test_mysql_is_one_server():
-    mysql.check_instances(StoreSettings())
-    with pytest.raises(KeyedProblem, match="stores.mysql.instances") as error:
-        mysql.check_instances(StoreSettings(instances=2))
-    assert error.value.path == "stores.mysql.instances" and error.value.value == 2
     fp = mysql.footprint(StoreSettings())
     assert fp.pods == 1 and fp.requests_memory == fp.limits_memory == 2**30
-
-
-def test_mysql_image_follows_the_version():
-    assert mysql.image("8.4") == STORE_IMAGES["mysql-8.4"]
-    assert mysql.image("8.4.6") == "docker.io/library/mysql:8.4.6"
-    with pytest.raises(KeyedProblem, match="stores.mysql.version"):
-        mysql.image("8.0")
 
 
 def test_mysql_users_own_their_service_database():
     users = mysql.grants(["go_service"], {"go-service": "go_service", "reporter": None})
     assert users == {"go_service": "go_service", "reporter": "go_service"}
     assert mysql.grants([], {"a-b": None}) == {"a_b": "a_b"}
-    with pytest.raises(ValueError, match="not a usable MySQL user"):
-        mysql.check_names("mysql", {"a_service_name_longer_than_32_chars": "db"})
-    with pytest.raises(ValueError, match="'mysql' is reserved"):
-        mysql.check_names("mysql", {"svc": "mysql"})
 
 
 @pytest.mark.skipif(shutil.which("bash") is None, reason="needs bash")
@@ -418,7 +321,7 @@ def test_managed_stacks_run_no_sql_store_in_the_cluster(plans, stack):
 
 @pytest.fixture(scope="module")
 def existing() -> Plan:
-    from shipyard.catalog import load_catalogs
+    from shipyard.catalog.load import load_catalogs
 
     apps = {name: {"enabled": name == "everything-portal"} for name in load_catalogs()}
     return run_program("dev", overrides={

@@ -21,8 +21,9 @@ from components.stores.base import ManagedNetwork, StoreArgs
 from components.stores.bootstrap import Grant
 from components.stores.stores import JOB_ALLOWANCE, consumers, object_name
 from offline.harness import Plan, ResourceRecord
-from shipyard.catalog import cpu_millis, memory_bytes
-from shipyard.settings import KeyedProblem, StoresSettings
+from shipyard.catalog.services import cpu_millis, memory_bytes
+from shipyard.config.base import Problem as Problem
+from shipyard.config.stores import StoresSettings
 from shipyard.versions import STORE_ENGINES, STORE_IMAGES
 
 MANAGED_KINDS = {"postgresql": "shipyard:stores:RdsDatabase",
@@ -231,22 +232,6 @@ def test_every_client_image_is_pinned_to_a_version():
 # Windows, engines, topology (pure)
 
 
-def windows(backup: str, maintenance: str) -> StoresSettings:
-    return StoresSettings.model_validate({"backupWindow": backup,
-                                          "maintenanceWindow": maintenance})
-
-
-def test_the_default_windows_pass_and_overlapping_ones_are_refused():
-    managed.check_windows(StoresSettings())
-    with pytest.raises(KeyedProblem, match="shipyard:stores.maintenanceWindow: overlaps"):
-        managed.check_windows(windows("03:00-04:00", "wed:03:30-wed:04:30"))
-    with pytest.raises(KeyedProblem, match="overlaps"):  # wraps past midnight and Sunday
-        managed.check_windows(windows("23:30-00:30", "sun:23:00-mon:00:00"))
-    with pytest.raises(KeyedProblem, match="shipyard:stores.backupWindow: .*30 minutes"):
-        managed.check_windows(windows("03:00-03:15", "sun:04:30-sun:05:30"))
-    managed.check_windows(windows("23:30-00:30", "sun:01:00-sun:02:00"))
-
-
 def test_window_and_endpoint_conversions():
     assert managed.maintenance_start("sun:04:30-sun:05:30") == ("SUNDAY", "04:30")
     assert managed.host_of("amqps://b-1.mq.us-east-1.amazonaws.com:5671") == (
@@ -282,8 +267,6 @@ def test_cache_topology():
                                              "automatic_failover_enabled": True,
                                              "multi_az_enabled": True}
     assert elasticache.topology(1, False)["automatic_failover_enabled"] is False
-    with pytest.raises(KeyedProblem, match="stores.redis.instances"):
-        elasticache.topology(1, True)
 
 
 def test_elasticache_ids_fit_in_40_characters_and_stay_distinct():
@@ -318,23 +301,6 @@ def store_args(kind: str, stores: StoresSettings, **changes: Any) -> StoreArgs:
                   kms_key_arn="arn:aws:kms:us-east-1:1:key/k")
     values.update(changes)
     return StoreArgs(**values)  # type: ignore[arg-type]
-
-
-@pytest.mark.parametrize("cls,kind,stores,key", [
-    (elasticache.ValkeyReplicationGroup, "redis",
-     {"multiAz": True, "redis": {"instances": 1}}, "stores.redis.instances"),
-    (documentdb.DocumentDbCluster, "mongodb",
-     {"multiAz": True, "mongodb": {"instances": 1}}, "stores.mongodb.instances"),
-    (rds.RdsDatabase, "postgresql", {"postgresql": {"storageGi": 10}},
-     "stores.postgresql.storageGi"),
-    (rds.RdsDatabase, "mysql", {"maintenanceWindow": "mon:03:00-mon:04:00"},
-     "stores.maintenanceWindow"),
-])
-def test_bad_settings_are_refused_naming_the_key(cls, kind, stores, key):
-    settings = StoresSettings.model_validate(stores)
-    with pytest.raises(KeyedProblem) as problem:
-        cls("x", store_args(kind, settings))  # raises before any Pulumi call
-    assert problem.value.path == key and f"shipyard:{key}:" in str(problem.value)
 
 
 def test_a_managed_store_without_a_vpc_is_refused():

@@ -28,7 +28,7 @@ from components.addons.logging import Logging, LoggingArgs
 from components.addons.metrics_server import MetricsServer, MetricsServerArgs
 from components.addons.monitoring import Monitoring, MonitoringArgs
 from components.addons.tracing import Tracing, TracingArgs
-from shipyard.settings import Settings
+from shipyard.config.stack import Settings
 
 TYPE = "shipyard:addons:Addons"
 

@@ -44,7 +44,7 @@ import pulumi_kubernetes as k8s
 from components.addons.base import ClusterContext, helm_release, merged_values, namespace
 from components.addons.endpoints import ARGOCD_NAMESPACE, ARGOCD_PORT, ARGOCD_SERVICE
 from components.addons.ingress import ACCESS_LABEL, Exposure, expose_ui
-from shipyard.settings import Settings
+from shipyard.config.stack import Settings
 
 TYPE = "shipyard:addons:ArgoCd"
 RELEASE = "argocd"

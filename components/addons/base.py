@@ -16,7 +16,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from components.irsa import OidcProvider
-from shipyard.defaults import deep_merge
+from shipyard.config.defaults import deep_merge
 from shipyard.versions import CHARTS
 
 PodSecurity = Literal["restricted", "baseline", "privileged"]

@@ -30,8 +30,8 @@ from components.addons.base import (
 )
 from components.addons.ingress import GATEWAY_NAME, GATEWAY_NAMESPACE, HTTP_LISTENER
 from components.irsa import service_account_role
-from shipyard import iam
-from shipyard.settings import Settings
+from shipyard.config.stack import Settings
+from shipyard.rules import iam
 
 TYPE = "shipyard:addons:CertManager"
 NAMESPACE = "cert-manager"

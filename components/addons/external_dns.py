@@ -23,8 +23,8 @@ from components.addons.base import (
     namespace,
 )
 from components.irsa import service_account_role
-from shipyard import iam
-from shipyard.settings import Settings
+from shipyard.config.stack import Settings
+from shipyard.rules import iam
 
 TYPE = "shipyard:addons:ExternalDns"
 NAMESPACE = "external-dns"

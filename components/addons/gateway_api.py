@@ -14,7 +14,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from components.addons.base import ClusterContext
-from shipyard.settings import Settings
+from shipyard.config.stack import Settings
 from shipyard.versions import GATEWAY_API_CRDS
 
 TYPE = "shipyard:addons:GatewayApi"

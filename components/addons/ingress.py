@@ -27,7 +27,8 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from components.addons.base import ClusterContext, helm_release, merged_values, namespace
-from shipyard.settings import Settings
+from shipyard.config.stack import Settings
+from shipyard.rules import hostnames as rules_hostnames
 
 TYPE = "shipyard:addons:Ingress"
 GATEWAY_API = "gateway.networking.k8s.io/v1"
@@ -91,18 +92,6 @@ def nginx_gateway_fabric_values(*, highly_available: bool,
     return values
 
 
-def https_hostnames(hostnames: Sequence[str], domain: str | None, *,
-                    wildcard: bool = True) -> list[str]:
-    """The HTTPS listeners' hostnames: the configured ones, else the domain and (when its
-    certificate can be issued) ``*.domain``."""
-    if hostnames:
-        return [h.lower().rstrip(".") for h in hostnames]
-    if not domain:
-        return []
-    domain = domain.lower().rstrip(".")
-    return [domain, f"*.{domain}"] if wildcard else [domain]
-
-
 def listener_name(hostname: str, domain: str | None) -> str:
     """A stable listener name for a hostname: ``https-apex`` for the domain,
     ``https-wildcard`` for ``*.domain``, ``https-<label>`` for a name under the domain, and the
@@ -120,14 +109,8 @@ def listener_name(hostname: str, domain: str | None) -> str:
 def listeners_serving(host: str, hostnames: Sequence[str], domain: str | None) -> list[str]:
     """The HTTPS listeners (by name) whose hostname serves ``host``: the same name, or a
     wildcard one label above it."""
-    host = host.lower().rstrip(".")
-    out = []
-    for hostname in hostnames:
-        pattern = hostname.lower().rstrip(".")
-        head, _, rest = host.partition(".")
-        if pattern == host or (pattern.startswith("*.") and head and rest == pattern[2:]):
-            out.append(listener_name(hostname, domain))
-    return out
+    return [listener_name(hostname, domain) for hostname in hostnames
+            if rules_hostnames.matches(host, hostname)]
 
 
 def tls_secret_name(listener: str, gateway_name: str = GATEWAY_NAME) -> str:
@@ -291,17 +274,10 @@ class IngressArgs:
                       after: Sequence[pulumi.Resource] = (),
                       crds: Sequence[pulumi.Resource] = ()) -> IngressArgs:
         ingress, cm = settings.addons.ingress, settings.addons.cert_manager
-        # A wildcard certificate needs DNS-01; with HTTP-01 the default is the apex alone.
-        wildcard = not (cm.enabled and cm.issuer != "selfsigned" and cm.solver == "http01")
-        hostnames = https_hostnames(ingress.hostnames, ctx.domain, wildcard=wildcard)
-        if not ingress.hostnames and not wildcard and ctx.domain:
-            # no wildcard certificate: a listener (and certificate) per application hostname
-            hostnames += [host for host in (settings.application_host(app)
-                                            for app in settings.applications if app.routes)
-                          if host not in hostnames]
-            hostnames += [host for host in settings.ui_hosts().values() if host not in hostnames]
+        # A wildcard certificate needs DNS-01; with HTTP-01 a listener (and certificate) per
+        # application and UI hostname
         return IngressArgs(
-            ctx=ctx, controller=ingress.controller, hostnames=tuple(hostnames),
+            ctx=ctx, controller=ingress.controller, hostnames=tuple(settings.gateway_hostnames()),
             hsts_max_age_seconds=ingress.hsts_max_age_seconds,
             cluster_issuer=cm.issuer if cm.enabled else None,
             highly_available=ingress.high_availability,

@@ -36,7 +36,7 @@ import pulumi_kubernetes as k8s
 
 from components.addons.base import ClusterContext, helm_release, merged_values, namespace
 from components.addons.ingress import ACCESS_LABEL
-from shipyard.settings import Settings
+from shipyard.config.stack import Settings
 
 TYPE = "shipyard:addons:Istio"
 NAMESPACE = "istio-system"        # also the mesh's root namespace: policies here are mesh-wide

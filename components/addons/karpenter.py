@@ -27,8 +27,8 @@ import pulumi_kubernetes as k8s
 
 from components.addons.base import ClusterContext, helm_release, irsa_annotation, merged_values
 from components.irsa import OidcProvider, service_account_role
-from shipyard import iam
-from shipyard.settings import Settings
+from shipyard.config.stack import Settings
+from shipyard.rules import iam
 
 TYPE = "shipyard:addons:Karpenter"
 NAMESPACE = "kube-system"

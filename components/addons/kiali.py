@@ -33,7 +33,7 @@ from components.addons.endpoints import (
     TEMPO_URL,
 )
 from components.addons.ingress import Exposure, expose_ui
-from shipyard.settings import Settings
+from shipyard.config.stack import Settings
 
 TYPE = "shipyard:addons:Kiali"
 RELEASE = "kiali"

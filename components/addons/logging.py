@@ -40,7 +40,7 @@ from components.addons.object_store import (
     optional_store,
     store_location,
 )
-from shipyard.settings import Settings
+from shipyard.config.stack import Settings
 
 TYPE = "shipyard:addons:Logging"
 LOKI_RELEASE = "loki"

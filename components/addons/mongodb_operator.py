@@ -25,7 +25,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from components.addons.base import ClusterContext, helm_release, merged_values, namespace
-from shipyard.settings import Settings
+from shipyard.config.stack import Settings
 from shipyard.versions import STORE_IMAGES
 
 KIND = "mongodb"                    # the store kind it serves

@@ -48,7 +48,8 @@ import pulumi_random as random
 from components.addons import endpoints
 from components.addons.base import ClusterContext, helm_release, merged_values, namespace
 from components.addons.ingress import ACCESS_LABEL, Exposure, expose_ui
-from shipyard.settings import AlertReceiver, Settings
+from shipyard.config.addons import AlertReceiver
+from shipyard.config.stack import Settings
 
 TYPE = "shipyard:addons:Monitoring"
 NAMESPACE = endpoints.MONITORING_NAMESPACE

@@ -30,7 +30,7 @@ import pulumi_aws as aws
 
 from components.addons.base import ClusterContext
 from components.irsa import OidcProvider, ServiceAccountRole, service_account_role
-from shipyard import iam
+from shipyard.rules import iam
 
 # What Loki and Tempo do with their objects (Tempo also tags them: its docs list the tagging
 # actions for the compactor).

@@ -27,7 +27,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from components.addons.base import ClusterContext
-from shipyard.settings import Settings
+from shipyard.config.stack import Settings
 from shipyard.versions import RABBITMQ_CLUSTER_OPERATOR
 
 KIND = "rabbitmq"                   # the store kind it serves

@@ -54,7 +54,7 @@ from components.addons.object_store import (
     optional_store,
     store_location,
 )
-from shipyard.settings import Settings
+from shipyard.config.stack import Settings
 
 TYPE = "shipyard:addons:Tracing"
 COLLECTOR_RELEASE = "opentelemetry-collector"

@@ -46,8 +46,8 @@ from components.addons.monitoring import API_VERSION as MONITORING_API
 from components.addons.monitoring import MANAGED, RUNBOOK_BASE
 from components.addons.object_store import PrivateBucket, private_bucket
 from components.irsa import OidcProvider, ServiceAccountRole, service_account_role
-from shipyard import iam
-from shipyard.settings import Settings
+from shipyard.config.stack import Settings
+from shipyard.rules import iam
 from shipyard.versions import VELERO_AWS_PLUGIN_IMAGE
 
 TYPE = "shipyard:addons:Velero"

@@ -21,8 +21,6 @@ keep payloads that need the tenant key encrypted by the application, or in a sto
 
 from __future__ import annotations
 
-import re
-
 import pulumi
 import pulumi_aws as aws
 
@@ -32,7 +30,6 @@ from components.stores.base import Connection, StoreArgs, StoreComponent, passwo
 TYPE = "shipyard:stores:RabbitMqBroker"
 MAX_NAME = 50                            # broker names: 1-50 letters, digits, - and _
 MANAGEMENT_PORT = 443
-USER = re.compile(r"^[A-Za-z0-9._-]{2,100}$")
 
 
 def deployment_mode(multi_az: bool) -> str:
@@ -44,22 +41,14 @@ def first_subnet(subnet_ids: list[str]) -> list[str]:
     return sorted(subnet_ids)[:1]
 
 
-def validate(args: StoreArgs) -> None:
-    if args.store.kind != "rabbitmq":
-        raise ValueError(f"RabbitMqBroker runs rabbitmq, not {args.store.kind}")
-    for service in args.consumers:
-        if not USER.match(service) or service == "guest":
-            raise ValueError(f"stores: service {service!r} cannot be an Amazon MQ user name "
-                             f"(2-100 letters, digits, '.', '_', '-'; not guest)")
-
-
 class RabbitMqBroker(StoreComponent):
     broker: aws.mq.Broker
     job: pulumi.Resource
 
     def __init__(self, name: str, args: StoreArgs,
                  opts: pulumi.ResourceOptions | None = None) -> None:
-        validate(args)
+        if args.store.kind != "rabbitmq":
+            raise ValueError(f"RabbitMqBroker runs rabbitmq, not {args.store.kind}")
         grant_list = bootstrap.grants("rabbitmq", args.consumers, ())
         net = managed.network(args)
         super().__init__(TYPE, name, None, opts)

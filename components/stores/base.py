@@ -20,8 +20,8 @@ import pulumi
 import pulumi_kubernetes as k8s
 import pulumi_random as random
 
-from shipyard.catalog import Application, Store
-from shipyard.settings import StoreSettings, StoresSettings
+from shipyard.catalog.models import Application, Store
+from shipyard.config.stores import StoreSettings, StoresSettings
 
 STORE_LABEL = "shipyard.dev/store"          # in-cluster store pods carry their store's name
 PASSWORD_LENGTH = 32

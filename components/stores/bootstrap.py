@@ -40,7 +40,6 @@ import base64
 import hashlib
 import hmac
 import json
-import re
 import urllib.parse
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -57,11 +56,12 @@ from components.workload import (
     RUNTIME_DEFAULT,
     container_security_context,
 )
+from shipyard.rules import stores as store_rules
 from shipyard.versions import STORE_IMAGES
 
 BOOTSTRAP_LABEL = "shipyard.dev/bootstrap"     # the Job's pods: the store they set up
 MOUNT = "/bootstrap"                            # the Secret's files
-MASTER_USER = "shipyardadmin"                   # letters only: every engine accepts it
+MASTER_USER = store_rules.MANAGED_MASTER_USER     # letters only: every engine accepts it
 SCRIPT_VERSION = "1"                            # bump when a builder's output changes shape
 BACKOFF_LIMIT = 4
 ACTIVE_DEADLINE_SECONDS = 900
@@ -70,8 +70,6 @@ TTL_SECONDS_AFTER_FINISHED = 86400              # a day to read its logs
 # (components/stores/stores.py JOB_ALLOWANCE).
 RESOURCES = {"requests": {"cpu": "100m", "memory": "128Mi"},
              "limits": {"cpu": "500m", "memory": "512Mi"}}
-MYSQL_MAX_USER = 32
-NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 
 
 @dataclass(frozen=True)
@@ -101,37 +99,23 @@ class Grant:
     database: str | None
 
 
-def username(service: str, kind: str) -> str:
-    """A service's user name: the service's name, with ``_`` for ``-`` in the databases."""
-    return service if kind == "rabbitmq" else service.replace("-", "_")
+username = store_rules.login_user
 
 
 def grants(kind: str, consumers: Mapping[str, str | None],
            databases: Sequence[str]) -> list[Grant]:
     """One Grant per consuming service, sorted; a service naming no database gets the store's
-    first one. Refuses names an engine would reject or reserves."""
+    first one. Refuses names an engine would reject or reserves (``shipyard.rules.stores``,
+    which the settings checks ran already)."""
+    problems = store_rules.login_problems(kind, "managed", "", consumers, databases)
+    if problems:
+        raise ValueError(problems[0])
     out: list[Grant] = []
     for service in sorted(consumers):
-        user = username(service, kind)
         database = None
         if kind != "rabbitmq":
-            database = consumers[service] or (databases[0] if databases else None)
-            if database is None:
-                raise ValueError(f"stores: {service} uses a {kind} store that names no "
-                                 f"database (add databases: [...] to the store)")
-            if not NAME.match(database):
-                raise ValueError(f"stores: database {database!r} must be lowercase letters, "
-                                 f"digits and _, starting with a letter")
-        if kind != "rabbitmq" and not NAME.match(user):
-            raise ValueError(f"stores: service {service!r} makes user {user!r}: it must be "
-                             f"lowercase letters, digits and _")
-        if user in (MASTER_USER, "default", "guest") or user.startswith(("pg_", "rds")):
-            raise ValueError(f"stores: service {service!r} makes user {user!r}, which is "
-                             f"reserved (the master user, pg_*, rds*, default, guest)")
-        if kind == "mysql" and len(user) > MYSQL_MAX_USER:
-            raise ValueError(f"stores: service {service!r} makes MySQL user {user!r}, longer "
-                             f"than MySQL's {MYSQL_MAX_USER} characters")
-        out.append(Grant(service, user, database))
+            database = consumers[service] or databases[0]
+        out.append(Grant(service, username(service, kind), database))
     return out
 
 

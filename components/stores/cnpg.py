@@ -42,7 +42,6 @@ and database exist. The Cluster and the databases are protected in prod.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -60,8 +59,9 @@ from components.stores.base import (
     password,
 )
 from components.workload import MANAGED, NAME_LABEL, PART_OF_LABEL
-from shipyard.settings import KeyedProblem, StoreSettings
-from shipyard.versions import STORE_IMAGES
+from shipyard.config.base import Problem as Problem
+from shipyard.config.stores import StoreSettings
+from shipyard.rules import stores as store_rules
 
 TYPE = "shipyard:stores:PostgresCluster"
 API_VERSION = "postgresql.cnpg.io/v1"
@@ -73,9 +73,7 @@ RELOAD_LABEL = "cnpg.io/reload"     # the operator re-applies a role when its Se
 # kubeadm/kind (6443) and Minikube (8443) serve it on their own ports (existing clusters).
 API_SERVER_PORTS = (443, 6443, 8443)
 # The maintenance database and its owner that initdb creates (no service uses them).
-BOOTSTRAP = "shipyard"
-RESERVED_ROLES = frozenset({"postgres", "streaming_replica", "cnpg_pooler_pgbouncer", BOOTSTRAP})
-RESERVED_DATABASES = frozenset({"postgres", "template0", "template1", BOOTSTRAP})
+BOOTSTRAP = store_rules.CNPG_BOOTSTRAP
 # One instance's postgres container (the bootstrap init container and the initdb/join Jobs
 # take the same). Memory request = limit: PostgreSQL's shared memory is never reclaimed, so a
 # node under pressure must not count on getting it back (CloudNativePG recommends Guaranteed
@@ -91,12 +89,6 @@ WAIT_APPLIED = "jsonpath={.status.applied}=true"   # pulumi.com/waitFor for role
 # Pure builders
 
 
-def problem(key: str, value: object, message: str) -> KeyedProblem:
-    """A bad setting found while building the store: the message names the key and the value
-    the way the settings' own errors do (nothing formats it later)."""
-    return KeyedProblem(key, value, f"shipyard:{key}: {message} (value: {json.dumps(value)})")
-
-
 def footprint(kind_settings: StoreSettings) -> Footprint:
     """What the store's instances run at most (its Jobs run before their instance's pod)."""
     n = kind_settings.instances
@@ -107,23 +99,6 @@ def footprint(kind_settings: StoreSettings) -> Footprint:
                      limits_memory=n * _MEMORY_BYTES["limits"],
                      max_container_cpu=_CPU_MILLIS["limits"],
                      max_container_memory=_MEMORY_BYTES["limits"])
-
-
-def image(version: str) -> str:
-    """The operand image for ``stores.postgresql.version``: the pinned tag of its major, or
-    that minor's tag when the version names one (``17.6`` -> ``17.6-standard-trixie``)."""
-    major, _, minor = version.partition(".")
-    pinned = STORE_IMAGES.get(f"postgresql-{major}") if major.isdigit() else None
-    if pinned is None or (minor and not minor.isdigit()):
-        supported = sorted(k.removeprefix("postgresql-") for k in STORE_IMAGES
-                           if k.removeprefix("postgresql-").isdigit())
-        raise problem("stores.postgresql.version", version,
-                      f"no CloudNativePG image pinned for it (majors: {', '.join(supported)}; "
-                      f"or major.minor)")
-    if not minor:
-        return pinned
-    repository, _, tag = pinned.rpartition(":")
-    return f"{repository}:{version}-{tag.partition('-')[2]}"
 
 
 def login_secret(store_name: str, login: str) -> str:
@@ -157,21 +132,6 @@ def databases(store_databases: Sequence[str],
 
 def database_of(service: str, consumers: Mapping[str, str | None]) -> str:
     return consumers[service] or role_name(service)
-
-
-def check_names(store_name: str, store_databases: Sequence[str],
-                consumers: Mapping[str, str | None]) -> None:
-    """Refuse names PostgreSQL or the operator reserve, before anything is registered."""
-    for service in consumers:
-        role = role_name(service)
-        if role in RESERVED_ROLES or role.startswith("pg_") or len(role) > 63:
-            raise ValueError(f"service {service!r} uses store {store_name!r}: its role name "
-                             f"{role!r} is reserved by PostgreSQL/CloudNativePG or too long; "
-                             f"rename the service")
-    for db in [*store_databases, *(database_of(s, consumers) for s in consumers)]:
-        if db in RESERVED_DATABASES:
-            raise ValueError(f"stores.{store_name}.databases: {db!r} is reserved "
-                             f"(PostgreSQL's own or shipyard's maintenance database)")
 
 
 def pod_labels(app: str, store_name: str) -> dict[str, str]:
@@ -286,8 +246,11 @@ class PostgresCluster(StoreComponent):
     def __init__(self, name: str, args: StoreArgs,
                  opts: pulumi.ResourceOptions | None = None) -> None:
         store, s = args.store_name, args.kind_settings
-        check_names(store, args.store.databases, args.consumers)
-        image_name = image(args.version)
+        problems = store_rules.login_problems("postgresql", "inCluster", store, args.consumers,
+                                              args.store.databases)
+        if problems:
+            raise ValueError(problems[0])
+        image_name = store_rules.postgresql_image(args.version)
         super().__init__(TYPE, name, None, opts)
         app = args.app.name
         k8s_opts = pulumi.ResourceOptions(parent=self, provider=args.provider)

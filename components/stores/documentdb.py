@@ -31,7 +31,6 @@ LOG_EXPORTS = ["audit", "profiler"]
 # What a client adds to its connection: DocumentDB's replica set, no retryable writes (it has
 # none), reads from replicas where they may be stale.
 CLIENT_OPTIONS = "tls=true&replicaSet=rs0&readPreference=secondaryPreferred&retryWrites=false"
-MAX_INSTANCES = 16
 
 
 def engine_version(version: str) -> str:
@@ -45,23 +44,6 @@ def parameter_family(version: str) -> str:
     return "docdb" + ".".join(version.split(".")[:2])
 
 
-def validate(args: StoreArgs) -> None:
-    if args.store.kind != "mongodb":
-        raise ValueError(f"DocumentDbCluster runs mongodb, not {args.store.kind}")
-    instances = args.kind_settings.instances
-    if args.stores.multi_az and instances < 2:
-        raise managed.problem("stores.mongodb.instances", instances,
-                           "stores.multiAz needs a replica in another zone: set "
-                           "stores.mongodb.instances to 2 or more (or stores.multiAz false)")
-    if instances > MAX_INSTANCES:
-        raise managed.problem("stores.mongodb.instances", instances,
-                           f"a DocumentDB cluster has at most {MAX_INSTANCES} instances")
-    if not args.store.databases:
-        raise managed.problem(f"{args.app.name}.stores.{args.store_name}.databases", [],
-                           "a managed MongoDB store needs at least one database")
-    managed.check_windows(args.stores)
-
-
 class DocumentDbCluster(StoreComponent):
     cluster: aws.docdb.Cluster
     instances: list[aws.docdb.ClusterInstance]
@@ -69,7 +51,8 @@ class DocumentDbCluster(StoreComponent):
 
     def __init__(self, name: str, args: StoreArgs,
                  opts: pulumi.ResourceOptions | None = None) -> None:
-        validate(args)
+        if args.store.kind != "mongodb":
+            raise ValueError(f"DocumentDbCluster runs mongodb, not {args.store.kind}")
         grant_list = bootstrap.grants("mongodb", args.consumers, args.store.databases)
         net = managed.network(args)
         super().__init__(TYPE, name, None, opts)

@@ -47,10 +47,6 @@ def short_id(*parts: str, limit: int = MAX_ID) -> str:
 
 def topology(instances: int, multi_az: bool) -> dict[str, object]:
     """Nodes, automatic failover and Multi-AZ for ``instances`` nodes."""
-    if multi_az and instances < 2:
-        raise managed.problem("stores.redis.instances", instances,
-                           "stores.multiAz needs a replica in another zone: set "
-                           "stores.redis.instances to 2 or more (or stores.multiAz false)")
     return {"num_cache_clusters": instances, "automatic_failover_enabled": instances >= 2,
             "multi_az_enabled": multi_az}
 
@@ -65,7 +61,6 @@ class ValkeyReplicationGroup(StoreComponent):
         if args.store.kind != "redis":
             raise ValueError(f"ValkeyReplicationGroup runs redis, not {args.store.kind}")
         shape = topology(args.kind_settings.instances, args.stores.multi_az)
-        managed.check_windows(args.stores)
         net = managed.network(args)
         super().__init__(TYPE, name, None, opts)
         identifier = args.identifier(MAX_ID)

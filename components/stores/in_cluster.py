@@ -22,7 +22,7 @@ from typing import Any
 
 from components.stores.base import STORE_LABEL, Footprint
 from components.workload import NAME_LABEL
-from shipyard.catalog import cpu_millis, memory_bytes
+from shipyard.catalog.services import cpu_millis, memory_bytes
 
 SIDECAR_OPT_OUT = {"sidecar.istio.io/inject": "false"}
 # The API server behind the ``kubernetes`` Service, after its DNAT (which network policies
@@ -131,25 +131,6 @@ def policy_name(store_name: str) -> str:
 
 def image_tag(image: str) -> str:
     return image.rpartition(":")[2]
-
-
-def pick_version(kind: str, requested: str | None, pinned: Mapping[str, str]) -> str:
-    """The image for ``stores.<kind>.version``: unset or a major.minor shipyard pins -> the
-    pinned image; a full x.y.z -> that release of the pinned image's repository. Anything else
-    is refused before a resource exists."""
-    if requested is None or requested in pinned:
-        key = requested if requested is not None else next(iter(pinned))
-        return pinned[key]
-    parts = requested.split(".")
-    if len(parts) == 3 and all(p.isdigit() for p in parts):
-        major_minor = ".".join(parts[:2])
-        base = pinned.get(major_minor) or next(iter(pinned.values()))
-        repository, _, tag = base.rpartition(":")
-        _, dash, suffix = tag.partition("-")
-        return f"{repository}:{requested}{dash}{suffix}"
-    raise ValueError(f"stores.{kind}.version is {requested!r}: in the cluster give a full "
-                     f"release (x.y.z) or one of {', '.join(sorted(pinned))}, which shipyard "
-                     f"pins")
 
 
 def disruption_budget_spec(store_name: str, members: int) -> dict[str, Any] | None:

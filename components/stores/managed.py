@@ -7,7 +7,6 @@ as children of the calling component.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 
 import pulumi
@@ -15,21 +14,13 @@ import pulumi_aws as aws
 import pulumi_random as random
 
 from components.stores.base import ManagedNetwork, StoreArgs
-from shipyard.settings import KeyedProblem, StoresSettings
+from shipyard.config.base import Problem as Problem
 
-DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 DAY_NAMES = {"mon": "MONDAY", "tue": "TUESDAY", "wed": "WEDNESDAY", "thu": "THURSDAY",
              "fri": "FRIDAY", "sat": "SATURDAY", "sun": "SUNDAY"}
 # The current RDS/DocumentDB certificate authority (RSA 2048, valid to 2061); clients trust
 # the regional bundle it is in.
 CA_CERT = "rds-ca-rsa2048-g1"
-WEEK = 7 * 24 * 60
-
-
-def problem(key: str, value: object, message: str) -> KeyedProblem:
-    """A refused setting, named the way the stack file spells it (raised outside the settings'
-    own validation, so the key goes into the message)."""
-    return KeyedProblem(key, value, f"shipyard:{key}: {message} (value: {json.dumps(value)})")
 
 
 def network(args: StoreArgs) -> ManagedNetwork:
@@ -74,49 +65,6 @@ def security_group(name: str, args: StoreArgs, ports: Sequence[int], *,
             description=f"{args.store.kind} clients in the cluster",
             opts=pulumi.ResourceOptions(parent=group))
     return group
-
-
-# ---------------------------------------------------------------------------------------------
-# Windows (UTC): "hh:mm-hh:mm" daily, "ddd:hh:mm-ddd:hh:mm" weekly
-
-
-def _minutes(hhmm: str) -> int:
-    hours, minutes = hhmm.split(":")
-    return int(hours) * 60 + int(minutes)
-
-
-def weekly_minutes(window: str) -> set[int]:
-    """The minutes of the week a weekly window covers (it may wrap past Sunday)."""
-    start, end = window.split("-")
-    day_a, time_a = start.split(":", 1)
-    day_b, time_b = end.split(":", 1)
-    a = DAYS.index(day_a) * 1440 + _minutes(time_a)
-    b = DAYS.index(day_b) * 1440 + _minutes(time_b)
-    return {m % WEEK for m in range(a, a + (b - a) % WEEK)}
-
-
-def daily_minutes(window: str) -> set[int]:
-    """The minutes of the week a daily window covers (it may wrap past midnight)."""
-    start, end = (_minutes(t) for t in window.split("-"))
-    length = (end - start) % 1440
-    return {(day * 1440 + start + m) % WEEK for day in range(7) for m in range(length)}
-
-
-def check_windows(stores: StoresSettings) -> None:
-    """AWS refuses a backup window that overlaps the maintenance window, and windows shorter
-    than 30 minutes (RDS, DocumentDB, ElastiCache)."""
-    backup = daily_minutes(stores.backup_window)
-    maintenance = weekly_minutes(stores.maintenance_window)
-    if len(backup) < 7 * 30:
-        raise problem("stores.backupWindow", stores.backup_window,
-                           "AWS needs a backup window of at least 30 minutes")
-    if len(maintenance) < 30:
-        raise problem("stores.maintenanceWindow", stores.maintenance_window,
-                           "AWS needs a maintenance window of at least 30 minutes")
-    if backup & maintenance:
-        raise problem("stores.maintenanceWindow", stores.maintenance_window,
-                           f"overlaps the daily backup window {stores.backup_window} "
-                           f"(stores.backupWindow); AWS refuses overlapping windows")
 
 
 def maintenance_start(window: str) -> tuple[str, str]:

@@ -47,8 +47,8 @@ from components.stores.base import (
 )
 from components.stores.in_cluster import Container
 from components.workload import MANAGED
-from shipyard.settings import StoreSettings
-from shipyard.versions import STORE_IMAGES
+from shipyard.config.stores import StoreSettings
+from shipyard.rules import stores as store_rules
 
 TYPE = "shipyard:stores:MongoDbReplicaSet"
 API_VERSION = "mongodbcommunity.mongodb.com/v1"
@@ -58,7 +58,7 @@ METRICS_PORT = 9216
 METRICS_USER = "prometheus"
 AUTH_DATABASE = "admin"
 LOGS_VOLUME = "2Gi"
-PINNED = {"8.0": STORE_IMAGES["mongodb-8.0"]}
+PINNED = store_rules.IN_CLUSTER_PINNED["mongodb"]
 # Pulumi awaits the resource until the operator reports the replica set (users included) in
 # its goal state: the consuming services start after it
 WAIT_RUNNING = "jsonpath={.status.phase}=Running"
@@ -85,7 +85,7 @@ def footprint(kind_settings: StoreSettings) -> Footprint:
 def version(kind_settings: StoreSettings) -> str:
     """The MongoDB release (``spec.version``): the pinned 8.0 one unless settings name
     another x.y.z."""
-    image = in_cluster.pick_version("mongodb", kind_settings.version, PINNED)
+    image = store_rules.in_cluster_image("mongodb", kind_settings.version)
     return in_cluster.image_tag(image).partition("-")[0]
 
 

@@ -37,8 +37,6 @@ clusters, where one server is what the tenants need; staging and prod run RDS fo
 from __future__ import annotations
 
 import hashlib
-import json
-import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -54,8 +52,9 @@ from components.stores.base import (
     password,
 )
 from components.workload import MANAGED, NAME_LABEL, PART_OF_LABEL, RUNTIME_DEFAULT
-from shipyard.settings import KeyedProblem, StoreSettings
-from shipyard.versions import STORE_IMAGES
+from shipyard.config.base import Problem as Problem
+from shipyard.config.stores import StoreSettings
+from shipyard.rules import stores as store_rules
 
 TYPE = "shipyard:stores:MysqlServer"
 PORT = 3306
@@ -67,7 +66,6 @@ DATA_MOUNT = "/var/lib/mysql"
 DATADIR = f"{DATA_MOUNT}/data"
 ROOT_SECRET_DIR = "/etc/mysql-root"
 USERS_SECRET_DIR = "/etc/mysql-users"
-MAX_USER_LENGTH = 32        # MySQL's limit on a user name
 RESERVED_USERS = frozenset({"root", "mysql.sys", "mysql.session", "mysql.infoschema"})
 RESERVED_DATABASES = frozenset({"mysql", "sys", "information_schema", "performance_schema"})
 REQUESTS = {"cpu": "100m", "memory": "1Gi"}
@@ -95,40 +93,11 @@ CHECKOV_SKIPS = {
 # Pure builders
 
 
-def problem(key: str, value: object, message: str) -> KeyedProblem:
-    """A bad setting found while building the store: the message names the key and the value
-    the way the settings' own errors do (nothing formats it later)."""
-    return KeyedProblem(key, value, f"shipyard:{key}: {message} (value: {json.dumps(value)})")
-
-
 def footprint(kind_settings: StoreSettings) -> Footprint:
-    """One server (``check_instances`` refuses more)."""
+    """One server (the settings refuse more: ``shipyard.config.checks``)."""
     return Footprint(pods=1, requests_cpu=_CPU["requests"], requests_memory=_MEMORY["requests"],
                      limits_cpu=_CPU["limits"], limits_memory=_MEMORY["limits"],
                      max_container_cpu=_CPU["limits"], max_container_memory=_MEMORY["limits"])
-
-
-def check_instances(kind_settings: StoreSettings) -> None:
-    if kind_settings.instances != 1:
-        raise problem("stores.mysql.instances", kind_settings.instances,
-                      "the in-cluster MySQL is one server (no replication): use 1, or "
-                      "stores.mysql.backend managed (RDS, Multi-AZ with stores.multiAz)")
-
-
-def image(version: str) -> str:
-    """The server image for ``stores.mysql.version``: the pinned tag of its series (``8.4``),
-    or that exact release's tag (``8.4.6``)."""
-    series = ".".join(version.split(".")[:2])
-    pinned = STORE_IMAGES.get(f"mysql-{series}") if series[:1].isdigit() else None
-    if pinned is None or not all(part.isdigit() for part in version.split(".")):
-        supported = sorted(k.removeprefix("mysql-") for k in STORE_IMAGES
-                           if k.removeprefix("mysql-")[:1].isdigit())
-        raise problem("stores.mysql.version", version,
-                      f"no MySQL image pinned for it (series: {', '.join(supported)}; or a "
-                      f"release of one)")
-    if version == series:
-        return pinned
-    return f"{pinned.rpartition(':')[0]}:{version}"
 
 
 def user_name(service: str) -> str:
@@ -143,18 +112,6 @@ def grants(store_databases: Sequence[str],
     return {user_name(service): db or (store_databases[0] if store_databases
                                        else user_name(service))
             for service, db in sorted(consumers.items())}
-
-
-def check_names(store_name: str, users: Mapping[str, str]) -> None:
-    for user, db in users.items():
-        if not re.fullmatch(r"[a-z][a-z0-9_]*", user) or len(user) > MAX_USER_LENGTH or \
-                user in RESERVED_USERS:
-            raise ValueError(f"store {store_name!r}: the user name {user!r} (its service's "
-                             f"name) is not a usable MySQL user (letters, digits and _, at "
-                             f"most {MAX_USER_LENGTH}); rename the service")
-        if not re.fullmatch(r"[a-z][a-z0-9_]{0,63}", db) or db in RESERVED_DATABASES:
-            raise ValueError(f"stores.{store_name}.databases: {db!r} is reserved by MySQL "
-                             f"or not a database name")
 
 
 def users_script(users: Mapping[str, str], *, root_dir: str = ROOT_SECRET_DIR,
@@ -307,10 +264,12 @@ class MysqlServer(StoreComponent):
     def __init__(self, name: str, args: StoreArgs,
                  opts: pulumi.ResourceOptions | None = None) -> None:
         store, s = args.store_name, args.kind_settings
-        check_instances(s)
+        problems = store_rules.login_problems("mysql", "inCluster", store, args.consumers,
+                                              args.store.databases)
+        if problems:
+            raise ValueError(problems[0])
         users = grants(args.store.databases, args.consumers)
-        check_names(store, users)
-        image_name = image(args.version)
+        image_name = store_rules.mysql_image(args.version)
         super().__init__(TYPE, name, None, opts)
         app = args.app.name
         k8s_opts = pulumi.ResourceOptions(parent=self, provider=args.provider)

@@ -50,8 +50,8 @@ from components.stores.base import (
 )
 from components.stores.in_cluster import Container
 from components.workload import MANAGED
-from shipyard.settings import StoreSettings
-from shipyard.versions import STORE_IMAGES
+from shipyard.config.stores import StoreSettings
+from shipyard.rules import stores as store_rules
 
 TYPE = "shipyard:stores:RabbitMqCluster"
 API_VERSION = "rabbitmq.com/v1beta1"
@@ -60,7 +60,7 @@ PORT = store_port("rabbitmq", "inCluster")
 METRICS_PORT = 15692
 # epmd, inter-node (clustering), and the CLI tools' distribution ports
 PEER_PORTS: tuple[int | tuple[int, int], ...] = (4369, 25672, (35672, 35682))
-PINNED = {"4.2": STORE_IMAGES["rabbitmq-4.2"]}
+PINNED = store_rules.IN_CLUSTER_PINNED["rabbitmq"]
 # The operator's default is 7 days, for draining big queues; long enough for shipyard's sizes
 # and short enough that a node drain is not held up for days.
 TERMINATION_GRACE_SECONDS = 600
@@ -76,7 +76,7 @@ def footprint(kind_settings: StoreSettings) -> Footprint:
 
 
 def image(kind_settings: StoreSettings) -> str:
-    return in_cluster.pick_version("rabbitmq", kind_settings.version, PINNED)
+    return store_rules.in_cluster_image("rabbitmq", kind_settings.version)
 
 
 def credentials_secret(store_name: str) -> str:

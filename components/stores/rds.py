@@ -29,8 +29,6 @@ TYPE = "shipyard:stores:RdsDatabase"
 ENGINES = {"postgresql": "postgres", "mysql": "mysql"}
 # Engine logs to CloudWatch: PostgreSQL's log and upgrade log; MySQL's error and slow query log.
 LOG_EXPORTS = {"postgresql": ["postgresql", "upgrade"], "mysql": ["error", "slowquery"]}
-MIN_STORAGE_GI = 20            # gp3 on RDS for PostgreSQL and MySQL: 20 GiB to 64 TiB
-MAX_STORAGE_GI = 65536
 
 
 def major(version: str) -> str:
@@ -58,22 +56,6 @@ def parameters(kind: str) -> list[dict[str, str]]:
             for k, v in sorted(wanted.items())]
 
 
-def validate(args: StoreArgs) -> None:
-    kind, settings = args.store.kind, args.kind_settings
-    if kind not in ENGINES:
-        raise ValueError(f"RdsDatabase runs postgresql or mysql, not {kind}")
-    if not args.store.databases:
-        raise managed.problem(f"{args.app.name}.stores.{args.store_name}.databases", [],
-                           "a managed database store needs at least one database")
-    if settings.storage_gi < MIN_STORAGE_GI:
-        raise managed.problem(f"stores.{kind}.storageGi", settings.storage_gi,
-                           f"RDS gp3 storage starts at {MIN_STORAGE_GI} GiB")
-    if settings.max_storage_gi > MAX_STORAGE_GI:
-        raise managed.problem(f"stores.{kind}.maxStorageGi", settings.max_storage_gi,
-                           f"RDS gp3 storage ends at {MAX_STORAGE_GI} GiB")
-    managed.check_windows(args.stores)
-
-
 class RdsDatabase(StoreComponent):
     instance: aws.rds.Instance
     security_group: aws.ec2.SecurityGroup
@@ -83,8 +65,9 @@ class RdsDatabase(StoreComponent):
 
     def __init__(self, name: str, args: StoreArgs,
                  opts: pulumi.ResourceOptions | None = None) -> None:
-        validate(args)
         kind = args.store.kind
+        if kind not in ENGINES:
+            raise ValueError(f"RdsDatabase runs postgresql or mysql, not {kind}")
         grant_list = bootstrap.grants(kind, args.consumers, args.store.databases)
         net = managed.network(args)
         super().__init__(TYPE, name, None, opts)

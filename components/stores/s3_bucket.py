@@ -19,7 +19,7 @@ import pulumi_aws as aws
 
 from components.addons.object_store import private_bucket
 from components.stores.base import Connection, StoreArgs, StoreComponent, store_port
-from shipyard import iam
+from shipyard.rules import iam
 
 TYPE = "shipyard:stores:ObjectBucket"
 OBJECT_ACTIONS = ("s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:GetObjectVersion")

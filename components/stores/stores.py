@@ -35,8 +35,9 @@ from components.stores.base import (
 )
 from components.stores.s3_bucket import ObjectBucket
 from components.workload import MANAGED, StoreMount, store_password_file
-from shipyard.catalog import Application, Store
-from shipyard.settings import StoreSettings, StoresSettings
+from shipyard.catalog.models import Application, Store
+from shipyard.config.stores import StoreSettings, StoresSettings
+from shipyard.rules import stores as store_rules
 from shipyard.versions import STORE_ENGINES
 
 TYPE = "shipyard:stores:Stores"
@@ -72,16 +73,7 @@ def component_class(kind: str, backend: str) -> type:
     return getattr(_module(kind, backend), cls)
 
 
-def consumers(app: Application, store_name: str) -> dict[str, str | None]:
-    """The services that use a store, and the database each uses (None: none named — the
-    store's first database, if it has any)."""
-    store = app.stores[store_name]
-    found: dict[str, str | None] = {}
-    for name, svc in app.services.items():
-        for use in svc.uses:
-            if use.store == store_name:
-                found[name] = use.database or (store.databases[0] if store.databases else None)
-    return found
+consumers = store_rules.consumers_of
 
 
 def backends(app: Application, settings: StoresSettings) -> dict[str, str]:

@@ -47,16 +47,17 @@ from components.stores.base import (
 )
 from components.stores.in_cluster import Container
 from components.workload import MANAGED
-from shipyard.catalog import memory_bytes
-from shipyard.settings import StoreSettings
-from shipyard.versions import CHARTS, STORE_IMAGES
+from shipyard.catalog.services import memory_bytes
+from shipyard.config.stores import StoreSettings
+from shipyard.rules import stores as store_rules
+from shipyard.versions import CHARTS
 
 TYPE = "shipyard:stores:ValkeyServer"
 CHART = "valkey"
 PORT = store_port("redis", "inCluster")
 METRICS_PORT = 9121
-PINNED = {"9.1": STORE_IMAGES["valkey-9.1"]}
-DEFAULT_USER = "default"
+PINNED = store_rules.IN_CLUSTER_PINNED["redis"]
+DEFAULT_USER = store_rules.VALKEY_DEFAULT_USER
 ADMIN_PERMISSIONS = "~* &* +@all"
 CONSUMER_PERMISSIONS = "~* &* +@all -@admin"
 EVICTION_POLICY = "volatile-lru"
@@ -73,7 +74,7 @@ def footprint(kind_settings: StoreSettings) -> Footprint:
 
 def image(kind_settings: StoreSettings) -> dict[str, str]:
     """The chart's ``image`` values for ``stores.redis.version``."""
-    ref = in_cluster.pick_version("redis", kind_settings.version, PINNED)
+    ref = store_rules.in_cluster_image("redis", kind_settings.version)
     path, _, tag = ref.rpartition(":")
     registry, _, repository = path.partition("/")
     return {"registry": registry, "repository": repository, "tag": tag}

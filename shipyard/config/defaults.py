@@ -14,6 +14,8 @@ from typing import Any
 ENVIRONMENT_DEFAULTS: dict[str, dict[str, Any]] = {
     "dev": {
         "protect": False,
+        # CloudFront: North America and Europe edges only, the cheapest
+        "cdn": {"priceClass": "PriceClass_100"},
         "network": {
             "cidr": "10.10.0.0/16",
             "azCount": 2,
@@ -71,6 +73,8 @@ ENVIRONMENT_DEFAULTS: dict[str, dict[str, Any]] = {
     },
     "staging": {
         "protect": False,
+        # CloudFront: North America and Europe edges only, the cheapest
+        "cdn": {"priceClass": "PriceClass_100"},
         "network": {
             "cidr": "10.20.0.0/16",
             "azCount": 3,

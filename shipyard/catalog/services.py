@@ -1,0 +1,399 @@
+"""A catalog's services: image, ports, replicas or autoscaling, resources, probes, secrets, the
+stores each uses, who may call it, progressive delivery, resilience and shutdown."""
+
+from __future__ import annotations
+
+import re
+from typing import Literal
+
+from pydantic import Field, field_validator, model_validator
+
+from shipyard.config.base import DNS_LABEL, IMAGE, Model, Problem
+
+_TAG = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
+_DIGEST = re.compile(r"^sha256:[a-f0-9]{64}$")
+_CPU = re.compile(r"^(\d+m|\d+(\.\d+)?)$")
+_MEMORY = re.compile(r"^\d+(Ki|Mi|Gi|Ti|K|M|G|T)?$")
+_ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+def cpu_millis(value: str) -> int:
+    return int(value[:-1]) if value.endswith("m") else int(float(value) * 1000)
+
+
+_UNITS = {"": 1, "K": 10**3, "M": 10**6, "G": 10**9, "T": 10**12,
+          "Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40}
+
+
+def memory_bytes(value: str) -> int:
+    number = re.match(r"^\d+", value)
+    assert number is not None
+    return int(number.group()) * _UNITS[value[number.end():]]
+
+
+# ---------------------------------------------------------------------------------------------
+# Services
+
+
+Protocol = Literal["HTTP", "GRPC", "WEBSOCKET", "TCP"]
+
+
+class Port(Model):
+    name: str = Field(description="Port name (a DNS label, at most 15 characters).")
+    port: int = Field(ge=1024, le=65535, description="Container and Service port (unprivileged).")
+    protocol: Protocol = Field("HTTP", description="HTTP, GRPC, WEBSOCKET (HTTP with upgrades) "
+                                                   "or TCP.")
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, v: str) -> str:
+        if not DNS_LABEL.match(v) or len(v) > 15:
+            raise ValueError(f"{v!r} is not a port name (lower-case DNS label, <= 15 chars)")
+        return v
+
+    @property
+    def app_protocol(self) -> str:
+        """The Service port's appProtocol (Gateway API and Istio read it)."""
+        return {"HTTP": "http", "GRPC": "kubernetes.io/h2c", "WEBSOCKET": "kubernetes.io/ws",
+                "TCP": "tcp"}[self.protocol]
+
+
+class Quantities(Model):
+    cpu: str = Field(description="CPU, e.g. 100m or 0.5.")
+    memory: str = Field(description="Memory, e.g. 128Mi.")
+
+    @field_validator("cpu")
+    @classmethod
+    def _cpu(cls, v: str) -> str:
+        if not _CPU.match(str(v)) or cpu_millis(str(v)) <= 0:
+            raise ValueError(f"{v!r} is not a CPU quantity (100m, 0.5, 2)")
+        return str(v)
+
+    @field_validator("memory")
+    @classmethod
+    def _memory(cls, v: str) -> str:
+        if not _MEMORY.match(str(v)) or memory_bytes(str(v)) <= 0:
+            raise ValueError(f"{v!r} is not a memory quantity (128Mi, 1Gi)")
+        return str(v)
+
+
+class Resources(Model):
+    requests: Quantities = Field(description="What the scheduler reserves per pod.")
+    limits: Quantities = Field(description="The most a pod may use.")
+
+    @model_validator(mode="after")
+    def _order(self) -> Resources:
+        if cpu_millis(self.requests.cpu) > cpu_millis(self.limits.cpu):
+            raise Problem("requests.cpu", self.requests.cpu,
+                          f"request {self.requests.cpu} exceeds the limit {self.limits.cpu}")
+        if memory_bytes(self.requests.memory) > memory_bytes(self.limits.memory):
+            raise Problem("requests.memory", self.requests.memory,
+                          f"request {self.requests.memory} exceeds the limit "
+                          f"{self.limits.memory}")
+        return self
+
+
+class ScalingPolicy(Model):
+    type: Literal["Pods", "Percent"] = Field(description="Pods or Percent.")
+    value: int = Field(ge=1, description="Pods, or percent of the current replicas.")
+    period_seconds: int = Field(ge=1, le=1800, description="Window the policy holds for.")
+
+
+class ScalingRules(Model):
+    stabilization_window_seconds: int = Field(
+        0, ge=0, le=3600, description="Seconds of recommendations the HPA looks back over.")
+    select_policy: Literal["Max", "Min", "Disabled"] = Field(
+        "Max", description="Which policy wins when several allow a change.")
+    policies: list[ScalingPolicy] = Field(default_factory=list,
+                                          description="Rate limits on scaling.")
+
+
+class ScalingBehavior(Model):
+    scale_up: ScalingRules | None = Field(None, description="How fast it may grow.")
+    scale_down: ScalingRules | None = Field(None, description="How fast it may shrink.")
+
+
+class Autoscaling(Model):
+    min_replicas: int = Field(ge=1, description="Fewest replicas.")
+    max_replicas: int = Field(ge=1, description="Most replicas.")
+    cpu_utilization: int | None = Field(None, ge=1, le=100,
+                                        description="Target average CPU, % of requests.")
+    memory_utilization: int | None = Field(None, ge=1, le=100,
+                                           description="Target average memory, % of requests.")
+    behavior: ScalingBehavior | None = Field(None, description="Scale-up/-down rate limits.")
+
+    @model_validator(mode="after")
+    def _range(self) -> Autoscaling:
+        if self.min_replicas > self.max_replicas:
+            raise Problem("minReplicas", self.min_replicas,
+                          f"minReplicas {self.min_replicas} exceeds maxReplicas "
+                          f"{self.max_replicas}")
+        if self.cpu_utilization is None and self.memory_utilization is None:
+            raise Problem("cpuUtilization", None,
+                          "an autoscaler needs cpuUtilization or memoryUtilization")
+        return self
+
+
+class DisruptionBudget(Model):
+    min_available: int | None = Field(None, ge=1, description="Pods kept during disruptions.")
+    max_unavailable: int | None = Field(None, ge=1,
+                                        description="Pods a disruption may take at once.")
+
+    @model_validator(mode="after")
+    def _one(self) -> DisruptionBudget:
+        if (self.min_available is None) == (self.max_unavailable is None):
+            raise Problem("minAvailable", self.min_available,
+                          "set exactly one of minAvailable and maxUnavailable")
+        return self
+
+
+class Health(Model):
+    port: str | None = Field(None, description="Port name the probes use; unset: the first.")
+    startup: str = Field("/health", description="Startup probe path (gives slow starts time).")
+    liveness: str = Field("/health", description="Liveness probe path.")
+    readiness: str = Field("/health", description="Readiness probe path.")
+    startup_seconds: int = Field(120, ge=10, le=900,
+                                 description="How long a start may take before restarts.")
+
+
+class Metrics(Model):
+    port: str | None = Field(None, description="Port name serving metrics; unset: the first.")
+    path: str = Field("/metrics", description="Prometheus scrape path.")
+
+
+class SecretRef(Model):
+    name: str = Field(description="Kubernetes Secret name in the application's namespace.")
+    generate: bool = Field(
+        False, description="shipyard generates it (random, 48 characters, under key `value`); "
+                           "else the Secret must exist (created by you or a store).")
+    mount_path: str | None = Field(None, description="Where its files appear; unset: "
+                                                     "/var/run/secrets/shipyard/NAME.")
+    env: dict[str, str] = Field(
+        default_factory=dict,
+        description="Environment variables from its keys (VAR: key), only for images that "
+                    "cannot read files; a checkov skip with this reason is added.")
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, v: str) -> str:
+        if not DNS_LABEL.match(v) or len(v) > 63:
+            raise ValueError(f"{v!r} is not a Secret name (DNS label)")
+        return v
+
+
+class Uses(Model):
+    store: str = Field(description="A store of this application.")
+    database: str | None = Field(None, description="The database (or vhost) in it.")
+
+
+def _pinned_tag(v: str) -> str:
+    if v == "latest" or not _TAG.match(v):
+        raise ValueError(f"{v!r}: pin a version tag (never latest)")
+    return v
+
+
+class Canary(Model):
+    tag: str = Field(description="The canary's image tag.")
+
+    _tag = field_validator("tag")(classmethod(lambda cls, v: _pinned_tag(v)))
+    weight: int = Field(ge=0, le=100, description="Percent of traffic sent to the canary.")
+    replicas: int = Field(1, ge=1, description="Canary pods.")
+
+
+class BlueGreen(Model):
+    active: Literal["blue", "green"] = Field(description="The slot serving traffic.")
+    blue: str = Field(description="The blue slot's image tag.")
+    green: str = Field(description="The green slot's image tag.")
+    _tags = field_validator("blue", "green")(classmethod(lambda cls, v: _pinned_tag(v)))
+
+    preview_header: str = Field("x-shipyard-preview",
+                                description="Requests with this header set to `true` reach the "
+                                            "preview (inactive) slot.")
+
+
+class Delivery(Model):
+    strategy: Literal["rolling", "canary", "blueGreen"] = Field(
+        "rolling", description="rolling, canary (a second version with a traffic weight) or "
+                               "blueGreen (an active and a preview slot).")
+    canary: Canary | None = Field(None, description="The canary (strategy canary).")
+    blue_green: BlueGreen | None = Field(None, description="The slots (strategy blueGreen).")
+
+    @model_validator(mode="after")
+    def _shape(self) -> Delivery:
+        if self.strategy == "canary" and self.canary is None:
+            raise Problem("canary", None, "strategy canary needs canary.tag and canary.weight")
+        if self.strategy == "blueGreen" and self.blue_green is None:
+            raise Problem("blueGreen", None, "strategy blueGreen needs blueGreen.active, .blue "
+                                             "and .green")
+        if self.strategy != "canary" and self.canary is not None:
+            raise Problem("canary", self.canary.model_dump(by_alias=True),
+                          f"set, but strategy is {self.strategy}")
+        if self.strategy != "blueGreen" and self.blue_green is not None:
+            raise Problem("blueGreen", self.blue_green.model_dump(by_alias=True),
+                          f"set, but strategy is {self.strategy}")
+        return self
+
+
+class Retries(Model):
+    attempts: int = Field(ge=0, le=10, description="Retries after the first try.")
+    per_try_timeout_seconds: float | None = Field(None, gt=0, description="Per-try timeout.")
+    retry_on: str = Field("5xx,reset,connect-failure,refused-stream",
+                          description="Envoy retry conditions.")
+
+
+class ConnectionPool(Model):
+    max_connections: int = Field(100, ge=1, description="TCP connections per host.")
+    http1_max_pending_requests: int = Field(100, ge=1, description="Queued HTTP/1 requests.")
+    http2_max_requests: int = Field(1000, ge=1, description="Concurrent HTTP/2 requests.")
+    max_requests_per_connection: int = Field(0, ge=0, description="0: unlimited.")
+
+
+class OutlierDetection(Model):
+    consecutive_5xx_errors: int = Field(5, ge=1, alias="consecutive5xxErrors",
+                                        description="5xx in a row that eject a host.")
+    interval_seconds: int = Field(10, ge=1, description="How often hosts are checked.")
+    base_ejection_seconds: int = Field(30, ge=1, description="How long an ejection lasts "
+                                                            "(grows with repeats).")
+    max_ejection_percent: int = Field(50, ge=1, le=100,
+                                      description="Most hosts ejected at once.")
+
+
+class Resilience(Model):
+    timeout_seconds: float | None = Field(None, gt=0, description="Request timeout.")
+    retries: Retries | None = Field(None, description="Retries (mesh applications).")
+    connection_pool: ConnectionPool | None = Field(None, description="Connection limits "
+                                                                     "(mesh applications).")
+    outlier_detection: OutlierDetection | None = Field(
+        None, description="Circuit breaking by ejecting failing hosts (mesh applications).")
+
+
+class Shutdown(Model):
+    grace_period_seconds: int = Field(30, ge=1, le=600,
+                                      description="terminationGracePeriodSeconds.")
+    pre_stop_seconds: int = Field(5, ge=0, le=120,
+                                  description="preStop sleep: endpoints drain before SIGTERM.")
+
+    @model_validator(mode="after")
+    def _order(self) -> Shutdown:
+        if self.pre_stop_seconds >= self.grace_period_seconds:
+            raise Problem("preStopSeconds", self.pre_stop_seconds,
+                          f"the preStop sleep must end before the grace period "
+                          f"({self.grace_period_seconds} s)")
+        return self
+
+
+class Service(Model):
+    description: str = Field("", description="What it does (from the seed).")
+    image: str = Field(description="ECR repository name, e.g. mentorplatform/gateway.")
+    tag: str | None = Field(None, description="Image tag (never latest).")
+    digest: str | None = Field(None, description="Image digest sha256:…, preferred to a tag.")
+    ports: list[Port] = Field(min_length=1, description="Ports it serves.")
+    replicas: int | None = Field(None, ge=1, description="Fixed replicas (no autoscaler).")
+    autoscaling: Autoscaling | None = Field(None, description="HPA autoscaling/v2.")
+    disruption_budget: DisruptionBudget = Field(
+        default_factory=lambda: DisruptionBudget(maxUnavailable=1),
+        description="PodDisruptionBudget; default maxUnavailable 1.")
+    resources: Resources = Field(description="Requests and limits per pod.")
+    env: dict[str, str] = Field(default_factory=dict, description="Plain environment "
+                                                                  "(no secrets).")
+    secrets: list[SecretRef] = Field(default_factory=list,
+                                     description="Secrets, mounted as files.")
+    health: Health = Field(default_factory=Health, description="Probes.")
+    metrics: Metrics | None = Field(default_factory=Metrics,
+                                    description="Prometheus endpoint; null for none.")
+    uses: list[Uses] = Field(default_factory=list, description="Stores it connects to.")
+    callers: list[str] = Field(default_factory=list,
+                               description="Services of this application allowed to call it.")
+    aws: bool = Field(False, description="Needs AWS APIs: an IRSA role for its service account "
+                                         "and HTTPS egress.")
+    service_account_token: bool = Field(False, description="Mount a Kubernetes API token.")
+    writable_paths: list[str] = Field(
+        default_factory=list, description="Extra writable directories (emptyDir), besides /tmp.")
+    run_as_user: int = Field(10001, ge=10000, description="UID (high, non-root).")
+    delivery: Delivery = Field(default_factory=Delivery, description="Progressive delivery.")
+    resilience: Resilience = Field(default_factory=Resilience,
+                                   description="Timeouts, retries, circuit breaking.")
+    shutdown: Shutdown = Field(default_factory=Shutdown, description="Graceful shutdown.")
+
+    @field_validator("image")
+    @classmethod
+    def _image(cls, v: str) -> str:
+        if not IMAGE.match(v) or len(v) > 256:
+            raise ValueError(f"{v!r} is not an ECR repository name")
+        return v
+
+    @field_validator("tag")
+    @classmethod
+    def _tag(cls, v: str | None) -> str | None:
+        return None if v is None else _pinned_tag(v)
+
+    @field_validator("digest")
+    @classmethod
+    def _digest(cls, v: str | None) -> str | None:
+        if v is not None and not _DIGEST.match(v):
+            raise ValueError(f"{v!r} is not a sha256 digest")
+        return v
+
+    @field_validator("env")
+    @classmethod
+    def _env(cls, v: dict[str, str]) -> dict[str, str]:
+        for key in v:
+            if not _ENV_NAME.match(key):
+                raise Problem(key, key, "not an environment variable name")
+        return {k: str(x) for k, x in v.items()}
+
+    @model_validator(mode="after")
+    def _cross(self) -> Service:
+        if self.tag is None and self.digest is None:
+            raise Problem("tag", None, "set tag or digest")
+        names = [p.name for p in self.ports]
+        numbers = [p.port for p in self.ports]
+        if len(set(names)) != len(names) or len(set(numbers)) != len(numbers):
+            raise Problem("ports", [p.model_dump() for p in self.ports],
+                          "port names and numbers must be unique")
+        if (self.replicas is None) == (self.autoscaling is None):
+            raise Problem("replicas", self.replicas,
+                          "set exactly one of replicas (fixed) and autoscaling")
+        for key, port in (("health.port", self.health.port),
+                          ("metrics.port", self.metrics.port if self.metrics else None)):
+            if port is not None and port not in names:
+                raise Problem(key, port, f"no such port (ports: {', '.join(names)})")
+        probe = self.probe_port
+        if probe.protocol == "TCP" or probe.protocol == "GRPC":
+            pass  # TCP: tcpSocket probes; gRPC: the gRPC health protocol
+        budget = self.disruption_budget
+        if budget.min_available is not None and budget.min_available >= self.min_replicas:
+            raise Problem("disruptionBudget.minAvailable", budget.min_available,
+                          f"a budget of {budget.min_available} with {self.min_replicas} "
+                          f"replica(s) would block every node drain")
+        stores = [u.store for u in self.uses]
+        for i, use in enumerate(self.uses):
+            if use.store in stores[:i]:
+                raise Problem(f"uses[{i}].store", use.store, "used twice")
+        for i, secret in enumerate(self.secrets):
+            if [s.name for s in self.secrets].count(secret.name) > 1:
+                raise Problem(f"secrets[{i}].name", secret.name, "named twice")
+        return self
+
+    @property
+    def min_replicas(self) -> int:
+        return self.autoscaling.min_replicas if self.autoscaling else self.replicas or 1
+
+    @property
+    def max_replicas(self) -> int:
+        return self.autoscaling.max_replicas if self.autoscaling else self.replicas or 1
+
+    @property
+    def probe_port(self) -> Port:
+        return next((p for p in self.ports if p.name == self.health.port), self.ports[0])
+
+    @property
+    def metrics_port(self) -> Port | None:
+        if self.metrics is None:
+            return None
+        return next((p for p in self.ports if p.name == self.metrics.port), self.ports[0])
+
+    @property
+    def image_reference(self) -> str:
+        """The suffix after the repository URL: ``@sha256:…`` or ``:tag``."""
+        return f"@{self.digest}" if self.digest else f":{self.tag}"

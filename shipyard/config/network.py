@@ -1,0 +1,135 @@
+"""``shipyard:network``: the VPC, its subnets, NAT, flow logs and endpoints."""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from enum import StrEnum
+from typing import Any, Literal
+
+from pydantic import Field, field_validator
+
+from shipyard.config.base import Model, Problem, ipv4_network
+from shipyard.rules import cidr as cidrlib
+
+# CloudWatch Logs accepts exactly these retention periods (days).
+LOG_RETENTION_DAYS = (
+    1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557,
+    2922, 3288, 3653,
+)
+# Interface endpoints a private cluster needs to pull images and authenticate without a NAT.
+INTERFACE_ENDPOINTS = ("ecr.api", "ecr.dkr", "sts", "logs", "ec2", "elasticloadbalancing",
+                       "ssm", "ssmmessages", "ec2messages", "autoscaling")
+AZ_NAME = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d+[a-z]$")
+_PRIVATE_RANGES = tuple(ipaddress.ip_network(n) for n in
+                        ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10"))
+
+
+def retention_period(v: int) -> int:
+    """A CloudWatch Logs retention (days): one of the periods CloudWatch accepts."""
+    if v not in LOG_RETENTION_DAYS:
+        raise ValueError(f"{v} is not a CloudWatch retention period; use one of "
+                         f"{', '.join(map(str, LOG_RETENTION_DAYS))}")
+    return v
+
+
+class NatStrategy(StrEnum):
+    NONE = "none"
+    SINGLE = "single"
+    PER_AZ = "per-az"
+
+
+class FlowLogSettings(Model):
+    enabled: bool = Field(True, description="Send VPC flow logs to CloudWatch Logs.")
+    retention_days: int = Field(
+        365, description="Days CloudWatch keeps the flow logs (a value CloudWatch accepts).")
+    traffic_type: Literal["ALL", "ACCEPT", "REJECT"] = Field(
+        "ALL", description="Which traffic the flow logs record.")
+
+    @field_validator("retention_days")
+    @classmethod
+    def _retention(cls, v: int) -> int:
+        return retention_period(v)
+
+
+class SubnetLayout(Model):
+    """An explicit subnet layout: one CIDR per zone for each tier, in zone order."""
+
+    public: list[str] = Field(description="Public subnet CIDRs, one per zone.")
+    private: list[str] = Field(description="Private (nodes, pods) subnet CIDRs, one per zone.")
+    isolated: list[str] = Field(
+        default_factory=list,
+        description="Isolated (databases) subnet CIDRs, one per zone; empty for no isolated tier "
+                    "(data stores then use the private subnets).")
+
+    @field_validator("public", "private", "isolated", mode="before")
+    @classmethod
+    def _cidrs(cls, v: Any) -> Any:
+        if isinstance(v, list):
+            for i, item in enumerate(v):
+                try:
+                    ipv4_network(str(item))
+                except ValueError as exc:
+                    raise Problem(f"[{i}]", item, str(exc)) from None
+            return [ipv4_network(str(item)) for item in v]
+        return v
+
+
+class NetworkSettings(Model):
+    cidr: str = Field("10.0.0.0/16", description="The VPC's IPv4 CIDR (a private range).")
+    az_count: int = Field(3, ge=1, le=cidrlib.MAX_ZONES,
+                          description="How many availability zones the VPC spans.")
+    availability_zones: list[str] | None = Field(
+        None, description="AZ names to use (length = azCount); unset: the region's first "
+                          "azCount available zones, looked up at deploy time.")
+    nat_gateways: NatStrategy = Field(
+        NatStrategy.PER_AZ,
+        description="NAT strategy: none (no egress), single (one shared NAT), per-az (one per "
+                    "zone, each zone's private subnet routed to its own).")
+    subnets: SubnetLayout | None = Field(
+        None, description="Explicit subnet layout; unset: computed from cidr (private /+3, "
+                          "public and isolated /+6 per zone).")
+    flow_logs: FlowLogSettings = Field(default_factory=FlowLogSettings,
+                                       description="VPC flow logs.")
+    interface_endpoints: list[Literal[INTERFACE_ENDPOINTS]] = Field(  # type: ignore[valid-type]
+        default_factory=list,
+        description="Interface VPC endpoints to create (the S3 gateway endpoint is always on).")
+
+    @field_validator("cidr")
+    @classmethod
+    def _cidr(cls, v: str) -> str:
+        v = ipv4_network(v)
+        net = ipaddress.ip_network(v)
+        if not any(net.subnet_of(r) for r in _PRIVATE_RANGES):
+            raise ValueError(f"{v} is not in a private range (10/8, 172.16/12, 192.168/16, "
+                             f"100.64/10)")
+        if not 16 <= net.prefixlen <= 28:
+            raise ValueError(f"{v}: AWS VPCs are /16 to /28")
+        return v
+
+    @field_validator("availability_zones")
+    @classmethod
+    def _azs(cls, v: list[str] | None) -> list[str] | None:
+        if v is None:
+            return v
+        for i, name in enumerate(v):
+            if not AZ_NAME.match(name):
+                raise Problem(f"[{i}]", name, f"{name!r} is not an availability zone name")
+        if len(set(v)) != len(v):
+            raise ValueError(f"{v} names a zone twice")
+        return v
+
+    @field_validator("interface_endpoints")
+    @classmethod
+    def _unique(cls, v: list[str]) -> list[str]:
+        if len(set(v)) != len(v):
+            raise ValueError(f"{v} names an endpoint twice")
+        return v
+
+    def layout(self) -> list[cidrlib.ZoneSubnets]:
+        """The subnets of every zone, in zone order, explicit or computed."""
+        if self.subnets is None:
+            return cidrlib.computed_layout(self.cidr, self.az_count)
+        return cidrlib.explicit_layout(self.subnets.public, self.subnets.private,
+                                       self.subnets.isolated or None)
+

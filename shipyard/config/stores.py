@@ -1,0 +1,94 @@
+"""``shipyard:stores``: where and how the applications' data stores run."""
+
+from __future__ import annotations
+
+import re
+from typing import Literal
+
+from pydantic import Field, field_validator
+
+from shipyard.config.base import Model
+
+StoreBackend = Literal["inCluster", "managed"]
+# What a managed store's size names: its AWS service's instance-class prefix.
+SIZE_PREFIX = {"postgresql": "db.", "mysql": "db.", "mongodb": "db.", "redis": "cache.",
+               "rabbitmq": "mq."}
+DEFAULT_SIZES = {"postgresql": "db.t4g.medium", "mysql": "db.t4g.medium",
+                 "mongodb": "db.t4g.medium", "redis": "cache.t4g.small",
+                 "rabbitmq": "mq.m7g.medium"}
+
+
+class StoreSettings(Model):
+    """One store kind's backend and size. Unset values come from the environment's defaults
+    (shipyard/defaults.py) and the pinned engine versions (shipyard/versions.py)."""
+
+    backend: StoreBackend | None = Field(
+        None, description="inCluster or managed; unset: stores.backend.")
+    version: str | None = Field(
+        None, description="Engine version (major, or major.minor); unset: the pinned one.")
+    size: str | None = Field(
+        None, description="managed: the instance class or node type (db.*, cache.*, mq.*); "
+                          "unset: the smallest sensible (db.t4g.medium, cache.t4g.small, "
+                          "mq.m7g.medium).")
+    storage_gi: int = Field(20, ge=1, le=16384,
+                            description="Volume per instance (in-cluster) or allocated storage "
+                                        "(RDS), GiB.")
+    max_storage_gi: int = Field(200, ge=1, le=65536,
+                                description="RDS storage autoscaling ceiling, GiB.")
+    instances: int = Field(1, ge=1, le=9, description="Members: in-cluster replicas, "
+                                                      "DocumentDB instances, cache nodes.")
+
+
+class StoresSettings(Model):
+    """Where the applications' data stores run: in the cluster (operators, volumes on the
+    encrypted gp3 class) or on AWS (RDS, ElastiCache, Amazon MQ, DocumentDB). Object storage
+    is S3 everywhere."""
+
+    backend: StoreBackend = Field(
+        "managed", description="inCluster or managed, for every kind without its own backend.")
+    multi_az: bool = Field(True, description="managed: standbys in other zones (RDS Multi-AZ, "
+                                             "ElastiCache failover, Amazon MQ cluster).")
+    backup_retention_days: int = Field(30, ge=1, le=35,
+                                       description="Automated backups kept (AWS allows 1-35).")
+    backup_window: str = Field("03:00-04:00", description="Daily backup window, UTC.")
+    maintenance_window: str = Field("sun:04:30-sun:05:30",
+                                    description="Weekly maintenance window, UTC.")
+    storage_class: str = Field(
+        "gp3", pattern=r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$",
+        description="in-cluster: the StorageClass of the stores' volumes (eks: shipyard's "
+                    "encrypted gp3; an existing cluster: its own, `standard` by default).")
+    postgresql: StoreSettings = Field(default_factory=StoreSettings, description="PostgreSQL.")
+    mysql: StoreSettings = Field(default_factory=StoreSettings, description="MySQL.")
+    mongodb: StoreSettings = Field(default_factory=StoreSettings,
+                                   description="MongoDB (DocumentDB when managed).")
+    redis: StoreSettings = Field(default_factory=StoreSettings,
+                                 description="Redis (Valkey; ElastiCache when managed).")
+    rabbitmq: StoreSettings = Field(default_factory=StoreSettings,
+                                    description="RabbitMQ (Amazon MQ when managed).")
+
+    @field_validator("backup_window")
+    @classmethod
+    def _window(cls, v: str) -> str:
+        if not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]):[0-5]\d", v):
+            raise ValueError(f"{v!r} is not a window hh:mm-hh:mm (UTC)")
+        return v
+
+    @field_validator("maintenance_window")
+    @classmethod
+    def _maintenance(cls, v: str) -> str:
+        day = r"(mon|tue|wed|thu|fri|sat|sun):([01]\d|2[0-3]):[0-5]\d"
+        if not re.fullmatch(f"{day}-{day}", v):
+            raise ValueError(f"{v!r} is not a window ddd:hh:mm-ddd:hh:mm (UTC)")
+        return v
+
+    def kind(self, kind: str) -> StoreSettings:
+        return getattr(self, kind)
+
+    def size_of(self, kind: str) -> str:
+        return self.kind(kind).size or DEFAULT_SIZES[kind]
+
+    def backend_of(self, kind: str) -> str:
+        """inCluster or managed for a store kind (objectStorage: always managed, S3)."""
+        if kind == "objectStorage":
+            return "managed"
+        return self.kind(kind).backend or self.backend

@@ -1,0 +1,297 @@
+"""The data stores' rules: which engine image a version names, what AWS accepts of a managed
+store's size, storage, members and windows. Pure functions.
+
+``shipyard.config.checks`` runs ``problems`` for every store a hosted application declares, so a
+bad ``stores.*`` value is refused before any resource is registered; the store components call
+the same functions (``postgresql_image``, ``in_cluster_image``, ...) for what they build, and so
+never meet a value the checks let through.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+
+from shipyard.catalog.models import Application
+from shipyard.config.base import Problem
+from shipyard.versions import STORE_IMAGES
+
+# --- in the cluster: the operand images shipyard pins, by kind and version
+IN_CLUSTER_PINNED: dict[str, dict[str, str]] = {
+    "mongodb": {"8.0": STORE_IMAGES["mongodb-8.0"]},
+    "redis": {"9.1": STORE_IMAGES["valkey-9.1"]},
+    "rabbitmq": {"4.2": STORE_IMAGES["rabbitmq-4.2"]},
+}
+VALKEY_DEFAULT_USER = "default"      # Valkey's own user: no service may take its name
+
+# --- managed
+RDS_MIN_STORAGE_GI = 20              # gp3 on RDS for PostgreSQL and MySQL: 20 GiB to 64 TiB
+RDS_MAX_STORAGE_GI = 65536
+DOCUMENTDB_MAX_INSTANCES = 16
+AMAZON_MQ_USER = re.compile(r"^[A-Za-z0-9._-]{2,100}$")
+RDS_KINDS = ("postgresql", "mysql")
+# the managed stores whose backup and maintenance windows AWS checks against each other
+WINDOWED_KINDS = ("postgresql", "mysql", "mongodb", "redis")
+
+
+# ---------------------------------------------------------------------------------------------
+# Images in the cluster
+
+
+def postgresql_image(version: str) -> str:
+    """The CloudNativePG operand image for ``stores.postgresql.version``: the pinned tag of its
+    major, or that minor's tag when the version names one (``17.6`` -> ``17.6-standard-trixie``)."""
+    major, _, minor = version.partition(".")
+    pinned = STORE_IMAGES.get(f"postgresql-{major}") if major.isdigit() else None
+    if pinned is None or (minor and not minor.isdigit()):
+        supported = sorted(k.removeprefix("postgresql-") for k in STORE_IMAGES
+                           if k.removeprefix("postgresql-").isdigit())
+        raise Problem("stores.postgresql.version", version,
+                      f"no CloudNativePG image pinned for it (majors: {', '.join(supported)}; "
+                      f"or major.minor)")
+    if not minor:
+        return pinned
+    repository, _, tag = pinned.rpartition(":")
+    return f"{repository}:{version}-{tag.partition('-')[2]}"
+
+
+def mysql_image(version: str) -> str:
+    """The server image for ``stores.mysql.version``: the pinned tag of its series (``8.4``),
+    or that exact release's tag (``8.4.6``)."""
+    series = ".".join(version.split(".")[:2])
+    pinned = STORE_IMAGES.get(f"mysql-{series}") if series[:1].isdigit() else None
+    if pinned is None or not all(part.isdigit() for part in version.split(".")):
+        supported = sorted(k.removeprefix("mysql-") for k in STORE_IMAGES
+                           if k.removeprefix("mysql-")[:1].isdigit())
+        raise Problem("stores.mysql.version", version,
+                      f"no MySQL image pinned for it (series: {', '.join(supported)}; or a "
+                      f"release of one)")
+    if version == series:
+        return pinned
+    return f"{pinned.rpartition(':')[0]}:{version}"
+
+
+def in_cluster_image(kind: str, requested: str | None) -> str:
+    """The image for ``stores.<kind>.version`` (mongodb, redis, rabbitmq): unset or a
+    major.minor shipyard pins -> the pinned image; a full x.y.z -> that release of the pinned
+    image's repository."""
+    pinned = IN_CLUSTER_PINNED[kind]
+    if requested is None or requested in pinned:
+        key = requested if requested is not None else next(iter(pinned))
+        return pinned[key]
+    parts = requested.split(".")
+    if len(parts) == 3 and all(p.isdigit() for p in parts):
+        major_minor = ".".join(parts[:2])
+        base = pinned.get(major_minor) or next(iter(pinned.values()))
+        repository, _, tag = base.rpartition(":")
+        _, dash, suffix = tag.partition("-")
+        return f"{repository}:{requested}{dash}{suffix}"
+    raise Problem(f"stores.{kind}.version", requested,
+                  f"in the cluster give a full release (x.y.z) or one of "
+                  f"{', '.join(sorted(pinned))}, which shipyard pins")
+
+
+# ---------------------------------------------------------------------------------------------
+# Windows (UTC): "hh:mm-hh:mm" daily, "ddd:hh:mm-ddd:hh:mm" weekly
+
+DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+WEEK = 7 * 24 * 60
+
+
+def _minutes(hhmm: str) -> int:
+    hours, minutes = hhmm.split(":")
+    return int(hours) * 60 + int(minutes)
+
+
+def weekly_minutes(window: str) -> set[int]:
+    """The minutes of the week a weekly window covers (it may wrap past Sunday)."""
+    start, end = window.split("-")
+    day_a, time_a = start.split(":", 1)
+    day_b, time_b = end.split(":", 1)
+    a = DAYS.index(day_a) * 1440 + _minutes(time_a)
+    b = DAYS.index(day_b) * 1440 + _minutes(time_b)
+    return {m % WEEK for m in range(a, a + (b - a) % WEEK)}
+
+
+def daily_minutes(window: str) -> set[int]:
+    """The minutes of the week a daily window covers (it may wrap past midnight)."""
+    start, end = (_minutes(t) for t in window.split("-"))
+    length = (end - start) % 1440
+    return {(day * 1440 + start + m) % WEEK for day in range(7) for m in range(length)}
+
+
+def window_problems(backup_window: str, maintenance_window: str) -> list[Problem]:
+    """AWS refuses a backup window that overlaps the maintenance window, and windows shorter
+    than 30 minutes (RDS, DocumentDB, ElastiCache)."""
+    backup = daily_minutes(backup_window)
+    maintenance = weekly_minutes(maintenance_window)
+    if len(backup) < 7 * 30:
+        return [Problem("stores.backupWindow", backup_window,
+                        "AWS needs a backup window of at least 30 minutes")]
+    if len(maintenance) < 30:
+        return [Problem("stores.maintenanceWindow", maintenance_window,
+                        "AWS needs a maintenance window of at least 30 minutes")]
+    if backup & maintenance:
+        return [Problem("stores.maintenanceWindow", maintenance_window,
+                        f"overlaps the daily backup window {backup_window} "
+                        f"(stores.backupWindow); AWS refuses overlapping windows")]
+    return []
+
+
+# ---------------------------------------------------------------------------------------------
+# Members
+
+
+def replicas_problems(kind: str, instances: int, *, multi_az: bool) -> list[Problem]:
+    """A Multi-AZ ElastiCache group or DocumentDB cluster needs a replica in another zone."""
+    if multi_az and instances < 2:
+        return [Problem(f"stores.{kind}.instances", instances,
+                        f"stores.multiAz needs a replica in another zone: set "
+                        f"stores.{kind}.instances to 2 or more (or stores.multiAz false)")]
+    return []
+
+
+# ---------------------------------------------------------------------------------------------
+# Logins: each consuming service gets a user (its name, ``_`` for ``-``) and a database
+
+MANAGED_MASTER_USER = "shipyardadmin"   # the managed stores' master user: letters only
+LOGIN_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
+MYSQL_MAX_USER = 32
+MYSQL_RESERVED_USERS = frozenset({"root", "mysql.sys", "mysql.session", "mysql.infoschema"})
+MYSQL_RESERVED_DATABASES = frozenset({"mysql", "sys", "information_schema",
+                                      "performance_schema"})
+# CloudNativePG: the maintenance database and its owner that initdb creates (no service uses
+# them), and the roles PostgreSQL and the operator keep
+CNPG_BOOTSTRAP = "shipyard"
+CNPG_RESERVED_ROLES = frozenset({"postgres", "streaming_replica", "cnpg_pooler_pgbouncer",
+                                 CNPG_BOOTSTRAP})
+CNPG_RESERVED_DATABASES = frozenset({"postgres", "template0", "template1", CNPG_BOOTSTRAP})
+
+
+def consumers_of(app: Application, store_name: str) -> dict[str, str | None]:
+    """The services that use a store, and the database each uses (None: none named — the
+    store's first database, if it has any)."""
+    store = app.stores[store_name]
+    found: dict[str, str | None] = {}
+    for name, svc in app.services.items():
+        for use in svc.uses:
+            if use.store == store_name:
+                found[name] = use.database or (store.databases[0] if store.databases else None)
+    return found
+
+
+def login_user(service: str, kind: str) -> str:
+    """A service's user name: the service's name, with ``_`` for ``-`` in the databases."""
+    return service if kind == "rabbitmq" else service.replace("-", "_")
+
+
+def login_problems(kind: str, backend: str, store_name: str, consumers: Mapping[str, str | None],
+                   databases: Sequence[str]) -> list[str]:
+    """Why a consumer's user or database would be refused by the engine, or collide with one
+    it (or shipyard) reserves: one message per login. ``consumers``: service -> the database
+    it names (None: the store's first)."""
+    out: list[str] = []
+    if backend == "inCluster" and kind == "postgresql":
+        for service in consumers:
+            role = login_user(service, kind)
+            if role in CNPG_RESERVED_ROLES or role.startswith("pg_") or len(role) > 63:
+                out.append(f"service {service!r} uses store {store_name!r}: its role name "
+                           f"{role!r} is reserved by PostgreSQL/CloudNativePG or too long; "
+                           f"rename the service")
+        for db in dict.fromkeys([*databases, *(consumers[s] or login_user(s, kind)
+                                               for s in consumers)]):
+            if db in CNPG_RESERVED_DATABASES:
+                out.append(f"stores.{store_name}.databases: {db!r} is reserved "
+                           f"(PostgreSQL's own or shipyard's maintenance database)")
+        return out
+    if backend == "inCluster" and kind == "mysql":
+        for service, named in sorted(consumers.items()):
+            user = login_user(service, kind)
+            db = named or (databases[0] if databases else user)
+            if not LOGIN_NAME.fullmatch(user) or len(user) > MYSQL_MAX_USER or \
+                    user in MYSQL_RESERVED_USERS:
+                out.append(f"store {store_name!r}: the user name {user!r} (its service's name) "
+                           f"is not a usable MySQL user (letters, digits and _, at most "
+                           f"{MYSQL_MAX_USER}); rename the service")
+            if not re.fullmatch(r"[a-z][a-z0-9_]{0,63}", db) or db in MYSQL_RESERVED_DATABASES:
+                out.append(f"stores.{store_name}.databases: {db!r} is reserved by MySQL or not "
+                           f"a database name")
+        return out
+    if backend != "managed" or kind not in ("postgresql", "mysql", "mongodb", "rabbitmq"):
+        return out
+    for service in sorted(consumers):
+        user = login_user(service, kind)
+        if kind != "rabbitmq":
+            database = consumers[service] or (databases[0] if databases else None)
+            if database is None:
+                out.append(f"stores: {service} uses a {kind} store that names no database "
+                           f"(add databases: [...] to the store)")
+            elif not LOGIN_NAME.match(database):
+                out.append(f"stores: database {database!r} must be lowercase letters, digits "
+                           f"and _, starting with a letter")
+        if kind != "rabbitmq" and not LOGIN_NAME.match(user):
+            out.append(f"stores: service {service!r} makes user {user!r}: it must be "
+                       f"lowercase letters, digits and _")
+        if user in (MANAGED_MASTER_USER, "default", "guest") or user.startswith(("pg_", "rds")):
+            out.append(f"stores: service {service!r} makes user {user!r}, which is reserved "
+                       f"(the master user, pg_*, rds*, default, guest)")
+        if kind == "mysql" and len(user) > MYSQL_MAX_USER:
+            out.append(f"stores: service {service!r} makes MySQL user {user!r}, longer than "
+                       f"MySQL's {MYSQL_MAX_USER} characters")
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# Everything about one store
+
+
+def problems(kind: str, backend: str, *, version: str | None, storage_gi: int,
+             max_storage_gi: int, instances: int, multi_az: bool, app: str, store_name: str,
+             databases: Sequence[str], consumers: Mapping[str, str | None]) -> list[Problem]:
+    """Why AWS, the operator or the image would refuse this store, each naming its key
+    (``stores.KIND.*``, or ``APP.stores.NAME.*`` for what the application's catalog declares).
+    ``version`` is the configured one (None: the pinned default); ``consumers`` the services
+    that log in to it, each with the database it names."""
+    out: list[Problem] = [Problem(f"applications.{app}.stores.{store_name}", store_name, message)
+                          for message in login_problems(kind, backend, store_name, consumers,
+                                                        databases)]
+    if backend == "inCluster":
+        try:
+            if kind == "postgresql" and version is not None:
+                postgresql_image(version)
+            elif kind == "mysql" and version is not None:
+                mysql_image(version)
+            elif kind in IN_CLUSTER_PINNED:
+                in_cluster_image(kind, version)
+        except Problem as exc:
+            out.append(exc)
+        if kind == "redis" and VALKEY_DEFAULT_USER in consumers:
+            out.append(Problem(f"applications.{app}.services.{VALKEY_DEFAULT_USER}",
+                               VALKEY_DEFAULT_USER, "a service named 'default' would take "
+                               "Valkey's default user"))
+        return out
+    if kind in ("postgresql", "mysql", "mongodb") and not databases:
+        what = "MongoDB" if kind == "mongodb" else "database"
+        out.append(Problem(f"applications.{app}.stores.{store_name}.databases", [],
+                           f"a managed {what} store needs at least one database"))
+    if kind in RDS_KINDS:
+        if storage_gi < RDS_MIN_STORAGE_GI:
+            out.append(Problem(f"stores.{kind}.storageGi", storage_gi,
+                               f"RDS gp3 storage starts at {RDS_MIN_STORAGE_GI} GiB"))
+        if max_storage_gi > RDS_MAX_STORAGE_GI:
+            out.append(Problem(f"stores.{kind}.maxStorageGi", max_storage_gi,
+                               f"RDS gp3 storage ends at {RDS_MAX_STORAGE_GI} GiB"))
+    if kind in ("mongodb", "redis"):
+        out += replicas_problems(kind, instances, multi_az=multi_az)
+    if kind == "mongodb" and instances > DOCUMENTDB_MAX_INSTANCES:
+        out.append(Problem("stores.mongodb.instances", instances,
+                           f"a DocumentDB cluster has at most {DOCUMENTDB_MAX_INSTANCES} "
+                           f"instances"))
+    if kind == "rabbitmq":
+        for service in consumers:
+            if not AMAZON_MQ_USER.match(service) or service == "guest":
+                out.append(Problem(f"applications.{app}.services.{service}", service,
+                                   "cannot be an Amazon MQ user name (2-100 letters, digits, "
+                                   "'.', '_', '-'; not guest)"))
+    return out
+
