@@ -549,6 +549,11 @@ def test_every_alert_has_its_runbook_in_the_runbooks_page():
     from components.addons.velero import alert_rules
     alerts |= {r["alert"] for r in alert_rules()}       # the backups' own alerts
     assert {a.lower() for a in alerts} == headings
+    for group in prometheus_rule(TENANTS)["spec"]["groups"]:             # the default base
+        for rule in group["rules"]:
+            if "alert" in rule:
+                assert rule["annotations"]["runbook_url"] == \
+                    f"docs/runbooks.md#runbook-{rule['alert'].lower()}"
     for group in prometheus_rule(TENANTS, "https://example.com/runbooks.md")["spec"]["groups"]:
         for rule in group["rules"]:
             if "alert" in rule:

@@ -173,6 +173,8 @@ def test_every_velero_alert_has_its_runbook_in_the_runbooks_page():
     headings = {line.removeprefix("### Runbook: ").strip()
                 for line in runbooks.splitlines() if line.startswith("### Runbook: ")}
     assert {r["alert"] for r in alert_rules()} <= headings
+    assert all(r["annotations"]["runbook_url"] == f"docs/runbooks.md#runbook-{r['alert'].lower()}"
+               for r in alert_rules())                  # the default base
 
 
 # -- the plans --------------------------------------------------------------------------------
