@@ -227,7 +227,7 @@ def pull_policy(svc: Service, *, immutable_tags: bool) -> str:
 
 def checkov_skips(svc: Service, *, immutable_tags: bool) -> dict[str, str]:
     """checkov's ``checkov.io/skipN`` annotations, each with the reason the check does not
-    apply to this object (the README lists them all)."""
+    apply to this object (docs/offline-plan.md lists them all)."""
     reasons: list[tuple[str, str]] = []
     if svc.digest is None:
         reasons.append(("CKV_K8S_43", "the ECR repository's tags are immutable: the tag pins "

@@ -1,9 +1,11 @@
-"""The README's configuration reference, generated from the settings models and the defaults.
+"""The configuration reference (docs/configuration.md), generated from the settings models and
+the defaults.
 
     python -m offline.docs          # print the table
-    python -m offline.docs --write  # replace it in README.md
+    python -m offline.docs --write  # replace it in docs/configuration.md
 
-A test fails when README.md and this output differ, so the reference cannot go stale.
+A test fails when docs/configuration.md and this output differ, so the reference cannot go
+stale.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from shipyard.config.base import NAMESPACE
 from shipyard.config.load import parse_settings
 from shipyard.config.stack import Environment, StackConfig
 
-README = Path(__file__).resolve().parent.parent / "README.md"
+REFERENCE = Path(__file__).resolve().parent.parent / "docs" / "configuration.md"
 # Keys with no default that every stack must set; the reference shows them as "required".
 REQUIRED = {"addons": {"certManager": {"acmeEmail": "ops@example.com"}},
             "dns": {"parentZoneId": "ZPARENT"}}
@@ -104,20 +106,20 @@ def reference() -> str:
     return "\n".join(lines)
 
 
-def write_readme(path: Path = README) -> None:
+def write_reference(path: Path = REFERENCE) -> None:
     text = path.read_text()
     block = f"{START}\n{reference()}\n{END}"
     new = re.sub(re.escape(START) + ".*?" + re.escape(END), lambda _: block, text, flags=re.S)
     path.write_text(new)
 
 
-def readme_block(path: Path = README) -> str:
+def reference_block(path: Path = REFERENCE) -> str:
     match = re.search(re.escape(START) + "\n(.*?)\n" + re.escape(END), path.read_text(), re.S)
     return match.group(1) if match else ""
 
 
 if __name__ == "__main__":
     if "--write" in sys.argv:
-        write_readme()
+        write_reference()
     else:
         print(reference())

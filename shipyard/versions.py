@@ -34,7 +34,7 @@ class Chart:
 
 
 # Newest releases found on 2026-11-22 in the charts' own repositories (stored copies reach to
-# August 2026; see README "Pinned versions"). Bump here, nowhere else.
+# August 2026; docs/architecture.md lists what each pin is for). Bump here, nowhere else.
 CHARTS: dict[str, Chart] = {
     "cert-manager": Chart("cert-manager", "v1.21.1", "https://charts.jetstack.io"),
     "aws-load-balancer-controller": Chart("aws-load-balancer-controller", "3.5.0",

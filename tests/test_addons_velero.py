@@ -151,14 +151,14 @@ def test_the_role_reaches_only_this_bucket_and_its_key():
 
 
 def test_two_alerts_on_the_schedule_each_with_its_runbook():
-    rules = alert_rules(runbook_base="https://example.com/README.md")
+    rules = alert_rules(runbook_base="https://example.com/runbooks.md")
     assert [r["alert"] for r in rules] == ["VeleroBackupFailed", "VeleroBackupMissing"]
     for rule in rules:
         assert f'schedule="{SCHEDULE_NAME}"' in rule["expr"]
         assert rule["labels"]["severity"] in ("warning", "critical")
         assert rule["annotations"]["summary"] and rule["annotations"]["description"]
         assert rule["annotations"]["runbook_url"] == \
-            f"https://example.com/README.md#runbook-{rule['alert'].lower()}"
+            f"https://example.com/runbooks.md#runbook-{rule['alert'].lower()}"
     assert "> 43200" in rules[1]["expr"]        # 12 hours without a successful backup
 
 
@@ -168,11 +168,13 @@ def test_the_monitor_and_rule_validate_against_the_prometheus_operator_crds():
     assert service_monitor()["spec"]["endpoints"][0]["port"] == "http-monitoring"
 
 
-def test_every_velero_alert_has_its_runbook_in_the_readme():
-    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+def test_every_velero_alert_has_its_runbook_in_the_runbooks_page():
+    runbooks = (Path(__file__).resolve().parent.parent / "docs" / "runbooks.md").read_text()
     headings = {line.removeprefix("### Runbook: ").strip()
-                for line in readme.splitlines() if line.startswith("### Runbook: ")}
+                for line in runbooks.splitlines() if line.startswith("### Runbook: ")}
     assert {r["alert"] for r in alert_rules()} <= headings
+    assert all(r["annotations"]["runbook_url"] == f"docs/runbooks.md#runbook-{r['alert'].lower()}"
+               for r in alert_rules())                  # the default base
 
 
 # -- the plans --------------------------------------------------------------------------------

@@ -12,7 +12,7 @@ and go; the chart turns that into a ClusterRole). It creates no service accounts
 tenants' namespaces: each store brings its pods' own account with least privilege
 (``components/stores/mongodb.py``). Telemetry to MongoDB is off. The chart installs the CRDs
 from its ``crds/`` folder on the first install only; a chart bump must apply the new CRDs
-first (README, "Upgrading the store operators").
+first (docs/data-stores.md, "Upgrading the store operators").
 """
 
 from __future__ import annotations

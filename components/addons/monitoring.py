@@ -71,9 +71,9 @@ DASHBOARD_DIR = Path(__file__).resolve().parents[2] / "dashboards"
 # Grafana data source uids the dashboards and the trace/log links name.
 PROMETHEUS_UID, LOKI_UID, TEMPO_UID = "prometheus", "loki", "tempo"
 
-# Every alert links to its runbook: the README's heading "Runbook: <AlertName>" (GitHub's
+# Every alert links to its runbook: docs/runbooks.md's heading "Runbook: <AlertName>" (GitHub's
 # anchor #runbook-<alertname>), under addons.monitoring.runbookBaseUrl.
-RUNBOOK_BASE = "README.md"
+RUNBOOK_BASE = "docs/runbooks.md"
 
 # Seed 001's alerts and seed 002's SLOs.
 RESTARTS_MAX, RESTARTS_WINDOW = 3, "5m"

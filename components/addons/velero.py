@@ -25,7 +25,7 @@ snapshots) on a schedule, and restores them.
   ``velero`` namespace stays Pod Security ``restricted``.
 - **Monitoring** (when on): a ServiceMonitor for Velero's metrics and two alerts,
   ``VeleroBackupFailed`` (the last scheduled backup failed) and ``VeleroBackupMissing`` (no
-  successful one for ``STALE_AFTER_HOURS``), each with a runbook in README.md.
+  successful one for ``STALE_AFTER_HOURS``), each with a runbook in docs/runbooks.md.
 
 The user's ``values`` are not taken: Velero has no ``addons.velero`` settings block (the
 ``backups`` settings say all a stack chooses).

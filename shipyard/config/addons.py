@@ -105,8 +105,8 @@ class MonitoringSettings(AddonSettings):
     prometheus_hostname: str | None = Field(None, description=_HOSTNAME_FIELD)
     runbook_base_url: str | None = Field(
         None, pattern=r"^https://\S+$",
-        description="Where your team reads this README: each alert's runbook_url is "
-                    "URL#runbook-ALERT; unset: README.md#runbook-ALERT.")
+        description="Where your team reads docs/runbooks.md: each alert's runbook_url is "
+                    "URL#runbook-ALERT; unset: docs/runbooks.md#runbook-ALERT.")
 
 
 class LoggingSettings(AddonSettings):

@@ -143,7 +143,7 @@ ENVIRONMENT_DEFAULTS: dict[str, dict[str, Any]] = {
         "addons": {
             "certManager": {"issuer": "letsencrypt-prod"},
             "istio": {"mtls": "STRICT", "traceSampling": 1.0},
-            # no UI on the internet: kubectl port-forward (README "Observability")
+            # no UI on the internet: kubectl port-forward (docs/observability.md)
             "monitoring": {"retentionDays": 30, "storageGi": 200},
             "logging": {"retentionDays": 30},
             "tracing": {"retentionHours": 168},
