@@ -511,6 +511,17 @@ def _download(url: str) -> bytes:
         return response.read()
 
 
+class FetchFailed(RuntimeError):
+    """A download failed; the message names the URL."""
+
+
+def _get(download: Callable[[str], bytes], url: str) -> str:
+    try:
+        return download(url).decode()
+    except (OSError, UnicodeDecodeError) as error:
+        raise FetchFailed(f"could not download {url}: {error}") from error
+
+
 def fetch(into: Path | None = None,
           download: Callable[[str], bytes] | None = None) -> list[Path]:
     """Download every pinned release's CRDs into ``into`` (default: ``cache_dir()``), one YAML
@@ -520,7 +531,7 @@ def fetch(into: Path | None = None,
     directory.mkdir(parents=True, exist_ok=True)
     written = []
     for release in releases():
-        parts = [download(url).decode() for url in release.urls]
+        parts = [_get(download, url) for url in release.urls]
         source = {"repo": release.repo, "ref": release.ref, "urls": list(release.urls)}
         text = (f"# Downloaded by `{FETCH_COMMAND}`; upstream's CRDs, not shipyard's.\n"
                 f"{_SOURCE_LINE}{json.dumps(source)}\n" + "\n---\n".join(parts))
@@ -536,7 +547,12 @@ def fetch(into: Path | None = None,
 def main(argv: list[str]) -> int:
     if argv[:1] == ["fetch"] and len(argv) <= 2:
         into = Path(argv[1]) if len(argv) == 2 else None
-        for path in fetch(into):
+        try:
+            written = fetch(into)
+        except FetchFailed as error:
+            print(error, file=sys.stderr)
+            return 1
+        for path in written:
             print(f"wrote {path}")
         return 0
     if not argv:

@@ -281,7 +281,7 @@ def test_every_schema_file_names_its_source_ref() -> None:
         assert source_for(api_version, kind) in sources().values(), key
 
 
-def test_vendored_patterns_compile() -> None:
+def test_schema_patterns_compile() -> None:
     def patterns(node: Any) -> list[str]:
         if isinstance(node, dict):
             own = [node["pattern"]] if isinstance(node.get("pattern"), str) else []
@@ -530,6 +530,13 @@ def test_the_fetch_command(isolated: Path, monkeypatch: pytest.MonkeyPatch,
     assert crd_schemas.main([]) == 0
     assert capsys.readouterr().out.endswith(f"CRD schemas: {cache}\n")
     assert crd_schemas.main(["bogus"]) == 2
+
+    def offline(url: str) -> bytes:
+        raise OSError("Name or service not known")
+
+    monkeypatch.setattr(crd_schemas, "_download", offline)
+    assert crd_schemas.main(["fetch", str(isolated / "unreachable")]) == 1
+    assert "could not download https://" in capsys.readouterr().err
 
 
 def test_the_shared_schemas_and_the_fetched_ones_come_from_the_same_releases() -> None:
