@@ -19,6 +19,7 @@ import sys
 from collections import Counter
 from pathlib import Path
 
+from offline import crd_schemas
 from offline.estimates.cost import estimate_cost
 from offline.estimates.deploy_time import estimate_deploy
 from offline.harness import Plan, StackFileError, run_program
@@ -50,6 +51,8 @@ def summary(plan: Plan) -> str:
         lines += ["", f"unchecked offline ({len(unchecked)}): Helm charts' templates, remote "
                       f"manifests, custom resources' CEL rules and any custom resource without "
                       f"a CRD schema (see --json)"]
+        if (missing := crd_schemas.missing()) is not None:
+            lines.append(f"CRD schema checks skipped: {missing}")
     lines += ["", "outputs:"]
     for key in sorted(plan.outputs):
         lines.append(f"    {key}: {json.dumps(plan.outputs[key])}")

@@ -202,13 +202,15 @@ def unchecked_reason(record: ResourceRecord) -> str | None:
         from offline import crd_schemas
 
         api, kind = record.inputs.get("apiVersion", record.type), record.inputs.get("kind", "")
+        if (missing := crd_schemas.missing()) is not None:
+            return f"custom resource {api} {kind}: CRD schema check skipped, {missing}"
         source = crd_schemas.source_for(api, kind) if isinstance(api, str) else None
         if source is None:
             return f"custom resource {api} {kind}: its CRD schema is not available offline"
         rules = crd_schemas.cel_rules(api, kind)
         if rules:
             return (f"custom resource {api} {kind}: its fields are checked against the CRD "
-                    f"schema of {source['repo']} {source['ref']} (tests/test_crd_schemas.py), "
+                    f"schema of {crd_schemas.describe(source)} (tests/test_crd_schemas.py), "
                     f"but its {rules} CEL rules (x-kubernetes-validations) run only in the API "
                     f"server")
     return None

@@ -4,26 +4,24 @@ Each policy's check is a plain module-level function ``validate_*(args, report_v
 so tests call it directly with ``ResourceValidationArgs`` / ``StackValidationArgs`` built from
 the offline plan; ``__main__.py`` only hands ``ALL`` to a ``PolicyPack``.
 
-Two facts about the Python policy SDK (pulumi-policy 1.21.0) shape this module:
-
-- Secrets. The engine sends secret inputs marked as secrets, but the SDK's ``Analyze`` unwraps
-  them before a validate function sees them (pulumi/pulumi-policy#241: a policy cannot tell a
-  secret from plaintext). ``keep_secrets_marked()`` (called by ``__main__.py``) makes the
-  analyzer hand them over as ``pulumi_policy.Secret`` instead; every reader here goes through
-  ``reveal``/``get``, which unwrap them, so only ``no-plaintext-secrets`` notices the difference.
+- Reading inputs (secrets kept marked, values unknown in preview): ``policy_values``.
+- Which environment a resource is in (prod's rules, immutable ECR tags): ``policy_environment``,
+  from ``shipyard:environment`` or the resource's ``environment`` tag, never the stack's name.
 - Resource options. The analyzer protocol carries ``protect`` but not ``retainOnDelete``, so
   ``prod-data-protected`` can only accept ``protect``.
 
-The stack a resource belongs to is read from its URN (``urn:pulumi:STACK::PROJECT::...``):
-``pulumi.get_stack()`` is not available outside a running engine.
+The analyzer runs this directory as a script, so the pack's modules import each other by their
+top-level names (tests put ``policies/`` on ``pythonpath`` the same way).
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
+from policy_environment import environment_of, has_immutable_tags, is_prod, unknown_note
+from policy_values import UNKNOWNS, get, get_list, is_list, is_true, known, reveal
 from pulumi_policy import (
     Policy,
     ReportViolation,
@@ -33,126 +31,7 @@ from pulumi_policy import (
     StackValidationArgs,
     StackValidationPolicy,
 )
-from pulumi_policy.deserialize import SPECIAL_SECRET_SIG, SPECIAL_SIG_KEY, deserialize_properties
-from pulumi_policy.proxy import (
-    UNKNOWN_ARCHIVE_VALUE,
-    UNKNOWN_ARRAY_VALUE,
-    UNKNOWN_ASSET_VALUE,
-    UNKNOWN_BOOLEAN_VALUE,
-    UNKNOWN_NUMBER_VALUE,
-    UNKNOWN_OBJECT_VALUE,
-    UNKNOWN_STRING_VALUE,
-    UnknownValueError,
-)
-
-# Stacks whose names mean production / a shared pre-production environment.
-PROD_STACKS = frozenset({"prod"})
-IMMUTABLE_TAG_STACKS = frozenset({"staging", "prod"})
-
-_UNKNOWNS = frozenset({UNKNOWN_ARCHIVE_VALUE, UNKNOWN_ARRAY_VALUE, UNKNOWN_ASSET_VALUE,
-                       UNKNOWN_BOOLEAN_VALUE, UNKNOWN_NUMBER_VALUE, UNKNOWN_OBJECT_VALUE,
-                       UNKNOWN_STRING_VALUE})
-
-
-# ---------------------------------------------------------------------------------------------
-# Secrets as the analyzer receives them
-
-
-def _keep_secret(prop: Any) -> Any:
-    if isinstance(prop, list):
-        return [_keep_secret(p) for p in prop]
-    if isinstance(prop, dict):
-        if prop.get(SPECIAL_SIG_KEY) == SPECIAL_SECRET_SIG:
-            return Secret(_keep_secret(prop.get("value")))
-        if SPECIAL_SIG_KEY in prop:  # assets and archives: the SDK's own handling
-            return deserialize_properties({"v": prop})["v"]
-        return {k: _keep_secret(v) for k, v in prop.items()}
-    return prop
-
-
-def deserialize_keeping_secrets(props: dict[str, Any], proxy_secrets: bool = False
-                                ) -> dict[str, Any]:
-    """``pulumi_policy.deserialize.deserialize_properties``, except that secret values come
-    back as ``pulumi_policy.Secret`` instead of as their plaintext."""
-    if proxy_secrets:  # the remediation path: leave it as the SDK has it
-        return deserialize_properties(props, proxy_secrets=True)
-    return {k: _keep_secret(v) for k, v in props.items()}
-
-
-def keep_secrets_marked() -> None:
-    """Make the analyzer hand validate functions secret inputs as ``Secret``.
-
-    The SDK's servicer (``pulumi_policy.policy``) calls the module-level name
-    ``deserialize_properties`` for every resource it analyzes; this points it at
-    ``deserialize_keeping_secrets``. pulumi-policy is pinned (policies/requirements.txt) and
-    tests/test_policies.py drives the real servicer, so an upgrade that changes this fails there."""
-    import pulumi_policy.policy as sdk
-
-    sdk.deserialize_properties = deserialize_keeping_secrets
-
-
-# ---------------------------------------------------------------------------------------------
-# Reading props (plain dicts in tests, the SDK's unknown-checking proxies at deploy time)
-
-
-def reveal(value: Any) -> Any:
-    """The value behind a ``Secret``; raises ``UnknownValueError`` for a value not known yet
-    (the SDK turns that into "can't run policy during preview")."""
-    if isinstance(value, Secret):
-        value = value.value
-    if isinstance(value, str) and value in _UNKNOWNS:
-        raise UnknownValueError(value, [])
-    return value
-
-
-def get(value: Any, *path: str | int, default: Any = None) -> Any:
-    """``value[path[0]][path[1]]...`` with secrets revealed at every step; ``default`` when a
-    step is missing or ``None``."""
-    value = reveal(value)
-    for key in path:
-        if isinstance(key, int):
-            if not _is_list(value) or not -len(value) <= key < len(value):
-                return default
-        elif not isinstance(value, Mapping) or key not in value:
-            return default
-        value = reveal(value[key])
-    return default if value is None else value
-
-
-def _is_list(value: Any) -> bool:
-    return isinstance(value, Sequence) and not isinstance(value, str)
-
-
-def known(value: Any, *path: str | int) -> Any:
-    """``get``, but ``None`` for a value not known yet (for matching, where an unknown simply
-    does not match)."""
-    try:
-        return get(value, *path)
-    except UnknownValueError:
-        return None
-
-
-def get_list(value: Any, *path: str | int) -> list[Any]:
-    found = get(value, *path, default=[])
-    return [reveal(v) for v in found] if _is_list(found) else []
-
-
-def is_true(value: Any) -> bool:
-    """True for ``True`` and ``"true"`` (launch templates and StorageClass parameters take
-    booleans as strings)."""
-    value = reveal(value)
-    return value is True or (isinstance(value, str) and value.lower() == "true")
-
-
-def stack_of(urn: str) -> str:
-    """``urn:pulumi:prod::shipyard::aws:eks/cluster:Cluster::x`` -> ``prod``."""
-    head = urn.split("::", 1)[0]
-    return head.removeprefix("urn:pulumi:")
-
-
-def is_prod(urn: str) -> bool:
-    return stack_of(urn) in PROD_STACKS
-
+from pulumi_policy.proxy import UnknownValueError
 
 # ---------------------------------------------------------------------------------------------
 # EKS public endpoint
@@ -162,7 +41,10 @@ OPEN_CIDRS = frozenset({"0.0.0.0/0", "::/0"})
 
 
 def validate_eks_endpoint(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
-    if args.resource_type != EKS_CLUSTER or not is_prod(args.urn):
+    if args.resource_type != EKS_CLUSTER:
+        return
+    environment = environment_of(args.props)
+    if not is_prod(environment):
         return
     vpc = get(args.props, "vpcConfig", default={})
     # AWS defaults: the public endpoint is on, open to 0.0.0.0/0, unless told otherwise.
@@ -170,11 +52,13 @@ def validate_eks_endpoint(args: ResourceValidationArgs, report_violation: Report
         return
     cidrs = [str(c) for c in get_list(vpc, "publicAccessCidrs")]
     if not cidrs:
-        report_violation("prod EKS public endpoint is on with no publicAccessCidrs, which AWS "
-                         "opens to 0.0.0.0/0: turn it off or list the CIDRs allowed")
+        report_violation(f"prod EKS public endpoint is on with no publicAccessCidrs, which AWS "
+                         f"opens to 0.0.0.0/0: turn it off or list the CIDRs allowed"
+                         f"{unknown_note(environment)}")
     elif OPEN_CIDRS & set(cidrs):
         report_violation(f"prod EKS public endpoint is open to "
-                         f"{', '.join(sorted(OPEN_CIDRS & set(cidrs)))}")
+                         f"{', '.join(sorted(OPEN_CIDRS & set(cidrs)))}"
+                         f"{unknown_note(environment)}")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -344,12 +228,15 @@ def validate_ecr_scan_on_push(args: ResourceValidationArgs,
 
 def validate_ecr_immutable_tags(args: ResourceValidationArgs,
                                 report_violation: ReportViolation) -> None:
-    if args.resource_type != ECR_REPOSITORY or stack_of(args.urn) not in IMMUTABLE_TAG_STACKS:
+    if args.resource_type != ECR_REPOSITORY:
+        return
+    environment = environment_of(args.props)
+    if not has_immutable_tags(environment):
         return
     mutability = get(args.props, "imageTagMutability", default="MUTABLE")
     if mutability != "IMMUTABLE":
-        report_violation(f"ECR repository tags are {mutability} in {stack_of(args.urn)}: "
-                         f"they must be IMMUTABLE")
+        report_violation(f"ECR repository tags are {mutability} in {environment or 'this stack'}"
+                         f": they must be IMMUTABLE{unknown_note(environment)}")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -532,12 +419,12 @@ def plaintext_secrets(value: Any, path: tuple[str, ...] = ()) -> Iterator[str]:
                 child = value[key]
             except UnknownValueError:
                 continue
-            if isinstance(child, str) and child and child not in _UNKNOWNS and \
+            if isinstance(child, str) and child and child not in UNKNOWNS and \
                     is_sensitive_key(str(key)):
                 yield ".".join((*path, str(key)))
             else:
                 yield from plaintext_secrets(child, (*path, str(key)))
-    elif _is_list(value):
+    elif is_list(value):
         for i in range(len(value)):
             try:
                 child = value[i]
@@ -598,9 +485,13 @@ DATA_STORES = frozenset({
 
 def validate_prod_data_protected(args: ResourceValidationArgs,
                                  report_violation: ReportViolation) -> None:
-    if args.resource_type in DATA_STORES and is_prod(args.urn) and not args.opts.protect:
+    if args.resource_type not in DATA_STORES or args.opts.protect:
+        return
+    environment = environment_of(args.props)
+    if is_prod(environment):
         report_violation(f"{args.resource_type.rsplit(':', 1)[-1]} holds prod data: create it "
-                         f"with protect=True (policies cannot see retainOnDelete)")
+                         f"with protect=True (policies cannot see retainOnDelete)"
+                         f"{unknown_note(environment)}")
 
 
 # ---------------------------------------------------------------------------------------------

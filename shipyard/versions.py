@@ -132,3 +132,12 @@ RABBITMQ_CLUSTER_OPERATOR = (f"https://github.com/rabbitmq/cluster-operator/rele
 # for Velero 1.18 (velero-plugin-for-aws README, compatibility table at v1.14.0-rc.1); v1.14.2
 # is the patch release Velero 1.18 users pin (the mirrored upstream stops at the rc).
 VELERO_AWS_PLUGIN_IMAGE = "docker.io/velero/velero-plugin-for-aws:v1.14.2"
+
+# The CRDs the offline plan checks custom resources against (offline/crd_schemas.py fetches them
+# at these tags) where no chart version above names them: Argo CD's app version (chart argo-cd
+# 10.1.1 installs v3.4.4), CloudNativePG's operator (chart cloudnative-pg 0.29.0 installs
+# v1.30.0), and the VolumeSnapshotClass CRD of the EKS snapshot-controller add-on (unchanged
+# from external-snapshotter v8.1.1 to v8.6.0).
+ARGO_CD_VERSION = "v3.4.4"
+CLOUDNATIVE_PG_VERSION = "v1.30.0"
+SNAPSHOT_CONTROLLER_CRDS_VERSION = "v8.6.0"

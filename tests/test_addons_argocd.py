@@ -3,7 +3,7 @@ outside dev, its UI on the shared Gateway (TLS there) or by port-forward only (p
 AppProject per tenant confining what teams deploy from Git to their own namespace and keeping
 the platform's objects out of reach; with a GitOps repository, an ApplicationSet making one
 Application per tenant in its own namespace and project. Every custom resource validates
-against the vendored Argo CD v3.4.4 CRDs."""
+against the pinned Argo CD v3.4.4 CRDs."""
 
 from __future__ import annotations
 

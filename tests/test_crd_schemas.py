@@ -1,9 +1,13 @@
 """Custom resources checked offline against the real CRD schemas of the pinned releases.
 
-The schemas are vendored in shipyard/crds/ (one file per source, each naming its repo, tag, path
-and commit); offline.crd_schemas validates strictly: an unknown field anywhere is an error, as
-it is for the API server's strict field validation. CEL rules (x-kubernetes-validations) are
-not evaluated; cel_rules() counts them.
+The schemas are not in the repository: offline.crd_schemas reads them from $SHIPYARD_CRDS, else
+../shared/crds (one JSON file per source, each naming its repo, tag, path and commit), else the
+cache `python -m offline.crd_schemas fetch` fills with the releases' CRD YAML. Without them the
+tests that need them are skipped (tests/conftest.py), with the reason. It validates strictly:
+an unknown field anywhere is an error, as it is for the API server's strict field validation.
+CEL rules (x-kubernetes-validations) are not evaluated; cel_rules() counts them.
+
+The loader's own tests use a tiny synthetic CRD written here, never upstream's.
 """
 
 from __future__ import annotations
@@ -11,15 +15,20 @@ from __future__ import annotations
 import copy
 import json
 import re
+import subprocess
 import time
+from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
+import conftest
 from offline import crd_schemas
 from offline.crd_schemas import cel_rules, is_custom, schema_for, source_for, sources, validate
-from offline.harness import Plan
+from offline.harness import Plan, unchecked_reason
 from offline.manifests import manifests
+from shipyard import versions
 from shipyard.versions import CHARTS, GATEWAY_API_VERSION, RABBITMQ_CLUSTER_OPERATOR_VERSION
 
 META = {"name": "web", "namespace": "shop", "labels": {"app.kubernetes.io/name": "web"}}
@@ -205,7 +214,7 @@ def test_every_error_is_reported_not_just_the_first() -> None:
 def test_unknown_kind_has_no_schema() -> None:
     assert schema_for("example.com/v1", "Widget") is None
     assert validate({"apiVersion": "example.com/v1", "kind": "Widget"}) == [
-        "<root>: no vendored CRD schema for example.com/v1 Widget"]
+        "<root>: no CRD schema for example.com/v1 Widget"]
     assert schema_for("networking.istio.io/v1", "DestinationRule")["type"] == "object"
 
 
@@ -226,14 +235,14 @@ PINNED_REFS = {
     "istio/istio": CHARTS["istio-base"].version,
     "cert-manager/cert-manager": CHARTS["cert-manager"].version,
     "aws/karpenter-provider-aws": "v" + CHARTS["karpenter-crd"].version,
-    "argoproj/argo-cd": "v3.4.4",   # the app version chart argo-cd 10.1.1 installs
-    "cloudnative-pg/cloudnative-pg": "v1.30.0",   # what chart cloudnative-pg 0.29.0 installs
+    "argoproj/argo-cd": versions.ARGO_CD_VERSION,   # the app version chart argo-cd installs
+    "cloudnative-pg/cloudnative-pg": versions.CLOUDNATIVE_PG_VERSION,   # chart cloudnative-pg's
     "prometheus-community/helm-charts":
         "kube-prometheus-stack-" + CHARTS["kube-prometheus-stack"].version,
     "mongodb/mongodb-kubernetes": CHARTS["mongodb-kubernetes"].version,   # MongoDBCommunity
     "rabbitmq/cluster-operator": RABBITMQ_CLUSTER_OPERATOR_VERSION,       # RabbitmqCluster
     # VolumeSnapshotClass: the EKS snapshot-controller add-on's CRDs (unchanged v8.1.1-v8.6.0)
-    "kubernetes-csi/external-snapshotter": "v8.6.0",
+    "kubernetes-csi/external-snapshotter": versions.SNAPSHOT_CONTROLLER_CRDS_VERSION,
 }
 
 
@@ -251,21 +260,28 @@ def _descriptions(node: object):
             yield from _descriptions(item)
 
 
-def test_every_vendored_schema_file_names_its_source_ref() -> None:
+def test_every_schema_file_names_its_source_ref() -> None:
+    """Each file comes from a pinned release: a shared bundle names its commit and path, a
+    fetched file the URLs it was downloaded from."""
+    directory = crd_schemas.require()
     assert sorted(s["repo"] for s in sources().values()) == sorted(PINNED_REFS)
+    urls = crd_schemas.release_urls()
     for name, source in sources().items():
         assert source["ref"] == PINNED_REFS[source["repo"]], name
-        assert re.fullmatch(r"[0-9a-f]{40}", source["commit"]), name
-        assert source["path"], name
-        data = json.loads((crd_schemas.CRD_DIR / name).read_text())
-        assert data["schemas"], name
-        assert not list(_descriptions(data["schemas"])), name
+        if name.endswith(".json"):
+            assert re.fullmatch(r"[0-9a-f]{40}", source["commit"]), name
+            assert source["path"], name
+            data = json.loads((directory / name).read_text())
+            assert data["schemas"], name
+            assert not list(_descriptions(data["schemas"])), name
+        else:
+            assert tuple(source["urls"]) == urls[name.rsplit(".", 1)[0]], name
     for key in crd_schemas.kinds():
         api_version, kind = key.rsplit("/", 1)
         assert source_for(api_version, kind) in sources().values(), key
 
 
-def test_vendored_patterns_compile() -> None:
+def test_schema_patterns_compile() -> None:
     def patterns(node: Any) -> list[str]:
         if isinstance(node, dict):
             own = [node["pattern"]] if isinstance(node.get("pattern"), str) else []
@@ -288,7 +304,7 @@ def test_every_custom_kind_in_the_plans_has_a_schema(dev: Plan, prod: Plan) -> N
              for m in _custom_resources(plan)}
     assert kinds, "the plans write no custom resources?"
     missing = sorted(k for k in kinds if schema_for(*k) is None)
-    assert not missing, f"custom resources without a vendored CRD schema: {missing}"
+    assert not missing, f"custom resources without a CRD schema: {missing}"
 
 
 def test_every_custom_resource_in_the_stack_validates(stack_plan: Plan) -> None:
@@ -301,3 +317,250 @@ def test_every_custom_resource_in_the_stack_validates(stack_plan: Plan) -> None:
                         "would refuse — fix the component that writes them:\n"
                         + "\n".join(errors))
     assert elapsed < 1.0, f"validating {len(objs)} custom resources took {elapsed:.2f} s"
+
+
+# ---------------------------------------------------------------------------------------------
+# Where the schemas come from: $SHIPYARD_CRDS, ../shared/crds, the fetched cache
+
+WIDGET_CRD = """\
+apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata: {name: widgets.example.com}
+spec:
+  group: example.com
+  names: {kind: Widget, plural: widgets}
+  scope: Namespaced
+  versions:
+  - name: v1
+    served: true
+    storage: true
+    schema:
+      openAPIV3Schema:
+        type: object
+        description: A widget.
+        properties:
+          spec:
+            type: object
+            required: [size]
+            x-kubernetes-validations: [{rule: self.size > 0}]
+            properties:
+              size: {type: integer, description: How big.}
+              speed: {type: string, pattern: "^(?i)(fast|slow)?$"}
+              description: {type: string}
+  - name: v1alpha1
+    served: false
+    storage: false
+    schema: {openAPIV3Schema: {type: object}}
+---
+apiVersion: v1
+kind: Namespace
+metadata: {name: not-a-crd}
+"""
+WIDGET = {"apiVersion": "example.com/v1", "kind": "Widget", "metadata": {"name": "w"},
+          "spec": {"size": 3, "speed": "FAST", "description": "round"}}
+
+
+@pytest.fixture
+def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """No $SHIPYARD_CRDS, no ../shared/crds, an empty cache: the loader sees only what a test
+    puts in tmp_path."""
+    monkeypatch.delenv(crd_schemas.ENV_VAR, raising=False)
+    monkeypatch.setattr(crd_schemas, "SHARED_DIR", tmp_path / "shared" / "crds")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    return tmp_path
+
+
+def test_the_environment_variable_names_the_directory(isolated: Path,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    mine = isolated / "mine"
+    mine.mkdir()
+    (mine / "widgets.yaml").write_text(WIDGET_CRD)
+    (isolated / "shared" / "crds").mkdir(parents=True)   # present, but the variable wins
+    (isolated / "shared" / "crds" / "other.yaml").write_text(WIDGET_CRD.replace("Widget", "Gadget"))
+    monkeypatch.setenv(crd_schemas.ENV_VAR, str(mine))
+    assert crd_schemas.schema_dir() == mine
+    assert crd_schemas.kinds() == ["example.com/v1/Widget"]
+    assert validate(WIDGET) == []
+
+
+def test_raw_crd_yaml_is_read_as_its_served_versions_schemas(isolated: Path,
+                                                             monkeypatch: pytest.MonkeyPatch
+                                                             ) -> None:
+    (isolated / "widgets.yaml").write_text(WIDGET_CRD)
+    monkeypatch.setenv(crd_schemas.ENV_VAR, str(isolated))
+    assert crd_schemas.kinds() == ["example.com/v1/Widget"]   # v1alpha1 is not served
+    schema = schema_for("example.com/v1", "Widget")
+    assert not list(_descriptions(schema))
+    assert schema["properties"]["spec"]["properties"]["description"] == {"type": "string"}
+    assert cel_rules("example.com/v1", "Widget") == 1
+    assert source_for("example.com/v1", "Widget") == {"file": "widgets.yaml"}
+    assert validate(WIDGET) == []
+    assert validate(_with(WIDGET, "spec.colour", "red")) == ['spec.colour: unknown field "colour"']
+    # Go's ^(?i)... pattern, as Python takes it
+    assert validate(_with(WIDGET, "spec.speed", "Slow")) == []
+    assert validate(_with(WIDGET, "spec.speed", "medium"))
+    del WIDGET["spec"]["size"]
+    try:
+        assert validate(WIDGET) == ["spec.size: required field missing"]
+    finally:
+        WIDGET["spec"]["size"] = 3
+
+
+def test_without_schemas_the_checks_say_they_are_skipped(isolated: Path, prod: Plan,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    empty = isolated / "empty"
+    empty.mkdir()
+    monkeypatch.setenv(crd_schemas.ENV_VAR, str(empty))
+    reason = crd_schemas.missing()
+    assert reason and str(empty) in reason and crd_schemas.FETCH_COMMAND in reason
+    # a check never answers "valid" unchecked: it raises, and the suite skips with the reason
+    with pytest.raises(crd_schemas.SchemasUnavailable) as raised:
+        validate(HTTP_ROUTE)
+    assert str(raised.value) == f"CRD schema checks skipped: {reason}"
+    skipping = conftest._skip_without_crd_schemas()
+    next(skipping)
+    with pytest.raises(pytest.skip.Exception, match="CRD schema checks skipped: no CRD schemas"):
+        skipping.throw(raised.value)
+    # the plan lists every custom resource as unchecked, saying why
+    customs = [r for r in prod.resources if r.type.startswith("kubernetes:") and r.custom and
+               is_custom(str(r.inputs.get("apiVersion", "v1")))]
+    assert customs
+    unchecked = {u["urn"]: u["reason"] for u in prod.unchecked()}
+    for r in customs:
+        assert unchecked[r.urn].endswith(f"CRD schema check skipped, {reason}"), r.urn
+    # an empty variable is no variable: ../shared/crds, then the cache
+    monkeypatch.setenv(crd_schemas.ENV_VAR, "")
+    assert crd_schemas.search_path() == [crd_schemas.SHARED_DIR, crd_schemas.cache_dir()]
+    assert crd_schemas.cache_dir() == isolated / "cache" / "shipyard" / "crds"
+
+
+def test_the_real_schemas_load_from_shared_beside_the_repository(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(crd_schemas.ENV_VAR, raising=False)
+    shared = crd_schemas.REPO_ROOT.parent / "shared" / "crds"
+    if not shared.is_dir():
+        pytest.skip(f"no {shared} beside this clone (CI copies it there)")
+    assert crd_schemas.SHARED_DIR == shared and crd_schemas.schema_dir() == shared
+    assert set(sources()) == {p.name for p in shared.glob("*.json")}
+    assert "gateway.networking.k8s.io/v1/HTTPRoute" in crd_schemas.kinds()
+    assert crd_schemas.describe(source_for("cert-manager.io/v1", "ClusterIssuer")) == \
+        f"cert-manager/cert-manager {CHARTS['cert-manager'].version}"
+
+
+def test_no_crd_is_committed() -> None:
+    """Upstream material stays out of the repository (the synthetic CRD above is this test's)."""
+    root = crd_schemas.REPO_ROOT
+    try:
+        listed = subprocess.run(["git", "ls-files", "-z"], cwd=root, capture_output=True,
+                                check=True, text=True).stdout
+    except (OSError, subprocess.CalledProcessError):
+        pytest.skip("not a git checkout")
+    data = [root / p for p in listed.split("\0") if p.endswith((".json", ".yaml", ".yml"))]
+    assert data
+    holding = [str(p.relative_to(root)) for p in data if p.is_file() and
+               "CustomResourceDefinition" in p.read_text(errors="ignore")]
+    assert holding == []
+    assert not (root / "shipyard" / "crds").exists()
+
+
+# ---------------------------------------------------------------------------------------------
+# python -m offline.crd_schemas fetch (never the network here: a fake downloader)
+
+
+def test_release_urls_are_built_from_the_pinned_versions() -> None:
+    urls = crd_schemas.release_urls()
+    releases = crd_schemas.releases()
+    assert {r.repo: r.ref for r in releases} == PINNED_REFS
+    assert urls[f"gateway-api-{GATEWAY_API_VERSION}"] == (versions.GATEWAY_API_CRDS,)
+    cert_manager = CHARTS["cert-manager"].version
+    assert urls[f"cert-manager-{cert_manager}"] == (
+        f"https://github.com/cert-manager/cert-manager/releases/download/{cert_manager}/"
+        f"cert-manager.crds.yaml",)
+    assert urls[f"rabbitmq-cluster-operator-{RABBITMQ_CLUSTER_OPERATOR_VERSION}"] == (
+        versions.RABBITMQ_CLUSTER_OPERATOR,)
+    assert urls[f"istio-{CHARTS['istio-base'].version}"] == (
+        f"https://raw.githubusercontent.com/istio/istio/{CHARTS['istio-base'].version}/"
+        f"manifests/charts/base/files/crd-all.gen.yaml",)
+    for release in releases:
+        assert release.urls, release.name
+        for url in release.urls:
+            assert url.startswith("https://") and release.ref in url, url
+            if url.startswith("https://raw.githubusercontent.com/"):
+                assert url.startswith(f"https://raw.githubusercontent.com/{release.repo}/"
+                                      f"{release.ref}/"), url
+
+
+def test_fetch_writes_each_release_into_the_cache_and_the_loader_reads_it(
+        isolated: Path) -> None:
+    asked: list[str] = []
+
+    def download(url: str) -> bytes:
+        asked.append(url)
+        return WIDGET_CRD.encode()
+
+    written = crd_schemas.fetch(download=download)
+    cache = isolated / "cache" / "shipyard" / "crds"
+    assert asked == [u for r in crd_schemas.releases() for u in r.urls]
+    assert sorted(written) == sorted(cache / f"{r.name}.yaml" for r in crd_schemas.releases())
+    assert not list(cache.glob("*.partial"))
+    assert crd_schemas.schema_dir() == cache   # no ../shared/crds: the cache
+    for name, source in sources().items():
+        release = next(r for r in crd_schemas.releases() if f"{r.name}.yaml" == name)
+        assert source == {"repo": release.repo, "ref": release.ref, "urls": list(release.urls)}
+    # every document of every download is read (here the same synthetic CRD each time)
+    assert crd_schemas.kinds() == ["example.com/v1/Widget"]
+    assert validate(WIDGET) == []
+    docs = [d for d in yaml.safe_load_all(written[0].read_text()) if d]
+    assert [d["kind"] for d in docs] == ["CustomResourceDefinition", "Namespace"] * len(
+        crd_schemas.releases()[0].urls)
+
+
+def test_the_fetch_command(isolated: Path, monkeypatch: pytest.MonkeyPatch,
+                           capsys: pytest.CaptureFixture[str]) -> None:
+    """`python -m offline.crd_schemas fetch [DIR]`; without arguments it says where the
+    schemas are read from, or that there are none."""
+    assert crd_schemas.main([]) == 1
+    assert "no CRD schemas found" in capsys.readouterr().out
+    monkeypatch.setattr(crd_schemas, "_download", lambda url: WIDGET_CRD.encode())
+    assert crd_schemas.main(["fetch"]) == 0
+    cache = isolated / "cache" / "shipyard" / "crds"
+    assert f"wrote {cache}" in capsys.readouterr().out
+    assert crd_schemas.main(["fetch", str(isolated / "elsewhere")]) == 0
+    assert len(list((isolated / "elsewhere").glob("*.yaml"))) == len(crd_schemas.releases())
+    assert crd_schemas.main([]) == 0
+    assert capsys.readouterr().out.endswith(f"CRD schemas: {cache}\n")
+    assert crd_schemas.main(["bogus"]) == 2
+
+    def offline(url: str) -> bytes:
+        raise OSError("Name or service not known")
+
+    monkeypatch.setattr(crd_schemas, "_download", offline)
+    assert crd_schemas.main(["fetch", str(isolated / "unreachable")]) == 1
+    assert "could not download https://" in capsys.readouterr().err
+
+
+def test_the_shared_schemas_and_the_fetched_ones_come_from_the_same_releases() -> None:
+    """What CI reads (../shared/crds) and what a user's clone fetches are the same releases."""
+    crd_schemas.require()
+    shared = {(s["repo"], s["ref"]) for s in sources().values()}
+    assert shared == {(r.repo, r.ref) for r in crd_schemas.releases()}
+
+
+def test_a_cached_file_names_where_it_came_from() -> None:
+    source = {"repo": "cert-manager/cert-manager", "ref": "v1.21.1", "urls": ["https://x"]}
+    text = f"# Downloaded by fetch.\n# source: {json.dumps(source)}\n{WIDGET_CRD}"
+    assert crd_schemas._yaml_source(Path("c.yaml"), text) == source
+    assert crd_schemas._yaml_source(Path("c.yaml"), WIDGET_CRD) == {"file": "c.yaml"}
+    assert crd_schemas.describe(source) == "cert-manager/cert-manager v1.21.1"
+    assert crd_schemas.describe({"file": "c.yaml"}) == "c.yaml"
+
+
+def test_unchecked_reason_names_a_fetched_release(isolated: Path) -> None:
+    crd_schemas.fetch(download=lambda url: WIDGET_CRD.encode())
+    from offline.harness import ResourceRecord
+    widget = ResourceRecord(type="kubernetes:example.com/v1:Widget", name="w", urn="urn:w",
+                            parent=None, custom=True, inputs=WIDGET, dependencies=[],
+                            property_dependencies={}, provider=None, options={})
+    source = crd_schemas.describe(source_for("example.com/v1", "Widget"))
+    assert f"checked against the CRD schema of {source} " in unchecked_reason(widget)
+    assert "its 1 CEL rules" in unchecked_reason(widget)

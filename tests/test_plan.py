@@ -113,13 +113,15 @@ def _record(type_, inputs):
 
 
 def test_unchecked_reasons_name_charts_manifests_and_custom_resources():
+    from offline import crd_schemas
     from offline.harness import unchecked_reason
+    crd_schemas.require()  # (skipped, with its reason, without the CRD schemas)
     release = _record("kubernetes:helm.sh/v3:Release", {"chart": "istiod", "version": "1.30.3"})
     assert "istiod 1.30.3" in unchecked_reason(release)
     widget = _record("kubernetes:example.com/v1:Widget",
                      {"apiVersion": "example.com/v1", "kind": "Widget"})
     assert "CRD schema is not available offline" in unchecked_reason(widget)
-    # a vendored CRD schema checks the fields; its CEL rules stay unchecked, and are said so
+    # a CRD schema checks the fields; its CEL rules stay unchecked, and are said so
     issuer = _record("kubernetes:cert-manager.io/v1:ClusterIssuer",
                      {"apiVersion": "cert-manager.io/v1", "kind": "ClusterIssuer"})
     assert "checked against the CRD schema of cert-manager/cert-manager v1.21.1" in \

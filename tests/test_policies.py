@@ -1,13 +1,28 @@
 """The policy pack (policies/), offline: every policy's validate function over every resource
 of the three stacks' plans, one deliberately broken resource per policy, and the SDK's own
-analyzer path for secrets. ``PolicyPack`` is never constructed (it starts a gRPC server)."""
+analyzer path for secrets. ``PolicyPack`` is never constructed (it starts a gRPC server).
+
+The pack's modules are imported by their top-level names, as the analyzer imports them
+(``pythonpath`` has ``policies/``). Which environment a resource is in comes from the stack's
+config as the engine passes it to the analyzer (``PULUMI_CONFIG``): ``engine_config`` builds it
+from ``Pulumi.<stack>.yaml`` for the plans, ``check(..., environment=...)`` for synthetic ones."""
 
 from __future__ import annotations
 
+import json
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
+from unittest import mock
 
+import policy_environment
+import policy_values
 import pytest
+import shipyard_policies as sp
+import yaml
 from google.protobuf import json_format, struct_pb2
 from pulumi.runtime import proto
 from pulumi_policy import (
@@ -26,11 +41,30 @@ from pulumi_policy.deserialize import SPECIAL_SECRET_SIG, SPECIAL_SIG_KEY
 from pulumi_policy.proxy import UNKNOWN_STRING_VALUE, unknown_checking_proxy
 
 from offline.harness import SECRET, UNKNOWN, Plan, ResourceRecord
-from policies import shipyard_policies as sp
 from tests.helpers import stack_settings
 
 POLICIES = {p.name: p for p in sp.ALL}
 STACKS = ("dev", "staging", "prod")
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def engine_config(stack: str) -> dict[str, str]:
+    """The stack's config as the engine hands it to the analyzer: ``namespace:key`` -> the value
+    as a string (objects as JSON). Secure values are left out (the engine would decrypt them)."""
+    raw = yaml.safe_load((ROOT / f"Pulumi.{stack}.yaml").read_text()).get("config") or {}
+    return {k: v if isinstance(v, str) else json.dumps(v) for k, v in raw.items()
+            if not (isinstance(v, dict) and "secure" in v)}
+
+
+@contextmanager
+def stack_config(config: dict[str, str]) -> Iterator[None]:
+    """Run policies as the analyzer of a stack with this config would."""
+    with mock.patch.dict(os.environ, {"PULUMI_CONFIG": json.dumps(config)}):
+        yield
+
+
+def environment_config(environment: str | None) -> dict[str, str]:
+    return {} if environment is None else {"shipyard:environment": environment}
 
 # ---------------------------------------------------------------------------------------------
 # Adapter: a captured ResourceRecord -> the args the analyzer would build for it
@@ -116,8 +150,11 @@ def record(type_: str, inputs: dict[str, Any], *, stack: str = "prod", name: str
                  "deleteBeforeReplace": False})
 
 
-def check(name: str, *records: ResourceRecord) -> list[str]:
-    return [msg for _, msg in violations(POLICIES[name], list(records))]
+def check(name: str, *records: ResourceRecord, environment: str | None = "prod") -> list[str]:
+    """The violations ``name`` reports on ``records`` in a stack whose ``shipyard:environment`` is
+    ``environment`` (``None``: the config does not set it)."""
+    with stack_config(environment_config(environment)):
+        return [msg for _, msg in violations(POLICIES[name], list(records))]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -153,12 +190,35 @@ def test_main_builds_one_mandatory_pack_of_all_policies_with_secrets_kept() -> N
 @pytest.mark.parametrize("name", [n for n in POLICIES if n != "prod-data-protected"])
 def test_every_stack_passes(name: str, stack: str, plans: dict[str, Plan]) -> None:
     plan = plans[stack]
-    assert violations(POLICIES[name], plan.resources) == []
+    with stack_config(engine_config(stack)):
+        assert violations(POLICIES[name], plan.resources) == []
 
 
 @pytest.mark.parametrize("stack", ["dev", "staging", "prod"])
 def test_prod_data_is_protected(stack: str, plans: dict[str, Plan]) -> None:
-    assert violations(POLICIES["prod-data-protected"], plans[stack].resources) == []
+    with stack_config(engine_config(stack)):
+        assert violations(POLICIES["prod-data-protected"], plans[stack].resources) == []
+
+
+def test_the_stack_files_name_their_environment() -> None:
+    """What the policies read: each stack's config says its environment."""
+    for stack in STACKS:
+        assert engine_config(stack)["shipyard:environment"] == stack
+
+
+def test_prods_rules_apply_to_the_prod_plan_and_not_to_dev(prod: Plan, dev: Plan) -> None:
+    """The plans pass prod-data-protected because prod's stores are protected, not because the
+    policy found no prod: unprotect them and it refuses every one in prod, none in dev."""
+    def unprotected(plan: Plan) -> list[ResourceRecord]:
+        return [replace(r, options={**r.options, "protect": False})
+                for r in plan.resources if r.type in sp.DATA_STORES]
+
+    with stack_config(engine_config("prod")):
+        records = unprotected(prod)
+        assert records
+        assert len(violations(POLICIES["prod-data-protected"], records)) == len(records)
+    with stack_config(engine_config("dev")):
+        assert violations(POLICIES["prod-data-protected"], unprotected(dev)) == []
 
 
 def test_prod_kms_keys_are_protected_and_dev_ones_are_not(prod: Plan, dev: Plan) -> None:
@@ -190,7 +250,7 @@ ENCRYPTED_EKS = {"encryptionConfig": {"provider": {"keyArn": "arn:aws:kms:k"},
                                       "resources": ["secrets"]}}
 
 
-@pytest.mark.parametrize("vpc,stack,expected", [
+@pytest.mark.parametrize("vpc,environment,expected", [
     ({"endpointPublicAccess": True, "publicAccessCidrs": ["0.0.0.0/0"]}, "prod", 1),
     ({"endpointPublicAccess": True, "publicAccessCidrs": ["10.0.0.0/8", "::/0"]}, "prod", 1),
     ({"endpointPublicAccess": True}, "prod", 1),  # AWS opens it to 0.0.0.0/0
@@ -200,9 +260,10 @@ ENCRYPTED_EKS = {"encryptionConfig": {"provider": {"keyArn": "arn:aws:kms:k"},
     ({"endpointPublicAccess": True, "publicAccessCidrs": ["0.0.0.0/0"]}, "dev", 0),
     ({"endpointPublicAccess": True, "publicAccessCidrs": ["0.0.0.0/0"]}, "staging", 0),
 ])
-def test_eks_endpoint(vpc: dict[str, Any], stack: str, expected: int) -> None:
-    cluster = record(EKS, {**ENCRYPTED_EKS, "vpcConfig": vpc}, stack=stack)
-    assert len(check("eks-endpoint-not-open-in-prod", cluster)) == expected
+def test_eks_endpoint(vpc: dict[str, Any], environment: str, expected: int) -> None:
+    cluster = record(EKS, {**ENCRYPTED_EKS, "vpcConfig": vpc})
+    assert len(check("eks-endpoint-not-open-in-prod", cluster,
+                     environment=environment)) == expected
 
 
 @pytest.mark.parametrize("type_,inputs", [
@@ -287,18 +348,19 @@ def test_ecr_repository_without_scan_on_push_is_refused() -> None:
     assert len(check("ecr-scan-on-push", record(
         ECR, {"imageScanningConfiguration": {"scanOnPush": False}}))) == 1
     assert check("ecr-scan-on-push", record(
-        ECR, {"imageScanningConfiguration": {"scanOnPush": True}}, stack="dev")) == []
+        ECR, {"imageScanningConfiguration": {"scanOnPush": True}}), environment="dev") == []
 
 
-@pytest.mark.parametrize("stack,mutability,expected", [
+@pytest.mark.parametrize("environment,mutability,expected", [
     ("prod", "MUTABLE", 1), ("staging", "MUTABLE", 1), ("prod", None, 1),
     ("staging", "IMMUTABLE_WITH_EXCLUSION", 1), ("prod", "IMMUTABLE", 0),
     ("dev", "MUTABLE", 0),  # dev overwrites tags by design
 ])
-def test_ecr_immutable_tags_outside_dev(stack: str, mutability: str | None,
+def test_ecr_immutable_tags_outside_dev(environment: str, mutability: str | None,
                                         expected: int) -> None:
     inputs = {} if mutability is None else {"imageTagMutability": mutability}
-    assert len(check("ecr-immutable-tags", record(ECR, inputs, stack=stack))) == expected
+    assert len(check("ecr-immutable-tags", record(ECR, inputs),
+                     environment=environment)) == expected
 
 
 DEPLOYMENT = "kubernetes:apps/v1:Deployment"
@@ -435,7 +497,7 @@ def test_plaintext_secrets_are_refused(type_: str, inputs: dict[str, Any],
     assert [m.split(" ", 1)[0] for m in found] == expected
 
 
-@pytest.mark.parametrize("type_,stack,protect,expected", [
+@pytest.mark.parametrize("type_,environment,protect,expected", [
     ("aws:kms/key:Key", "prod", False, 1),
     ("aws:kms/key:Key", "prod", True, 0),
     ("aws:kms/key:Key", "dev", False, 0),
@@ -445,16 +507,74 @@ def test_plaintext_secrets_are_refused(type_: str, inputs: dict[str, Any],
     ("kubernetes:core/v1:PersistentVolumeClaim", "staging", False, 0),
     ("aws:ecr/lifecyclePolicy:LifecyclePolicy", "prod", False, 0),
 ])
-def test_prod_data_must_be_protected(type_: str, stack: str, protect: bool,
+def test_prod_data_must_be_protected(type_: str, environment: str, protect: bool,
                                      expected: int) -> None:
-    found = check("prod-data-protected", record(type_, {}, stack=stack, protect=protect))
+    found = check("prod-data-protected", record(type_, {}, protect=protect),
+                  environment=environment)
     assert len(found) == expected
 
 
-def test_the_stack_is_read_from_the_urn() -> None:
-    assert sp.stack_of("urn:pulumi:prod::shipyard::aws:kms/key:Key::k") == "prod"
-    assert sp.stack_of("urn:pulumi:staging::shipyard::a$aws:ecr/repository:Repository::r") == \
-        "staging"
+# ---------------------------------------------------------------------------------------------
+# prod is the environment (shipyard:environment, or the environment tag), never the stack name
+
+KMS = "aws:kms/key:Key"
+PVC = "kubernetes:core/v1:PersistentVolumeClaim"
+
+
+@pytest.mark.parametrize("type_", [KMS, PVC])
+def test_a_prod_stack_not_named_prod_gets_the_prod_rules(type_: str) -> None:
+    """Stack ``prod-eu`` with ``shipyard:environment: prod`` (an AWS resource and a Kubernetes
+    one, which carries no environment tag): prod's rules apply."""
+    key = record(type_, {}, stack="prod-eu")
+    assert len(check("prod-data-protected", key, environment="prod")) == 1
+    cluster = record(EKS, {**ENCRYPTED_EKS, "vpcConfig": {}}, stack="prod-eu")
+    assert len(check("eks-endpoint-not-open-in-prod", cluster, environment="prod")) == 1
+    repo = record(ECR, {"imageTagMutability": "MUTABLE"}, stack="prod-eu")
+    assert len(check("ecr-immutable-tags", repo, environment="prod")) == 1
+
+
+@pytest.mark.parametrize("type_", [KMS, PVC])
+def test_a_stack_named_prod_in_staging_does_not_get_the_prod_rules(type_: str) -> None:
+    key = record(type_, {}, stack="prod")
+    assert check("prod-data-protected", key, environment="staging") == []
+    cluster = record(EKS, {**ENCRYPTED_EKS, "vpcConfig": {}}, stack="prod")
+    assert check("eks-endpoint-not-open-in-prod", cluster, environment="staging") == []
+    # staging keeps its own rule: immutable tags
+    repo = record(ECR, {"imageTagMutability": "MUTABLE"}, stack="prod")
+    assert len(check("ecr-immutable-tags", repo, environment="staging")) == 1
+    assert check("ecr-immutable-tags", repo, environment="dev") == []
+
+
+def test_without_the_config_the_environment_tag_decides() -> None:
+    """A stack whose config leaves shipyard:environment out: the program took the environment
+    from the stack name and tagged every AWS resource with it; the policies read the tag."""
+    tagged = {"tags": {"environment": "dev", "stack": "prod"}}
+    assert check("prod-data-protected", record(KMS, tagged, stack="prod"),
+                 environment=None) == []
+    tagged = {"tags": {"environment": "prod"}}
+    assert len(check("prod-data-protected", record(KMS, tagged, stack="dev"),
+                     environment=None)) == 1
+    # the config wins over a tag (the program writes the tag from it)
+    assert check("prod-data-protected", record(KMS, tagged), environment="staging") == []
+
+
+def test_an_unknown_environment_gets_the_prod_rules_and_says_why() -> None:
+    """No shipyard:environment and no environment tag (a Kubernetes resource in such a stack):
+    the policy applies prod's rules rather than let it off, and names what to set."""
+    [message] = check("prod-data-protected", record(PVC, {}, stack="dev"), environment=None)
+    assert "the environment is unknown" in message and "set shipyard:environment" in message
+    assert check("prod-data-protected", record(PVC, {}, protect=True), environment=None) == []
+
+
+def test_the_environment_comes_from_the_analyzers_stack_config() -> None:
+    with stack_config({"shipyard:environment": "prod", "aws:region": "eu-west-1"}):
+        assert policy_environment.environment_of({}) == "prod"
+    with stack_config({"aws:region": "eu-west-1"}):
+        assert policy_environment.environment_of({}) is None
+        assert policy_environment.environment_of({"tags": {"environment": "staging"}}) == \
+            "staging"
+    with mock.patch.dict(os.environ, {"PULUMI_CONFIG": "not json"}):
+        assert policy_environment.environment_of({}) is None
 
 
 def test_a_value_unknown_in_preview_is_not_judged() -> None:
@@ -492,11 +612,13 @@ def secret(value: Any) -> dict[str, Any]:
     return {SPECIAL_SIG_KEY: SPECIAL_SECRET_SIG, "value": value}
 
 
-def analyze(type_: str, props: dict[str, Any], stack: str = "prod") -> list[tuple[str, str]]:
+def analyze(type_: str, props: dict[str, Any], stack: str = "prod",
+            environment: str = "prod") -> list[tuple[str, str]]:
     request = proto.AnalyzeRequest(
         type=type_, urn=f"urn:pulumi:{stack}::shipyard::{type_}::r", name="r",
         properties=struct(props), options=proto.AnalyzerResourceOptions(protect=False))
-    response = servicer().Analyze(request, None)
+    with stack_config(environment_config(environment)):
+        response = servicer().Analyze(request, None)
     return [(d.policyName, d.message) for d in response.diagnostics]
 
 
@@ -516,8 +638,8 @@ def test_the_sdk_alone_hands_policies_secrets_as_plaintext(
 def test_with_secrets_kept_the_analyzer_tells_secret_from_plaintext(
         monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(sdk, "deserialize_properties", sdk.deserialize_properties)  # restored
-    sp.keep_secrets_marked()
-    assert sdk.deserialize_properties is sp.deserialize_keeping_secrets
+    policy_values.keep_secrets_marked()
+    assert sdk.deserialize_properties is policy_values.deserialize_keeping_secrets
     assert analyze("pulumi:providers:kubernetes", {"kubeconfig": secret(KUBECONFIG)}) == []
     assert [n for n, _ in analyze("pulumi:providers:kubernetes", {"kubeconfig": KUBECONFIG})] == \
         ["no-plaintext-secrets"]
@@ -530,17 +652,30 @@ def test_with_secrets_kept_the_analyzer_tells_secret_from_plaintext(
                                "blockDeviceMappings": [{"ebs": {"encrypted": "true"}}]})
     assert name == "imdsv2-required"
     # and a prod resource's violations arrive as mandatory diagnostics
-    response = servicer().Analyze(proto.AnalyzeRequest(
-        type="aws:kms/key:Key", urn="urn:pulumi:prod::shipyard::aws:kms/key:Key::k", name="k",
-        properties=struct({}), options=proto.AnalyzerResourceOptions(protect=False)), None)
+    with stack_config({"shipyard:environment": "prod"}):
+        response = servicer().Analyze(proto.AnalyzeRequest(
+            type="aws:kms/key:Key", urn="urn:pulumi:prod-eu::shipyard::aws:kms/key:Key::k",
+            name="k", properties=struct({}),
+            options=proto.AnalyzerResourceOptions(protect=False)), None)
     [diagnostic] = response.diagnostics
     assert diagnostic.policyName == "prod-data-protected"
     assert diagnostic.enforcementLevel == proto.MANDATORY
 
 
+def test_the_analyzer_judges_prod_by_the_stack_config_not_the_stack_name(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Through the SDK's own Analyze, with the config in PULUMI_CONFIG as the engine sets it."""
+    monkeypatch.setattr(sdk, "deserialize_properties", sdk.deserialize_properties)
+    policy_values.keep_secrets_marked()
+    pvc = "kubernetes:core/v1:PersistentVolumeClaim"
+    assert [n for n, _ in analyze(pvc, {}, stack="prod-eu", environment="prod")] == \
+        ["prod-data-protected"]
+    assert analyze(pvc, {}, stack="prod", environment="staging") == []
+
+
 def test_stack_policies_run_through_the_analyzer(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(sdk, "deserialize_properties", sdk.deserialize_properties)
-    sp.keep_secrets_marked()
+    policy_values.keep_secrets_marked()
     app = deployment()
 
     def resource(r: ResourceRecord) -> Any:

@@ -103,6 +103,6 @@ def test_every_stateful_kind_names_what_replaces_it(kind: str) -> None:
 
 def test_the_policy_pack_guards_every_stateful_type() -> None:
     """`pulumi preview --policy-pack policies` refuses what this test refuses offline."""
-    from policies.shipyard_policies import DATA_STORES
+    from shipyard_policies import DATA_STORES
     typed = {k for k in STATEFUL if "[" not in k}
     assert typed - DATA_STORES == set()

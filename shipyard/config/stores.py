@@ -20,7 +20,7 @@ DEFAULT_SIZES = {"postgresql": "db.t4g.medium", "mysql": "db.t4g.medium",
 
 class StoreSettings(Model):
     """One store kind's backend and size. Unset values come from the environment's defaults
-    (shipyard/defaults.py) and the pinned engine versions (shipyard/versions.py)."""
+    (shipyard/config/defaults.py) and the pinned engine versions (shipyard/versions.py)."""
 
     backend: StoreBackend | None = Field(
         None, description="inCluster or managed; unset: stores.backend.")
