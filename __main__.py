@@ -10,6 +10,7 @@ from components.existing_cluster import ExistingCluster
 from components.network import Network
 from components.registry import Registry
 from compose import platform
+from compose.addons import addons_args
 from shipyard.settings import ClusterMode, load_settings
 
 settings = load_settings()  # raises SettingsError before any resource is registered
@@ -28,7 +29,7 @@ dns_args = platform.dns_args(settings)
 dns = Dns("dns", dns_args) if dns_args is not None else None
 
 ctx = platform.cluster_context(settings, cluster, network, dns)
-addons = Addons("addons", settings, ctx)
+addons = Addons("addons", addons_args(settings, ctx))
 apps = Applications("apps", settings, ctx, addons, {
     image: repo.repository_url for image, repo in registry.repositories.items()})
 

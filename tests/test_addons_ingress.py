@@ -14,7 +14,6 @@ from components.addons.ingress import (
     GATEWAY_NAMESPACE,
     HTTP_LISTENER,
     NLB_ANNOTATIONS,
-    IngressArgs,
     gateway_annotations,
     gateway_spec,
     https_hostnames,
@@ -26,6 +25,7 @@ from components.addons.ingress import (
     route_spec,
     security_headers,
 )
+from compose.addons import ingress_args
 from offline.harness import run_program
 from shipyard.versions import CHARTS, GATEWAY_API_CRDS
 
@@ -261,7 +261,7 @@ def test_switching_ingress_off_keeps_the_other_add_ons():
 
 
 def test_without_dns_or_hostnames_the_gateway_serves_plain_http_only():
-    args = IngressArgs.from_settings(stack_settings("prod"), ClusterContext(
+    args = ingress_args(stack_settings("prod"), ClusterContext(
         provider=None, cluster_name="c", region="us-east-1", environment="prod", eks=True,
         domain=None))
     assert args.hostnames == ()
@@ -284,9 +284,9 @@ def test_without_dns_or_hostnames_the_gateway_serves_plain_http_only():
         assert [p["sectionName"] for p in route.inputs["spec"]["parentRefs"]] == ["http"]
 
 
-def test_from_settings_follows_the_switches():
-    dev = IngressArgs.from_settings(stack_settings("dev"), CTX)
-    prod = IngressArgs.from_settings(stack_settings("prod"), CTX)
+def test_compose_follows_the_switches():
+    dev = ingress_args(stack_settings("dev"), CTX)
+    prod = ingress_args(stack_settings("prod"), CTX)
     assert (dev.highly_available, prod.highly_available) == (False, True)
     assert dev.cluster_issuer == "letsencrypt-staging" and prod.cluster_issuer == "letsencrypt-prod"
     assert prod.hostnames == ("example.com", "*.example.com")

@@ -12,16 +12,16 @@ from pathlib import Path
 import pytest
 from helpers import only, stack_settings
 
+from components.addons.base import ClusterContext
 from components.addons.cloudnative_pg import (
     NAMESPACE,
     OPERATOR_LABELS,
     cloudnative_pg_values,
-    highly_available,
-    wanted,
 )
 from components.stores import cnpg, mysql
 from components.stores.base import STORE_LABEL
 from components.workload import NAME_LABEL
+from compose.stores import cloudnative_pg_args
 from offline.crd_schemas import validate
 from offline.harness import SECRET, Plan, run_program
 from shipyard.settings import KeyedProblem, StoreSettings
@@ -178,9 +178,11 @@ def test_the_operator_values_one_replica_or_two_spread():
 
 
 def test_the_operator_is_wanted_where_postgresql_runs_in_the_cluster():
-    dev, prod = stack_settings("dev"), stack_settings("prod")
-    assert wanted(dev) and not wanted(prod)
-    assert not highly_available(dev)
+    ctx = ClusterContext(provider=None, cluster_name="shipyard-test", region="us-east-1",
+                         environment="dev", eks=True)
+    dev = cloudnative_pg_args(stack_settings("dev"), ctx)
+    assert dev is not None and cloudnative_pg_args(stack_settings("prod"), ctx) is None
+    assert not dev.highly_available
 
 
 # -- MySQL: pure builders ------------------------------------------------------------------------

@@ -27,7 +27,6 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from components.addons.base import ClusterContext, helm_release, merged_values, namespace
-from shipyard.settings import Settings
 
 TYPE = "shipyard:addons:Ingress"
 GATEWAY_API = "gateway.networking.k8s.io/v1"
@@ -285,27 +284,6 @@ class IngressArgs:
     values: Mapping[str, Any] = field(default_factory=dict)
     crds: Sequence[pulumi.Resource] = ()     # installs the Gateway API CRDs
     after: Sequence[pulumi.Resource] = ()    # the Gateway waits for these (and its controller)
-
-    @staticmethod
-    def from_settings(settings: Settings, ctx: ClusterContext,
-                      after: Sequence[pulumi.Resource] = (),
-                      crds: Sequence[pulumi.Resource] = ()) -> IngressArgs:
-        ingress, cm = settings.addons.ingress, settings.addons.cert_manager
-        # A wildcard certificate needs DNS-01; with HTTP-01 the default is the apex alone.
-        wildcard = not (cm.enabled and cm.issuer != "selfsigned" and cm.solver == "http01")
-        hostnames = https_hostnames(ingress.hostnames, ctx.domain, wildcard=wildcard)
-        if not ingress.hostnames and not wildcard and ctx.domain:
-            # no wildcard certificate: a listener (and certificate) per application hostname
-            hostnames += [host for host in (settings.application_host(app)
-                                            for app in settings.applications if app.routes)
-                          if host not in hostnames]
-            hostnames += [host for host in settings.ui_hosts().values() if host not in hostnames]
-        return IngressArgs(
-            ctx=ctx, controller=ingress.controller, hostnames=tuple(hostnames),
-            hsts_max_age_seconds=ingress.hsts_max_age_seconds,
-            cluster_issuer=cm.issuer if cm.enabled else None,
-            highly_available=ingress.high_availability,
-            values=dict(ingress.values), crds=tuple(crds), after=tuple(after))
 
 
 class Ingress(pulumi.ComponentResource):

@@ -48,7 +48,7 @@ import pulumi_random as random
 from components.addons import endpoints
 from components.addons.base import ClusterContext, helm_release, merged_values, namespace
 from components.addons.ingress import ACCESS_LABEL, Exposure, expose_ui
-from shipyard.settings import AlertReceiver, Settings
+from shipyard.settings import AlertReceiver
 
 TYPE = "shipyard:addons:Monitoring"
 NAMESPACE = endpoints.MONITORING_NAMESPACE
@@ -508,30 +508,6 @@ class MonitoringArgs:
     values: Mapping[str, Any] = field(default_factory=dict)
     after: Sequence[pulumi.Resource] = ()
     protect: bool = False           # its namespace holds Prometheus' and Grafana's volumes
-
-    @staticmethod
-    def from_settings(settings: Settings, ctx: ClusterContext, *,
-                      exposure: Exposure | None = None,
-                      after: Sequence[pulumi.Resource] = ()) -> MonitoringArgs:
-        m, a = settings.addons.monitoring, settings.addons
-
-        def host(hostname: str | None) -> str | None:
-            return settings.exposed_host(hostname) if exposure is not None else None
-
-        return MonitoringArgs(
-            protect=settings.config.protect,
-            ctx=ctx, retention_days=m.retention_days, storage_gi=m.storage_gi,
-            replicas=HA_REPLICAS if m.high_availability else 1,
-            grafana_persistence=m.grafana_persistence, receivers=tuple(m.receivers),
-            alert_urls=settings.alert_urls,
-            tenant_namespaces=tuple(app.name for app in settings.applications),
-            loki=a.logging.enabled, tempo=a.tracing.enabled,
-            cert_manager=a.cert_manager.enabled, exposure=exposure,
-            grafana_host=host(m.grafana_hostname),
-            alertmanager_host=host(m.alertmanager_hostname),
-            prometheus_host=host(m.prometheus_hostname),
-            runbook_base=m.runbook_base_url,
-            values=dict(m.values), after=tuple(after))
 
 
 class Monitoring(pulumi.ComponentResource):
