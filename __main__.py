@@ -11,6 +11,7 @@ from components.network import Network
 from components.registry import Registry
 from compose import platform
 from compose.addons import addons_args
+from compose.applications import applications_args
 from shipyard.settings import ClusterMode, load_settings
 
 settings = load_settings()  # raises SettingsError before any resource is registered
@@ -29,9 +30,10 @@ dns_args = platform.dns_args(settings)
 dns = Dns("dns", dns_args) if dns_args is not None else None
 
 ctx = platform.cluster_context(settings, cluster, network, dns)
-addons = Addons("addons", addons_args(settings, ctx))
-apps = Applications("apps", settings, ctx, addons, {
-    image: repo.repository_url for image, repo in registry.repositories.items()})
+addon_args = addons_args(settings, ctx)
+addons = Addons("addons", addon_args)
+apps = Applications("apps", applications_args(settings, ctx, addon_args, {
+    image: repo.repository_url for image, repo in registry.repositories.items()}), addons)
 
 pulumi.export("environment", settings.environment.value)
 pulumi.export("region", settings.region)

@@ -38,8 +38,7 @@ import pulumi_aws as aws
 from components.addons.object_store import private_bucket, tls_only_statement
 from components.dns import validation_domains, zone_covers
 from shipyard import iam
-from shipyard.catalog import Application
-from shipyard.settings import NAMESPACE, Settings
+from shipyard.settings import NAMESPACE, Settings  # cdn_problems only (it moves to the checks)
 
 TYPE = "shipyard:cdn:Cdn"
 CERTIFICATE_REGION = "us-east-1"       # where CloudFront reads ACM certificates from
@@ -134,21 +133,6 @@ class CdnArgs:
                              f"{self.domain}")
         if self.price_class not in PRICE_CLASSES.values():
             raise ValueError(f"{self.app}: price class {self.price_class!r}")
-
-    @staticmethod
-    def from_settings(settings: Settings, app: Application,
-                      zone_id: pulumi.Input[str] | None) -> CdnArgs:
-        problems = [p for p in cdn_problems(settings) if f".{app.name}.cdn" in p]
-        if problems:
-            raise ValueError("; ".join(problems))
-        if app.cdn is None or zone_id is None or settings.dns.domain is None:
-            raise ValueError(f"{NAMESPACE}:applications.{app.name}.cdn: needs a cdn block and "
-                             f"the stack's hosted zone (dns.enabled)")
-        return CdnArgs(
-            app=app.name, host=cdn_host(app.cdn.hostname, settings.dns.domain),
-            domain=settings.dns.domain, zone_id=zone_id, cluster_name=settings.cluster_name,
-            price_class=PRICE_CLASSES[settings.environment.value],
-            protect=settings.config.protect, tags=settings.tags)
 
 
 class Cdn(pulumi.ComponentResource):

@@ -525,16 +525,11 @@ class MeshContext:
 
 
 @dataclass(frozen=True)
-class WorkloadArgs:
-    app: Application
-    name: str                                # the service's name in the catalog
-    service: Service
+class WorkloadPlatform:
+    """What every workload of every tenant shares: built once (``compose.applications``) and
+    passed by reference."""
+
     provider: k8s.Provider
-    image_repository: pulumi.Input[str]      # the ECR repository URL
-    namespace: pulumi.Input[str]             # the tenant's namespace (its name, as an Output)
-    routed_ports: Sequence[Port] = ()
-    gateway_namespace: str | None = None
-    mesh: MeshContext | None = None          # None: not a mesh application
     oidc: OidcProvider | None = None         # IRSA, for services with aws: true
     tags: Mapping[str, str] = field(default_factory=dict)
     zone_spread: str = "DoNotSchedule"
@@ -543,6 +538,19 @@ class WorkloadArgs:
     environment: str = ""
     monitoring: Sequence[pulumi.Resource] | None = None  # the monitoring CRDs; None: off
     tracing: bool = False                    # the OpenTelemetry Collector receives traces
+
+
+@dataclass(frozen=True)
+class WorkloadArgs:
+    app: Application
+    name: str                                # the service's name in the catalog
+    service: Service
+    image_repository: pulumi.Input[str]      # the ECR repository URL
+    namespace: pulumi.Input[str]             # the tenant's namespace (its name, as an Output)
+    platform: WorkloadPlatform               # shared by every workload
+    routed_ports: Sequence[Port] = ()
+    gateway_namespace: str | None = None
+    mesh: MeshContext | None = None          # None: not a mesh application
     stores: Sequence[StoreMount] = ()        # the data stores it uses
     aws_policy: pulumi.Input[str] | None = None  # its IRSA role's grants (its buckets)
     # what its pods wait for: its stores' users and databases exist, its connection objects
@@ -557,8 +565,8 @@ class Workload(pulumi.ComponentResource):
     def __init__(self, name: str, args: WorkloadArgs,
                  opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__(TYPE, name, None, opts)
-        app, svc, svc_name = args.app, args.service, args.name
-        k8s_opts = pulumi.ResourceOptions(parent=self, provider=args.provider)
+        app, svc, svc_name, platform = args.app, args.service, args.name, args.platform
+        k8s_opts = pulumi.ResourceOptions(parent=self, provider=platform.provider)
 
         def meta(object_name: str, **extra: Any) -> dict[str, Any]:
             return {"name": object_name, "namespace": args.namespace,
@@ -567,11 +575,11 @@ class Workload(pulumi.ComponentResource):
 
         annotations: dict[str, pulumi.Input[str]] = {}
         self.role = None
-        if svc.aws and args.oidc is not None:   # no IRSA on an existing cluster (a note says)
+        if svc.aws and platform.oidc is not None:  # no IRSA on an existing cluster (a note says)
             # its permissions come from what it uses (the data stores attach theirs)
             self.role = service_account_role(
-                name, oidc=args.oidc, namespace=app.name, service_account=svc_name,
-                policy=args.aws_policy, tags=args.tags, parent=self)
+                name, oidc=platform.oidc, namespace=app.name, service_account=svc_name,
+                policy=args.aws_policy, tags=platform.tags, parent=self)
             annotations["eks.amazonaws.com/role-arn"] = self.role.arn
         self.service_account = k8s.core.v1.ServiceAccount(
             f"{name}-sa", metadata=meta(svc_name, annotations=annotations),
@@ -583,11 +591,11 @@ class Workload(pulumi.ComponentResource):
         for track in tracks(svc_name, svc):
             image = pulumi.Output.concat(args.image_repository, track.tag_ref)
             manifest = deployment(app, svc_name, svc, track, image="", mesh=mesh is not None,
-                                  zone_spread=args.zone_spread,
-                                  await_rollout=args.await_rollout,
-                                  immutable_tags=args.immutable_tags,
-                                  telemetry=telemetry_env(app, svc_name, args.environment)
-                                  if args.tracing else None, stores=args.stores)
+                                  zone_spread=platform.zone_spread,
+                                  await_rollout=platform.await_rollout,
+                                  immutable_tags=platform.immutable_tags,
+                                  telemetry=telemetry_env(app, svc_name, platform.environment)
+                                  if platform.tracing else None, stores=args.stores)
             manifest["metadata"]["namespace"] = args.namespace
             manifest["spec"]["template"]["spec"]["containers"][0]["image"] = image
             suffix = track.name.removeprefix(svc_name)
@@ -612,9 +620,9 @@ class Workload(pulumi.ComponentResource):
                 f"{name}{suffix}-service", metadata=manifest["metadata"], spec=manifest["spec"],
                 opts=k8s_opts))
 
-        if args.monitoring is not None:
+        if platform.monitoring is not None:
             monitor_opts = pulumi.ResourceOptions.merge(
-                k8s_opts, pulumi.ResourceOptions(depends_on=list(args.monitoring)))
+                k8s_opts, pulumi.ResourceOptions(depends_on=list(platform.monitoring)))
             if mesh is None:
                 spec = service_monitor_spec(app, svc_name, svc)
                 kind = "ServiceMonitor"
