@@ -25,15 +25,12 @@ import pulumi_random as random
 from components.addons import endpoints
 from components.addons.base import namespace
 from components.addons.ingress import ACCESS_LABEL, route_filters
+from components.labels import MANAGED, NAME_LABEL
+from components.mesh import MERGED_METRICS_PORT, SIDECAR, MeshContext
 from components.stores.base import STORE_LABEL, Footprint
 from components.stores.stores import StoreContext, Stores, StoresArgs, footprints, ports
 from components.stores.stores import service_count as store_services
 from components.workload import (
-    MANAGED,
-    MERGED_METRICS_PORT,
-    NAME_LABEL,
-    SIDECAR,
-    MeshContext,
     Workload,
     WorkloadArgs,
     WorkloadPlatform,

@@ -23,8 +23,9 @@ from components.addons.ingress import (
 )
 from components.applications import ApplicationsArgs
 from components.cdn import PRICE_CLASSES, CdnArgs, cdn_host, cdn_problems
+from components.mesh import MeshContext
 from components.tenant import Routing, TenantArgs, TenantPlatform
-from components.workload import MeshContext, WorkloadPlatform
+from components.workload import WorkloadPlatform
 from compose.stores import store_cidrs, store_context
 from shipyard.catalog import Application
 from shipyard.settings import NAMESPACE, Settings

@@ -41,9 +41,10 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
+from components.addons.alert_rules import RUNBOOK_BASE
 from components.addons.base import ClusterContext, helm_release, irsa_annotation, namespace
 from components.addons.monitoring import API_VERSION as MONITORING_API
-from components.addons.monitoring import MANAGED, RUNBOOK_BASE
+from components.addons.monitoring import MANAGED
 from components.addons.object_store import PrivateBucket, private_bucket
 from components.irsa import OidcProvider, ServiceAccountRole, service_account_role
 from shipyard import iam
