@@ -7,6 +7,7 @@ of plain values, and what it returns is read as data.
 from __future__ import annotations
 
 import ast
+import asyncio
 import dataclasses
 import json
 from pathlib import Path
@@ -46,6 +47,17 @@ def settings(addons: dict | None = None, stack: str = "dev", **sections: dict) -
     for section, value in {"addons": addons or {}, **sections}.items():
         raw[section] = json.dumps(deep_merge(json.loads(raw.get(section, "{}")), value))
     return parse_settings(raw, project=project, stack=stack, region=config["aws:region"])
+
+
+@pytest.fixture(autouse=True)
+def event_loop():
+    """compose makes secret Outputs (Alertmanager's URLs), and an Output needs an event loop:
+    the program has Pulumi's, a test its own."""
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    yield loop
+    asyncio.set_event_loop(None)
+    loop.close()
 
 
 def _named(tree: ast.AST) -> set[str]:
