@@ -3,13 +3,15 @@
 import pulumi
 
 from components.addons.addons import Addons
-from components.addons.base import ClusterContext
 from components.applications import Applications
-from components.cluster import Cluster, ClusterArgs
-from components.dns import Dns, DnsArgs
-from components.existing_cluster import ExistingCluster, ExistingClusterArgs
-from components.network import Network, NetworkArgs
-from components.registry import Registry, RegistryArgs
+from components.cluster import Cluster
+from components.dns import Dns
+from components.existing_cluster import ExistingCluster
+from components.network import Network
+from components.registry import Registry
+from compose import platform
+from compose.addons import addons_args
+from compose.applications import applications_args
 from shipyard.config.cluster import ClusterMode
 from shipyard.config.load import load_settings
 
@@ -18,36 +20,21 @@ for note in settings.notes:
     pulumi.log.info(note)
 
 if settings.cluster.mode is ClusterMode.EKS:
-    network = Network("network", NetworkArgs.from_settings(settings))
-    cluster = Cluster("cluster", ClusterArgs.from_settings(settings, network.private_subnet_ids))
+    network = Network("network", platform.network_args(settings))
+    cluster = Cluster("cluster", platform.cluster_args(settings, network.private_subnet_ids))
 else:
     network = None
-    cluster = ExistingCluster("cluster", ExistingClusterArgs.from_settings(settings))
+    cluster = ExistingCluster("cluster", platform.existing_cluster_args(settings))
 
-registry = Registry("registry", RegistryArgs.from_settings(settings))
-dns = Dns("dns", DnsArgs.from_settings(settings)) if settings.dns.enabled else None
+registry = Registry("registry", platform.registry_args(settings))
+dns_args = platform.dns_args(settings)
+dns = Dns("dns", dns_args) if dns_args is not None else None
 
-eks = isinstance(cluster, Cluster)
-ctx = ClusterContext(
-    provider=cluster.provider,
-    cluster_name=settings.cluster_name,
-    region=settings.region,
-    environment=settings.environment.value,
-    eks=eks,
-    oidc=cluster.oidc if eks else None,
-    vpc_id=network.vpc_id if network is not None else None,
-    database_subnet_ids=network.database_subnet_ids if network is not None else None,
-    cluster_endpoint=cluster.endpoint if eks else None,
-    cluster_arn=cluster.eks.arn if eks else None,
-    cluster_security_group_id=cluster.cluster_security_group_id if eks else None,
-    node_role_arn=cluster.node_role_arn if eks else None,
-    zone_id=dns.zone_id if dns is not None else None,
-    domain=settings.dns.domain if dns is not None else None,
-    tags=settings.tags,
-)
-addons = Addons("addons", settings, ctx)
-apps = Applications("apps", settings, ctx, addons, {
-    image: repo.repository_url for image, repo in registry.repositories.items()})
+ctx = platform.cluster_context(settings, cluster, network, dns)
+addon_args = addons_args(settings, ctx)
+addons = Addons("addons", addon_args)
+apps = Applications("apps", applications_args(settings, ctx, addon_args, {
+    image: repo.repository_url for image, repo in registry.repositories.items()}), addons)
 
 pulumi.export("environment", settings.environment.value)
 pulumi.export("region", settings.region)

@@ -38,9 +38,6 @@ import pulumi_aws as aws
 
 from components.addons.object_store import private_bucket, tls_only_statement
 from components.dns import validation_domains
-from shipyard.catalog.models import Application
-from shipyard.config.base import NAMESPACE
-from shipyard.config.stack import Settings
 from shipyard.rules import hostnames, iam
 
 TYPE = "shipyard:cdn:Cdn"
@@ -99,18 +96,6 @@ class CdnArgs:
                              f"{self.domain}")
         if self.price_class not in PRICE_CLASSES:
             raise ValueError(f"{self.app}: price class {self.price_class!r}")
-
-    @staticmethod
-    def from_settings(settings: Settings, app: Application,
-                      zone_id: pulumi.Input[str] | None) -> CdnArgs:
-        if app.cdn is None or zone_id is None or settings.dns.domain is None:
-            raise ValueError(f"{NAMESPACE}:applications.{app.name}.cdn: needs a cdn block and "
-                             f"the stack's hosted zone (dns.enabled)")
-        return CdnArgs(
-            app=app.name, host=hostnames.full_name(app.cdn.hostname, settings.dns.domain),
-            domain=settings.dns.domain, zone_id=zone_id, cluster_name=settings.cluster_name,
-            price_class=settings.config.cdn.price_class,
-            protect=settings.config.protect, tags=settings.tags)
 
 
 class Cdn(pulumi.ComponentResource):

@@ -12,8 +12,6 @@ import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
 from components.irsa import OidcProvider, service_account_role
-from shipyard.config.cluster import NodeGroupSettings
-from shipyard.config.stack import Settings
 from shipyard.rules import iam
 from shipyard.versions import EKS_ADDON_VERSIONS
 
@@ -45,16 +43,6 @@ class NodeGroupSpec:
     disk_size_gb: int
     ami_type: str
 
-    @staticmethod
-    def from_settings(group: NodeGroupSettings) -> NodeGroupSpec:
-        return NodeGroupSpec(
-            instance_types=tuple(group.instance_types), capacity_type=group.capacity_type,
-            min_size=group.min_size, desired_size=group.desired_size, max_size=group.max_size,
-            labels=dict(group.labels),
-            taints=tuple({"key": t.key, "value": t.value, "effect": t.effect}
-                         for t in group.taints),
-            disk_size_gb=group.disk_size_gb, ami_type=group.ami_type)
-
 
 @dataclass(frozen=True)
 class ClusterArgs:
@@ -72,20 +60,6 @@ class ClusterArgs:
     node_groups: Mapping[str, NodeGroupSpec]
     protect: bool = False
     tags: Mapping[str, str] = field(default_factory=dict)
-
-    @staticmethod
-    def from_settings(settings: Settings, subnet_ids: pulumi.Input[Sequence[str]]) -> ClusterArgs:
-        c = settings.cluster
-        return ClusterArgs(
-            cluster_name=settings.cluster_name, version=c.version, region=settings.region,
-            subnet_ids=subnet_ids, endpoint_public_access=c.endpoint_public_access,
-            public_access_cidrs=tuple(c.public_access_cidrs),
-            private_access_cidrs=tuple(c.private_access_cidrs or [settings.network.cidr]),
-            log_types=tuple(c.log_types),
-            log_retention_days=c.log_retention_days, admins=tuple(c.admins),
-            deletion_protection=c.deletion_protection,
-            node_groups={k: NodeGroupSpec.from_settings(g) for k, g in c.node_groups.items()},
-            protect=settings.config.protect, tags=settings.tags)
 
 
 def kubeconfig(cluster_name: str, endpoint: str, ca_data: str, region: str) -> str:

@@ -9,7 +9,6 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_aws as aws
 
-from shipyard.config.stack import Settings
 from shipyard.rules import hostnames
 
 TYPE = "shipyard:dns:Dns"
@@ -31,20 +30,6 @@ class DnsArgs:
         if self.zone_id and self.parent_zone_id:
             raise ValueError("parent_zone_id delegates a zone shipyard creates; it cannot be "
                              "combined with an adopted zone_id")
-
-    @staticmethod
-    def from_settings(settings: Settings) -> DnsArgs:
-        dns = settings.dns
-        if not dns.enabled or not dns.domain:
-            raise ValueError("DnsArgs.from_settings needs dns.enabled and dns.domain")
-        return DnsArgs(
-            domain=dns.domain,
-            name_prefix=settings.cluster_name,
-            zone_id=dns.zone_id,
-            parent_zone_id=dns.parent_zone_id,
-            wildcard_certificate=dns.wildcard_certificate,
-            tags=settings.tags,
-        )
 
 
 def certificate_names(domain: str) -> list[str]:

@@ -7,8 +7,6 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_kubernetes as k8s
 
-from shipyard.config.stack import Settings
-
 TYPE = "shipyard:cluster:ExistingCluster"
 
 
@@ -16,11 +14,6 @@ TYPE = "shipyard:cluster:ExistingCluster"
 class ExistingClusterArgs:
     kubeconfig: pulumi.Input[str] | None  # a secret Output
     context: str | None
-
-    @staticmethod
-    def from_settings(settings: Settings) -> ExistingClusterArgs:
-        return ExistingClusterArgs(kubeconfig=settings.kubeconfig,
-                                   context=settings.cluster.context)
 
 
 class ExistingCluster(pulumi.ComponentResource):

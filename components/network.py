@@ -10,7 +10,6 @@ import pulumi
 import pulumi_aws as aws
 
 from shipyard.config.network import NatStrategy
-from shipyard.config.stack import Settings
 from shipyard.rules.cidr import ZoneSubnets
 
 TYPE = "shipyard:network:Network"
@@ -33,26 +32,6 @@ class NetworkArgs:
     flow_logs_traffic_type: str = "ALL"
     interface_endpoints: Sequence[str] = ()
     tags: Mapping[str, str] = field(default_factory=dict)
-
-    @staticmethod
-    def from_settings(settings: Settings) -> NetworkArgs:
-        net = settings.network
-        layout = net.layout()
-        names = net.availability_zones
-        keys = list(names) if names else [f"az{i + 1}" for i in range(net.az_count)]
-        return NetworkArgs(
-            vpc_cidr=net.cidr,
-            zones=dict(zip(keys, layout, strict=True)),
-            availability_zones=names,
-            nat=net.nat_gateways,
-            region=settings.region,
-            cluster_name=settings.cluster_name,
-            flow_logs_enabled=net.flow_logs.enabled,
-            flow_logs_retention_days=net.flow_logs.retention_days,
-            flow_logs_traffic_type=net.flow_logs.traffic_type,
-            interface_endpoints=tuple(net.interface_endpoints),
-            tags=settings.tags,
-        )
 
 
 def nat_zone_for(zone_keys: Sequence[str], nat: NatStrategy) -> dict[str, str | None]:

@@ -9,8 +9,6 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_aws as aws
 
-from shipyard.config.stack import Settings
-
 TYPE = "shipyard:registry:Registry"
 
 # What a CI role needs on a repository to push an image (ecr:GetAuthorizationToken is not
@@ -40,20 +38,6 @@ class RegistryArgs:
 
     def __post_init__(self) -> None:
         image_keys(self.images)  # fails early on two images that would share resource names
-
-    @staticmethod
-    def from_settings(settings: Settings) -> RegistryArgs:
-        reg = settings.registry
-        return RegistryArgs(
-            images=tuple(settings.images),
-            name_prefix=settings.cluster_name,
-            immutable_tags=reg.immutable_tags,
-            keep_tagged_images=reg.keep_tagged_images,
-            untagged_expiry_days=reg.untagged_expiry_days,
-            push_principals=tuple(reg.push_principals),
-            protect=settings.config.protect,
-            tags=settings.tags,
-        )
 
 
 def image_key(image: str) -> str:

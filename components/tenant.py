@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import pulumi
@@ -25,18 +25,15 @@ import pulumi_random as random
 from components.addons import endpoints
 from components.addons.base import namespace
 from components.addons.ingress import ACCESS_LABEL, route_filters
-from components.irsa import OidcProvider
+from components.labels import MANAGED, NAME_LABEL
+from components.mesh import MERGED_METRICS_PORT, SIDECAR, MeshContext
 from components.stores.base import STORE_LABEL, Footprint
 from components.stores.stores import StoreContext, Stores, StoresArgs, footprints, ports
 from components.stores.stores import service_count as store_services
 from components.workload import (
-    MANAGED,
-    MERGED_METRICS_PORT,
-    NAME_LABEL,
-    SIDECAR,
-    MeshContext,
     Workload,
     WorkloadArgs,
+    WorkloadPlatform,
     pod_footprint,
     services,
     tracks,
@@ -59,7 +56,6 @@ class Routing:
     gateway_namespace: str
     listeners: Sequence[str]                 # its HTTPS listeners serving the app's hostname
     hsts_max_age_seconds: int
-    crds: Sequence[pulumi.Resource] = ()     # the Gateway API CRDs
     request_timeouts: bool = True            # the controller honours HTTPRoute timeouts
 
 
@@ -291,25 +287,28 @@ def generated_secrets(app: Application) -> list[str]:
 
 
 @dataclass(frozen=True)
+class TenantPlatform:
+    """What every tenant shares: built once from the settings (``compose.applications``),
+    completed once by ``Applications`` with what the add-ons registered (the resources to
+    wait for), and passed by reference."""
+
+    workload: WorkloadPlatform                         # what each of its workloads shares
+    image_repositories: Mapping[str, pulumi.Input[str]]  # image -> ECR repository URL
+    mesh: MeshContext | None = None                    # None: no mesh (the Istio add-on off)
+    store_cidrs: Sequence[str] = ()                    # where the managed stores live
+    monitoring_namespace: str | None = None            # None: no Prometheus
+    tracing_namespace: str | None = None               # None: no trace collector
+    stores: StoreContext | None = None                 # None: its stores are not created
+    protect: bool = False                              # its namespace holds data
+    gateway_crds: Sequence[pulumi.Resource] = ()       # the Gateway API CRDs (its route's)
+
+
+@dataclass(frozen=True)
 class TenantArgs:
     app: Application
     host: str                                          # its hostname, resolved
-    provider: k8s.Provider
-    image_repositories: Mapping[str, pulumi.Input[str]]  # image -> ECR repository URL
+    platform: TenantPlatform                           # shared by every tenant
     routing: Routing | None = None                     # None: no shared Gateway
-    mesh: MeshContext | None = None                    # None: not in the mesh
-    store_cidrs: Sequence[str] = ()                    # where the managed stores live
-    oidc: OidcProvider | None = None
-    tags: Mapping[str, str] = field(default_factory=dict)
-    zone_spread: str = "DoNotSchedule"
-    await_rollouts: bool = True
-    immutable_tags: bool = True
-    environment: str = ""
-    monitoring: Sequence[pulumi.Resource] | None = None   # the monitoring CRDs; None: off
-    monitoring_namespace: str | None = None
-    tracing_namespace: str | None = None                  # None: no trace collector
-    stores: StoreContext | None = None                    # None: its stores are not created
-    protect: bool = False                                 # its namespace holds data
 
 
 class Tenant(pulumi.ComponentResource):
@@ -321,17 +320,18 @@ class Tenant(pulumi.ComponentResource):
     def __init__(self, name: str, args: TenantArgs,
                  opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__(TYPE, name, None, opts)
-        app, provider = args.app, args.provider
-        mesh = args.mesh if app.mesh else None
+        app, platform = args.app, args.platform
+        provider = platform.workload.provider
+        mesh = platform.mesh if app.mesh else None
         routing = args.routing if app.routes else None
         k8s_opts = pulumi.ResourceOptions(parent=self, provider=provider)
 
         self.namespace = namespace(
             name, app.name, parent=self, provider=provider,
             labels=namespace_labels(app, routed=routing is not None, mesh=mesh is not None),
-            protect=args.protect)
+            protect=platform.protect)
         ns = self.namespace.metadata.name
-        store_settings = args.stores.settings if args.stores is not None else None
+        store_settings = platform.stores.settings if platform.stores is not None else None
         store_footprints = footprints(app, store_settings) if store_settings else []
 
         def meta(object_name: str) -> dict[str, Any]:
@@ -349,9 +349,9 @@ class Tenant(pulumi.ComponentResource):
                                spec=limit_range_spec(app, store_footprints), opts=k8s_opts)
         for policy_name, spec in network_policies(
                 app, gateway_namespace=routing.gateway_namespace if routing else None,
-                store_cidrs=args.store_cidrs, mesh=mesh is not None,
-                monitoring_namespace=args.monitoring_namespace,
-                tracing_namespace=args.tracing_namespace,
+                store_cidrs=platform.store_cidrs, mesh=mesh is not None,
+                monitoring_namespace=platform.monitoring_namespace,
+                tracing_namespace=platform.tracing_namespace,
                 store_ports=ports(app, store_settings) if store_settings else None).items():
             k8s.networking.v1.NetworkPolicy(f"{name}-netpol-{policy_name}",
                                             metadata=meta(policy_name), spec=spec, opts=k8s_opts)
@@ -365,24 +365,22 @@ class Tenant(pulumi.ComponentResource):
                 string_data={GENERATED_KEY: value.result}, opts=k8s_opts)
 
         self.stores = None
-        if args.stores is not None and app.stores:
+        if platform.stores is not None and app.stores:
             self.stores = Stores(f"{name}-stores", StoresArgs(
-                app=app, context=args.stores, namespace=ns, provider=provider,
-                monitoring=args.monitoring, monitoring_namespace=args.monitoring_namespace),
+                app=app, context=platform.stores, namespace=ns, provider=provider,
+                monitoring=platform.workload.monitoring,
+                monitoring_namespace=platform.monitoring_namespace),
                 opts=pulumi.ResourceOptions(parent=self))
         stores = self.stores
 
         self.workloads = {}
         for svc_name, svc in app.services.items():
             self.workloads[svc_name] = Workload(f"{name}-{svc_name}", WorkloadArgs(
-                app=app, name=svc_name, service=svc, provider=provider,
-                image_repository=args.image_repositories[svc.image], namespace=ns,
+                app=app, name=svc_name, service=svc,
+                image_repository=platform.image_repositories[svc.image], namespace=ns,
+                platform=platform.workload,
                 routed_ports=tuple(routed_ports(app, svc_name)) if routing else (),
-                gateway_namespace=routing.gateway_namespace if routing else None,
-                mesh=mesh, oidc=args.oidc, tags=args.tags, zone_spread=args.zone_spread,
-                await_rollout=args.await_rollouts, immutable_tags=args.immutable_tags,
-                environment=args.environment, monitoring=args.monitoring,
-                tracing=args.tracing_namespace is not None,
+                gateway_namespace=routing.gateway_namespace if routing else None, mesh=mesh,
                 stores=tuple(stores.mounts.get(svc_name, ())) if stores else (),
                 stores_ready=tuple(stores.ready.get(svc_name, ())) if stores else (),
                 aws_policy=stores.aws_policies.get(svc_name) if stores else None),
@@ -396,5 +394,5 @@ class Tenant(pulumi.ComponentResource):
                 metadata=meta(app.name), spec=http_route_spec(app, host=args.host,
                                                               routing=routing),
                 opts=pulumi.ResourceOptions.merge(k8s_opts, pulumi.ResourceOptions(
-                    depends_on=list(routing.crds))))
+                    depends_on=list(platform.gateway_crds))))
         self.register_outputs({"namespace": ns, "url": self.url})

@@ -3,10 +3,9 @@
 ServiceAccount (IRSA when it needs AWS), Deployment (zero-downtime rolling updates, three probes,
 requests and limits, a restricted security context, a writable /tmp only, topology spread over
 zones and nodes, graceful shutdown, an ECR image that is never ``latest``), Service, HPA
-``autoscaling/v2`` with behavior, PodDisruptionBudget; for mesh applications a DestinationRule
-(connection pool, outlier detection), a VirtualService (timeouts, retries, canary weights), an
-AuthorizationPolicy that admits only its declared callers and the Gateway, and where the Gateway
-is outside the mesh a port-level PERMISSIVE PeerAuthentication on its routed ports.
+``autoscaling/v2`` with behavior, PodDisruptionBudget; for mesh applications the mesh objects
+``components/mesh.py`` builds (DestinationRule, VirtualService, AuthorizationPolicy, and a
+port-level PERMISSIVE PeerAuthentication where the Gateway is outside the mesh).
 
 Progressive delivery: ``canary`` adds ``NAME-canary`` (its own Deployment and Service; the route
 or the mesh sends it ``weight`` percent), ``blueGreen`` runs ``NAME-blue`` and ``NAME-green``;
@@ -18,7 +17,6 @@ only registers them.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -28,39 +26,25 @@ import pulumi_kubernetes as k8s
 
 from components.addons import endpoints
 from components.irsa import OidcProvider, ServiceAccountRole, service_account_role
+from components.labels import MANAGED, NAME_LABEL, PART_OF_LABEL, TRACK_LABEL, VERSION_LABEL
+from components.mesh import (
+    MERGED_METRICS_PORT,
+    SIDECAR,
+    SIDECAR_ANNOTATIONS,
+    MeshContext,
+    authorization_policy_spec,
+    destination_rule_spec,
+    permissive_ports_spec,
+    proxy_config,
+    virtual_service_spec,
+)
 from shipyard.catalog.models import Application
 from shipyard.catalog.services import Port, Service, cpu_millis, memory_bytes
 
 TYPE = "shipyard:apps:Workload"
-NAME_LABEL = "app.kubernetes.io/name"
-PART_OF_LABEL = "app.kubernetes.io/part-of"
-VERSION_LABEL = "app.kubernetes.io/version"
-TRACK_LABEL = "shipyard.dev/track"
-MANAGED = {"app.kubernetes.io/managed-by": "shipyard"}
 SECRETS_ROOT = "/var/run/secrets/shipyard"
 RUNTIME_DEFAULT = {"type": "RuntimeDefault"}
-TRUST_DOMAIN = "cluster.local"
-MERGED_METRICS_PORT = 15020                   # a sidecar serves the app's metrics merged here
 OTLP_ENDPOINT = endpoints.OTLP_GRPC_URL
-# The Envoy sidecar's own requests and limits (Istio's default limit is 2 CPUs / 1 GiB a pod).
-SIDECAR = {"cpu": "50m", "memory": "64Mi", "cpuLimit": "500m", "memoryLimit": "256Mi"}
-SIDECAR_ANNOTATIONS = {
-    "sidecar.istio.io/proxyCPU": SIDECAR["cpu"],
-    "sidecar.istio.io/proxyMemory": SIDECAR["memory"],
-    "sidecar.istio.io/proxyCPULimit": SIDECAR["cpuLimit"],
-    "sidecar.istio.io/proxyMemoryLimit": SIDECAR["memoryLimit"],
-}
-
-
-def proxy_config(svc: Service) -> str:
-    """The sidecar's shutdown follows the app's: the app starts once its proxy is ready, and
-    the proxy keeps serving through the preStop sleep and until the app's last connection
-    closes (whether or not Istio runs it as a native sidecar)."""
-    return json.dumps({
-        "holdApplicationUntilProxyStarts": True,
-        "terminationDrainDuration": f"{svc.shutdown.pre_stop_seconds + 5}s",
-        "proxyMetadata": {"EXIT_ON_ZERO_ACTIVE_CONNECTIONS": "true"},
-    }, sort_keys=True)
 
 
 @dataclass(frozen=True)
@@ -110,10 +94,6 @@ def services(name: str, svc: Service) -> list[tuple[str, str]]:
 
 def selector(name: str, track: str) -> dict[str, str]:
     return {NAME_LABEL: name, TRACK_LABEL: track}
-
-
-def principal(namespace: str, service_account: str) -> str:
-    return f"{TRUST_DOMAIN}/ns/{namespace}/sa/{service_account}"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -383,98 +363,6 @@ def pdb_spec(name: str, track: Track) -> dict[str, Any]:
             "unhealthyPodEvictionPolicy": "AlwaysAllow", **track.budget}
 
 
-def host(app: Application, service_name: str) -> str:
-    return f"{service_name}.{app.name}.svc.cluster.local"
-
-
-def _duration(seconds: float) -> str:
-    return f"{seconds:g}s" if seconds >= 1 else f"{int(seconds * 1000)}ms"
-
-
-def destination_rule_spec(app: Application, service_name: str, svc: Service) -> dict[str, Any]:
-    """Connection-pool limits and outlier detection (Istio's circuit breaking): the catalog's,
-    else shipyard's defaults, so every mesh service has them."""
-    from shipyard.catalog.services import ConnectionPool, OutlierDetection
-
-    pool = svc.resilience.connection_pool or ConnectionPool()
-    outlier = svc.resilience.outlier_detection or OutlierDetection()
-    return {
-        "host": host(app, service_name),
-        "trafficPolicy": {
-            "tls": {"mode": "ISTIO_MUTUAL"},
-            "connectionPool": {
-                "tcp": {"maxConnections": pool.max_connections, "connectTimeout": "2s"},
-                "http": {"http1MaxPendingRequests": pool.http1_max_pending_requests,
-                         "http2MaxRequests": pool.http2_max_requests,
-                         "maxRequestsPerConnection": pool.max_requests_per_connection},
-            },
-            "outlierDetection": {
-                "consecutive5xxErrors": outlier.consecutive_5xx_errors,
-                "interval": _duration(outlier.interval_seconds),
-                "baseEjectionTime": _duration(outlier.base_ejection_seconds),
-                "maxEjectionPercent": outlier.max_ejection_percent,
-            },
-        },
-    }
-
-
-def virtual_service_spec(app: Application, name: str, svc: Service) -> dict[str, Any] | None:
-    """East-west routing inside the mesh: the request timeout, retries, and the canary's
-    weight. None when there is nothing to say."""
-    res, delivery = svc.resilience, svc.delivery
-    if res.timeout_seconds is None and res.retries is None and delivery.strategy != "canary":
-        return None
-    if delivery.strategy == "canary":
-        assert delivery.canary is not None
-        weight = delivery.canary.weight
-        route = [{"destination": {"host": host(app, name)}, "weight": 100 - weight},
-                 {"destination": {"host": host(app, f"{name}-canary")}, "weight": weight}]
-    else:
-        route = [{"destination": {"host": host(app, name)}}]
-    http: dict[str, Any] = {"route": route}
-    if res.timeout_seconds is not None:
-        http["timeout"] = _duration(res.timeout_seconds)
-    if res.retries is not None:
-        retries: dict[str, Any] = {"attempts": res.retries.attempts,
-                                   "retryOn": res.retries.retry_on}
-        if res.retries.per_try_timeout_seconds is not None:
-            retries["perTryTimeout"] = _duration(res.retries.per_try_timeout_seconds)
-        http["retries"] = retries
-    return {"hosts": [host(app, name)], "http": [http]}
-
-
-def authorization_policy_spec(app: Application, name: str, svc: Service, *,
-                              routed_ports: Sequence[Port], gateway_namespace: str | None,
-                              gateway_in_mesh: bool) -> dict[str, Any]:
-    """ALLOW only the declared callers (by their mesh identity) on the service's ports, and the
-    Gateway on its routed ports; an ALLOW policy denies everything else. A Gateway outside the
-    mesh has no identity: its plain-text requests are admitted by port alone (the
-    NetworkPolicy admits them only from the Gateway's namespace), and only as plain text: a
-    mesh workload that is not a declared caller is refused there too."""
-    rules: list[dict[str, Any]] = []
-    ports = [str(p.port) for p in svc.ports]
-    if svc.callers:
-        rules.append({"from": [{"source": {"principals": [
-            principal(app.name, caller) for caller in svc.callers]}}],
-            "to": [{"operation": {"ports": ports}}]})
-    if routed_ports:
-        to = [{"operation": {"ports": [str(p.port) for p in routed_ports]}}]
-        if gateway_in_mesh and gateway_namespace:
-            rules.append({"from": [{"source": {"namespaces": [gateway_namespace]}}], "to": to})
-        else:
-            # requests without a mesh identity only: another mesh workload is no gateway
-            rules.append({"from": [{"source": {"notPrincipals": ["*"]}}], "to": to})
-    return {"selector": {"matchLabels": {NAME_LABEL: name}}, "action": "ALLOW",
-            "rules": rules}
-
-
-def permissive_ports_spec(name: str, routed_ports: Sequence[Port]) -> dict[str, Any]:
-    """The Gateway's proxies are outside the mesh: accept their plain text on the routed ports
-    (everything else stays mutual TLS)."""
-    return {"selector": {"matchLabels": {NAME_LABEL: name}},
-            "portLevelMtls": {str(p.port): {"mode": "PERMISSIVE"} for p in routed_ports}}
-
-
 def service_monitor_spec(app: Application, name: str, svc: Service) -> dict[str, Any] | None:
     """Prometheus scrapes the service's metrics port through its Service (every track)."""
     port = svc.metrics_port
@@ -516,26 +404,11 @@ def pod_footprint(svc: Service, *, mesh: bool) -> dict[str, int]:
 
 
 @dataclass(frozen=True)
-class MeshContext:
-    """The Istio mesh, for applications that join it."""
+class WorkloadPlatform:
+    """What every workload of every tenant shares: built once (``compose.applications``) and
+    passed by reference."""
 
-    strict: bool                             # mesh-wide STRICT mTLS
-    gateway_in_mesh: bool                    # the shared Gateway's proxies are mesh members
-    crds: Sequence[pulumi.Resource] = ()     # installs Istio's CRDs (istio-base)
-    injector: Sequence[pulumi.Resource] = ()  # serves the sidecar injector (istiod)
-
-
-@dataclass(frozen=True)
-class WorkloadArgs:
-    app: Application
-    name: str                                # the service's name in the catalog
-    service: Service
     provider: k8s.Provider
-    image_repository: pulumi.Input[str]      # the ECR repository URL
-    namespace: pulumi.Input[str]             # the tenant's namespace (its name, as an Output)
-    routed_ports: Sequence[Port] = ()
-    gateway_namespace: str | None = None
-    mesh: MeshContext | None = None          # None: not a mesh application
     oidc: OidcProvider | None = None         # IRSA, for services with aws: true
     tags: Mapping[str, str] = field(default_factory=dict)
     zone_spread: str = "DoNotSchedule"
@@ -544,6 +417,19 @@ class WorkloadArgs:
     environment: str = ""
     monitoring: Sequence[pulumi.Resource] | None = None  # the monitoring CRDs; None: off
     tracing: bool = False                    # the OpenTelemetry Collector receives traces
+
+
+@dataclass(frozen=True)
+class WorkloadArgs:
+    app: Application
+    name: str                                # the service's name in the catalog
+    service: Service
+    image_repository: pulumi.Input[str]      # the ECR repository URL
+    namespace: pulumi.Input[str]             # the tenant's namespace (its name, as an Output)
+    platform: WorkloadPlatform               # shared by every workload
+    routed_ports: Sequence[Port] = ()
+    gateway_namespace: str | None = None
+    mesh: MeshContext | None = None          # None: not a mesh application
     stores: Sequence[StoreMount] = ()        # the data stores it uses
     aws_policy: pulumi.Input[str] | None = None  # its IRSA role's grants (its buckets)
     # what its pods wait for: its stores' users and databases exist, its connection objects
@@ -558,8 +444,8 @@ class Workload(pulumi.ComponentResource):
     def __init__(self, name: str, args: WorkloadArgs,
                  opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__(TYPE, name, None, opts)
-        app, svc, svc_name = args.app, args.service, args.name
-        k8s_opts = pulumi.ResourceOptions(parent=self, provider=args.provider)
+        app, svc, svc_name, platform = args.app, args.service, args.name, args.platform
+        k8s_opts = pulumi.ResourceOptions(parent=self, provider=platform.provider)
 
         def meta(object_name: str, **extra: Any) -> dict[str, Any]:
             return {"name": object_name, "namespace": args.namespace,
@@ -568,11 +454,11 @@ class Workload(pulumi.ComponentResource):
 
         annotations: dict[str, pulumi.Input[str]] = {}
         self.role = None
-        if svc.aws and args.oidc is not None:   # no IRSA on an existing cluster (a note says)
+        if svc.aws and platform.oidc is not None:  # no IRSA on an existing cluster (a note says)
             # its permissions come from what it uses (the data stores attach theirs)
             self.role = service_account_role(
-                name, oidc=args.oidc, namespace=app.name, service_account=svc_name,
-                policy=args.aws_policy, tags=args.tags, parent=self)
+                name, oidc=platform.oidc, namespace=app.name, service_account=svc_name,
+                policy=args.aws_policy, tags=platform.tags, parent=self)
             annotations["eks.amazonaws.com/role-arn"] = self.role.arn
         self.service_account = k8s.core.v1.ServiceAccount(
             f"{name}-sa", metadata=meta(svc_name, annotations=annotations),
@@ -584,11 +470,11 @@ class Workload(pulumi.ComponentResource):
         for track in tracks(svc_name, svc):
             image = pulumi.Output.concat(args.image_repository, track.tag_ref)
             manifest = deployment(app, svc_name, svc, track, image="", mesh=mesh is not None,
-                                  zone_spread=args.zone_spread,
-                                  await_rollout=args.await_rollout,
-                                  immutable_tags=args.immutable_tags,
-                                  telemetry=telemetry_env(app, svc_name, args.environment)
-                                  if args.tracing else None, stores=args.stores)
+                                  zone_spread=platform.zone_spread,
+                                  await_rollout=platform.await_rollout,
+                                  immutable_tags=platform.immutable_tags,
+                                  telemetry=telemetry_env(app, svc_name, platform.environment)
+                                  if platform.tracing else None, stores=args.stores)
             manifest["metadata"]["namespace"] = args.namespace
             manifest["spec"]["template"]["spec"]["containers"][0]["image"] = image
             suffix = track.name.removeprefix(svc_name)
@@ -613,9 +499,9 @@ class Workload(pulumi.ComponentResource):
                 f"{name}{suffix}-service", metadata=manifest["metadata"], spec=manifest["spec"],
                 opts=k8s_opts))
 
-        if args.monitoring is not None:
+        if platform.monitoring is not None:
             monitor_opts = pulumi.ResourceOptions.merge(
-                k8s_opts, pulumi.ResourceOptions(depends_on=list(args.monitoring)))
+                k8s_opts, pulumi.ResourceOptions(depends_on=list(platform.monitoring)))
             if mesh is None:
                 spec = service_monitor_spec(app, svc_name, svc)
                 kind = "ServiceMonitor"

@@ -19,7 +19,6 @@ from components.addons.argocd import (
     API_VERSION,
     FULLNAME,
     IN_CLUSTER,
-    ArgoCdArgs,
     app_project_spec,
     application_set_spec,
     argocd_values,
@@ -27,7 +26,8 @@ from components.addons.argocd import (
 )
 from components.addons.base import ClusterContext
 from components.addons.endpoints import ARGOCD_NAMESPACE, ARGOCD_PORT, ARGOCD_SERVICE
-from components.addons.ingress import ACCESS_LABEL, Exposure
+from components.addons.ingress import ACCESS_LABEL
+from compose.addons import argocd_args
 from offline.crd_schemas import source_for, validate
 from offline.manifests import manifest, manifests
 from shipyard.versions import CHARTS
@@ -42,9 +42,6 @@ TENANT = "shipyard:apps:Tenant"
 REPO = "https://github.com/example/shipyard-gitops.git"
 CTX = ClusterContext(provider=None, cluster_name="shipyard-test", region="us-east-1",
                      environment="dev", eks=True)
-EXPOSURE = Exposure(gateway_name="platform", gateway_namespace="gateway",
-                    https_hostnames=("dev.shipyard.example.com", "*.dev.shipyard.example.com"),
-                    domain="dev.shipyard.example.com", hsts_max_age_seconds=31536000)
 
 
 # -- readers ----------------------------------------------------------------------------------
@@ -174,10 +171,10 @@ def test_plain_http_only_behind_the_gateway():
 
 def test_host_comes_from_the_setting_only_when_a_gateway_serves_it():
     settings = stack_settings("dev")
-    args = ArgoCdArgs.from_settings(settings, CTX, exposure=EXPOSURE)
+    args = argocd_args(settings, CTX, exposed=True)
     assert args.host == "argocd.dev.shipyard.example.com"
-    assert ArgoCdArgs.from_settings(settings, CTX, exposure=None).host is None
-    assert ArgoCdArgs.from_settings(stack_settings("prod"), CTX, exposure=EXPOSURE).host is None
+    assert argocd_args(settings, CTX, exposed=False).host is None
+    assert argocd_args(stack_settings("prod"), CTX, exposed=True).host is None
     assert list(args.tenants) == [app.name for app in settings.applications]
 
 

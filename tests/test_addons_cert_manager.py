@@ -11,7 +11,6 @@ from test_registry import stack_settings
 from components.addons.base import ClusterContext
 from components.addons.cert_manager import (
     ACME_SERVERS,
-    CertManagerArgs,
     acme_issuer_spec,
     ca_certificate_spec,
     cert_manager_policy,
@@ -20,6 +19,7 @@ from components.addons.cert_manager import (
     http01_solver,
 )
 from components.addons.ingress import GATEWAY_NAME, GATEWAY_NAMESPACE, HTTP_LISTENER
+from compose.addons import cert_manager_args
 from shipyard.config.base import SettingsError
 from shipyard.config.load import parse_settings
 from shipyard.versions import CHARTS, GATEWAY_API_CRDS
@@ -33,7 +33,7 @@ ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy"
 COMPONENT = "shipyard:addons:CertManager"
 EMAIL = "ops@example.com"
 ZONE_ID = "Z0EXAMPLE0ZONE"
-# Only what from_settings reads; the component itself is exercised through the plans.
+# Only what compose.addons reads; the component itself is exercised through the plans.
 CTX = ClusterContext(provider=None, cluster_name="shipyard-test", region="us-east-1",
                      environment="dev", eks=True)
 
@@ -169,7 +169,7 @@ def test_the_ca_certificate_is_a_ca_signed_by_the_bootstrap_issuer():
     ("prod", "letsencrypt-prod"),
 ])
 def test_each_environment_issues_from_its_lets_encrypt_ca(plans, stack, issuer):
-    assert CertManagerArgs.from_settings(stack_settings(stack), CTX).issuer == issuer
+    assert cert_manager_args(stack_settings(stack), CTX).issuer == issuer
     found = issuers(plans[stack])
     assert issuer in found
     # both ACME issuers exist everywhere, each pointing at its own Let's Encrypt directory
@@ -277,7 +277,7 @@ def test_an_existing_cluster_gets_a_self_signed_ca_chain(existing):
 def test_an_existing_cluster_issues_from_the_ca_and_has_no_irsa_role(existing):
     settings = parse_settings({"cluster": {"mode": "existing", "context": "minikube"}},
                               project="shipyard", stack="dev", region="us-east-1")
-    assert CertManagerArgs.from_settings(settings, CTX).issuer == "selfsigned"
+    assert cert_manager_args(settings, CTX).issuer == "selfsigned"
     assert children(existing, ROLE) == []
     assert "annotations" not in release(existing).inputs["values"]["serviceAccount"]
 

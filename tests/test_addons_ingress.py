@@ -14,7 +14,6 @@ from components.addons.ingress import (
     GATEWAY_NAMESPACE,
     HTTP_LISTENER,
     NLB_ANNOTATIONS,
-    IngressArgs,
     gateway_annotations,
     gateway_spec,
     https_listeners,
@@ -25,6 +24,7 @@ from components.addons.ingress import (
     route_spec,
     security_headers,
 )
+from compose.addons import ingress_args
 from offline.harness import run_program
 from shipyard.versions import CHARTS, GATEWAY_API_CRDS
 
@@ -263,7 +263,7 @@ def test_without_dns_or_hostnames_the_gateway_serves_plain_http_only():
     prod = stack_settings("prod")
     no_dns = prod.model_copy(update={"config": prod.config.model_copy(update={
         "dns": prod.dns.model_copy(update={"enabled": False})})})
-    assert IngressArgs.from_settings(no_dns, CTX).hostnames == ()
+    assert ingress_args(no_dns, CTX).hostnames == ()
     plan = run_platform("dev", hosting=("mentorplatform", "sre-platform"), overrides={
         "shipyard:dns": {"enabled": False},
         "shipyard:addons": {"certManager": {"solver": "http01", **EMAIL},
@@ -283,9 +283,9 @@ def test_without_dns_or_hostnames_the_gateway_serves_plain_http_only():
         assert [p["sectionName"] for p in route.inputs["spec"]["parentRefs"]] == ["http"]
 
 
-def test_from_settings_follows_the_switches():
-    dev = IngressArgs.from_settings(stack_settings("dev"), CTX)
-    prod = IngressArgs.from_settings(stack_settings("prod"), CTX)
+def test_compose_follows_the_switches():
+    dev = ingress_args(stack_settings("dev"), CTX)
+    prod = ingress_args(stack_settings("prod"), CTX)
     assert (dev.highly_available, prod.highly_available) == (False, True)
     assert dev.cluster_issuer == "letsencrypt-staging" and prod.cluster_issuer == "letsencrypt-prod"
     domain = stack_settings("prod").dns.domain

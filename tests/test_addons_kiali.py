@@ -15,7 +15,8 @@ from components.addons.endpoints import (
     TEMPO_URL,
 )
 from components.addons.ingress import ACCESS_LABEL
-from components.addons.kiali import KialiArgs, kiali_values
+from components.addons.kiali import kiali_values
+from compose.addons import kiali_args
 
 COMPONENT = "shipyard:addons:Kiali"
 RELEASE = "kubernetes:helm.sh/v3:Release"
@@ -77,7 +78,7 @@ def test_kiali_logs_in_with_tokens_and_runs_two_replicas_when_ha(ha, replicas):
 
 
 def test_without_a_gateway_kiali_has_no_public_host():
-    args = KialiArgs.from_settings(stack_settings("staging"), CTX, exposure=None)
+    args = kiali_args(stack_settings("staging"), CTX, exposed=False)
     assert args.host is None and args.grafana_external_url is None
 
 

@@ -12,6 +12,12 @@ import pytest
 from helpers import children_of, only, run_platform, stack_settings
 
 from components.addons import endpoints
+from components.addons.alert_rules import (
+    RUNBOOK_BASE,
+    seed_alert_rules,
+    slo_rules,
+    tenant_selector,
+)
 from components.addons.monitoring import (
     ALERTMANAGER_KEY,
     ALERTMANAGER_SECRET,
@@ -19,7 +25,6 @@ from components.addons.monitoring import (
     DASHBOARD_LABEL,
     FOLDER_ANNOTATION,
     GRAFANA_ADMIN_SECRET,
-    RUNBOOK_BASE,
     alertmanager_config,
     dashboard_config_map,
     dashboard_files,
@@ -27,9 +32,6 @@ from components.addons.monitoring import (
     for_tenants,
     monitoring_values,
     prometheus_rule,
-    seed_alert_rules,
-    slo_rules,
-    tenant_selector,
 )
 from components.workload import pod_monitor_spec, service_monitor_spec
 from offline import crd_schemas

@@ -428,7 +428,7 @@ def test_without_the_observability_add_ons_the_tenants_carry_none_of_their_wirin
 
 
 def test_a_gateway_outside_the_mesh_is_admitted_as_plain_text_only():
-    from components.workload import authorization_policy_spec
+    from components.mesh import authorization_policy_spec
 
     shop = app(mesh=True)
     spec = authorization_policy_spec(shop, "web", shop.services["web"],

@@ -10,12 +10,14 @@ from typing import Any
 import pytest
 from helpers import only, stack_settings
 
-from components.addons import mongodb_operator, rabbitmq_operator
+from components.addons import mongodb_operator
+from components.addons.base import ClusterContext
 from components.stores import in_cluster, mongodb, rabbitmq, valkey
 from components.stores.base import STORE_LABEL
 from components.stores.in_cluster import Container
 from components.stores.stores import consumers, object_name
 from components.workload import NAME_LABEL
+from compose.stores import mongodb_operator_args, rabbitmq_operator_args
 from offline.crd_schemas import validate
 from offline.harness import SECRET, Plan, read_stack_config, run_program
 from shipyard.catalog.load import load_catalogs
@@ -38,6 +40,8 @@ DEV_STORES = {("learning-platform", "mongodb"): "mongodb",
               ("code-learn", "redis"): "redis", ("learning-platform", "redis"): "redis",
               ("sre-platform", "redis"): "redis", ("code-learn", "rabbitmq"): "rabbitmq"}
 CATALOGS = load_catalogs()
+CTX = ClusterContext(provider=None, cluster_name="shipyard-test", region="us-east-1",
+                     environment="dev", eks=False)
 
 
 @functools.cache
@@ -97,18 +101,20 @@ def test_mck_runs_the_pinned_community_server_image():
 
 
 def test_operators_are_wanted_only_for_in_cluster_stores_of_hosted_applications():
-    dev = settings("dev")
-    assert mongodb_operator.wanted(dev) and rabbitmq_operator.wanted(dev)
+    def wanted(stack_settings: Settings) -> tuple[bool, bool]:
+        """(MongoDB's operator, RabbitMQ's operator) as compose switches them."""
+        return (mongodb_operator_args(stack_settings, CTX) is not None,
+                rabbitmq_operator_args(stack_settings, CTX) is not None)
+
+    assert wanted(settings("dev")) == (True, True)
     for stack in ("staging", "prod"):
-        managed = settings(stack)
-        assert not mongodb_operator.wanted(managed) and not rabbitmq_operator.wanted(managed)
+        assert wanted(settings(stack)) == (False, False)
     moved = settings("dev", {"shipyard:stores": {"rabbitmq": {"backend": "managed"}}})
-    assert mongodb_operator.wanted(moved) and not rabbitmq_operator.wanted(moved)
+    assert wanted(moved) == (True, False)
     # no hosted application with a RabbitMQ store: no operator
     only_learning = settings("dev", {"shipyard:applications": {
         name: {"enabled": False} for name in CATALOGS if name != "learning-platform"}})
-    assert mongodb_operator.wanted(only_learning)
-    assert not rabbitmq_operator.wanted(only_learning)
+    assert wanted(only_learning) == (True, False)
 
 
 def test_the_rabbitmq_operator_refuses_to_go_without_cert_manager():

@@ -12,12 +12,16 @@ from pathlib import Path
 import pytest
 from helpers import only, stack_settings
 
+from components.addons.base import ClusterContext
 from components.addons.cloudnative_pg import (
     NAMESPACE,
+    OPERATOR_LABELS,
+    cloudnative_pg_values,
 )
 from components.stores import cnpg, mysql
 from components.stores.base import STORE_LABEL
 from components.workload import NAME_LABEL
+from compose.stores import cloudnative_pg_args
 from offline.crd_schemas import validate
 from offline.harness import SECRET, Plan, run_program
 from shipyard.config.base import Problem as Problem
@@ -99,6 +103,67 @@ def test_roles_and_databases_are_valid_and_kept_when_their_objects_go():
     assert validate(cr("Database", db, "postgres-shared")) == []
     assert db == {"cluster": {"name": "postgres"}, "name": "shared", "owner": "api",
                   "databaseReclaimPolicy": "retain"}
+
+
+def test_the_postgres_network_policy_admits_consumers_replicas_operator_and_prometheus():
+    spec = cnpg.network_policy_spec(store_name="postgres", consumers=["b", "a"],
+                                    monitoring_namespace="monitoring")
+    assert spec["podSelector"] == {"matchLabels": {STORE_LABEL: "postgres"}}
+    assert spec["policyTypes"] == ["Ingress", "Egress"]
+    consumers, own, operator, metrics = spec["ingress"]
+    assert consumers["from"] == [{"podSelector": {"matchLabels": {NAME_LABEL: "a"}}},
+                                 {"podSelector": {"matchLabels": {NAME_LABEL: "b"}}}]
+    assert ports(consumers) == {5432}
+    assert own["from"] == [{"podSelector": {"matchLabels": {STORE_LABEL: "postgres"}}}]
+    assert ports(own) == ports(operator) == {5432, 8000}
+    assert operator["from"][0]["namespaceSelector"]["matchLabels"] == {
+        "kubernetes.io/metadata.name": NAMESPACE}
+    assert operator["from"][0]["podSelector"]["matchLabels"] == OPERATOR_LABELS
+    assert ports(metrics) == {9187}
+    to_own, to_api = spec["egress"]
+    assert ports(to_own) == {5432, 8000} and 443 in ports(to_api)
+    quiet = cnpg.network_policy_spec(store_name="postgres", consumers=[],
+                                     monitoring_namespace=None)
+    assert [ports(r) for r in quiet["ingress"]] == [{5432, 8000}, {5432, 8000}]
+
+
+def test_the_footprint_is_the_instances_requests_and_limits():
+    one = cnpg.footprint(StoreSettings())
+    three = cnpg.footprint(StoreSettings(instances=3))
+    assert (one.pods, three.pods) == (1, 3)
+    assert one.requests_memory == 512 * 2**20 and three.requests_memory == 3 * 512 * 2**20
+    assert three.limits_cpu == 3000 and three.max_container_cpu == one.max_container_cpu == 1000
+    assert one.max_container_memory == 512 * 2**20
+
+
+def test_the_pod_monitor_selects_the_instances_metrics_port():
+    spec = cnpg.pod_monitor_spec("postgres")
+    assert validate({"apiVersion": "monitoring.coreos.com/v1", "kind": "PodMonitor",
+                     "metadata": {"name": "postgres"}, "spec": spec}) == []
+    assert spec["selector"]["matchLabels"] == {"cnpg.io/cluster": "postgres",
+                                               "cnpg.io/podRole": "instance"}
+    assert spec["podMetricsEndpoints"][0]["port"] == "metrics"
+
+
+# -- the operator add-on ---------------------------------------------------------------------------
+
+
+def test_the_operator_values_one_replica_or_two_spread():
+    one = cloudnative_pg_values(replicas=1)
+    assert one["replicaCount"] == 1 and one["crds"] == {"create": True}
+    assert one["config"]["clusterWide"] is True and "topologySpreadConstraints" not in one
+    assert one["resources"]["requests"] and one["resources"]["limits"]
+    two = cloudnative_pg_values(replicas=2)
+    (spread,) = two["topologySpreadConstraints"]
+    assert spread["labelSelector"]["matchLabels"] == OPERATOR_LABELS
+
+
+def test_the_operator_is_wanted_where_postgresql_runs_in_the_cluster():
+    ctx = ClusterContext(provider=None, cluster_name="shipyard-test", region="us-east-1",
+                         environment="dev", eks=True)
+    dev = cloudnative_pg_args(stack_settings("dev"), ctx)
+    assert dev is not None and cloudnative_pg_args(stack_settings("prod"), ctx) is None
+    assert not dev.highly_available
 
 
 # -- MySQL: pure builders ------------------------------------------------------------------------

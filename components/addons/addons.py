@@ -1,4 +1,5 @@
-"""All cluster add-ons, in dependency order, each switched by its settings.
+"""All cluster add-ons, in dependency order, each installed when its Args are given
+(``compose.addons`` builds them from the settings: None where an add-on is off).
 
 Order and waits: the Gateway API CRDs first; the AWS Load Balancer Controller before anything
 that creates a LoadBalancer Service (its webhook fails closed); cert-manager after the Gateway
@@ -9,11 +10,13 @@ Nothing else waits: independent add-ons install side by side.
 
 from __future__ import annotations
 
+from dataclasses import dataclass, replace
+
 import pulumi
 
 from components.addons.argocd import ArgoCd, ArgoCdArgs
-from components.addons.base import ClusterContext
 from components.addons.cert_manager import CertManager, CertManagerArgs
+from components.addons.cloudnative_pg import CloudNativePg, CloudNativePgArgs
 from components.addons.external_dns import ExternalDns, ExternalDnsArgs
 from components.addons.gateway_api import GatewayApi, GatewayApiArgs
 from components.addons.ingress import Exposure, Ingress, IngressArgs
@@ -26,18 +29,47 @@ from components.addons.load_balancer_controller import (
 )
 from components.addons.logging import Logging, LoggingArgs
 from components.addons.metrics_server import MetricsServer, MetricsServerArgs
+from components.addons.mongodb_operator import MongoDbOperator, MongoDbOperatorArgs
 from components.addons.monitoring import Monitoring, MonitoringArgs
+from components.addons.rabbitmq_operator import RabbitMqOperator, RabbitMqOperatorArgs
 from components.addons.tracing import Tracing, TracingArgs
-from shipyard.config.stack import Settings
+from components.addons.velero import Velero, VeleroArgs
 
 TYPE = "shipyard:addons:Addons"
 
 
+@dataclass(frozen=True)
+class AddonsArgs:
+    """Each add-on's Args, or None: not installed. Built from the settings (``compose``);
+    what only exists once the add-ons are registered (CRDs and releases to wait for, the
+    shared Gateway's ``Exposure``, Istio's namespace) ``Addons`` fills in itself."""
+
+    gateway_api: GatewayApiArgs | None = None
+    load_balancer_controller: LoadBalancerControllerArgs | None = None
+    metrics_server: MetricsServerArgs | None = None
+    cert_manager: CertManagerArgs | None = None
+    istio: IstioArgs | None = None
+    ingress: IngressArgs | None = None
+    external_dns: ExternalDnsArgs | None = None
+    karpenter: KarpenterArgs | None = None
+    # observability and GitOps (issue 7)
+    monitoring: MonitoringArgs | None = None
+    logging: LoggingArgs | None = None
+    tracing: TracingArgs | None = None
+    kiali: KialiArgs | None = None
+    argocd: ArgoCdArgs | None = None
+    # store operators (issue 6): wanted where a hosted application's store of their kind
+    # runs in the cluster
+    cloudnative_pg: CloudNativePgArgs | None = None
+    mongodb_operator: MongoDbOperatorArgs | None = None
+    rabbitmq_operator: RabbitMqOperatorArgs | None = None
+    backups: VeleroArgs | None = None
+
+
 class Addons(pulumi.ComponentResource):
-    def __init__(self, name: str, settings: Settings, ctx: ClusterContext,
+    def __init__(self, name: str, args: AddonsArgs,
                  opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__(TYPE, name, None, opts)
-        a = settings.addons
         child = pulumi.ResourceOptions(parent=self)
         self.gateway_api = None
         self.load_balancer_controller = None
@@ -53,29 +85,26 @@ class Addons(pulumi.ComponentResource):
         self.tracing = None
         self.kiali = None
         self.argocd = None
-        if a.gateway_api.enabled:
-            self.gateway_api = GatewayApi(f"{name}-gateway-api",
-                                          GatewayApiArgs.from_settings(settings, ctx), opts=child)
+        if args.gateway_api is not None:
+            self.gateway_api = GatewayApi(f"{name}-gateway-api", args.gateway_api, opts=child)
         # what reads the Gateway API CRDs at start-up waits for them
         crds = list(self.gateway_api.ready) if self.gateway_api else []
-        if a.load_balancer_controller.enabled:
+        if args.load_balancer_controller is not None:
             self.load_balancer_controller = LoadBalancerController(
-                f"{name}-load-balancer-controller",
-                LoadBalancerControllerArgs.from_settings(settings, ctx), opts=child)
-        if a.metrics_server.enabled:
-            self.metrics_server = MetricsServer(
-                f"{name}-metrics-server", MetricsServerArgs.from_settings(settings, ctx),
-                opts=child)
-        if a.cert_manager.enabled:
+                f"{name}-load-balancer-controller", args.load_balancer_controller, opts=child)
+        if args.metrics_server is not None:
+            self.metrics_server = MetricsServer(f"{name}-metrics-server", args.metrics_server,
+                                                opts=child)
+        if args.cert_manager is not None:
             # cert-manager reads the Gateway API CRDs at start-up
             self.cert_manager = CertManager(
-                f"{name}-cert-manager", CertManagerArgs.from_settings(settings, ctx, after=crds),
+                f"{name}-cert-manager", replace(args.cert_manager, after=tuple(crds)),
                 opts=child)
-        if a.istio.enabled:
+        if args.istio is not None:
             # istiod reads the Gateway API CRDs at start-up
-            self.istio = Istio(f"{name}-istio",
-                               IstioArgs.from_settings(settings, ctx, after=crds), opts=child)
-        if a.ingress.enabled:
+            self.istio = Istio(f"{name}-istio", replace(args.istio, after=tuple(crds)),
+                               opts=child)
+        if args.ingress is not None:
             # The Gateway waits for its CRD, its controller (Istio's; NGINX Gateway Fabric is
             # installed by Ingress itself) and the load balancer controller (which provisions the
             # NLB for the data plane's Service, and on destroy must outlive it to delete it). Not for cert-manager: its gateway-shim
@@ -85,86 +114,79 @@ class Addons(pulumi.ComponentResource):
             # Istio's controller is istiod alone (istio-base's CRDs are not the Gateway's; istiod
             # waits for them already).
             istio = ([self.istio.istiod] if self.istio is not None and
-                     a.ingress.controller == "istio" else [])
-            self.ingress = Ingress(f"{name}-ingress", IngressArgs.from_settings(
-                settings, ctx, crds=crds, after=[
-                    *crds, *istio, *getattr(self.load_balancer_controller, "ready", [])]),
+                     args.ingress.controller == "istio" else [])
+            self.ingress = Ingress(f"{name}-ingress", replace(
+                args.ingress, crds=tuple(crds), after=(
+                    *crds, *istio, *getattr(self.load_balancer_controller, "ready", []))),
                 opts=child)
-        if a.external_dns.enabled:
+        if args.external_dns is not None:
             self.external_dns = ExternalDns(
-                f"{name}-external-dns", ExternalDnsArgs.from_settings(settings, ctx, after=crds),
+                f"{name}-external-dns", replace(args.external_dns, after=tuple(crds)),
                 opts=child)
-        if a.karpenter.enabled:
-            self.karpenter = Karpenter(f"{name}-karpenter",
-                                       KarpenterArgs.from_settings(settings, ctx, after=[]),
-                                       opts=child)
+        if args.karpenter is not None:
+            self.karpenter = Karpenter(f"{name}-karpenter", args.karpenter, opts=child)
         # Observability and GitOps. Their UIs go through the shared Gateway when it exists.
         self.exposure = Exposure.of(self.ingress, crds) if self.ingress is not None else None
         # -- monitoring
-        if a.monitoring.enabled:
-            self.monitoring = Monitoring(f"{name}-monitoring", MonitoringArgs.from_settings(
-                settings, ctx, exposure=self.exposure), opts=child)
+        if args.monitoring is not None:
+            self.monitoring = Monitoring(f"{name}-monitoring", replace(
+                args.monitoring, exposure=self.exposure), opts=child)
         # -- logging
-        if a.logging.enabled:
+        if args.logging is not None:
             # Loki waits for its bucket and role only; Alloy retries until Loki answers
-            self.logging = Logging(f"{name}-logging", LoggingArgs.from_settings(
-                settings, ctx, exposure=self.exposure), opts=child)
+            self.logging = Logging(f"{name}-logging", args.logging, opts=child)
         # -- tracing
-        if a.tracing.enabled:
+        if args.tracing is not None:
             # Tempo waits for its bucket and role only; the collector retries until Tempo
             # answers (the mesh's spans before the collector is up are lost, nothing else)
-            self.tracing = Tracing(f"{name}-tracing", TracingArgs.from_settings(
-                settings, ctx, exposure=self.exposure), opts=child)
+            self.tracing = Tracing(f"{name}-tracing", args.tracing, opts=child)
         # -- kiali
-        if a.kiali.enabled:
+        if args.kiali is not None:
             # in istio-system, the Istio add-on's namespace (the settings refuse Kiali
             # without Istio and monitoring)
-            self.kiali = Kiali(f"{name}-kiali", KialiArgs.from_settings(
-                settings, ctx, exposure=self.exposure,
+            assert self.istio is not None, "Kiali needs the Istio add-on"
+            self.kiali = Kiali(f"{name}-kiali", replace(
+                args.kiali, exposure=self.exposure,
                 namespace=self.istio.namespace.metadata.name), opts=child)
         # -- argocd
-        if a.argocd.enabled:
+        if args.argocd is not None:
             # no IRSA (it needs no AWS access); its AppProjects and ApplicationSet wait only
             # for its own release (their CRDs)
-            self.argocd = ArgoCd(f"{name}-argocd", ArgoCdArgs.from_settings(
-                settings, ctx, exposure=self.exposure), opts=child)
+            self.argocd = ArgoCd(f"{name}-argocd", replace(args.argocd, exposure=self.exposure),
+                                 opts=child)
         # --- store operators (issue 6) ---
         # kind -> what that kind's in-cluster store objects wait for (the operator, its CRDs)
         self.store_operators: dict[str, list[pulumi.Resource]] = {}
-        from components.addons.cloudnative_pg import CloudNativePg, CloudNativePgArgs, wanted
         self.cloudnative_pg = None
-        if wanted(settings):
+        if args.cloudnative_pg is not None:
             # PostgreSQL in the cluster: CloudNativePG (its CRDs and webhooks) once for all
             # tenants; MySQL in the cluster needs no operator
-            self.cloudnative_pg = CloudNativePg(
-                f"{name}-cloudnative-pg", CloudNativePgArgs.from_settings(settings, ctx),
-                opts=child)
+            self.cloudnative_pg = CloudNativePg(f"{name}-cloudnative-pg", args.cloudnative_pg,
+                                                opts=child)
             self.store_operators["postgresql"] = list(self.cloudnative_pg.ready)
-        from components.addons import mongodb_operator, rabbitmq_operator
         self.mongodb_operator = self.rabbitmq_operator = None
-        if mongodb_operator.wanted(settings):
+        if args.mongodb_operator is not None:
             # MongoDB in the cluster: MongoDB Controllers for Kubernetes, MongoDBCommunity only
-            self.mongodb_operator = mongodb_operator.MongoDbOperator(
-                f"{name}-mongodb-operator",
-                mongodb_operator.MongoDbOperatorArgs.from_settings(settings, ctx), opts=child)
+            self.mongodb_operator = MongoDbOperator(
+                f"{name}-mongodb-operator", args.mongodb_operator, opts=child)
             self.store_operators["mongodb"] = list(self.mongodb_operator.ready)
-        if rabbitmq_operator.wanted(settings):
+        if args.rabbitmq_operator is not None:
             # RabbitMQ in the cluster: the Cluster Operator's release manifest, after
             # cert-manager (its webhooks' certificate); Valkey needs no operator
-            self.rabbitmq_operator = rabbitmq_operator.RabbitMqOperator(
-                f"{name}-rabbitmq-operator", rabbitmq_operator.RabbitMqOperatorArgs.from_settings(
-                    settings, ctx, after=self.cert_manager.ready if self.cert_manager else []),
+            self.rabbitmq_operator = RabbitMqOperator(
+                f"{name}-rabbitmq-operator", replace(
+                    args.rabbitmq_operator,
+                    after=tuple(self.cert_manager.ready if self.cert_manager else [])),
                 opts=child)
             self.store_operators["rabbitmq"] = list(self.rabbitmq_operator.ready)
         # --- end store operators ---
         # --- backups (issue 6) ---
         self.backups = None
-        if settings.config.backups.enabled:
+        if args.backups is not None:
             # Velero waits for its role's grants only; its ServiceMonitor and alerts wait for
             # the monitoring CRDs
-            from components.addons.velero import Velero, VeleroArgs
-            self.backups = Velero(f"{name}-velero", VeleroArgs.from_settings(
-                settings, ctx, monitoring=list(self.monitoring.crds)
+            self.backups = Velero(f"{name}-velero", replace(
+                args.backups, monitoring=tuple(self.monitoring.crds)
                 if self.monitoring is not None else None), opts=child)
         # --- end backups ---
         self.register_outputs({})

@@ -44,7 +44,6 @@ import pulumi_kubernetes as k8s
 from components.addons.base import ClusterContext, helm_release, merged_values, namespace
 from components.addons.endpoints import ARGOCD_NAMESPACE, ARGOCD_PORT, ARGOCD_SERVICE
 from components.addons.ingress import ACCESS_LABEL, Exposure, expose_ui
-from shipyard.config.stack import Settings
 
 TYPE = "shipyard:addons:ArgoCd"
 RELEASE = "argocd"
@@ -191,19 +190,6 @@ class ArgoCdArgs:
     path: str = "tenants"
     values: Mapping[str, Any] = field(default_factory=dict)
     after: Sequence[pulumi.Resource] = ()
-
-    @staticmethod
-    def from_settings(settings: Settings, ctx: ClusterContext, *,
-                      exposure: Exposure | None = None,
-                      after: Sequence[pulumi.Resource] = ()) -> ArgoCdArgs:
-        s = settings.addons.argocd
-        host = settings.exposed_host(s.hostname) if exposure is not None else None
-        return ArgoCdArgs(
-            ctx=ctx, highly_available=s.high_availability,
-            tenants=tuple(app.name for app in settings.applications),
-            host=host, exposure=exposure, repo_url=s.repo_url,
-            target_revision=s.target_revision, path=s.path, values=dict(s.values),
-            after=tuple(after))
 
 
 class ArgoCd(pulumi.ComponentResource):

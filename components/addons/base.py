@@ -1,7 +1,8 @@
 """What every add-on shares: the cluster it lands on, its namespace, its pinned Helm release.
 
 An add-on is a ComponentResource that takes ``(name, args: <X>Args, opts)``, where the Args
-are built by ``<X>Args.from_settings(settings, ctx)`` from the settings and a ClusterContext.
+are built from the settings and a ClusterContext by ``compose.addons`` (components never see
+the settings).
 Its Helm values come from a pure function of its settings; the user's ``values`` from config
 are deep-merged on top (``merged_values``). Every chart comes from ``shipyard.versions.CHARTS``.
 """

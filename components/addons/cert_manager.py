@@ -30,7 +30,6 @@ from components.addons.base import (
 )
 from components.addons.ingress import GATEWAY_NAME, GATEWAY_NAMESPACE, HTTP_LISTENER
 from components.irsa import service_account_role
-from shipyard.config.stack import Settings
 from shipyard.rules import iam
 
 TYPE = "shipyard:addons:CertManager"
@@ -167,15 +166,6 @@ class CertManagerArgs:
     @property
     def dns01(self) -> bool:
         return self.acme and self.solver == "dns01"
-
-    @staticmethod
-    def from_settings(settings: Settings, ctx: ClusterContext,
-                      after: Sequence[pulumi.Resource] = ()) -> CertManagerArgs:
-        cm = settings.addons.cert_manager
-        return CertManagerArgs(
-            ctx=ctx, issuer=cm.issuer, solver=cm.solver, acme_email=cm.acme_email,
-            replicas=HA_REPLICAS if cm.high_availability else 1, values=dict(cm.values),
-            after=tuple(after))
 
 
 class CertManager(pulumi.ComponentResource):

@@ -28,7 +28,6 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from components.addons.base import ClusterContext, helm_release, merged_values, namespace
-from shipyard.config.stack import Settings
 
 TYPE = "shipyard:addons:CloudNativePg"
 NAMESPACE = "cnpg-system"
@@ -41,29 +40,12 @@ STATUS_PORT = 8000                  # the instance manager's status endpoint the
 KIND = "postgresql"                 # the store kind it runs
 
 
-def wanted(settings: Settings) -> bool:
-    """True when a hosted application has a PostgreSQL store that runs in the cluster."""
-    return settings.hosts_in_cluster(KIND)
-
-
-def highly_available(settings: Settings) -> bool:
-    """Two operator replicas when some store has standbys to fail over to: with one replica a
-    node loss that also takes the operator would stall the failover until it is rescheduled."""
-    return settings.config.stores.postgresql.instances > 1
-
-
 @dataclass(frozen=True)
 class CloudNativePgArgs:
     ctx: ClusterContext
     highly_available: bool
     values: Mapping[str, Any] = field(default_factory=dict)
     after: Sequence[pulumi.Resource] = ()
-
-    @staticmethod
-    def from_settings(settings: Settings, ctx: ClusterContext,
-                      after: Sequence[pulumi.Resource] = ()) -> CloudNativePgArgs:
-        return CloudNativePgArgs(ctx=ctx, highly_available=highly_available(settings),
-                                 after=tuple(after))
 
 
 def cloudnative_pg_values(*, replicas: int) -> dict[str, Any]:

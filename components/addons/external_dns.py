@@ -23,7 +23,6 @@ from components.addons.base import (
     namespace,
 )
 from components.irsa import service_account_role
-from shipyard.config.stack import Settings
 from shipyard.rules import iam
 
 TYPE = "shipyard:addons:ExternalDns"
@@ -83,15 +82,6 @@ class ExternalDnsArgs:
     policy: str
     values: Mapping[str, Any] = field(default_factory=dict)
     after: Sequence[pulumi.Resource] = ()
-
-    @staticmethod
-    def from_settings(settings: Settings, ctx: ClusterContext,
-                      after: Sequence[pulumi.Resource] = ()) -> ExternalDnsArgs:
-        # One replica whatever externalDns.highAvailability says: external-dns has no leader
-        # election, and two would race each other over the same records.
-        ed = settings.addons.external_dns
-        return ExternalDnsArgs(ctx=ctx, owner_id=settings.cluster_name, policy=ed.policy,
-                               values=dict(ed.values), after=tuple(after))
 
 
 class ExternalDns(pulumi.ComponentResource):

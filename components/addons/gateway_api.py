@@ -14,7 +14,6 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from components.addons.base import ClusterContext
-from shipyard.config.stack import Settings
 from shipyard.versions import GATEWAY_API_CRDS
 
 TYPE = "shipyard:addons:GatewayApi"
@@ -25,12 +24,6 @@ class GatewayApiArgs:
     ctx: ClusterContext
     manifest: str = GATEWAY_API_CRDS
     after: Sequence[pulumi.Resource] = ()
-
-    @staticmethod
-    def from_settings(settings: Settings, ctx: ClusterContext,
-                      after: Sequence[pulumi.Resource] = ()) -> GatewayApiArgs:
-        del settings  # nothing to choose: the bundle is pinned in shipyard.versions
-        return GatewayApiArgs(ctx=ctx, after=tuple(after))
 
 
 class GatewayApi(pulumi.ComponentResource):

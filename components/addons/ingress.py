@@ -27,7 +27,6 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from components.addons.base import ClusterContext, helm_release, merged_values, namespace
-from shipyard.config.stack import Settings
 from shipyard.rules import hostnames as rules_hostnames
 
 TYPE = "shipyard:addons:Ingress"
@@ -268,20 +267,6 @@ class IngressArgs:
     values: Mapping[str, Any] = field(default_factory=dict)
     crds: Sequence[pulumi.Resource] = ()     # installs the Gateway API CRDs
     after: Sequence[pulumi.Resource] = ()    # the Gateway waits for these (and its controller)
-
-    @staticmethod
-    def from_settings(settings: Settings, ctx: ClusterContext,
-                      after: Sequence[pulumi.Resource] = (),
-                      crds: Sequence[pulumi.Resource] = ()) -> IngressArgs:
-        ingress, cm = settings.addons.ingress, settings.addons.cert_manager
-        # A wildcard certificate needs DNS-01; with HTTP-01 a listener (and certificate) per
-        # application and UI hostname
-        return IngressArgs(
-            ctx=ctx, controller=ingress.controller, hostnames=tuple(settings.gateway_hostnames()),
-            hsts_max_age_seconds=ingress.hsts_max_age_seconds,
-            cluster_issuer=cm.issuer if cm.enabled else None,
-            highly_available=ingress.high_availability,
-            values=dict(ingress.values), crds=tuple(crds), after=tuple(after))
 
 
 class Ingress(pulumi.ComponentResource):

@@ -36,7 +36,6 @@ import pulumi_kubernetes as k8s
 
 from components.addons.base import ClusterContext, helm_release, merged_values, namespace
 from components.addons.ingress import ACCESS_LABEL
-from shipyard.config.stack import Settings
 
 TYPE = "shipyard:addons:Istio"
 NAMESPACE = "istio-system"        # also the mesh's root namespace: policies here are mesh-wide
@@ -61,18 +60,6 @@ class IstioArgs:
     values: Mapping[str, Any] = field(default_factory=dict)
     after: Sequence[pulumi.Resource] = ()
     gateway_routes: bool = False       # Kiali, in istio-system, is served through the Gateway
-
-    @staticmethod
-    def from_settings(settings: Settings, ctx: ClusterContext,
-                      after: Sequence[pulumi.Resource] = ()) -> IstioArgs:
-        s = settings.addons.istio
-        return IstioArgs(
-            ctx=ctx, mtls=s.mtls, trace_sampling=s.trace_sampling, access_logs=s.access_logs,
-            # No replica setting exists for add-ons yet: dev runs one of everything.
-            highly_available=settings.addons.istio.high_availability,
-            values=dict(s.values), after=tuple(after),
-            gateway_routes=settings.addons.kiali.enabled and settings.addons.ingress.enabled
-            and settings.addons.kiali.hostname is not None)
 
 
 def base_values() -> dict[str, Any]:

@@ -25,9 +25,8 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
-from components.addons.base import ClusterContext, helm_release, irsa_annotation, merged_values
+from components.addons.base import helm_release, irsa_annotation, merged_values
 from components.irsa import OidcProvider, service_account_role
-from shipyard.config.stack import Settings
 from shipyard.rules import iam
 
 TYPE = "shipyard:addons:Karpenter"
@@ -282,25 +281,6 @@ class KarpenterArgs:
     values: Mapping[str, Any] = field(default_factory=dict)
     tags: Mapping[str, str] = field(default_factory=dict)
     after: Sequence[pulumi.Resource] = ()
-
-    @staticmethod
-    def from_settings(settings: Settings, ctx: ClusterContext,
-                      after: Sequence[pulumi.Resource] = ()) -> KarpenterArgs:
-        k = settings.addons.karpenter
-        if not ctx.eks or ctx.oidc is None or ctx.cluster_arn is None or \
-                ctx.cluster_endpoint is None or ctx.cluster_security_group_id is None:
-            # settings refuse addons.karpenter.enabled outside cluster.mode eks
-            raise ValueError("Karpenter needs an EKS cluster (OIDC provider, ARN, endpoint, "
-                             "security group)")
-        return KarpenterArgs(
-            provider=ctx.provider, cluster_name=ctx.cluster_name, region=ctx.region,
-            oidc=ctx.oidc, cluster_endpoint=ctx.cluster_endpoint, cluster_arn=ctx.cluster_arn,
-            cluster_security_group_id=ctx.cluster_security_group_id,
-            cpu_limit=k.cpu_limit, memory_limit_gi=k.memory_limit_gi,
-            capacity_types=tuple(k.capacity_types),
-            instance_categories=tuple(k.instance_categories),
-            consolidate_after=k.consolidate_after, ami_alias=k.ami_alias,
-            values=dict(k.values), tags=dict(ctx.tags), after=tuple(after))
 
 
 class Karpenter(pulumi.ComponentResource):

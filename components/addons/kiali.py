@@ -33,7 +33,6 @@ from components.addons.endpoints import (
     TEMPO_URL,
 )
 from components.addons.ingress import Exposure, expose_ui
-from shipyard.config.stack import Settings
 
 TYPE = "shipyard:addons:Kiali"
 RELEASE = "kiali"
@@ -92,22 +91,6 @@ class KialiArgs:
     namespace: pulumi.Input[str] = KIALI_NAMESPACE
     values: Mapping[str, Any] = field(default_factory=dict)
     after: Sequence[pulumi.Resource] = ()
-
-    @staticmethod
-    def from_settings(settings: Settings, ctx: ClusterContext, *,
-                      exposure: Exposure | None = None,
-                      namespace: pulumi.Input[str] = KIALI_NAMESPACE,
-                      after: Sequence[pulumi.Resource] = ()) -> KialiArgs:
-        a = settings.addons
-        s = a.kiali
-        grafana_host = (settings.exposed_host(a.monitoring.grafana_hostname)
-                        if a.monitoring.enabled and exposure is not None else None)
-        return KialiArgs(
-            ctx=ctx, highly_available=s.high_availability, tracing=a.tracing.enabled,
-            host=settings.exposed_host(s.hostname) if exposure is not None else None,
-            grafana_external_url=f"https://{grafana_host}" if grafana_host else None,
-            exposure=exposure, namespace=namespace, values=dict(s.values),
-            after=tuple(after))
 
 
 class Kiali(pulumi.ComponentResource):

@@ -33,7 +33,6 @@ from components.addons.base import (
     merged_values,
 )
 from components.irsa import service_account_role
-from shipyard.config.stack import Settings
 from shipyard.rules import iam
 
 TYPE = "shipyard:addons:LoadBalancerController"
@@ -198,14 +197,6 @@ class LoadBalancerControllerArgs:
     highly_available: bool = True
     values: Mapping[str, Any] = field(default_factory=dict)
     after: Sequence[pulumi.Resource] = ()
-
-    @staticmethod
-    def from_settings(settings: Settings, ctx: ClusterContext,
-                      after: Sequence[pulumi.Resource] = ()) -> LoadBalancerControllerArgs:
-        lbc = settings.addons.load_balancer_controller
-        return LoadBalancerControllerArgs(
-            ctx=ctx, highly_available=lbc.high_availability, values=dict(lbc.values),
-            after=tuple(after))
 
 
 class LoadBalancerController(pulumi.ComponentResource):

@@ -40,7 +40,6 @@ from components.addons.object_store import (
     optional_store,
     store_location,
 )
-from shipyard.config.stack import Settings
 
 TYPE = "shipyard:addons:Logging"
 LOKI_RELEASE = "loki"
@@ -204,15 +203,6 @@ class LoggingArgs:
     protect: bool = True                # the bucket (stack setting ``protect``)
     values: Mapping[str, Any] = field(default_factory=dict)
     after: Sequence[pulumi.Resource] = ()
-
-    @staticmethod
-    def from_settings(settings: Settings, ctx: ClusterContext, *, exposure: Any = None,
-                      after: Sequence[pulumi.Resource] = ()) -> LoggingArgs:
-        s = settings.addons.logging
-        return LoggingArgs(ctx=ctx, retention_days=s.retention_days, storage=s.storage,
-                           highly_available=s.high_availability,
-                           protect=settings.config.protect, values=dict(s.values),
-                           after=tuple(after))
 
 
 class Logging(pulumi.ComponentResource):

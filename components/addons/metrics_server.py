@@ -17,7 +17,6 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from components.addons.base import ClusterContext, helm_release, merged_values
-from shipyard.config.stack import Settings
 
 TYPE = "shipyard:addons:MetricsServer"
 NAMESPACE = "kube-system"
@@ -30,16 +29,6 @@ class MetricsServerArgs:
     highly_available: bool             # two replicas and a PodDisruptionBudget
     values: Mapping[str, Any] = field(default_factory=dict)
     after: Sequence[pulumi.Resource] = ()
-
-    @staticmethod
-    def from_settings(settings: Settings, ctx: ClusterContext,
-                      after: Sequence[pulumi.Resource] = ()) -> MetricsServerArgs:
-        s = settings.addons.metrics_server
-        return MetricsServerArgs(
-            ctx=ctx,
-            # No replica setting exists for add-ons yet: dev runs one of everything.
-            highly_available=settings.addons.metrics_server.high_availability,
-            values=dict(s.values), after=tuple(after))
 
 
 def metrics_server_values(*, highly_available: bool) -> dict[str, Any]:

@@ -25,7 +25,6 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from components.addons.base import ClusterContext, helm_release, merged_values, namespace
-from shipyard.config.stack import Settings
 from shipyard.versions import STORE_IMAGES
 
 KIND = "mongodb"                    # the store kind it serves
@@ -73,23 +72,12 @@ def mongodb_operator_values(*, image: str = DEFAULT_IMAGE) -> dict[str, Any]:
     }
 
 
-
-def wanted(settings: Settings) -> bool:
-    """True when a hosted application has a MongoDB store that runs in the cluster."""
-    return settings.hosts_in_cluster(KIND)
-
 @dataclass(frozen=True)
 class MongoDbOperatorArgs:
     ctx: ClusterContext
     image: str = DEFAULT_IMAGE
     values: Mapping[str, Any] = field(default_factory=dict)
     after: Sequence[pulumi.Resource] = ()
-
-    @staticmethod
-    def from_settings(settings: Settings, ctx: ClusterContext,
-                      after: Sequence[pulumi.Resource] = ()) -> MongoDbOperatorArgs:
-        del settings  # nothing to choose: chart and image are pinned in shipyard.versions
-        return MongoDbOperatorArgs(ctx=ctx, after=tuple(after))
 
 
 class MongoDbOperator(pulumi.ComponentResource):

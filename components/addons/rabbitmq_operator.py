@@ -27,7 +27,6 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from components.addons.base import ClusterContext
-from shipyard.config.stack import Settings
 from shipyard.versions import RABBITMQ_CLUSTER_OPERATOR
 
 KIND = "rabbitmq"                   # the store kind it serves
@@ -38,26 +37,11 @@ OPERATOR_POD_LABELS = {"app.kubernetes.io/name": "rabbitmq-cluster-operator"}
 MANAGEMENT_PORT = 15672       # the operator calls each cluster's management API on it
 
 
-
-def wanted(settings: Settings) -> bool:
-    """True when a hosted application has a RabbitMQ store that runs in the cluster."""
-    return settings.hosts_in_cluster(KIND)
-
 @dataclass(frozen=True)
 class RabbitMqOperatorArgs:
     ctx: ClusterContext
     manifest: str = RABBITMQ_CLUSTER_OPERATOR
     after: Sequence[pulumi.Resource] = ()            # cert-manager's release
-
-    @staticmethod
-    def from_settings(settings: Settings, ctx: ClusterContext,
-                      after: Sequence[pulumi.Resource] = ()) -> RabbitMqOperatorArgs:
-        if not settings.addons.cert_manager.enabled:
-            raise ValueError("addons.certManager.enabled is false, but an in-cluster RabbitMQ "
-                             "store needs cert-manager: the RabbitMQ Cluster Operator's "
-                             "webhooks get their certificate from it (or set "
-                             "stores.rabbitmq.backend: managed)")
-        return RabbitMqOperatorArgs(ctx=ctx, after=tuple(after))
 
 
 class RabbitMqOperator(pulumi.ComponentResource):

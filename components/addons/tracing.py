@@ -54,7 +54,6 @@ from components.addons.object_store import (
     optional_store,
     store_location,
 )
-from shipyard.config.stack import Settings
 
 TYPE = "shipyard:addons:Tracing"
 COLLECTOR_RELEASE = "opentelemetry-collector"
@@ -208,15 +207,6 @@ class TracingArgs:
     protect: bool = True                # the bucket (stack setting ``protect``)
     values: Mapping[str, Any] = field(default_factory=dict)
     after: Sequence[pulumi.Resource] = ()
-
-    @staticmethod
-    def from_settings(settings: Settings, ctx: ClusterContext, *, exposure: Any = None,
-                      after: Sequence[pulumi.Resource] = ()) -> TracingArgs:
-        s = settings.addons.tracing
-        return TracingArgs(ctx=ctx, retention_hours=s.retention_hours, storage=s.storage,
-                           highly_available=s.high_availability,
-                           protect=settings.config.protect, values=dict(s.values),
-                           after=tuple(after))
 
 
 class Tracing(pulumi.ComponentResource):

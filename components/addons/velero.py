@@ -41,12 +41,12 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
+from components.addons.alert_rules import RUNBOOK_BASE
 from components.addons.base import ClusterContext, helm_release, irsa_annotation, namespace
 from components.addons.monitoring import API_VERSION as MONITORING_API
-from components.addons.monitoring import MANAGED, RUNBOOK_BASE
+from components.addons.monitoring import MANAGED
 from components.addons.object_store import PrivateBucket, private_bucket
 from components.irsa import OidcProvider, ServiceAccountRole, service_account_role
-from shipyard.config.stack import Settings
 from shipyard.rules import iam
 from shipyard.versions import VELERO_AWS_PLUGIN_IMAGE
 
@@ -235,18 +235,6 @@ class VeleroArgs:
     runbook_base: str | None = None
     stale_after_hours: int = STALE_AFTER_HOURS
     after: Sequence[pulumi.Resource] = ()
-
-    @staticmethod
-    def from_settings(settings: Settings, ctx: ClusterContext, *,
-                      monitoring: Sequence[pulumi.Resource] | None = None,
-                      after: Sequence[pulumi.Resource] = ()) -> VeleroArgs:
-        b = settings.config.backups
-        return VeleroArgs(
-            ctx=ctx, namespaces=tuple(app.name for app in settings.applications),
-            schedule=b.schedule, retention_days=b.retention_days,
-            protect=settings.config.protect,
-            monitoring=tuple(monitoring) if monitoring is not None else None,
-            runbook_base=settings.addons.monitoring.runbook_base_url, after=tuple(after))
 
 
 class Velero(pulumi.ComponentResource):
