@@ -8,18 +8,12 @@ from __future__ import annotations
 
 import fcntl
 import pickle
-import sys
 from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
-
-from offline.harness import Plan, run_program  # noqa: E402
-
-STACKS = ("dev", "staging", "prod")
+from offline.harness import Plan, run_program
+from tests.support.repo import STACKS
 
 
 class _Plans(dict):

@@ -5,8 +5,6 @@ in the stack's zone only, and a self-signed CA chain on a cluster without public
 import json
 
 import pytest
-from helpers import children_of, only, run_platform
-from test_registry import stack_settings
 
 from components.addons.base import ClusterContext
 from components.addons.cert_manager import (
@@ -22,6 +20,8 @@ from components.addons.cert_manager import (
 from components.addons.ingress import GATEWAY_NAME, GATEWAY_NAMESPACE, HTTP_LISTENER
 from shipyard.settings import SettingsError, parse_settings
 from shipyard.versions import CHARTS, GATEWAY_API_CRDS
+from tests.support.plans import children_of, only, run_platform
+from tests.support.settings import stack_settings
 
 RELEASE = "kubernetes:helm.sh/v3:Release"
 CONFIG_FILE = "kubernetes:yaml/v2:ConfigFile"

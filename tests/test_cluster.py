@@ -3,12 +3,12 @@
 import json
 
 import pytest
-from helpers import run_platform
 
 from components.cluster import kubeconfig
 from offline.harness import SECRET
 from shipyard import iam
 from shipyard.settings import EKS_LOG_TYPES, EKS_VERSIONS, SettingsError
+from tests.support.plans import run_platform
 
 CLUSTER = "aws:eks/cluster:Cluster"
 NODE_GROUP = "aws:eks/nodeGroup:NodeGroup"

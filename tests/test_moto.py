@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from test_registry import stack_settings
 
 pytest.importorskip("moto")
 
@@ -29,6 +28,7 @@ from pulumi.runtime import MockResourceArgs  # noqa: E402
 from offline.harness import Plan, read_stack_config, run_program  # noqa: E402
 from shipyard.catalog import load_catalogs  # noqa: E402
 from shipyard.moto_mocks import MotoMocks, MotoResourceError, echoed_types  # noqa: E402
+from tests.support.settings import stack_settings  # noqa: E402
 
 STACKS = ("dev", "staging", "prod")
 ACCOUNTS = {"dev": "111111111111", "staging": "222222222222", "prod": "333333333333"}

@@ -27,7 +27,7 @@ from pulumi_policy.proxy import UNKNOWN_STRING_VALUE, unknown_checking_proxy
 
 from offline.harness import SECRET, UNKNOWN, Plan, ResourceRecord
 from policies import shipyard_policies as sp
-from tests.helpers import stack_settings
+from tests.support.settings import stack_settings
 
 POLICIES = {p.name: p for p in sp.ALL}
 STACKS = ("dev", "staging", "prod")

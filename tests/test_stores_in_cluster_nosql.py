@@ -8,7 +8,6 @@ import functools
 from typing import Any
 
 import pytest
-from helpers import only, stack_settings
 
 from components.addons import mongodb_operator, rabbitmq_operator
 from components.stores import in_cluster, mongodb, rabbitmq, valkey
@@ -21,6 +20,8 @@ from offline.harness import SECRET, Plan, read_stack_config, run_program
 from shipyard.catalog import load_catalogs
 from shipyard.settings import Settings, StoreSettings, parse_settings
 from shipyard.versions import CHARTS, RABBITMQ_CLUSTER_OPERATOR, STORE_IMAGES
+from tests.support.plans import only
+from tests.support.settings import stack_settings
 
 RELEASE = "kubernetes:helm.sh/v3:Release"
 CONFIG_FILE = "kubernetes:yaml/v2:ConfigFile"

@@ -10,7 +10,6 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from helpers import only, stack_settings
 
 from components.addons.cloudnative_pg import (
     NAMESPACE,
@@ -26,6 +25,8 @@ from offline.crd_schemas import validate
 from offline.harness import SECRET, Plan, run_program
 from shipyard.settings import KeyedProblem, StoreSettings
 from shipyard.versions import CHARTS, STORE_IMAGES
+from tests.support.plans import only
+from tests.support.settings import stack_settings
 
 RELEASE = "kubernetes:helm.sh/v3:Release"
 CLUSTER = "kubernetes:postgresql.cnpg.io/v1:Cluster"

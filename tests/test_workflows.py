@@ -19,11 +19,10 @@ from typing import Any
 import pytest
 import yaml
 
-ROOT = Path(__file__).resolve().parent.parent
+from tests.support.repo import ROOT, STACKS
+
 WORKFLOWS = ROOT / ".github" / "workflows"
 REUSABLE = "./.github/workflows/pulumi-stack.yml"
-# Every stack with a Pulumi.<stack>.yaml, in deploy order.
-STACKS = ("dev", "staging", "prod")
 
 
 def load(name: str) -> dict[str, Any]:
