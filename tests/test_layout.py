@@ -6,7 +6,6 @@ import ast
 import re
 import subprocess
 import sys
-from collections.abc import Iterator
 from functools import cache
 from importlib.metadata import packages_distributions
 from pathlib import Path
@@ -32,13 +31,16 @@ def python_files() -> tuple[Path, ...]:
     return tuple(sorted({ROOT / name for name in listed.split("\0") if name}))
 
 
-def imported(path: Path) -> Iterator[str]:
+@cache
+def imported(path: Path) -> frozenset[str]:
     """The top-level names of the absolute imports in ``path`` (in functions too)."""
+    names = set()
     for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
         if isinstance(node, ast.Import):
-            yield from (alias.name.split(".")[0] for alias in node.names)
+            names.update(alias.name.split(".")[0] for alias in node.names)
         elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
-            yield node.module.split(".")[0]
+            names.add(node.module.split(".")[0])
+    return frozenset(names)
 
 
 def normalized(name: str) -> str:
@@ -64,7 +66,7 @@ def test_moto_and_boto3_are_imported_only_under_tests():
     offenders = sorted(
         f"{path.relative_to(ROOT)} imports {name}"
         for path in python_files() if path.relative_to(ROOT).parts[0] != "tests"
-        for name in set(imported(path)) & TEST_ONLY_IMPORTS)
+        for name in imported(path) & TEST_ONLY_IMPORTS)
     assert not offenders, offenders
 
 
