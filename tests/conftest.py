@@ -8,19 +8,13 @@ from __future__ import annotations
 
 import fcntl
 import pickle
-import sys
 from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
-
-from offline import crd_schemas  # noqa: E402
-from offline.harness import Plan, run_program  # noqa: E402
-
-STACKS = ("dev", "staging", "prod")
+from offline.harness import Plan, run_program
+from tests.support.crds import skip_without_crd_schemas
+from tests.support.repo import STACKS
 
 
 class _Plans(dict):
@@ -93,20 +87,12 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 
 
-# Tests that need the CRD schemas are skipped, with offline/crd_schemas.py's reason, when none
-# are available (no ../shared/crds, nothing fetched): they never pass unchecked.
-def _skip_without_crd_schemas():
-    try:
-        return (yield)
-    except crd_schemas.SchemasUnavailable as missing:
-        pytest.skip(str(missing))
-
-
+# Tests that need the CRD schemas are skipped, with the reason, when there are none.
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_setup(item: pytest.Item):
-    return (yield from _skip_without_crd_schemas())
+    return (yield from skip_without_crd_schemas())
 
 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_call(item: pytest.Item):
-    return (yield from _skip_without_crd_schemas())
+    return (yield from skip_without_crd_schemas())

@@ -4,10 +4,10 @@ IAM, switches per environment, manifests."""
 import json
 
 import pytest
-from helpers import run_platform
 
 from offline.manifests import manifests
 from shipyard.versions import CHARTS, GATEWAY_API_CRDS
+from tests.support.plans import run_platform
 
 RELEASE = "kubernetes:helm.sh/v3:Release"
 CONFIG_FILE = "kubernetes:yaml/v2:ConfigFile"

@@ -13,7 +13,6 @@ import json
 import re
 
 import pytest
-from helpers import children_of, only, run_platform, stack_settings
 
 from components.addons.argocd import (
     API_VERSION,
@@ -31,6 +30,8 @@ from compose.addons import argocd_args
 from offline.crd_schemas import source_for, validate
 from offline.manifests import manifest, manifests
 from shipyard.versions import CHARTS
+from tests.support.plans import children_of, only, run_platform
+from tests.support.settings import stack_settings
 
 COMPONENT = "shipyard:addons:ArgoCd"
 RELEASE = "kubernetes:helm.sh/v3:Release"

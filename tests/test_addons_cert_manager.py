@@ -5,8 +5,6 @@ in the stack's zone only, and a self-signed CA chain on a cluster without public
 import json
 
 import pytest
-from helpers import children_of, only, run_platform
-from test_registry import stack_settings
 
 from components.addons.base import ClusterContext
 from components.addons.cert_manager import (
@@ -23,6 +21,8 @@ from compose.addons import cert_manager_args
 from shipyard.config.base import SettingsError
 from shipyard.config.load import parse_settings
 from shipyard.versions import CHARTS, GATEWAY_API_CRDS
+from tests.support.plans import children_of, only, run_platform
+from tests.support.settings import stack_settings
 
 RELEASE = "kubernetes:helm.sh/v3:Release"
 CONFIG_FILE = "kubernetes:yaml/v2:ConfigFile"

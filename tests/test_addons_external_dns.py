@@ -4,13 +4,13 @@ deleted in dev (sync) but never in prod (upsert-only)."""
 import json
 
 import pytest
-from helpers import children_of, only, run_platform
-from test_registry import stack_settings
 
 from components.addons.external_dns import external_dns_policy, external_dns_values
 from shipyard.config.base import SettingsError
 from shipyard.config.load import parse_settings
 from shipyard.versions import CHARTS, GATEWAY_API_CRDS
+from tests.support.plans import children_of, only, run_platform
+from tests.support.settings import stack_settings
 
 RELEASE = "kubernetes:helm.sh/v3:Release"
 CONFIG_FILE = "kubernetes:yaml/v2:ConfigFile"

@@ -3,10 +3,10 @@ that reads Gateway API resources; switching it off while something needs it is a
 error."""
 
 import pytest
-from helpers import run_platform
 
 from shipyard.config.base import SettingsError
 from shipyard.versions import GATEWAY_API_CRDS, GATEWAY_API_VERSION
+from tests.support.plans import run_platform
 
 CONFIG_FILE = "kubernetes:yaml/v2:ConfigFile"
 COMPONENT = "shipyard:addons:GatewayApi"

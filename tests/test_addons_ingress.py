@@ -3,8 +3,6 @@ certificate from cert-manager, plain HTTP only redirecting, waiting for everythi
 nothing more; the security headers applications' routes get."""
 
 import pytest
-from helpers import only, run_platform
-from test_registry import stack_settings
 
 from components.addons import cert_manager
 from components.addons.base import ClusterContext
@@ -27,6 +25,8 @@ from components.addons.ingress import (
 from compose.addons import ingress_args
 from offline.harness import run_program
 from shipyard.versions import CHARTS, GATEWAY_API_CRDS
+from tests.support.plans import only, run_platform
+from tests.support.settings import stack_settings
 
 RELEASE = "kubernetes:helm.sh/v3:Release"
 CONFIG_FILE = "kubernetes:yaml/v2:ConfigFile"

@@ -4,7 +4,6 @@ created once its CRDs exist."""
 import json
 
 import pytest
-from helpers import run_platform
 
 from components.addons.istio import (
     INJECTION_LABEL,
@@ -18,6 +17,7 @@ from components.addons.istio import (
 from shipyard.config.base import SettingsError
 from shipyard.config.load import parse_settings
 from shipyard.versions import CHARTS, GATEWAY_API_CRDS
+from tests.support.plans import run_platform
 
 RELEASE = "kubernetes:helm.sh/v3:Release"
 PEER_AUTHENTICATION = "kubernetes:security.istio.io/v1:PeerAuthentication"

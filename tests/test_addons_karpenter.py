@@ -4,8 +4,6 @@ NodePool and EC2NodeClass, as a reviewer reads them in the plan."""
 import json
 
 import pytest
-from helpers import run_platform
-from test_settings import parse
 
 from components.addons.karpenter import (
     INTERRUPTION_EVENTS,
@@ -20,6 +18,8 @@ from components.addons.karpenter import (
 )
 from shipyard.config.base import SettingsError
 from shipyard.versions import CHARTS
+from tests.support.plans import run_platform
+from tests.support.settings import parse
 
 RELEASE = "kubernetes:helm.sh/v3:Release"
 NODE_POOL = "kubernetes:karpenter.sh/v1:NodePool"

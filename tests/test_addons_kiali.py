@@ -3,7 +3,6 @@ chart's Service has no gRPC query port), links to Grafana, token logins, served 
 Gateway where the stack names a hostname and by port-forward otherwise (prod)."""
 
 import pytest
-from helpers import children_of, only, run_platform, stack_settings
 
 from components.addons.base import ClusterContext
 from components.addons.endpoints import (
@@ -17,6 +16,8 @@ from components.addons.endpoints import (
 from components.addons.ingress import ACCESS_LABEL
 from components.addons.kiali import kiali_values
 from compose.addons import kiali_args
+from tests.support.plans import children_of, only, run_platform
+from tests.support.settings import stack_settings
 
 COMPONENT = "shipyard:addons:Kiali"
 RELEASE = "kubernetes:helm.sh/v3:Release"

@@ -7,7 +7,6 @@ import fnmatch
 import json
 
 import pytest
-from helpers import run_platform
 
 from components.addons.load_balancer_controller import (
     CLUSTER_TAG,
@@ -16,6 +15,7 @@ from components.addons.load_balancer_controller import (
 )
 from shipyard.rules import iam
 from shipyard.versions import CHARTS
+from tests.support.plans import run_platform
 
 RELEASE = "kubernetes:helm.sh/v3:Release"
 ROLE = "aws:iam/role:Role"

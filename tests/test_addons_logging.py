@@ -5,7 +5,6 @@ through the Kubernetes API so the namespace stays Pod Security ``restricted``.""
 import json
 
 import pytest
-from helpers import children_of, only, stack_settings
 
 from components.addons.endpoints import LOGGING_NAMESPACE, LOKI_PORT, LOKI_SERVICE, LOKI_URL
 from components.addons.logging import (
@@ -21,6 +20,8 @@ from components.addons.object_store import (
     expiry_days,
     tls_only_policy,
 )
+from tests.support.plans import children_of, only
+from tests.support.settings import stack_settings
 
 COMPONENT = "shipyard:addons:Logging"
 RELEASE = "kubernetes:helm.sh/v3:Release"

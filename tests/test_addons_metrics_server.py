@@ -1,10 +1,10 @@
 """metrics-server: on in every stack, highly available outside dev."""
 
 import pytest
-from helpers import run_platform
 
 from components.addons.metrics_server import metrics_server_values
 from shipyard.versions import CHARTS
+from tests.support.plans import run_platform
 
 RELEASE = "kubernetes:helm.sh/v3:Release"
 

@@ -9,7 +9,6 @@ import re
 from pathlib import Path
 
 import pytest
-from helpers import children_of, only, run_platform, stack_settings
 
 from components.addons import endpoints
 from components.addons.alert_rules import (
@@ -38,6 +37,8 @@ from offline import crd_schemas
 from offline.harness import SECRET
 from shipyard.config.addons import AlertReceiver
 from shipyard.versions import CHARTS
+from tests.support.plans import children_of, only, run_platform
+from tests.support.settings import stack_settings
 
 COMPONENT = "shipyard:addons:Monitoring"
 RELEASE = "kubernetes:helm.sh/v3:Release"

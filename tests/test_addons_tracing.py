@@ -6,7 +6,6 @@ import json
 import math
 
 import pytest
-from helpers import children_of, only, stack_settings
 
 from components.addons import istio
 from components.addons.endpoints import (
@@ -26,6 +25,8 @@ from components.addons.tracing import (
     collector_values,
     tempo_values,
 )
+from tests.support.plans import children_of, only
+from tests.support.settings import stack_settings
 
 COMPONENT = "shipyard:addons:Tracing"
 RELEASE = "kubernetes:helm.sh/v3:Release"

@@ -6,7 +6,6 @@ import json
 from pathlib import Path
 
 import pytest
-from helpers import children_of, only, stack_settings
 
 from components.addons.velero import (
     EC2_ACTIONS,
@@ -28,6 +27,8 @@ from components.addons.velero import (
 )
 from offline.crd_schemas import validate
 from shipyard.versions import CHARTS, VELERO_AWS_PLUGIN_IMAGE
+from tests.support.plans import children_of, only
+from tests.support.settings import stack_settings
 
 COMPONENT = "shipyard:addons:Velero"
 RELEASE = "kubernetes:helm.sh/v3:Release"

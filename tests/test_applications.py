@@ -8,7 +8,6 @@ import json
 from typing import Any
 
 import pytest
-from helpers import run_platform, stack_settings
 
 from components.tenant import Routing, http_route_spec, network_policies, quota_spec
 from components.workload import pod_footprint
@@ -17,6 +16,8 @@ from offline.manifests import manifests
 from shipyard.catalog.models import Application
 from shipyard.catalog.services import cpu_millis, memory_bytes
 from shipyard.config.base import SettingsError
+from tests.support.plans import run_platform
+from tests.support.settings import stack_settings
 
 APPS = ("mentorplatform", "learning-platform", "sre-platform", "code-learn", "everything-portal")
 MESH_APPS = ("code-learn", "everything-portal")

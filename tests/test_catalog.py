@@ -14,6 +14,7 @@ import yaml
 from shipyard.catalog.load import CATALOG_DIR, CatalogError, load_catalogs, resolve_applications
 from shipyard.config.base import SettingsError
 from shipyard.config.load import parse_settings
+from tests.support.settings import REQUIRED
 
 SEED_CATALOGS = {"mentorplatform", "learning-platform", "sre-platform", "code-learn",
                  "everything-portal"}
@@ -430,10 +431,6 @@ def test_the_catalog_directory_is_the_repository_catalogs_folder():
 
 # ---------------------------------------------------------------------------------------------
 # Through the stack's settings
-
-
-REQUIRED = {"addons": json.dumps({"certManager": {"acmeEmail": "ops@example.com"}}),
-            "dns": json.dumps({"parentZoneId": "ZPARENT"})}
 
 
 def settings(catalog_dir: Path, raw: dict[str, Any] | None = None, stack: str = "prod"):

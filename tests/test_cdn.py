@@ -6,7 +6,6 @@ records for the hostname. No CDN for the other applications."""
 import json
 
 import pytest
-from helpers import only, stack_settings
 
 from components.cdn import (
     CACHING_OPTIMIZED,
@@ -20,6 +19,8 @@ from components.cdn import (
 from shipyard.catalog.models import Cdn
 from shipyard.config.checks import cdn_problems
 from shipyard.config.dns import DnsSettings
+from tests.support.plans import only
+from tests.support.settings import stack_settings
 
 COMPONENT = "shipyard:cdn:Cdn"
 DISTRIBUTION = "aws:cloudfront/distribution:Distribution"

@@ -3,13 +3,13 @@
 import json
 
 import pytest
-from helpers import run_platform
 
 from components.cluster import kubeconfig
 from offline.harness import SECRET
 from shipyard.config.base import SettingsError
 from shipyard.config.cluster import EKS_LOG_TYPES, EKS_VERSIONS
 from shipyard.rules import iam
+from tests.support.plans import run_platform
 
 CLUSTER = "aws:eks/cluster:Cluster"
 NODE_GROUP = "aws:eks/nodeGroup:NodeGroup"

@@ -13,7 +13,6 @@ import json
 from pathlib import Path
 
 import pytest
-from helpers import stack_settings
 
 from components.addons.addons import AddonsArgs
 from components.addons.base import ClusterContext
@@ -23,6 +22,7 @@ from offline.harness import read_stack_config
 from shipyard.config.defaults import deep_merge
 from shipyard.config.load import parse_settings
 from shipyard.config.stack import Settings
+from tests.support.settings import stack_settings
 
 ROOT = Path(__file__).resolve().parent.parent
 COMPONENTS = ROOT / "components"

@@ -7,7 +7,6 @@ import dataclasses
 from typing import Any
 
 import pytest
-from helpers import stack_settings
 
 from offline.estimates.cost import (
     NO_CHARGE_PREFIXES,
@@ -20,6 +19,7 @@ from offline.estimates.cost import (
 )
 from offline.harness import Plan, ResourceRecord
 from shipyard.config.defaults import ENVIRONMENT_DEFAULTS
+from tests.support.settings import stack_settings
 
 PRICES = load_prices()
 HOURS = PRICES["hours_per_month"]

@@ -23,13 +23,13 @@ from typing import Any
 import pytest
 import yaml
 
-import conftest
 from offline import crd_schemas
 from offline.crd_schemas import cel_rules, is_custom, schema_for, source_for, sources, validate
 from offline.harness import Plan, unchecked_reason
 from offline.manifests import manifests
 from shipyard import versions
 from shipyard.versions import CHARTS, GATEWAY_API_VERSION, RABBITMQ_CLUSTER_OPERATOR_VERSION
+from tests.support.crds import skip_without_crd_schemas
 
 META = {"name": "web", "namespace": "shop", "labels": {"app.kubernetes.io/name": "web"}}
 
@@ -417,7 +417,7 @@ def test_without_schemas_the_checks_say_they_are_skipped(isolated: Path, prod: P
     with pytest.raises(crd_schemas.SchemasUnavailable) as raised:
         validate(HTTP_ROUTE)
     assert str(raised.value) == f"CRD schema checks skipped: {reason}"
-    skipping = conftest._skip_without_crd_schemas()
+    skipping = skip_without_crd_schemas()
     next(skipping)
     with pytest.raises(pytest.skip.Exception, match="CRD schema checks skipped: no CRD schemas"):
         skipping.throw(raised.value)

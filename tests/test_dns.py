@@ -2,12 +2,12 @@
 
 import pulumi
 import pytest
-from helpers import run_platform
-from test_registry import stack_settings
 
 from components.dns import DnsArgs, certificate_names, validation_domains
 from offline.mocks import EchoMocks
 from shipyard.config.base import SettingsError
+from tests.support.plans import run_platform
+from tests.support.settings import stack_settings
 
 ZONE = "aws:route53/zone:Zone"
 RECORD = "aws:route53/record:Record"

@@ -20,11 +20,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from helpers import stack_settings
 
-from conftest import ROOT, STACKS
 from offline.harness import Plan
 from offline.manifests import manifests, write_manifests
+from tests.support.repo import ROOT, STACKS
+from tests.support.settings import stack_settings
 
 # API groups whose kinds are custom resources of the CRDs shipyard installs.
 CRD_GROUPS = ("gateway.networking.k8s.io", "networking.istio.io", "security.istio.io",

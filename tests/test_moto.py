@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from test_registry import stack_settings
+
+from tests.support.settings import stack_settings
 
 pytest.importorskip("moto")
 
@@ -28,7 +29,7 @@ from pulumi.runtime import MockResourceArgs  # noqa: E402
 
 from offline.harness import Plan, read_stack_config, run_program  # noqa: E402
 from shipyard.catalog.load import load_catalogs
-from shipyard.moto_mocks import MotoMocks, MotoResourceError, echoed_types  # noqa: E402
+from tests.support.moto import HANDLERS, MotoMocks, MotoResourceError, echoed_types  # noqa: E402
 
 STACKS = ("dev", "staging", "prod")
 ACCOUNTS = {"dev": "111111111111", "staging": "222222222222", "prod": "333333333333"}
@@ -142,6 +143,28 @@ def default_route(table: dict[str, Any]) -> dict[str, Any] | None:
 
 
 # -- what moto emulated, and what it did not ----------------------------------------------
+
+
+def test_every_service_module_is_joined_into_the_mocks():
+    """Each module of tests/support/moto registers its ``@handles`` methods on a MotoBase
+    subclass; MotoMocks must be built on every one of them."""
+    import importlib
+    import inspect
+    import pkgutil
+
+    import tests.support.moto as package
+    from tests.support.moto.base import MotoBase
+
+    services = {cls for info in pkgutil.iter_modules(package.__path__)
+                for _, cls in inspect.getmembers(
+                    importlib.import_module(f"{package.__name__}.{info.name}"), inspect.isclass)
+                if issubclass(cls, MotoBase) and cls.__module__.endswith(f".{info.name}")
+                and cls is not MotoBase}
+    assert len(services) >= 15
+    assert services <= set(MotoMocks.__mro__)
+    missing = {typ: method for typ, method in HANDLERS.items()
+               if not callable(getattr(MotoMocks, method, None))}
+    assert not missing, f"handlers registered but not among MotoMocks' bases: {missing}"
 
 
 def test_only_types_moto_cannot_emulate_are_echoed(deployed):

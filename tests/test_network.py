@@ -5,8 +5,9 @@ import json
 import re
 
 import pytest
-from helpers import run_platform
-from test_settings import SEED_001_NETWORK
+
+from tests.support.plans import run_platform
+from tests.support.settings import SEED_001_NETWORK
 
 SUBNET = "aws:ec2/subnet:Subnet"
 NAT = "aws:ec2/natGateway:NatGateway"

@@ -5,8 +5,8 @@ import json
 import pytest
 from pulumi.runtime import rpc
 
-from conftest import ROOT
 from offline.harness import SECRET, plain, read_stack_config
+from tests.support.repo import ROOT
 
 RESOURCE_KEYS = {"type", "name", "urn", "parent", "custom", "inputs", "dependencies", "provider",
                  "options"}

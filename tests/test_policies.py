@@ -41,7 +41,7 @@ from pulumi_policy.deserialize import SPECIAL_SECRET_SIG, SPECIAL_SIG_KEY
 from pulumi_policy.proxy import UNKNOWN_STRING_VALUE, unknown_checking_proxy
 
 from offline.harness import SECRET, UNKNOWN, Plan, ResourceRecord
-from tests.helpers import stack_settings
+from tests.support.settings import stack_settings
 
 POLICIES = {p.name: p for p in sp.ALL}
 STACKS = ("dev", "staging", "prod")

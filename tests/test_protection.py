@@ -22,7 +22,7 @@ from offline.stateful import (
     protected,
     replacements,
 )
-from tests.helpers import stack_settings
+from tests.support.settings import stack_settings
 
 
 def tenants(stack: str) -> list[str]:

@@ -3,7 +3,6 @@
 import json
 
 import pytest
-from helpers import run_platform, stack_settings
 
 from components.registry import (
     PUSH_ACTIONS,
@@ -14,6 +13,8 @@ from components.registry import (
     push_policy,
 )
 from shipyard.config.defaults import environment_defaults
+from tests.support.plans import run_platform
+from tests.support.settings import stack_settings
 
 REPO = "aws:ecr/repository:Repository"
 LIFECYCLE = "aws:ecr/lifecyclePolicy:LifecyclePolicy"

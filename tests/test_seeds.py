@@ -25,7 +25,7 @@ def store_port_in(stack: str, kind: str) -> int:
     """The port a store kind listens on in a stack: its backend's (in-cluster RabbitMQ speaks
     plain AMQP on 5672, Amazon MQ AMQPS on 5671)."""
     from components.stores.base import store_port
-    from tests.helpers import stack_settings
+    from tests.support.settings import stack_settings
     return store_port(kind, stack_settings(stack).config.stores.backend_of(kind))
 
 _objects: dict[int, tuple[Plan, dict[tuple[str, str | None, str], list[dict[str, Any]]]]] = {}

@@ -5,32 +5,15 @@ import subprocess
 import sys
 
 import pytest
-from helpers import CountingMocks, run_platform
 
-from conftest import ROOT
 from shipyard.config.base import SettingsError
 from shipyard.config.defaults import ENVIRONMENT_DEFAULTS, deep_merge
 from shipyard.config.load import parse_settings
 from shipyard.config.network import NatStrategy
 from shipyard.config.stack import StackConfig
-
-SEED_001_NETWORK = {
-    "cidr": "10.0.0.0/16",
-    "azCount": 3,
-    "subnets": {
-        "public": ["10.0.0.0/24", "10.0.1.0/24", "10.0.2.0/24"],
-        "private": ["10.0.100.0/24", "10.0.101.0/24", "10.0.102.0/24"],
-    },
-}
-
-
-REQUIRED = {"addons": json.dumps({"certManager": {"acmeEmail": "ops@example.com"}}),
-            "dns": json.dumps({"parentZoneId": "ZPARENT"})}
-
-
-def parse(raw, stack="prod"):
-    return parse_settings({**REQUIRED, **raw}, project="shipyard", stack=stack,
-                          region="us-east-1")
+from tests.support.plans import CountingMocks, run_platform
+from tests.support.repo import ROOT
+from tests.support.settings import REQUIRED, SEED_001_NETWORK, parse
 
 
 def problems(raw, stack="prod"):

@@ -8,11 +8,11 @@ import sys
 
 import pytest
 import yaml
-from helpers import CountingMocks
 
-from conftest import ROOT
 from offline.harness import run_program
 from shipyard.config.base import SettingsError
+from tests.support.plans import CountingMocks
+from tests.support.repo import ROOT
 
 # every stack hosts the five applications: staging runs their stores on AWS in one zone, dev in
 # the cluster, prod on AWS with Multi-AZ

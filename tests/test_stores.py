@@ -18,7 +18,7 @@ from components.workload import StoreMount, store_wiring
 from offline.harness import SECRET, Plan
 from shipyard.config.base import SettingsError
 from shipyard.config.load import parse_settings
-from tests.helpers import stack_settings
+from tests.support.settings import stack_settings
 
 REQUIRED = {"addons": json.dumps({"certManager": {"acmeEmail": "ops@example.com"}}),
             "dns": json.dumps({"parentZoneId": "ZPARENT"})}
@@ -46,7 +46,7 @@ def test_each_environment_chooses_its_backend(stack, backend, multi_az):
 
 
 def test_one_kind_can_move_to_the_other_backend():
-    from tests.test_settings import parse
+    from tests.support.settings import parse
     settings = parse({"stores": json.dumps({"mongodb": {"backend": "inCluster"}})})
     assert settings.config.stores.backend_of("mongodb") == "inCluster"
     assert settings.config.stores.backend_of("postgresql") == "managed"
@@ -184,7 +184,7 @@ def test_in_cluster_mysql_refuses_replicas_before_anything_is_built():
 
 
 def test_an_existing_cluster_puts_the_stores_on_its_own_storage_class():
-    from tests.test_settings import parse
+    from tests.support.settings import parse
     cluster = json.dumps({"mode": "existing", "context": "kind"})
     assert parse({"cluster": cluster}).config.stores.storage_class == "standard"
     assert stack_settings("dev").config.stores.storage_class == "gp3"

@@ -8,7 +8,6 @@ import functools
 from typing import Any
 
 import pytest
-from helpers import only, stack_settings
 
 from components.addons import mongodb_operator
 from components.addons.base import ClusterContext
@@ -25,6 +24,8 @@ from shipyard.config.load import parse_settings
 from shipyard.config.stack import Settings
 from shipyard.config.stores import StoreSettings
 from shipyard.versions import CHARTS, RABBITMQ_CLUSTER_OPERATOR, STORE_IMAGES
+from tests.support.plans import only
+from tests.support.settings import stack_settings
 
 RELEASE = "kubernetes:helm.sh/v3:Release"
 CONFIG_FILE = "kubernetes:yaml/v2:ConfigFile"

