@@ -1,4 +1,4 @@
-"""Catalogs -> applications (shipyard/catalog.py): pure, no Pulumi. Every problem names the file
+"""Catalogs -> applications (shipyard/catalog/): pure, no Pulumi. Every problem names the file
 (or the stack's config key), the field and the value."""
 
 from __future__ import annotations

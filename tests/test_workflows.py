@@ -145,6 +145,7 @@ def test_checks_lint_test_then_plan_every_stack_and_keep_the_plans():
     # the checks job installs the tests' and linters' list (it includes requirements.txt)
     assert "venv/bin/pip install -r requirements-dev.txt" in runs[index("python -m venv venv")]
     assert (index("python -m venv venv") < index("venv/bin/ruff check .")
+            < index("offline.crd_schemas fetch")   # the CRD checks run, never skipped
             < index("venv/bin/python -m pytest") < index("plan.py")
             < index("actions/upload-artifact"))
 
