@@ -11,11 +11,12 @@ from __future__ import annotations
 import ipaddress
 import json
 import re
+import unicodedata
 from collections.abc import Mapping
 from typing import Annotated, Any
 
 import pulumi
-from pydantic import AfterValidator, BaseModel, ConfigDict
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
 NAMESPACE = "shipyard"
@@ -145,3 +146,172 @@ def iam_arns(v: list[str]) -> list[str]:
 
 Hostname = Annotated[str, AfterValidator(hostname)]
 IamArns = Annotated[list[str], AfterValidator(iam_arns)]
+
+
+# ---------------------------------------------------------------------------------------------
+# Numbers: a boolean is never a number (pydantic would read true as 1)
+
+INT32_MAX = 2**31 - 1
+
+
+def not_bool(value: Any) -> Any:
+    if isinstance(value, bool):
+        raise ValueError(f"{json.dumps(value)} is not a number")
+    return value
+
+
+Int = Annotated[int, BeforeValidator(not_bool)]
+# what a Kubernetes int32 field holds (replicas, ports, ids, seconds)
+Int32 = Annotated[int, BeforeValidator(not_bool), Field(ge=-INT32_MAX - 1, le=INT32_MAX)]
+Float = Annotated[float, BeforeValidator(not_bool)]
+
+
+# ---------------------------------------------------------------------------------------------
+# Names
+
+# RFC 1123 label: what Kubernetes names most objects, at most 63 characters
+RFC1123_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+LABEL_VALUE = re.compile(r"^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$")
+# RFC 7230 token: an HTTP header name as the Gateway API accepts it (HTTPHeaderName)
+HEADER_NAME = re.compile(r"^[A-Za-z0-9!#$%&'*+\-.^_`|~]{1,256}$")
+EMAIL = re.compile(r"^[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*@"
+                   r"(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
+
+
+def dns_label(value: str) -> str:
+    if len(value) > 63 or not RFC1123_LABEL.match(value):
+        raise ValueError(f"{value!r} is not an RFC 1123 label (lower-case letters, digits and "
+                         f"'-', starting and ending with a letter or digit, at most 63)")
+    return value
+
+
+def wildcard_hostname(value: str) -> str:
+    """A hostname, or ``*.`` and a hostname (a Gateway listener's)."""
+    return "*." + hostname(value[2:]) if value.startswith("*.") else hostname(value)
+
+
+def label_key(value: str) -> str:
+    """A Kubernetes label (or taint) key: an optional DNS-subdomain prefix and ``/``, then a
+    name of at most 63 characters."""
+    prefix, _, name = value.rpartition("/")
+    if not LABEL_KEY.match(value) or len(name) > 63 or len(prefix) > 253:
+        raise ValueError(f"{value!r} is not a Kubernetes label key")
+    return value
+
+
+def label_value(value: str) -> str:
+    if len(value) > 63 or not LABEL_VALUE.match(value):
+        raise ValueError(f"{value!r} is not a Kubernetes label value (at most 63 letters, "
+                         f"digits, '-', '_', '.', starting and ending with a letter or digit)")
+    return value
+
+
+def header_name(value: str) -> str:
+    if not HEADER_NAME.match(value):
+        raise ValueError(f"{value!r} is not an HTTP header name")
+    return value
+
+
+def email(value: str) -> str:
+    if not EMAIL.match(value) or len(value) > 254:
+        raise ValueError(f"{value!r} is not an e-mail address")
+    return value
+
+
+DnsLabel = Annotated[str, AfterValidator(dns_label)]
+WildcardHostname = Annotated[str, AfterValidator(wildcard_hostname)]
+LabelKey = Annotated[str, AfterValidator(label_key)]
+LabelValue = Annotated[str, AfterValidator(label_value)]
+HeaderName = Annotated[str, AfterValidator(header_name)]
+Email = Annotated[str, AfterValidator(email)]
+
+
+# ---------------------------------------------------------------------------------------------
+# Cron schedules (five fields, as Kubernetes CronJobs and Velero read them)
+
+_CRON_FIELDS = (("minute", 0, 59), ("hour", 0, 23), ("day of month", 1, 31), ("month", 1, 12),
+                ("day of week", 0, 7))
+_CRON_NAMES = ({}, {}, {},
+               {m: i + 1 for i, m in enumerate(("jan", "feb", "mar", "apr", "may", "jun", "jul",
+                                                "aug", "sep", "oct", "nov", "dec"))},
+               {d: i for i, d in enumerate(("sun", "mon", "tue", "wed", "thu", "fri", "sat"))})
+CRON_DESCRIPTORS = ("@yearly", "@annually", "@monthly", "@weekly", "@daily", "@midnight",
+                    "@hourly")
+
+
+def _cron_number(text: str, names: Mapping[str, int]) -> int:
+    if text.lower() in names:
+        return names[text.lower()]
+    if not text.isdigit():
+        raise ValueError(text)
+    return int(text)
+
+
+def cron(value: str) -> str:
+    """A five-field cron schedule (minute hour day-of-month month day-of-week: numbers in range,
+    ``*``, ranges ``a-b``, steps ``/n``, lists ``a,b``, month and day names), or a descriptor
+    (``@daily``...)."""
+    if value.strip() in CRON_DESCRIPTORS:
+        return value
+    fields = value.split()
+    if len(fields) != 5:
+        raise ValueError(f"{value!r} is not a five-field cron schedule")
+    for text, (what, low, high), names in zip(fields, _CRON_FIELDS, _CRON_NAMES, strict=True):
+        for part in text.split(","):
+            body, slash, step = part.partition("/")
+            try:
+                if slash and (not step.isdigit() or int(step) < 1):
+                    raise ValueError(step)
+                if body == "*":
+                    continue
+                first, dash, last = body.partition("-")
+                a = _cron_number(first, names)
+                b = _cron_number(last, names) if dash else a
+                if not low <= a <= b <= high:
+                    raise ValueError(body)
+            except ValueError:
+                raise ValueError(f"{value!r}: {part!r} is not a {what} ({low}-{high})") from None
+    return value
+
+
+Cron = Annotated[str, AfterValidator(cron)]
+
+
+# ---------------------------------------------------------------------------------------------
+# AWS tags: at most 50 on a resource; keys 1-128 characters, never aws:*; values at most 256;
+# letters, digits, spaces and _ . : / = + - @ only
+
+AWS_MAX_TAGS = 50
+_TAG_PUNCTUATION = set("_.:/=+-@")
+
+
+def _tag_text(text: str) -> bool:
+    return all(c in _TAG_PUNCTUATION or unicodedata.category(c)[0] in "LNZ" for c in text)
+
+
+def aws_tag_key(key: str) -> str:
+    if not 1 <= len(key) <= 128 or key.lower().startswith("aws:") or not _tag_text(key):
+        raise ValueError(f"{key!r} is not an AWS tag key (1-128 letters, digits, spaces and "
+                         f"_.:/=+-@, not starting with aws:)")
+    return key
+
+
+def aws_tag_value(value: str) -> str:
+    if len(value) > 256 or not _tag_text(value):
+        raise ValueError(f"{value!r} is not an AWS tag value (at most 256 letters, digits, "
+                         f"spaces and _.:/=+-@)")
+    return value
+
+
+def aws_tags(tags: dict[str, str]) -> dict[str, str]:
+    for key, value in tags.items():
+        try:
+            aws_tag_key(key)
+            aws_tag_value(value)
+        except ValueError as exc:
+            raise Problem(key, value, str(exc)) from None
+    return tags
+
+
+AwsTagKey = Annotated[str, AfterValidator(aws_tag_key)]
+AwsTags = Annotated[dict[str, str], AfterValidator(aws_tags)]
