@@ -107,7 +107,7 @@ def _describe(func: Callable[..., Any]) -> str:
     if doc:
         return re.split(r"[.:](\s|$)", doc.strip(), maxsplit=1)[0]
     name = getattr(func, "__name__", "")
-    return "" if name.startswith("_") else name.replace("_", " ")
+    return name.replace("_", " ") if name.isidentifier() and name[0] != "_" else ""
 
 
 def _number(value: Any) -> str:
