@@ -24,7 +24,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Annotated, Any
 
-from pydantic import BaseModel
+from pydantic import AfterValidator, BaseModel, BeforeValidator, PlainValidator, WrapValidator
 from pydantic.fields import FieldInfo
 
 from shipyard.config import base
@@ -38,6 +38,7 @@ REQUIRED = {"addons": {"certManager": {"acmeEmail": "ops@example.com"}},
             "dns": {"parentZoneId": "ZPARENT"}}
 START, END = "<!-- config-reference:start -->", "<!-- config-reference:end -->"
 INT32_MIN = -INT32_MAX - 1
+VALIDATORS = (AfterValidator, BeforeValidator, PlainValidator, WrapValidator)
 
 # What each shared value type of shipyard.config.base accepts, keyed by its validator; "" for
 # a validator the type column already says (a boolean is never a number). A validator not
@@ -175,7 +176,7 @@ def accepted(annotation: Any, metadata: Iterable[Any] = ()) -> str:
     parts.extend(f"pattern `{m.pattern}`" for m in meta if getattr(m, "pattern", None))
     parts.extend(f"multiple of {_number(m.multiple_of)}" for m in meta
                  if getattr(m, "multiple_of", None) is not None)
-    parts.extend(_describe(m.func) for m in meta if callable(getattr(m, "func", None)))
+    parts.extend(_describe(m.func) for m in meta if isinstance(m, VALIDATORS))
     if origin in (list, set, tuple) and args:
         item = accepted(args[0])
         parts.append(f"each: {item}" if item else "")

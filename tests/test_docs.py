@@ -7,7 +7,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, Field
+from pydantic import AfterValidator, BaseModel, BeforeValidator, Field
 from pydantic.fields import FieldInfo
 
 from offline.docs import REFERENCE, SHARED, accepted, reference, reference_block
@@ -169,7 +169,7 @@ def _constraints(field):
     lengths = [getattr(m, a) for m in meta for a in ("min_length", "max_length")
                if getattr(m, a, None) is not None]
     patterns = [m.pattern for m in meta if getattr(m, "pattern", None)]
-    validators = [m.func for m in meta if callable(getattr(m, "func", None))]
+    validators = [m.func for m in meta if isinstance(m, AfterValidator | BeforeValidator)]
     return bounds, lengths, patterns, values, validators
 
 
