@@ -309,7 +309,7 @@ def aws_tags(tags: dict[str, str]) -> dict[str, str]:
             aws_tag_key(key)
             aws_tag_value(value)
         except ValueError as exc:
-            raise Problem(key, value, str(exc)) from None
+            raise Problem(key or '[""]', value, str(exc)) from None
     return tags
 
 
