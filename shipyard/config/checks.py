@@ -114,11 +114,16 @@ def stores_problems(stores: StoresSettings) -> list[Problem]:
                                f"below storageGi ({s.storage_gi})"))
     if out:
         return out[:1]
-    for kind in SIZE_PREFIX:
-        if stores.kind(kind).size is not None or stores.backend_of(kind) == "managed":
-            message = store_rules.instance_class_problem(kind, stores.size_of(kind))
-            if message:
-                return [Problem(f"stores.{kind}.size", stores.size_of(kind), message)]
+    for kind, prefix in SIZE_PREFIX.items():
+        size = stores.size_of(kind)
+        if stores.kind(kind).size is None and stores.backend_of(kind) != "managed":
+            continue
+        if not size.startswith(prefix):
+            return [Problem(f"stores.{kind}.size", size,
+                            f"a managed {kind} store needs an instance type {prefix}*")]
+        message = store_rules.instance_class_problem(kind, size)
+        if message:
+            return [Problem(f"stores.{kind}.size", size, message)]
     if stores.backend_of("mysql") == "inCluster" and stores.mysql.instances != 1:
         return [Problem("stores.mysql.instances", stores.mysql.instances,
                         "the in-cluster MySQL is one server; use backend managed (RDS "
