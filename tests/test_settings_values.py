@@ -326,6 +326,8 @@ def test_a_backup_schedule_that_is_no_cron_is_refused(bad):
     ({"registry": {"pushPrincipals": [ARN + "ci", ARN + "ci"]}}, "registry.pushPrincipals[1]"),
     ({"registry": {"images": ["tools/a", "tools/a"]}}, "registry.images[1]"),
     ({"network": {"interfaceEndpoints": ["sts", "sts"]}}, "network.interfaceEndpoints[1]"),
+    ({"network": {"availabilityZones": ["us-east-1a", "us-east-1b", "us-east-1a"]}},
+     "network.availabilityZones[2]"),
     ({"cluster": {"logTypes": ["api", "audit", "authenticator", "api"]}}, "cluster.logTypes[3]"),
     ({"cluster": {"endpointPublicAccess": True,
                   "publicAccessCidrs": ["203.0.113.0/24", "203.0.113.0/24"]}},

@@ -118,9 +118,7 @@ class NetworkSettings(Model):
         for i, name in enumerate(v):
             if not AZ_NAME.match(name):
                 raise Problem(f"[{i}]", name, f"{name!r} is not an availability zone name")
-        if len(set(v)) != len(v):
-            raise ValueError(f"{v} names a zone twice")
-        return v
+        return unique(v)
 
     @field_validator("interface_endpoints")
     @classmethod
