@@ -59,6 +59,7 @@ SHARED: dict[Callable[..., Any], str] = {
     base.aws_tag_key: "AWS tag key (1–128, not `aws:*`)",
     base.aws_tag_value: "AWS tag value (≤ 256)",
     base.aws_tags: f"AWS tags: ≤ {base.AWS_MAX_TAGS}, key 1–128 not `aws:*`, value ≤ 256",
+    base.unique: "no item twice",
 }
 
 

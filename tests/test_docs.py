@@ -123,12 +123,13 @@ def test_known_keys_state_their_accepted_values():
     assert cells["network.azCount"] == f"1–{cidrlib.MAX_ZONES}"
     assert cells["network.natGateways"] == "none | single | per-az"
     assert cells["network.flowLogs.trafficType"] == "ALL | ACCEPT | REJECT"
-    assert cells["addons.karpenter.capacityTypes"] == "non-empty; each: on-demand | spot"
+    assert cells["addons.karpenter.capacityTypes"] == (
+        "non-empty; no item twice; each: on-demand | spot")
     assert cells["cluster.admins"] == "IAM role/user ARNs"
     assert cells["dns.zoneId"] == "pattern `^[A-Z0-9]{1,32}$`"
     assert cells["addons.argocd.repoUrl"] == r"pattern `^(https://|ssh://|git@)\S+$`"
     assert cells["addons.istio.traceSampling"] == "0–100"
-    assert cells["addons.ingress.hstsMaxAgeSeconds"] == "≥ 0"
+    assert cells["addons.ingress.hstsMaxAgeSeconds"] == "≥ 0 (int32)"
     # after the sections move to base.Cron, base.AwsTags...: say "cron" for backups.schedule
     # and "AWS tags" for tags here (the test below already checks every such key generically)
 

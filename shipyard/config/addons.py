@@ -2,12 +2,27 @@
 
 from __future__ import annotations
 
-import re
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import Field, field_validator
+from pydantic import AfterValidator, Field
 
-from shipyard.config.base import Model
+from shipyard.config.base import (
+    Email,
+    Float,
+    Hostname,
+    Int,
+    Int32,
+    Model,
+    WildcardHostname,
+    unique,
+)
+
+# What karpenter.k8s.aws/instance-category takes: the letters an EC2 instance family starts
+# with before its generation (c7g -> c, im4gn -> im, inf2 -> inf, u-6tb1 -> u); every category
+# of the instance types Karpenter lists (aws/karpenter-provider-aws,
+# website/content/en/preview/reference/instance-types.md, August 2026).
+INSTANCE_CATEGORIES = ("a", "c", "d", "dl", "f", "g", "gr", "h", "hpc", "i", "im", "inf", "is",
+                       "m", "p", "r", "t", "trn", "u", "vt", "x", "z")
 
 
 class AddonSettings(Model):
@@ -25,24 +40,17 @@ class CertManagerSettings(AddonSettings):
     solver: Literal["dns01", "http01"] = Field(
         "dns01", description="ACME challenge: dns01 (Route53, allows wildcards) or http01 "
                              "(through the Gateway).")
-    acme_email: str | None = Field(None, description="ACME account e-mail (required for "
-                                                     "Let's Encrypt).")
-
-    @field_validator("acme_email")
-    @classmethod
-    def _email(cls, v: str | None) -> str | None:
-        if v is not None and not re.match(r"^[^@\s]+@[^@\s]+\.[a-z]{2,}$", v):
-            raise ValueError(f"{v!r} is not an e-mail address")
-        return v
+    acme_email: Email | None = Field(None, description="ACME account e-mail (required for "
+                                                       "Let's Encrypt).")
 
 
 class IngressSettings(AddonSettings):
     controller: Literal["nginx", "istio"] = Field(
         "nginx", description="Gateway API implementation: NGINX Gateway Fabric or Istio.")
-    hostnames: list[str] = Field(
-        default_factory=list, description="HTTPS listener hostnames; unset: the DNS domain and "
-                                          "*.domain.")
-    hsts_max_age_seconds: int = Field(31536000, ge=0, description="Strict-Transport-Security "
+    hostnames: Annotated[list[WildcardHostname], AfterValidator(unique)] = Field(
+        default_factory=list, description="HTTPS listener hostnames (RFC 1123 names, or *. and "
+                                          "one, each once); unset: the DNS domain and *.domain.")
+    hsts_max_age_seconds: Int32 = Field(31536000, ge=0, description="Strict-Transport-Security "
                                                                   "max-age.")
 
 
@@ -55,20 +63,23 @@ class ExternalDnsSettings(AddonSettings):
 class IstioSettings(AddonSettings):
     mtls: Literal["PERMISSIVE", "STRICT"] = Field("STRICT",
                                                   description="Mesh-wide PeerAuthentication.")
-    trace_sampling: float = Field(1.0, ge=0, le=100,
+    trace_sampling: Float = Field(1.0, ge=0, le=100,
                                   description="Percent of requests traced.")
     access_logs: bool = Field(True, description="Envoy access logs to stdout.")
 
 
 class KarpenterSettings(AddonSettings):
-    cpu_limit: int = Field(200, ge=1, description="Most vCPUs the default NodePool may run.")
-    memory_limit_gi: int = Field(800, ge=1, description="Most memory (GiB) it may run.")
-    capacity_types: list[Literal["on-demand", "spot"]] = Field(
+    cpu_limit: Int = Field(200, ge=1, description="Most vCPUs the default NodePool may run.")
+    memory_limit_gi: Int = Field(800, ge=1, description="Most memory (GiB) it may run.")
+    capacity_types: Annotated[list[Literal["on-demand", "spot"]],
+                              AfterValidator(unique)] = Field(
         default_factory=lambda: ["on-demand"], min_length=1,
         description="Capacity types the default NodePool may buy.")
-    instance_categories: list[str] = Field(
+    instance_categories: Annotated[list[Literal[INSTANCE_CATEGORIES]],  # type: ignore[valid-type]
+                                   AfterValidator(unique)] = Field(
         default_factory=lambda: ["c", "m", "r"], min_length=1,
-        description="EC2 instance categories the default NodePool may use.")
+        description=f"EC2 instance categories the default NodePool may use "
+                    f"(karpenter.k8s.aws/instance-category: {', '.join(INSTANCE_CATEGORIES)}).")
     consolidate_after: str = Field("5m", pattern=r"^\d+(s|m|h)$",
                                    description="How long a node must be underused before "
                                                "Karpenter consolidates it.")
@@ -87,22 +98,23 @@ class AlertReceiver(Model):
     type: Literal["slack", "webhook", "pagerduty"] = Field(
         description="slack (incoming-webhook URL), webhook (any HTTP endpoint) or pagerduty "
                     "(Events API v2 routing key as the URL's secret).")
-    severities: list[Literal["critical", "warning", "info"]] = Field(
+    severities: Annotated[list[Literal["critical", "warning", "info"]],
+                          AfterValidator(unique)] = Field(
         default_factory=lambda: ["critical", "warning"], min_length=1,
         description="Alert severities routed to it.")
 
 
 class MonitoringSettings(AddonSettings):
-    retention_days: int = Field(15, ge=1, le=365, description="Days Prometheus keeps metrics.")
-    storage_gi: int = Field(50, ge=5, le=16384,
+    retention_days: Int = Field(15, ge=1, le=365, description="Days Prometheus keeps metrics.")
+    storage_gi: Int = Field(50, ge=5, le=16384,
                             description="Prometheus volume (GiB, encrypted gp3) per replica.")
     receivers: list[AlertReceiver] = Field(
         default_factory=list, description="Alertmanager receivers (none: alerts are kept in "
                                           "Alertmanager's UI only).")
     grafana_persistence: bool = Field(True, description="Keep Grafana's database on a volume.")
-    grafana_hostname: str | None = Field(None, description=_HOSTNAME_FIELD)
-    alertmanager_hostname: str | None = Field(None, description=_HOSTNAME_FIELD)
-    prometheus_hostname: str | None = Field(None, description=_HOSTNAME_FIELD)
+    grafana_hostname: Hostname | None = Field(None, description=_HOSTNAME_FIELD)
+    alertmanager_hostname: Hostname | None = Field(None, description=_HOSTNAME_FIELD)
+    prometheus_hostname: Hostname | None = Field(None, description=_HOSTNAME_FIELD)
     runbook_base_url: str | None = Field(
         None, pattern=r"^https://\S+$",
         description="Where your team reads docs/runbooks.md: each alert's runbook_url is "
@@ -110,23 +122,23 @@ class MonitoringSettings(AddonSettings):
 
 
 class LoggingSettings(AddonSettings):
-    retention_days: int = Field(14, ge=1, le=3650, description="Days Loki keeps logs.")
+    retention_days: Int = Field(14, ge=1, le=3650, description="Days Loki keeps logs.")
     storage: Literal["s3", "filesystem"] = Field(
         "s3", description="s3 (a bucket with an IRSA role; eks mode) or filesystem (a volume).")
 
 
 class TracingSettings(AddonSettings):
-    retention_hours: int = Field(168, ge=1, le=8760, description="Hours Tempo keeps traces.")
+    retention_hours: Int = Field(168, ge=1, le=8760, description="Hours Tempo keeps traces.")
     storage: Literal["s3", "filesystem"] = Field(
         "s3", description="s3 (a bucket with an IRSA role; eks mode) or filesystem (a volume).")
 
 
 class KialiSettings(AddonSettings):
-    hostname: str | None = Field(None, description=_HOSTNAME_FIELD)
+    hostname: Hostname | None = Field(None, description=_HOSTNAME_FIELD)
 
 
 class ArgoCdSettings(AddonSettings):
-    hostname: str | None = Field(None, description=_HOSTNAME_FIELD)
+    hostname: Hostname | None = Field(None, description=_HOSTNAME_FIELD)
     repo_url: str | None = Field(
         None, pattern=r"^(https://|ssh://|git@)\S+$",
         description="GitOps repository: an Application per tenant from its directory "

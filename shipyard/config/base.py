@@ -309,9 +309,24 @@ def aws_tags(tags: dict[str, str]) -> dict[str, str]:
             aws_tag_key(key)
             aws_tag_value(value)
         except ValueError as exc:
-            raise Problem(key, value, str(exc)) from None
+            raise Problem(key or '[""]', value, str(exc)) from None
     return tags
 
 
 AwsTagKey = Annotated[str, AfterValidator(aws_tag_key)]
 AwsTags = Annotated[dict[str, str], AfterValidator(aws_tags)]
+
+
+# ---------------------------------------------------------------------------------------------
+# Lists whose items become named resources (or keys): an item twice is refused
+
+
+def unique(items: list[Any]) -> list[Any]:
+    """Refuse a list with an item twice, naming the second one's index."""
+    seen: dict[str, int] = {}
+    for i, item in enumerate(items):
+        key = json.dumps(item, sort_keys=True, default=str)
+        if key in seen:
+            raise Problem(f"[{i}]", item, f"listed twice (also [{seen[key]}])")
+        seen[key] = i
+    return items

@@ -13,14 +13,14 @@ import json
 from collections.abc import Iterator
 
 from shipyard.config.addons import AddonsSettings
-from shipyard.config.base import LABEL_KEY, NAMESPACE, Problem
+from shipyard.config.base import NAMESPACE, Problem
 from shipyard.config.cluster import ClusterMode, ClusterSettings, NodeGroupSettings
 from shipyard.config.dns import DnsSettings
 from shipyard.config.network import NetworkSettings
 from shipyard.config.stack import Environment, Settings, StackConfig
 from shipyard.config.stores import SIZE_PREFIX, StoresSettings
+from shipyard.rules import aws_names, hostnames
 from shipyard.rules import cidr as cidrlib
-from shipyard.rules import hostnames
 from shipyard.rules import stores as store_rules
 
 # ---------------------------------------------------------------------------------------------
@@ -64,9 +64,6 @@ def node_group_problems(name: str, group: NodeGroupSettings) -> list[Problem]:
         return [Problem(f"{key}.desiredSize", group.desired_size,
                         f"desiredSize must lie within minSize {group.min_size} and "
                         f"maxSize {group.max_size}")]
-    for label in group.labels:
-        if not LABEL_KEY.match(label):
-            return [Problem(f"{key}.labels.{label}", label, "not a Kubernetes label key")]
     return []
 
 
@@ -118,14 +115,21 @@ def stores_problems(stores: StoresSettings) -> list[Problem]:
     if out:
         return out[:1]
     for kind, prefix in SIZE_PREFIX.items():
-        if stores.backend_of(kind) == "managed" and not stores.size_of(kind).startswith(prefix):
-            return [Problem(f"stores.{kind}.size", stores.size_of(kind),
+        size = stores.size_of(kind)
+        if stores.kind(kind).size is None and stores.backend_of(kind) != "managed":
+            continue
+        if not size.startswith(prefix):
+            return [Problem(f"stores.{kind}.size", size,
                             f"a managed {kind} store needs an instance type {prefix}*")]
+        message = store_rules.instance_class_problem(kind, size)
+        if message:
+            return [Problem(f"stores.{kind}.size", size, message)]
     if stores.backend_of("mysql") == "inCluster" and stores.mysql.instances != 1:
         return [Problem("stores.mysql.instances", stores.mysql.instances,
                         "the in-cluster MySQL is one server; use backend managed (RDS "
                         "Multi-AZ) for a standby")]
     if stores.backend_of("rabbitmq") == "managed" and \
+            (stores.rabbitmq.version or "4").startswith("4") and \
             not stores.size_of("rabbitmq").startswith("mq.m7g."):
         return [Problem("stores.rabbitmq.size", stores.size_of("rabbitmq"),
                         "Amazon MQ runs RabbitMQ 4 on mq.m7g.* brokers only")]
@@ -212,9 +216,12 @@ def addon_problems(config: StackConfig) -> list[Problem]:
 def _stack_problems(config: StackConfig, region: str) -> Iterator[Problem]:
     cluster = config.cluster
     if config.environment is Environment.PROD and cluster.mode is ClusterMode.EKS:
-        if "0.0.0.0/0" in cluster.public_access_cidrs and cluster.endpoint_public_access:
+        if cluster.endpoint_public_access and cidrlib.too_open(cluster.public_access_cidrs):
             yield Problem("cluster.publicAccessCidrs", cluster.public_access_cidrs,
-                          "prod's API endpoint is never open to 0.0.0.0/0")
+                          f"prod's API endpoint is never open to the internet: these CIDRs "
+                          f"together cover {cidrlib.covered(cluster.public_access_cidrs):,} "
+                          f"addresses, more than a /8 "
+                          f"({cidrlib.MAX_RESTRICTED_ADDRESSES:,}); name your own networks")
     if cluster.mode is ClusterMode.EXISTING and not (config.kubeconfig or cluster.context):
         yield Problem("cluster.mode", "existing", "existing mode needs the secret "
                                                   "shipyard:kubeconfig or cluster.context")
@@ -280,7 +287,7 @@ def config_problems(config: StackConfig, region: str) -> list[str]:
 def application_problems(settings: Settings) -> list[str]:
     """The hosted applications against the rest of the stack: hostnames the shared Gateway
     serves, one application per hostname, the mesh, the stores, the CDNs."""
-    problems: list[str] = []
+    problems: list[str] = [p.render() for p in cluster_name_problems(settings)]
     key = f"{NAMESPACE}:applications"
     hosts: dict[str, str] = {}
     ingress = settings.addons.ingress
@@ -323,6 +330,18 @@ def application_problems(settings: Settings) -> list[str]:
                                 f"false): enable it, or set stores.rabbitmq.backend managed")
                 break
     return problems + store_problems(settings) + cdn_problems(settings)
+
+
+def cluster_name_problems(settings: Settings) -> list[Problem]:
+    """The cluster's name when unset is PROJECT-STACK: a stack name AWS's derived names refuse
+    (``shipyard.rules.aws_names``) needs cluster.name (a set one is checked by its model)."""
+    if settings.cluster.name is not None:
+        return []
+    message = aws_names.cluster_name_problem(settings.cluster_name)
+    if message is None:
+        return []
+    return [Problem("cluster.name", None, f"unset, so PROJECT-STACK: {message}; set "
+                                          f"cluster.name")]
 
 
 def store_problems(settings: Settings) -> list[str]:

@@ -9,7 +9,7 @@ from typing import Any, Literal
 
 from pydantic import Field, field_validator
 
-from shipyard.config.base import Model, Problem, ipv4_network
+from shipyard.config.base import Int, Model, Problem, unique
 from shipyard.rules import cidr as cidrlib
 
 # CloudWatch Logs accepts exactly these retention periods (days).
@@ -23,6 +23,17 @@ INTERFACE_ENDPOINTS = ("ecr.api", "ecr.dkr", "sts", "logs", "ec2", "elasticloadb
 AZ_NAME = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d+[a-z]$")
 _PRIVATE_RANGES = tuple(ipaddress.ip_network(n) for n in
                         ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10"))
+
+
+def strict_cidrs(v: list[Any]) -> list[str]:
+    """Each item an IPv4 CIDR written strictly (``shipyard.rules.cidr.parse``), the bad one
+    named by its index."""
+    for i, item in enumerate(v):
+        try:
+            cidrlib.parse(item)
+        except ValueError as exc:
+            raise Problem(f"[{i}]", item, str(exc)) from None
+    return v
 
 
 def retention_period(v: int) -> int:
@@ -41,7 +52,7 @@ class NatStrategy(StrEnum):
 
 class FlowLogSettings(Model):
     enabled: bool = Field(True, description="Send VPC flow logs to CloudWatch Logs.")
-    retention_days: int = Field(
+    retention_days: Int = Field(
         365, description="Days CloudWatch keeps the flow logs (a value CloudWatch accepts).")
     traffic_type: Literal["ALL", "ACCEPT", "REJECT"] = Field(
         "ALL", description="Which traffic the flow logs record.")
@@ -65,19 +76,12 @@ class SubnetLayout(Model):
     @field_validator("public", "private", "isolated", mode="before")
     @classmethod
     def _cidrs(cls, v: Any) -> Any:
-        if isinstance(v, list):
-            for i, item in enumerate(v):
-                try:
-                    ipv4_network(str(item))
-                except ValueError as exc:
-                    raise Problem(f"[{i}]", item, str(exc)) from None
-            return [ipv4_network(str(item)) for item in v]
-        return v
+        return strict_cidrs(v) if isinstance(v, list) else v
 
 
 class NetworkSettings(Model):
     cidr: str = Field("10.0.0.0/16", description="The VPC's IPv4 CIDR (a private range).")
-    az_count: int = Field(3, ge=1, le=cidrlib.MAX_ZONES,
+    az_count: Int = Field(3, ge=1, le=cidrlib.MAX_ZONES,
                           description="How many availability zones the VPC spans.")
     availability_zones: list[str] | None = Field(
         None, description="AZ names to use (length = azCount); unset: the region's first "
@@ -98,8 +102,7 @@ class NetworkSettings(Model):
     @field_validator("cidr")
     @classmethod
     def _cidr(cls, v: str) -> str:
-        v = ipv4_network(v)
-        net = ipaddress.ip_network(v)
+        net = cidrlib.parse(v)
         if not any(net.subnet_of(r) for r in _PRIVATE_RANGES):
             raise ValueError(f"{v} is not in a private range (10/8, 172.16/12, 192.168/16, "
                              f"100.64/10)")
@@ -115,16 +118,12 @@ class NetworkSettings(Model):
         for i, name in enumerate(v):
             if not AZ_NAME.match(name):
                 raise Problem(f"[{i}]", name, f"{name!r} is not an availability zone name")
-        if len(set(v)) != len(v):
-            raise ValueError(f"{v} names a zone twice")
-        return v
+        return unique(v)
 
     @field_validator("interface_endpoints")
     @classmethod
     def _unique(cls, v: list[str]) -> list[str]:
-        if len(set(v)) != len(v):
-            raise ValueError(f"{v} names an endpoint twice")
-        return v
+        return unique(v)
 
     def layout(self) -> list[cidrlib.ZoneSubnets]:
         """The subnets of every zone, in zone order, explicit or computed."""

@@ -8,13 +8,13 @@ from enum import StrEnum
 from typing import Any
 
 import pulumi
-from pydantic import BaseModel, ConfigDict, Field, SkipValidation
+from pydantic import BaseModel, ConfigDict, Field, SkipValidation, field_validator
 from pydantic.alias_generators import to_snake
 
 from shipyard.catalog.models import Application
 from shipyard.config.addons import AddonsSettings
 from shipyard.config.backups import BackupSettings
-from shipyard.config.base import Model
+from shipyard.config.base import AWS_MAX_TAGS, AwsTags, Model
 from shipyard.config.cdn import CdnSettings
 from shipyard.config.cluster import ClusterSettings
 from shipyard.config.dns import DnsSettings
@@ -30,6 +30,17 @@ UI_HOSTNAMES = (("monitoring", "grafanaHostname"), ("monitoring", "alertmanagerH
                 ("argocd", "hostname"))
 
 
+# The tags shipyard puts on every AWS resource (``Settings.tags``), and how many more keys a
+# resource gets besides: a private subnet adds Name, tier, kubernetes.io/role/internal-elb,
+# karpenter.sh/discovery and kubernetes.io/cluster/CLUSTER (5); the instances Karpenter launches
+# add Name, karpenter.sh/nodepool, karpenter.sh/nodeclaim, karpenter.k8s.aws/ec2nodeclass,
+# eks:eks-cluster-name and kubernetes.io/cluster/CLUSTER (6). A user tag with one of the base
+# keys is overridden; every other one counts against AWS's 50.
+BASE_TAG_KEYS = ("project", "stack", "environment", "managed-by")
+MOST_ADDED_TAGS = 6
+MAX_USER_TAGS = AWS_MAX_TAGS - len(BASE_TAG_KEYS) - MOST_ADDED_TAGS
+
+
 class Environment(StrEnum):
     DEV = "dev"
     STAGING = "staging"
@@ -42,8 +53,12 @@ class StackConfig(Model):
     environment: Environment = Field(
         description="dev, staging or prod: chooses the defaults below. Unset: the stack name, "
                     "when it is one of those.")
-    tags: dict[str, str] = Field(default_factory=dict,
-                                 description="Extra tags merged into every AWS resource's tags.")
+    tags: AwsTags = Field(
+        default_factory=dict,
+        description=f"Extra tags merged into every AWS resource's tags: keys of 1-128 and "
+                    f"values of at most 256 letters, digits, spaces and _.:/=+-@, no aws:* key; "
+                    f"at most {MAX_USER_TAGS} besides {', '.join(BASE_TAG_KEYS)} (AWS's "
+                    f"{AWS_MAX_TAGS} a resource, less shipyard's own).")
     protect: bool = Field(
         True, description="Protect stateful resources (databases, caches, brokers, buckets, KMS "
                           "keys, the namespaces holding data) from deletion: `pulumi destroy` "
@@ -75,6 +90,18 @@ class StackConfig(Model):
         description="Per application (a catalog in catalogs/): enabled, hostname, mesh, cdn, and "
                     "services.NAME.* overrides (replicas, autoscaling, tag, delivery, ...). "
                     "Every catalog is hosted unless enabled is false.")
+
+
+    @field_validator("tags")
+    @classmethod
+    def _tag_count(cls, v: dict[str, str]) -> dict[str, str]:
+        extra = [k for k in v if k not in BASE_TAG_KEYS]
+        if len(extra) > MAX_USER_TAGS:
+            raise ValueError(f"{len(extra)} tags: AWS takes {AWS_MAX_TAGS} on a resource, and "
+                             f"shipyard puts up to {AWS_MAX_TAGS - MAX_USER_TAGS} of its own "
+                             f"there; at most {MAX_USER_TAGS} besides "
+                             f"{', '.join(BASE_TAG_KEYS)}")
+        return v
 
 
 class Settings(BaseModel):

@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import Field, field_validator
 
-from shipyard.config.base import Model
+from shipyard.config.base import Int, Model
 
 StoreBackend = Literal["inCluster", "managed"]
 # What a managed store's size names: its AWS service's instance-class prefix.
@@ -30,12 +30,12 @@ class StoreSettings(Model):
         None, description="managed: the instance class or node type (db.*, cache.*, mq.*); "
                           "unset: the smallest sensible (db.t4g.medium, cache.t4g.small, "
                           "mq.m7g.medium).")
-    storage_gi: int = Field(20, ge=1, le=16384,
+    storage_gi: Int = Field(20, ge=1, le=16384,
                             description="Volume per instance (in-cluster) or allocated storage "
                                         "(RDS), GiB.")
-    max_storage_gi: int = Field(200, ge=1, le=65536,
+    max_storage_gi: Int = Field(200, ge=1, le=65536,
                                 description="RDS storage autoscaling ceiling, GiB.")
-    instances: int = Field(1, ge=1, le=9, description="Members: in-cluster replicas, "
+    instances: Int = Field(1, ge=1, le=9, description="Members: in-cluster replicas, "
                                                       "DocumentDB instances, cache nodes.")
 
 
@@ -48,7 +48,7 @@ class StoresSettings(Model):
         "managed", description="inCluster or managed, for every kind without its own backend.")
     multi_az: bool = Field(True, description="managed: standbys in other zones (RDS Multi-AZ, "
                                              "ElastiCache failover, Amazon MQ cluster).")
-    backup_retention_days: int = Field(30, ge=1, le=35,
+    backup_retention_days: Int = Field(30, ge=1, le=35,
                                        description="Automated backups kept (AWS allows 1-35).")
     backup_window: str = Field("03:00-04:00", description="Daily backup window, UTC.")
     maintenance_window: str = Field("sun:04:30-sun:05:30",

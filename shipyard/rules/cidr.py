@@ -15,6 +15,7 @@ zones, and every subnet keeps its address when zones are added (zone i's subnets
 from __future__ import annotations
 
 import ipaddress
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
@@ -25,6 +26,40 @@ MAX_COMPUTED_PREFIX = 22
 MIN_VPC_PREFIX = 16
 
 IPv4Network = ipaddress.IPv4Network
+
+# An IPv4 CIDR as written: four decimal octets without leading zeros, a slash, a prefix length
+# without leading zeros (Python's ipaddress reads ``0.0.0.0/00`` as ``/0``, and ``1.2.3.4`` as a
+# /32: neither is what the user meant to write, so neither is accepted).
+_OCTET = r"(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
+CIDR = re.compile(rf"^{_OCTET}(\.{_OCTET}){{3}}/(3[0-2]|[12]?[0-9])$")
+IPV4_ADDRESSES = 2**32
+# The most of the IPv4 space a set of CIDRs may cover and still be "a few known networks":
+# a /8 (16,777,216 addresses). More than that, together, is as good as open to the internet.
+MAX_RESTRICTED_ADDRESSES = 2**24
+
+
+def parse(text: str) -> IPv4Network:
+    """An IPv4 network written strictly (``a.b.c.d/n``, host bits zero); the ValueError says
+    what is wrong with ``text``."""
+    if not isinstance(text, str) or not CIDR.match(text):
+        raise ValueError(f"{text!r} is not an IPv4 CIDR a.b.c.d/n (decimal, no leading zeros)")
+    try:
+        return ipaddress.IPv4Network(text, strict=True)
+    except ValueError:
+        raise ValueError(f"{text!r} has host bits set: the network is "
+                         f"{ipaddress.IPv4Network(text, strict=False)}") from None
+
+
+def covered(cidrs: Iterable[str]) -> int:
+    """How many IPv4 addresses the CIDRs cover together (overlaps counted once)."""
+    nets = ipaddress.collapse_addresses(parse(c) for c in cidrs)
+    return sum(n.num_addresses for n in nets)
+
+
+def too_open(cidrs: Iterable[str]) -> bool:
+    """Whether the CIDRs together cover more than a /8 of the IPv4 space: ``0.0.0.0/0`` however
+    it is written or split (``0.0.0.0/1`` and ``128.0.0.0/1``), or any other near-open set."""
+    return covered(cidrs) > MAX_RESTRICTED_ADDRESSES
 
 
 @dataclass(frozen=True)

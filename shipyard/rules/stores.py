@@ -92,6 +92,56 @@ def in_cluster_image(kind: str, requested: str | None) -> str:
 
 
 # ---------------------------------------------------------------------------------------------
+# Managed: instance classes and engine versions
+
+# ``<service prefix>.<family>.<size>``: db.t4g.medium, db.r7g.2xlarge, cache.m7g.large,
+# mq.m7g.medium. A family is letters, a generation digit and attribute letters (r6gd, x2iedn);
+# a size is nano..large, [N]xlarge or metal.
+_SIZE = r"(nano|micro|small|medium|large|[1-9][0-9]*xlarge|xlarge|metal)"
+INSTANCE_CLASS: dict[str, re.Pattern[str]] = {
+    prefix: re.compile(rf"^{re.escape(prefix)}[a-z]+[0-9]+[a-z0-9]*\.{_SIZE}$")
+    for prefix in ("db.", "cache.", "mq.")}
+INSTANCE_PREFIX = {"postgresql": "db.", "mysql": "db.", "mongodb": "db.", "redis": "cache.",
+                   "rabbitmq": "mq."}
+INSTANCE_EXAMPLES = {"db.": "db.t4g.medium, db.r7g.large", "cache.": "cache.t4g.small",
+                     "mq.": "mq.m7g.medium"}
+INSTANCE_SERVICE = {"postgresql": "RDS", "mysql": "RDS", "mongodb": "DocumentDB",
+                    "redis": "ElastiCache", "rabbitmq": "Amazon MQ"}
+
+
+def instance_class_problem(kind: str, size: str) -> str | None:
+    """Why ``stores.<kind>.size`` is not an instance class (node type) of the kind's managed
+    service; None when it is one."""
+    prefix = INSTANCE_PREFIX[kind]
+    if INSTANCE_CLASS[prefix].match(size):
+        return None
+    return (f"not an instance class of {INSTANCE_SERVICE[kind]}: {prefix}FAMILY.SIZE, e.g. "
+            f"{INSTANCE_EXAMPLES[prefix]}")
+
+
+# The engine versions each managed service creates (November 2026), as ``stores.<kind>.version``
+# names them: RDS for PostgreSQL majors 13-18 (13 only under RDS Extended Support), a major or
+# major.minor; RDS for MySQL 8.0 (Extended Support from August 2026) and 8.4, or a release of
+# one (8.4.6); Amazon DocumentDB 5.0 and 8.0 (or 5.0.0, 8.0.0); ElastiCache for Valkey 7.2, 8.0,
+# 8.1 and 8.2; Amazon MQ for RabbitMQ 3.13 and 4.2.
+MANAGED_VERSIONS: dict[str, tuple[re.Pattern[str], str]] = {
+    "postgresql": (re.compile(r"^(1[3-8])(\.[0-9]+)?$"),
+                   "RDS for PostgreSQL has majors 13 to 18 (a major, or major.minor)"),
+    "mysql": (re.compile(r"^8\.(0|4)(\.[0-9]+)?$"),
+              "RDS for MySQL has 8.0 and 8.4 (or a release of one, 8.4.6)"),
+    "mongodb": (re.compile(r"^(5|8)\.0(\.0)?$"), "Amazon DocumentDB has 5.0 and 8.0"),
+    "redis": (re.compile(r"^(7\.2|8\.[0-2])$"), "ElastiCache for Valkey has 7.2, 8.0, 8.1 and 8.2"),
+    "rabbitmq": (re.compile(r"^(3\.13|4\.2)$"), "Amazon MQ for RabbitMQ has 3.13 and 4.2"),
+}
+
+
+def managed_version_problem(kind: str, version: str) -> str | None:
+    """Why the managed service of ``kind`` has no engine ``version``; None when it has."""
+    pattern, what = MANAGED_VERSIONS[kind]
+    return None if pattern.match(version) else f"no such managed engine version: {what}"
+
+
+# ---------------------------------------------------------------------------------------------
 # Windows (UTC): "hh:mm-hh:mm" daily, "ddd:hh:mm-ddd:hh:mm" weekly
 
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -270,6 +320,10 @@ def problems(kind: str, backend: str, *, version: str | None, storage_gi: int,
                                VALKEY_DEFAULT_USER, "a service named 'default' would take "
                                "Valkey's default user"))
         return out
+    if version is not None and kind in MANAGED_VERSIONS:
+        message = managed_version_problem(kind, version)
+        if message:
+            out.append(Problem(f"stores.{kind}.version", version, message))
     if kind in ("postgresql", "mysql", "mongodb") and not databases:
         what = "MongoDB" if kind == "mongodb" else "database"
         out.append(Problem(f"applications.{app}.stores.{store_name}.databases", [],
