@@ -15,6 +15,10 @@ from shipyard.config.base import DNS_LABEL, Model, Problem, hostname
 STORE_PORTS = {"postgresql": 5432, "mysql": 3306, "mongodb": 27017, "redis": 6379,
                "rabbitmq": 5671, "objectStorage": 443}
 DATABASE_KINDS = ("postgresql", "mysql", "mongodb")
+_ROUTE_PATH = re.compile(r"^(?:[-A-Za-z0-9/._~!$&'()*+,;=:@]|%[0-9a-fA-F]{2})+$")
+# database names: lower-case letters, digits and '_' (Kubernetes objects name them with '-'
+# for '_', so never ending in '_')
+_DATABASE = re.compile(r"^[a-z]([a-z0-9_]{0,61}[a-z0-9])?$")
 
 
 class Route(Model):
@@ -27,6 +31,16 @@ class Route(Model):
     def _path(cls, v: str) -> str:
         if not v.startswith("/") or " " in v:
             raise ValueError(f"{v!r} is not a path prefix (starts with /)")
+        # the Gateway API's rules for a PathPrefix match
+        if len(v) > 1024 or not _ROUTE_PATH.match(v):
+            raise ValueError(f"{v!r} is not a path prefix the Gateway API accepts (at most "
+                             f"1024 of A-Z a-z 0-9 - / . _ ~ ! $ & ' ( ) * + , ; = : @ and "
+                             f"%XX escapes)")
+        for bad in ("//", "/./", "/../", "%2f", "%2F", "#"):
+            if bad in v:
+                raise ValueError(f"{v!r}: the Gateway API refuses a path with {bad!r}")
+        if v.endswith(("/.", "/..")):
+            raise ValueError(f"{v!r}: the Gateway API refuses a path ending in /. or /..")
         return v
 
 
@@ -46,8 +60,13 @@ class Store(Model):
         if self.databases and self.kind not in (*DATABASE_KINDS, "rabbitmq"):
             raise Problem("databases", self.databases, f"a {self.kind} store has no databases")
         for i, db in enumerate(self.databases):
-            if not re.match(r"^[a-z][a-z0-9_]{0,62}$", db):
-                raise Problem(f"databases[{i}]", db, "not a database name (lower-case, _)")
+            if not _DATABASE.match(db):
+                raise Problem(f"databases[{i}]", db, "not a database name (at most 63 "
+                                                     "lower-case letters, digits and _, "
+                                                     "starting with a letter, not ending "
+                                                     "with _)")
+            if db in self.databases[:i]:
+                raise Problem(f"databases[{i}]", db, "listed twice")
         return self
 
 
@@ -104,6 +123,8 @@ class Application(Model):
         stack_override = bool(info.context and info.context.get("stack"))
         for name, svc in services.items():
             for i, caller in enumerate(svc.callers):
+                if caller in svc.callers[:i]:
+                    raise Problem(f"services.{name}.callers[{i}]", caller, "listed twice")
                 if caller == name:
                     raise Problem(f"services.{name}.callers[{i}]", caller,
                                   "a service does not list itself as a caller")
@@ -159,9 +180,15 @@ class Application(Model):
             if port.protocol == "TCP":
                 raise Problem(f"routes[{i}].port", port.name,
                               "a TCP port cannot be routed by an HTTPRoute")
+            timeout = svc.resilience.timeout_seconds
+            if timeout is not None and timeout != int(timeout):
+                raise Problem(f"services.{route.service}.resilience.timeoutSeconds", timeout,
+                              "a routed service's timeout is whole seconds (the Gateway "
+                              "API's durations have no fractions)")
             if route.path in seen:
                 raise Problem(f"routes[{i}].path", route.path, "routed twice")
             seen.add(route.path)
+        self._check_object_names()
         owner: dict[str, str] = {}
         for name, svc in services.items():
             if svc.image in owner:
@@ -169,6 +196,32 @@ class Application(Model):
                               f"service {owner[svc.image]!r} uses the same image repository")
             owner[svc.image] = name
         return self
+
+    def _check_object_names(self) -> None:
+        """A service's Deployments, Services, autoscalers and budgets are named after it
+        (``NAME``, ``NAME-canary``, ``NAME-blue``, ``NAME-green``, ``NAME-preview``): no two
+        services may come to one name. A store's connection Secret is ``SERVICE-STORE-store``:
+        no catalog secret may have that name."""
+        owner: dict[str, str] = {}
+        for name, svc in self.services.items():
+            for obj in object_names(name, svc):
+                if obj in owner and owner[obj] != name:
+                    first, second = sorted((owner[obj], name),
+                                           key=lambda n: list(self.services).index(n))
+                    raise Problem(f"services.{second}", second,
+                                  f"it and service {first!r} would both create objects "
+                                  f"named {obj!r} (its delivery strategy's Deployments and "
+                                  f"Services)")
+                owner[obj] = name
+        store_secrets = {store_object_name(name, use.store): (name, use.store)
+                         for name, svc in self.services.items() for use in svc.uses}
+        for name, svc in self.services.items():
+            for i, secret in enumerate(svc.secrets):
+                if secret.name in store_secrets:
+                    user, store = store_secrets[secret.name]
+                    raise Problem(f"services.{name}.secrets[{i}].name", secret.name,
+                                  f"the Secret of store {store!r}'s connection for service "
+                                  f"{user!r} has that name")
 
     def unenforced(self) -> list[str]:
         """Resilience settings nothing enforces: the mesh's, in an application out of it."""
@@ -189,6 +242,19 @@ class Application(Model):
 
     def images(self) -> list[str]:
         return [svc.image for svc in self.services.values()]
+
+
+def object_names(name: str, svc: Service) -> list[str]:
+    """The names of the Kubernetes objects a service's delivery creates (Deployments,
+    Services, their autoscalers and budgets)."""
+    suffixes = {"rolling": [], "canary": ["canary"],
+                "blueGreen": ["blue", "green", "preview"]}[svc.delivery.strategy]
+    return [name, *(f"{name}-{suffix}" for suffix in suffixes)]
+
+
+def store_object_name(service: str, store: str) -> str:
+    """The ConfigMap and Secret with a service's connection to a store."""
+    return f"{service}-{store}-store"[:63].rstrip("-")
 
 
 def route_port(service: Service, route: Route) -> Port | None:
