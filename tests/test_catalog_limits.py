@@ -359,3 +359,36 @@ def test_parse_settings_refuses_a_boolean_replica_count_by_config_key(tmp_path):
     (found,) = info.value.problems
     assert found == ("shipyard:applications.shop.services.web.disruptionBudget.minAvailable: "
                      "true is not a number (value: true)")
+
+
+@pytest.mark.parametrize("name", ["default-deny", "allow-dns", "allow-traces-out"])
+def test_a_service_is_not_named_as_a_tenant_network_policy(name):
+    found = problem(lambda d: d["services"].update({name: {**copy.deepcopy(api(d)),
+                                                           "image": "shop/x", "uses": []}}))
+    expect(found, f"services.{name}", name, "NetworkPolicy")
+
+
+def test_two_store_connections_of_one_name():
+    long_service, store_a, store_b = "s" * 40, "pg" + "a" * 38, "pg" + "a" * 37 + "b"
+
+    def change(d: dict[str, Any]) -> None:
+        d["stores"] = {store_a: {"kind": "redis"}, store_b: {"kind": "redis"}}
+        d["services"][long_service] = {**copy.deepcopy(api(d)), "image": "shop/x",
+                                       "uses": [{"store": store_a}, {"store": store_b}]}
+        api(d)["uses"] = []
+    expect(problem(change), f"services.{long_service}.uses[1].store", store_b,
+           "connection objects would be named")
+
+
+def test_a_meshed_port_is_not_the_sidecars():
+    found = problem(lambda d: (d.update(mesh=True), api(d)["ports"][0].update(port=15006)))
+    expect(found, "services.api.ports[0].port", 15006, "Istio sidecar")
+    data = shop()
+    api(data)["ports"][0]["port"] = 15006  # out of the mesh: no sidecar
+    validate(data, SOURCE)
+
+
+def test_a_secret_variable_is_not_an_opentelemetry_one():
+    found = problem(lambda d: web(d).update(
+        secrets=[{"name": "s", "env": {"OTEL_SERVICE_NAME": "value"}}]))
+    expect(found, "services.web.secrets[0].env.OTEL_SERVICE_NAME", "OTEL_SERVICE_NAME", "OTEL_")

@@ -15,6 +15,10 @@ from shipyard.config.base import DNS_LABEL, Model, Problem, hostname
 STORE_PORTS = {"postgresql": 5432, "mysql": 3306, "mongodb": 27017, "redis": 6379,
                "rabbitmq": 5671, "objectStorage": 443}
 DATABASE_KINDS = ("postgresql", "mysql", "mongodb")
+# The ports the Istio sidecar listens on in every meshed pod (Istio's application requirements)
+SIDECAR_PORTS = (15000, 15001, 15004, 15006, 15008, 15009, 15020, 15021, 15053, 15090)
+# The tenant's NetworkPolicies besides one per service, named after it
+TENANT_POLICIES = ("default-deny", "allow-dns", "allow-mesh-control-plane", "allow-traces-out")
 _ROUTE_PATH = re.compile(r"^(?:[-A-Za-z0-9/._~!$&'()*+,;=:@]|%[0-9a-fA-F]{2})+$")
 # database names: lower-case letters, digits and '_' (Kubernetes objects name them with '-'
 # for '_', so never ending in '_')
@@ -118,6 +122,16 @@ class Application(Model):
     @model_validator(mode="after")
     def _cross(self, info: ValidationInfo) -> Application:
         services = self.services
+        for name, svc in services.items():
+            if name in TENANT_POLICIES:
+                raise Problem(f"services.{name}", name, "the tenant's NetworkPolicy of that name "
+                              f"would be replaced by the service's ({', '.join(TENANT_POLICIES)} "
+                              f"are taken)")
+            for i, port in enumerate(svc.ports):
+                if self.mesh and port.port in SIDECAR_PORTS:
+                    raise Problem(f"services.{name}.ports[{i}].port", port.port,
+                                  "the Istio sidecar listens there (mesh: true): "
+                                  f"{', '.join(map(str, SIDECAR_PORTS))} are taken")
         # A stack that takes an application out of the mesh keeps its catalog's resilience
         # settings (unenforced, and said so); a catalog itself may not declare them so.
         stack_override = bool(info.context and info.context.get("stack"))
@@ -213,8 +227,16 @@ class Application(Model):
                                   f"named {obj!r} (its delivery strategy's Deployments and "
                                   f"Services)")
                 owner[obj] = name
-        store_secrets = {store_object_name(name, use.store): (name, use.store)
-                         for name, svc in self.services.items() for use in svc.uses}
+        store_secrets: dict[str, tuple[str, str]] = {}
+        for name, svc in self.services.items():
+            for i, use in enumerate(svc.uses):
+                obj = store_object_name(name, use.store)
+                if obj in store_secrets:
+                    raise Problem(f"services.{name}.uses[{i}].store", use.store,
+                                  f"its connection objects would be named {obj!r} as "
+                                  f"service {store_secrets[obj][0]!r}'s to store "
+                                  f"{store_secrets[obj][1]!r} (shorten the names)")
+                store_secrets[obj] = (name, use.store)
         for name, svc in self.services.items():
             for i, secret in enumerate(svc.secrets):
                 if secret.name in store_secrets:

@@ -544,6 +544,9 @@ class Service(Model):
         seen: dict[str, str] = {name: "env" for name in self.env}
         for i, secret in enumerate(self.secrets):
             for var in secret.env:
+                if var.startswith("OTEL_"):
+                    raise Problem(f"secrets[{i}].env.{var}", var, "shipyard sets the OTEL_ "
+                                  "variables (the OpenTelemetry SDK's): another name")
                 if var in seen:
                     raise Problem(f"secrets[{i}].env.{var}", var, f"already set by {seen[var]}")
                 seen[var] = f"secrets[{i}]"
