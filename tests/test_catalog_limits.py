@@ -392,3 +392,39 @@ def test_a_secret_variable_is_not_an_opentelemetry_one():
     found = problem(lambda d: web(d).update(
         secrets=[{"name": "s", "env": {"OTEL_SERVICE_NAME": "value"}}]))
     expect(found, "services.web.secrets[0].env.OTEL_SERVICE_NAME", "OTEL_SERVICE_NAME", "OTEL_")
+
+
+@pytest.mark.parametrize(("field", "change", "value"), [
+    ("mesh", lambda d: d.update(mesh="yes"), "yes"),
+    ("enabled", lambda d: d.update(enabled=0), 0),
+    ("services.web.aws", lambda d: web(d).update(aws=1), 1),
+    ("services.web.secrets[0].generate",
+     lambda d: web(d).update(secrets=[{"name": "s", "generate": "true"}]), "true"),
+])
+def test_a_boolean_is_a_boolean(field, change, value):
+    expect(problem(change), field, value, "valid boolean")
+
+
+@pytest.mark.parametrize(("field", "change", "value"), [
+    ("services.web.health.liveness", lambda d: web(d).update(health={"liveness": "health"}),
+     "health"),
+    ("services.web.health.readiness", lambda d: web(d).update(health={"readiness": "/a b"}),
+     "/a b"),
+    ("services.web.metrics.path", lambda d: web(d).update(metrics={"path": ""}), ""),
+])
+def test_probe_and_scrape_paths_are_http_paths(field, change, value):
+    expect(problem(change), field, value, "not an HTTP path")
+
+
+@pytest.mark.parametrize("tag", ["1.0.0-", "_build", "1" + "0" * 61 + ".1"])
+def test_a_tag_is_a_valid_version_label(tag):
+    expect(problem(lambda d: web(d).update(tag=tag)), "services.web.tag", tag, "version label")
+
+
+def test_a_generated_secret_is_read_by_its_one_key():
+    found = problem(lambda d: web(d).update(
+        secrets=[{"name": "s", "generate": True, "env": {"TOKEN": "token"}}]))
+    expect(found, "services.web.secrets[0].env.TOKEN", "token", "'value'")
+    data = shop()
+    web(data).update(secrets=[{"name": "s", "generate": True, "env": {"TOKEN": "value"}}])
+    validate(data, SOURCE)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from typing import Any, Literal
 
-from pydantic import Field, ValidationInfo, field_validator, model_validator
+from pydantic import Field, StrictBool, ValidationInfo, field_validator, model_validator
 
 from shipyard.catalog.services import Port, Service
 from shipyard.config.base import DNS_LABEL, Model, Problem, hostname
@@ -80,7 +80,7 @@ class Cdn(Model):
 
     hostname: str = Field(description="The assets' hostname: a label under the stack's "
                                       "dns.domain, or a full name.")
-    enabled: bool = Field(True, description="Create the distribution in this stack.")
+    enabled: StrictBool = Field(True, description="Create the distribution in this stack.")
 
     _hostname = field_validator("hostname")(classmethod(lambda cls, v: hostname(v)))
 
@@ -91,9 +91,9 @@ class Application(Model):
     name: str = Field(description="Application and namespace name (DNS label).")
     description: str = Field("", description="What it is.")
     seed: str | None = Field(None, description="The seed document it comes from.")
-    enabled: bool = Field(True, description="Hosted in this stack.")
+    enabled: StrictBool = Field(True, description="Hosted in this stack.")
     hostname: str = Field(description="A label under the stack's dns.domain, or a full name.")
-    mesh: bool = Field(False, description="Join the Istio mesh (sidecars, mTLS, "
+    mesh: StrictBool = Field(False, description="Join the Istio mesh (sidecars, mTLS, "
                                           "DestinationRules, AuthorizationPolicies).")
     services: dict[str, Service] = Field(min_length=1, description="Its services by name.")
     routes: list[Route] = Field(default_factory=list, description="What the Gateway exposes.")

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from typing import Annotated, Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, StrictBool, field_validator, model_validator
 
 from shipyard.config.base import (
     DNS_LABEL,
@@ -17,6 +17,7 @@ from shipyard.config.base import (
     Int32,
     Model,
     Problem,
+    label_value,
 )
 
 _TAG = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
@@ -24,6 +25,7 @@ _DIGEST = re.compile(r"^sha256:[a-f0-9]{64}$")
 _CPU = re.compile(r"^(\d+m|\d+(\.\d+)?)$")
 _MEMORY = re.compile(r"^\d+(Ki|Mi|Gi|Ti|K|M|G|T)?$")
 RFC1123 = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
+GENERATED_KEY = "value"  # the one key of a Secret shipyard generates
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 # a key of a Secret's data (Kubernetes: letters, digits, '-', '_', '.')
 _SECRET_KEY = re.compile(r"^[-._a-zA-Z0-9]{1,253}$")
@@ -190,15 +192,32 @@ class Health(Model):
     startup_seconds: Int = Field(120, ge=10, le=900,
                                  description="How long a start may take before restarts.")
 
+    _paths = field_validator("startup", "liveness", "readiness")(classmethod(
+        lambda cls, v: http_path(v)))
+
 
 class Metrics(Model):
     port: str | None = Field(None, description="Port name serving metrics; unset: the first.")
     path: str = Field("/metrics", description="Prometheus scrape path.")
 
+    _path = field_validator("path")(classmethod(lambda cls, v: http_path(v)))
+
+
+# what an HTTP request's path may hold unescaped (RFC 3986 pchar, '/', '?' and '=' for a query)
+_HTTP_PATH = re.compile(r"^/(?:[-A-Za-z0-9/._~!$&'()*+,;=:@?]|%[0-9a-fA-F]{2})*$")
+
+
+def http_path(v: str) -> str:
+    """A probe's or a scrape's path: absolute, no spaces or other characters a URL escapes."""
+    if not _HTTP_PATH.match(v) or len(v) > 1024:
+        raise ValueError(f"{v!r} is not an HTTP path (starts with /, no spaces or other "
+                         f"characters a URL must escape)")
+    return v
+
 
 class SecretRef(Model):
     name: str = Field(description="Kubernetes Secret name in the application's namespace.")
-    generate: bool = Field(
+    generate: StrictBool = Field(
         False, description="shipyard generates it (random, 48 characters, under key `value`); "
                            "else the Secret must exist (created by you or a store).")
     mount_path: str | None = Field(None, description="Where its files appear; unset: "
@@ -229,6 +248,14 @@ class SecretRef(Model):
             if not _SECRET_KEY.match(key):
                 raise Problem(var, key, "not a Secret key (letters, digits, '-', '_', '.')")
         return v
+
+    @model_validator(mode="after")
+    def _generated_key(self) -> SecretRef:
+        for var, key in self.env.items():
+            if self.generate and key != GENERATED_KEY:
+                raise Problem(f"env.{var}", key, f"a generated Secret has one key, "
+                                                 f"{GENERATED_KEY!r}")
+        return self
 
     @property
     def path(self) -> str:
@@ -280,6 +307,11 @@ def secret_volume_name(name: str) -> str:
 def _pinned_tag(v: str) -> str:
     if v == "latest" or not _TAG.match(v):
         raise ValueError(f"{v!r}: pin a version tag (never latest)")
+    try:
+        label_value(v[:63])
+    except ValueError:
+        raise ValueError(f"{v!r}: its first 63 characters are the pods' version label, which "
+                         f"starts and ends with a letter or digit") from None
     return v
 
 
@@ -412,9 +444,9 @@ class Service(Model):
     uses: list[Uses] = Field(default_factory=list, description="Stores it connects to.")
     callers: list[str] = Field(default_factory=list,
                                description="Services of this application allowed to call it.")
-    aws: bool = Field(False, description="Needs AWS APIs: an IRSA role for its service account "
+    aws: StrictBool = Field(False, description="Needs AWS APIs: an IRSA role for its service account "
                                          "and HTTPS egress.")
-    service_account_token: bool = Field(False, description="Mount a Kubernetes API token.")
+    service_account_token: StrictBool = Field(False, description="Mount a Kubernetes API token.")
     writable_paths: list[str] = Field(
         default_factory=list, description="Extra writable directories (emptyDir), besides /tmp.")
 
