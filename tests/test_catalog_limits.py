@@ -428,3 +428,17 @@ def test_a_generated_secret_is_read_by_its_one_key():
     data = shop()
     web(data).update(secrets=[{"name": "s", "generate": True, "env": {"TOKEN": "value"}}])
     validate(data, SOURCE)
+
+
+@pytest.mark.parametrize(("service", "delivery", "obj"), [
+    ("pg", None, "pg"),
+    ("pg-store", None, "pg-store"),
+    ("pg", {"strategy": "canary", "canary": {"tag": "1.1.0", "weight": 5}}, "pg"),
+])
+def test_a_service_is_not_named_as_a_stores_objects(service, delivery, obj):
+    def change(d: dict[str, Any]) -> None:
+        d["services"][service] = {**copy.deepcopy(api(d)), "image": "shop/x", "uses": []}
+        if delivery:
+            d["services"][service]["delivery"] = delivery
+            d["routes"].append({"path": "/x", "service": service})
+    expect(problem(change), f"services.{service}", service, f"{obj!r} would be one of them")

@@ -214,7 +214,7 @@ class Application(Model):
     def _check_object_names(self) -> None:
         """A service's Deployments, Services, autoscalers and budgets are named after it
         (``NAME``, ``NAME-canary``, ``NAME-blue``, ``NAME-green``, ``NAME-preview``): no two
-        services may come to one name. A store's connection Secret is ``SERVICE-STORE-store``:
+        services may come to one name, nor to a store's (``STORE``, ``STORE-*``). A store's connection Secret is ``SERVICE-STORE-store``:
         no catalog secret may have that name."""
         owner: dict[str, str] = {}
         for name, svc in self.services.items():
@@ -227,6 +227,13 @@ class Application(Model):
                                   f"named {obj!r} (its delivery strategy's Deployments and "
                                   f"Services)")
                 owner[obj] = name
+        for obj, name in owner.items():
+            for store in self.stores:
+                if obj == store or obj.startswith(f"{store}-"):
+                    raise Problem(f"services.{name}", name,
+                                  f"store {store!r} names its Kubernetes objects {store} and "
+                                  f"{store}-* (its operator's Services, its NetworkPolicy "
+                                  f"{store}-store, ...): {obj!r} would be one of them")
         store_secrets: dict[str, tuple[str, str]] = {}
         for name, svc in self.services.items():
             for i, use in enumerate(svc.uses):
