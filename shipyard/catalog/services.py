@@ -8,6 +8,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, StrictBool, field_validator, model_validator
 
+from shipyard.catalog.mounts import check_mounts, mount_path, secret_path
 from shipyard.config.base import (
     DNS_LABEL,
     IMAGE,
@@ -24,7 +25,6 @@ _TAG = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
 _DIGEST = re.compile(r"^sha256:[a-f0-9]{64}$")
 _CPU = re.compile(r"^(\d+m|\d+(\.\d+)?)$")
 _MEMORY = re.compile(r"^\d+(Ki|Mi|Gi|Ti|K|M|G|T)?$")
-RFC1123 = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
 GENERATED_KEY = "value"  # the one key of a Secret shipyard generates
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 # a key of a Secret's data (Kubernetes: letters, digits, '-', '_', '.')
@@ -32,8 +32,6 @@ _SECRET_KEY = re.compile(r"^[-._a-zA-Z0-9]{1,253}$")
 # a Service port's name as Kubernetes accepts it (IANA_SVC_NAME): at most 15 lower-case letters,
 # digits and '-', at least one letter, no '--', not starting or ending with '-'
 _PORT_NAME = re.compile(r"^(?=.*[a-z])(?!.*--)[a-z0-9]([-a-z0-9]{0,13}[a-z0-9])?$")
-# A volume mount's path: absolute, plain characters, no '.'/'..' steps, no '//' or trailing '/'
-_MOUNT_PATH = re.compile(r"^(/[A-Za-z0-9_.-]+)+$")
 # Envoy's retry conditions as Istio's HTTPRetry.retryOn takes them (x-envoy-retry-on and
 # x-envoy-retry-grpc-on), besides HTTP status codes (which Istio adds to the retriable codes)
 RETRY_ON = ("5xx", "gateway-error", "reset", "reset-before-request", "connect-failure",
@@ -260,48 +258,12 @@ class SecretRef(Model):
     @property
     def path(self) -> str:
         """Where its files are mounted."""
-        return self.mount_path or f"{SECRETS_ROOT}/{self.name}"
+        return secret_path(self.name, self.mount_path)
 
 
 class Uses(Model):
     store: str = Field(description="A store of this application.")
     database: str | None = Field(None, description="The database (or vhost) in it.")
-
-
-# ---------------------------------------------------------------------------------------------
-# Volume mounts: what the workload mounts in a service's container, and the names of the volumes
-
-SECRETS_ROOT = "/var/run/secrets/shipyard"
-STORES_ROOT = f"{SECRETS_ROOT}/stores"
-TMP = "/tmp"  # noqa: S108 - the container's own emptyDir, not the host's /tmp
-# mounted by Kubernetes (the service account token) and EKS (IRSA's web identity token)
-RESERVED_MOUNTS = ("/var/run/secrets/kubernetes.io", "/var/run/secrets/eks.amazonaws.com")
-
-
-def mount_path(v: str) -> str:
-    """A directory a catalog mounts: absolute, plain, and not one Kubernetes or EKS mounts."""
-    if not _MOUNT_PATH.match(v) or any(step in (".", "..") for step in v.split("/")) \
-            or len(v) > 1024:
-        raise ValueError(f"{v!r} is not an absolute directory path (letters, digits, '_', '.', "
-                         f"'-' between single '/', no '.' or '..' steps, no trailing '/')")
-    for reserved in RESERVED_MOUNTS:
-        if nested(v, reserved) or nested(reserved, v):
-            raise ValueError(f"{v!r}: {reserved} is mounted by Kubernetes or EKS")
-    return v
-
-
-def nested(path: str, parent: str) -> bool:
-    """``path`` is ``parent`` or below it."""
-    return path == parent or path.startswith(parent.rstrip("/") + "/")
-
-
-def writable_volume_name(path: str) -> str:
-    """The emptyDir volume of a writable path."""
-    return "writable" + path.replace("/", "-").replace("_", "-").replace(".", "-").lower()[:50]
-
-
-def secret_volume_name(name: str) -> str:
-    return f"secret-{name}"[:63]
 
 
 def _pinned_tag(v: str) -> str:
@@ -524,51 +486,10 @@ class Service(Model):
         for i, secret in enumerate(self.secrets):
             if [s.name for s in self.secrets].count(secret.name) > 1:
                 raise Problem(f"secrets[{i}].name", secret.name, "named twice")
-        self._check_mounts()
+        check_mounts(self.writable_paths, [(s.name, s.mount_path) for s in self.secrets],
+                     [u.store for u in self.uses])
         self._check_env()
         return self
-
-    def _check_mounts(self) -> None:
-        """Kubernetes refuses two volumes of one name and two mounts at one path; a mount
-        inside a read-only one (a secret's, a store's) cannot be created. The catalog's mounts
-        (writable paths, secrets) are checked against each other and shipyard's own (/tmp,
-        each used store's credentials)."""
-        # (key in the catalog, or None for shipyard's own; path; volume; read-only)
-        mounts: list[tuple[str | None, str, str, bool]] = [(None, TMP, "tmp", False)]
-        mounts += [(f"writablePaths[{i}]", path, writable_volume_name(path), False)
-                   for i, path in enumerate(self.writable_paths)]
-        mounts += [(f"secrets[{i}].mountPath" if s.mount_path else f"secrets[{i}].name",
-                    s.path, secret_volume_name(s.name), True)
-                   for i, s in enumerate(self.secrets)]
-        mounts += [(None, f"{STORES_ROOT}/{u.store}", f"store-{u.store}"[:63], True)
-                   for u in self.uses]
-
-        def what(key: str | None, path: str) -> str:
-            if key is not None:
-                return f"{key} ({path})"
-            return "/tmp" if path == TMP else \
-                f"the credential mount of store {path.rsplit('/', 1)[1]!r} ({path})"
-
-        for i, (key, path, volume, read_only) in enumerate(mounts):
-            if key is None:
-                continue
-            value = path if key.endswith(("]", "mountPath")) else path.rsplit("/", 1)[1]
-            if not RFC1123.match(volume):
-                raise Problem(key, value, f"its volume name {volume!r} is not a DNS label")
-            for j, (other_key, other, other_volume, other_ro) in enumerate(mounts):
-                if j == i or (other_key is not None and j > i):
-                    continue  # two catalog mounts: the later one is the one refused
-                if path == other:
-                    raise Problem(key, value, f"{what(other_key, other)} is mounted at {path}")
-                if volume == other_volume:
-                    raise Problem(key, value, f"its volume name {volume!r} is also "
-                                              f"{what(other_key, other)}'s")
-                if other_ro and nested(path, other):
-                    raise Problem(key, value, f"{path} is inside {what(other_key, other)}, "
-                                              f"a read-only mount")
-                if read_only and nested(other, path):
-                    raise Problem(key, value, f"{what(other_key, other)} is inside {path}, "
-                                              f"a read-only mount")
 
     def _check_env(self) -> None:
         """Each variable is set once: a secret's variables are neither plain ones nor another
