@@ -442,3 +442,42 @@ def test_a_service_is_not_named_as_a_stores_objects(service, delivery, obj):
             d["services"][service]["delivery"] = delivery
             d["routes"].append({"path": "/x", "service": service})
     expect(problem(change), f"services.{service}", service, f"{obj!r} would be one of them")
+
+
+# ---------------------------------------------------------------------------------------------
+# The catalog's rules name what the components make (until the components call them)
+
+
+def test_the_catalog_knows_the_workloads_mounts_and_names():
+    from components import mesh, tenant, workload
+    from components.stores.stores import object_name
+    from shipyard.catalog import mounts
+    from shipyard.catalog.models import SIDECAR_PORTS, TENANT_POLICIES, store_object_name
+    from shipyard.catalog.services import GENERATED_KEY
+
+    assert (workload.SECRETS_ROOT, workload.STORES_ROOT) == (mounts.SECRETS_ROOT,
+                                                             mounts.STORES_ROOT)
+    assert workload.store_password_file("pg").startswith(mounts.store_mount_path("pg") + "/")
+    assert tenant.GENERATED_KEY == GENERATED_KEY
+    assert mesh.MERGED_METRICS_PORT in SIDECAR_PORTS
+    assert object_name("s" * 40, "p" * 40) == store_object_name("s" * 40, "p" * 40)
+    data = shop()
+    data["mesh"] = True
+    web(data).update(writablePaths=["/var/cache/nginx", "/var/cache/nginx/tmp", "/a_b.C"],
+                     secrets=[{"name": "s"}, {"name": "t", "mountPath": "/etc/t"}])
+    app = validate(data, SOURCE)
+    svc = app.services["web"]
+    vols, mounted = workload.volumes(svc)
+    _, store_vols, store_mounts = workload.store_wiring([workload.StoreMount(
+        store="pg", prefix="PG_", config_map="web-pg-store", secret="web-pg-store")])
+    names = [v["name"] for v in vols + store_vols]
+    paths = [m["mountPath"] for m in mounted + store_mounts]
+    assert len(set(names)) == len(names) and len(set(paths)) == len(paths)
+    assert names == ["tmp", *map(mounts.writable_volume_name, svc.writable_paths),
+                     *(mounts.secret_volume_name(s.name) for s in svc.secrets),
+                     mounts.store_volume_name("pg")]
+    assert paths == [mounts.TMP, *svc.writable_paths, *(s.path for s in svc.secrets),
+                     mounts.store_mount_path("pg")]
+    policies = tenant.network_policies(app, gateway_namespace="gw", store_cidrs=(), mesh=True,
+                                       monitoring_namespace="mon", tracing_namespace="otel")
+    assert set(policies) - set(app.services) == set(TENANT_POLICIES)
