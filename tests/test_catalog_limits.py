@@ -481,3 +481,15 @@ def test_the_catalog_knows_the_workloads_mounts_and_names():
     policies = tenant.network_policies(app, gateway_namespace="gw", store_cidrs=(), mesh=True,
                                        monitoring_namespace="mon", tracing_namespace="otel")
     assert set(policies) - set(app.services) == set(TENANT_POLICIES)
+
+
+def test_an_httproute_holds_sixteen_rules():
+    data = shop()
+    data["routes"] = [{"path": f"/p{i}", "service": "web"} for i in range(16)]
+    validate(data, SOURCE)
+    web(data)["delivery"] = {"strategy": "blueGreen", "blueGreen": {
+        "active": "blue", "blue": "1.0.0", "green": "1.1.0"}}
+    with pytest.raises(CatalogError) as info:
+        validate(data, SOURCE)
+    (found,) = info.value.problems
+    assert found.startswith(f"{SOURCE} routes: its HTTPRoute would have 32 rules"), found

@@ -19,6 +19,7 @@ DATABASE_KINDS = ("postgresql", "mysql", "mongodb")
 SIDECAR_PORTS = (15000, 15001, 15004, 15006, 15008, 15009, 15020, 15021, 15053, 15090)
 # The tenant's NetworkPolicies besides one per service, named after it
 TENANT_POLICIES = ("default-deny", "allow-dns", "allow-mesh-control-plane", "allow-traces-out")
+HTTPROUTE_RULES = 16  # the most rules an HTTPRoute holds (the Gateway API)
 _ROUTE_PATH = re.compile(r"^(?:[-A-Za-z0-9/._~!$&'()*+,;=:@]|%[0-9a-fA-F]{2})+$")
 # database names: lower-case letters, digits and '_' (Kubernetes objects name them with '-'
 # for '_', so never ending in '_')
@@ -202,6 +203,12 @@ class Application(Model):
             if route.path in seen:
                 raise Problem(f"routes[{i}].path", route.path, "routed twice")
             seen.add(route.path)
+        rules = len(self.routes) + sum(
+            1 for r in self.routes if services[r.service].delivery.strategy == "blueGreen")
+        if rules > HTTPROUTE_RULES:
+            raise Problem("routes", [r.model_dump(exclude_none=True) for r in self.routes],
+                          f"its HTTPRoute would have {rules} rules (one per route, two for a "
+                          f"blue-green service's): the Gateway API allows {HTTPROUTE_RULES}")
         self._check_object_names()
         owner: dict[str, str] = {}
         for name, svc in services.items():
