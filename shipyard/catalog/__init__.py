@@ -11,6 +11,7 @@ Every problem is one line naming the file (or the config key) and the field:
     catalogs/mentorplatform.yaml: services.gateway.autoscaling.minReplicas: 12 exceeds
     maxReplicas 10 (value: 12)
 
-``services`` and ``models`` hold the models, ``load`` reads and resolves the files. Pure:
+``services`` and ``models`` hold the models, ``mounts`` the rules of a service's volume mounts,
+``load`` reads and resolves the files. Pure:
 nothing here touches Pulumi resources.
 """

@@ -4,17 +4,42 @@ stores each uses, who may call it, progressive delivery, resilience and shutdown
 from __future__ import annotations
 
 import re
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, StrictBool, field_validator, model_validator
 
-from shipyard.config.base import DNS_LABEL, IMAGE, Model, Problem
+from shipyard.catalog.mounts import check_mounts, mount_path, secret_path
+from shipyard.config.base import (
+    DNS_LABEL,
+    IMAGE,
+    Float,
+    HeaderName,
+    Int,
+    Int32,
+    Model,
+    Problem,
+    label_value,
+)
 
 _TAG = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
 _DIGEST = re.compile(r"^sha256:[a-f0-9]{64}$")
 _CPU = re.compile(r"^(\d+m|\d+(\.\d+)?)$")
 _MEMORY = re.compile(r"^\d+(Ki|Mi|Gi|Ti|K|M|G|T)?$")
+GENERATED_KEY = "value"  # the one key of a Secret shipyard generates
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+# a key of a Secret's data (Kubernetes: letters, digits, '-', '_', '.')
+_SECRET_KEY = re.compile(r"^[-._a-zA-Z0-9]{1,253}$")
+# a Service port's name as Kubernetes accepts it (IANA_SVC_NAME): at most 15 lower-case letters,
+# digits and '-', at least one letter, no '--', not starting or ending with '-'
+_PORT_NAME = re.compile(r"^(?=.*[a-z])(?!.*--)[a-z0-9]([-a-z0-9]{0,13}[a-z0-9])?$")
+# Envoy's retry conditions as Istio's HTTPRetry.retryOn takes them (x-envoy-retry-on and
+# x-envoy-retry-grpc-on), besides HTTP status codes (which Istio adds to the retriable codes)
+RETRY_ON = ("5xx", "gateway-error", "reset", "reset-before-request", "connect-failure",
+            "envoy-ratelimited", "retriable-4xx", "refused-stream", "retriable-status-codes",
+            "retriable-headers", "http3-post-connect-failure", "cancelled", "deadline-exceeded",
+            "internal", "resource-exhausted", "unavailable")
+# A duration as the mesh and the Gateway render it: at least a millisecond, at most a day
+Seconds = Annotated[Float, Field(ge=0.001, le=86400, allow_inf_nan=False)]
 
 
 def cpu_millis(value: str) -> int:
@@ -40,15 +65,16 @@ Protocol = Literal["HTTP", "GRPC", "WEBSOCKET", "TCP"]
 
 class Port(Model):
     name: str = Field(description="Port name (a DNS label, at most 15 characters).")
-    port: int = Field(ge=1024, le=65535, description="Container and Service port (unprivileged).")
+    port: Int = Field(ge=1024, le=65535, description="Container and Service port (unprivileged).")
     protocol: Protocol = Field("HTTP", description="HTTP, GRPC, WEBSOCKET (HTTP with upgrades) "
                                                    "or TCP.")
 
     @field_validator("name")
     @classmethod
     def _name(cls, v: str) -> str:
-        if not DNS_LABEL.match(v) or len(v) > 15:
-            raise ValueError(f"{v!r} is not a port name (lower-case DNS label, <= 15 chars)")
+        if not DNS_LABEL.match(v) or not _PORT_NAME.match(v):
+            raise ValueError(f"{v!r} is not a port name (lower-case DNS label, <= 15 chars, "
+                             f"no '--')")
         return v
 
     @property
@@ -95,17 +121,25 @@ class Resources(Model):
 
 class ScalingPolicy(Model):
     type: Literal["Pods", "Percent"] = Field(description="Pods or Percent.")
-    value: int = Field(ge=1, description="Pods, or percent of the current replicas.")
-    period_seconds: int = Field(ge=1, le=1800, description="Window the policy holds for.")
+    value: Int32 = Field(ge=1, description="Pods, or percent of the current replicas.")
+    period_seconds: Int = Field(ge=1, le=1800, description="Window the policy holds for.")
 
 
 class ScalingRules(Model):
-    stabilization_window_seconds: int = Field(
+    stabilization_window_seconds: Int = Field(
         0, ge=0, le=3600, description="Seconds of recommendations the HPA looks back over.")
     select_policy: Literal["Max", "Min", "Disabled"] = Field(
         "Max", description="Which policy wins when several allow a change.")
-    policies: list[ScalingPolicy] = Field(default_factory=list,
-                                          description="Rate limits on scaling.")
+    policies: list[ScalingPolicy] | None = Field(
+        None, description="Rate limits on scaling; unset: Kubernetes' defaults.")
+
+    @field_validator("policies")
+    @classmethod
+    def _policies(cls, v: list[ScalingPolicy] | None) -> list[ScalingPolicy] | None:
+        if v is not None and not v:
+            raise ValueError("Kubernetes needs at least one policy: list one, or leave "
+                             "policies out for its defaults")
+        return v
 
 
 class ScalingBehavior(Model):
@@ -114,11 +148,11 @@ class ScalingBehavior(Model):
 
 
 class Autoscaling(Model):
-    min_replicas: int = Field(ge=1, description="Fewest replicas.")
-    max_replicas: int = Field(ge=1, description="Most replicas.")
-    cpu_utilization: int | None = Field(None, ge=1, le=100,
+    min_replicas: Int32 = Field(ge=1, description="Fewest replicas.")
+    max_replicas: Int32 = Field(ge=1, description="Most replicas.")
+    cpu_utilization: Int | None = Field(None, ge=1, le=100,
                                         description="Target average CPU, % of requests.")
-    memory_utilization: int | None = Field(None, ge=1, le=100,
+    memory_utilization: Int | None = Field(None, ge=1, le=100,
                                            description="Target average memory, % of requests.")
     behavior: ScalingBehavior | None = Field(None, description="Scale-up/-down rate limits.")
 
@@ -135,8 +169,9 @@ class Autoscaling(Model):
 
 
 class DisruptionBudget(Model):
-    min_available: int | None = Field(None, ge=1, description="Pods kept during disruptions.")
-    max_unavailable: int | None = Field(None, ge=1,
+    min_available: Int32 | None = Field(None, ge=1,
+                                        description="Pods kept during disruptions.")
+    max_unavailable: Int32 | None = Field(None, ge=1,
                                         description="Pods a disruption may take at once.")
 
     @model_validator(mode="after")
@@ -152,18 +187,35 @@ class Health(Model):
     startup: str = Field("/health", description="Startup probe path (gives slow starts time).")
     liveness: str = Field("/health", description="Liveness probe path.")
     readiness: str = Field("/health", description="Readiness probe path.")
-    startup_seconds: int = Field(120, ge=10, le=900,
+    startup_seconds: Int = Field(120, ge=10, le=900,
                                  description="How long a start may take before restarts.")
+
+    _paths = field_validator("startup", "liveness", "readiness")(classmethod(
+        lambda cls, v: http_path(v)))
 
 
 class Metrics(Model):
     port: str | None = Field(None, description="Port name serving metrics; unset: the first.")
     path: str = Field("/metrics", description="Prometheus scrape path.")
 
+    _path = field_validator("path")(classmethod(lambda cls, v: http_path(v)))
+
+
+# what an HTTP request's path may hold unescaped (RFC 3986 pchar, '/', '?' and '=' for a query)
+_HTTP_PATH = re.compile(r"^/(?:[-A-Za-z0-9/._~!$&'()*+,;=:@?]|%[0-9a-fA-F]{2})*$")
+
+
+def http_path(v: str) -> str:
+    """A probe's or a scrape's path: absolute, no spaces or other characters a URL escapes."""
+    if not _HTTP_PATH.match(v) or len(v) > 1024:
+        raise ValueError(f"{v!r} is not an HTTP path (starts with /, no spaces or other "
+                         f"characters a URL must escape)")
+    return v
+
 
 class SecretRef(Model):
     name: str = Field(description="Kubernetes Secret name in the application's namespace.")
-    generate: bool = Field(
+    generate: StrictBool = Field(
         False, description="shipyard generates it (random, 48 characters, under key `value`); "
                            "else the Secret must exist (created by you or a store).")
     mount_path: str | None = Field(None, description="Where its files appear; unset: "
@@ -180,6 +232,34 @@ class SecretRef(Model):
             raise ValueError(f"{v!r} is not a Secret name (DNS label)")
         return v
 
+    @field_validator("mount_path")
+    @classmethod
+    def _mount_path(cls, v: str | None) -> str | None:
+        return None if v is None else mount_path(v)
+
+    @field_validator("env")
+    @classmethod
+    def _env(cls, v: dict[str, str]) -> dict[str, str]:
+        for var, key in v.items():
+            if not _ENV_NAME.match(var):
+                raise Problem(var, var, "not an environment variable name")
+            if not _SECRET_KEY.match(key):
+                raise Problem(var, key, "not a Secret key (letters, digits, '-', '_', '.')")
+        return v
+
+    @model_validator(mode="after")
+    def _generated_key(self) -> SecretRef:
+        for var, key in self.env.items():
+            if self.generate and key != GENERATED_KEY:
+                raise Problem(f"env.{var}", key, f"a generated Secret has one key, "
+                                                 f"{GENERATED_KEY!r}")
+        return self
+
+    @property
+    def path(self) -> str:
+        """Where its files are mounted."""
+        return secret_path(self.name, self.mount_path)
+
 
 class Uses(Model):
     store: str = Field(description="A store of this application.")
@@ -189,6 +269,11 @@ class Uses(Model):
 def _pinned_tag(v: str) -> str:
     if v == "latest" or not _TAG.match(v):
         raise ValueError(f"{v!r}: pin a version tag (never latest)")
+    try:
+        label_value(v[:63])
+    except ValueError:
+        raise ValueError(f"{v!r}: its first 63 characters are the pods' version label, which "
+                         f"starts and ends with a letter or digit") from None
     return v
 
 
@@ -196,8 +281,8 @@ class Canary(Model):
     tag: str = Field(description="The canary's image tag.")
 
     _tag = field_validator("tag")(classmethod(lambda cls, v: _pinned_tag(v)))
-    weight: int = Field(ge=0, le=100, description="Percent of traffic sent to the canary.")
-    replicas: int = Field(1, ge=1, description="Canary pods.")
+    weight: Int = Field(ge=0, le=100, description="Percent of traffic sent to the canary.")
+    replicas: Int32 = Field(1, ge=1, description="Canary pods.")
 
 
 class BlueGreen(Model):
@@ -206,7 +291,7 @@ class BlueGreen(Model):
     green: str = Field(description="The green slot's image tag.")
     _tags = field_validator("blue", "green")(classmethod(lambda cls, v: _pinned_tag(v)))
 
-    preview_header: str = Field("x-shipyard-preview",
+    preview_header: HeaderName = Field("x-shipyard-preview",
                                 description="Requests with this header set to `true` reach the "
                                             "preview (inactive) slot.")
 
@@ -235,31 +320,48 @@ class Delivery(Model):
 
 
 class Retries(Model):
-    attempts: int = Field(ge=0, le=10, description="Retries after the first try.")
-    per_try_timeout_seconds: float | None = Field(None, gt=0, description="Per-try timeout.")
+    attempts: Int = Field(ge=0, le=10, description="Retries after the first try.")
+    per_try_timeout_seconds: Seconds | None = Field(None, description="Per-try timeout "
+                                                                      "(1 ms to a day).")
     retry_on: str = Field("5xx,reset,connect-failure,refused-stream",
-                          description="Envoy retry conditions.")
+                          description="Envoy retry conditions, comma-separated: "
+                                      + ", ".join(RETRY_ON) + ", or HTTP status codes.")
+
+    @field_validator("retry_on")
+    @classmethod
+    def _retry_on(cls, v: str) -> str:
+        conditions = v.split(",")
+        for condition in conditions:
+            if condition not in RETRY_ON and not (
+                    condition.isdigit() and len(condition) == 3 and 100 <= int(condition) <= 599):
+                raise ValueError(f"{condition!r} is not an Envoy retry condition ("
+                                 f"{', '.join(RETRY_ON)}, or an HTTP status code)")
+            if conditions.count(condition) > 1:
+                raise ValueError(f"{condition!r} is listed twice")
+        return v
 
 
 class ConnectionPool(Model):
-    max_connections: int = Field(100, ge=1, description="TCP connections per host.")
-    http1_max_pending_requests: int = Field(100, ge=1, description="Queued HTTP/1 requests.")
-    http2_max_requests: int = Field(1000, ge=1, description="Concurrent HTTP/2 requests.")
-    max_requests_per_connection: int = Field(0, ge=0, description="0: unlimited.")
+    max_connections: Int32 = Field(100, ge=1, description="TCP connections per host.")
+    http1_max_pending_requests: Int32 = Field(100, ge=1, description="Queued HTTP/1 requests.")
+    http2_max_requests: Int32 = Field(1000, ge=1, description="Concurrent HTTP/2 requests.")
+    max_requests_per_connection: Int32 = Field(0, ge=0, description="0: unlimited.")
 
 
 class OutlierDetection(Model):
-    consecutive_5xx_errors: int = Field(5, ge=1, alias="consecutive5xxErrors",
-                                        description="5xx in a row that eject a host.")
-    interval_seconds: int = Field(10, ge=1, description="How often hosts are checked.")
-    base_ejection_seconds: int = Field(30, ge=1, description="How long an ejection lasts "
-                                                            "(grows with repeats).")
-    max_ejection_percent: int = Field(50, ge=1, le=100,
+    consecutive_5xx_errors: Int32 = Field(5, ge=1, alias="consecutive5xxErrors",
+                                          description="5xx in a row that eject a host.")
+    interval_seconds: Int = Field(10, ge=1, le=86400, description="How often hosts are checked.")
+    base_ejection_seconds: Int = Field(30, ge=1, le=86400,
+                                       description="How long an ejection lasts (grows with "
+                                                   "repeats).")
+    max_ejection_percent: Int = Field(50, ge=1, le=100,
                                       description="Most hosts ejected at once.")
 
 
 class Resilience(Model):
-    timeout_seconds: float | None = Field(None, gt=0, description="Request timeout.")
+    timeout_seconds: Seconds | None = Field(None, description="Request timeout (1 ms to a day; "
+                                                              "whole seconds if routed).")
     retries: Retries | None = Field(None, description="Retries (mesh applications).")
     connection_pool: ConnectionPool | None = Field(None, description="Connection limits "
                                                                      "(mesh applications).")
@@ -268,9 +370,9 @@ class Resilience(Model):
 
 
 class Shutdown(Model):
-    grace_period_seconds: int = Field(30, ge=1, le=600,
+    grace_period_seconds: Int = Field(30, ge=1, le=600,
                                       description="terminationGracePeriodSeconds.")
-    pre_stop_seconds: int = Field(5, ge=0, le=120,
+    pre_stop_seconds: Int = Field(5, ge=0, le=120,
                                   description="preStop sleep: endpoints drain before SIGTERM.")
 
     @model_validator(mode="after")
@@ -288,7 +390,7 @@ class Service(Model):
     tag: str | None = Field(None, description="Image tag (never latest).")
     digest: str | None = Field(None, description="Image digest sha256:…, preferred to a tag.")
     ports: list[Port] = Field(min_length=1, description="Ports it serves.")
-    replicas: int | None = Field(None, ge=1, description="Fixed replicas (no autoscaler).")
+    replicas: Int32 | None = Field(None, ge=1, description="Fixed replicas (no autoscaler).")
     autoscaling: Autoscaling | None = Field(None, description="HPA autoscaling/v2.")
     disruption_budget: DisruptionBudget = Field(
         default_factory=lambda: DisruptionBudget(maxUnavailable=1),
@@ -304,12 +406,23 @@ class Service(Model):
     uses: list[Uses] = Field(default_factory=list, description="Stores it connects to.")
     callers: list[str] = Field(default_factory=list,
                                description="Services of this application allowed to call it.")
-    aws: bool = Field(False, description="Needs AWS APIs: an IRSA role for its service account "
+    aws: StrictBool = Field(False, description="Needs AWS APIs: an IRSA role for its service account "
                                          "and HTTPS egress.")
-    service_account_token: bool = Field(False, description="Mount a Kubernetes API token.")
+    service_account_token: StrictBool = Field(False, description="Mount a Kubernetes API token.")
     writable_paths: list[str] = Field(
         default_factory=list, description="Extra writable directories (emptyDir), besides /tmp.")
-    run_as_user: int = Field(10001, ge=10000, description="UID (high, non-root).")
+
+    @field_validator("writable_paths")
+    @classmethod
+    def _writable(cls, v: list[str]) -> list[str]:
+        for i, path in enumerate(v):
+            try:
+                mount_path(path)
+            except ValueError as exc:
+                raise Problem(f"[{i}]", path, str(exc)) from None
+        return v
+    run_as_user: Int32 = Field(10001, ge=10000, description="UID, GID and fsGroup (high, "
+                                                           "non-root).")
     delivery: Delivery = Field(default_factory=Delivery, description="Progressive delivery.")
     resilience: Resilience = Field(default_factory=Resilience,
                                    description="Timeouts, retries, circuit breaking.")
@@ -373,7 +486,23 @@ class Service(Model):
         for i, secret in enumerate(self.secrets):
             if [s.name for s in self.secrets].count(secret.name) > 1:
                 raise Problem(f"secrets[{i}].name", secret.name, "named twice")
+        check_mounts(self.writable_paths, [(s.name, s.mount_path) for s in self.secrets],
+                     [u.store for u in self.uses])
+        self._check_env()
         return self
+
+    def _check_env(self) -> None:
+        """Each variable is set once: a secret's variables are neither plain ones nor another
+        secret's."""
+        seen: dict[str, str] = {name: "env" for name in self.env}
+        for i, secret in enumerate(self.secrets):
+            for var in secret.env:
+                if var.startswith("OTEL_"):
+                    raise Problem(f"secrets[{i}].env.{var}", var, "shipyard sets the OTEL_ "
+                                  "variables (the OpenTelemetry SDK's): another name")
+                if var in seen:
+                    raise Problem(f"secrets[{i}].env.{var}", var, f"already set by {seen[var]}")
+                seen[var] = f"secrets[{i}]"
 
     @property
     def min_replicas(self) -> int:
