@@ -38,6 +38,7 @@ from components.workload import (
     services,
     tracks,
 )
+from shipyard.catalog import services as catalog_services
 from shipyard.catalog.models import Application, route_port
 from shipyard.catalog.services import Port
 
@@ -45,7 +46,7 @@ TYPE = "shipyard:apps:Tenant"
 ISTIO_NAMESPACE = "istio-system"
 ISTIOD_PORT = 15012                         # xDS and certificates for the sidecars
 OTLP_GRPC_PORT, OTLP_HTTP_PORT = endpoints.OTLP_GRPC_PORT, endpoints.OTLP_HTTP_PORT
-GENERATED_KEY = "value"
+GENERATED_KEY = catalog_services.GENERATED_KEY   # the one key of a generated Secret
 
 
 @dataclass(frozen=True)

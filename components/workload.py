@@ -38,11 +38,12 @@ from components.mesh import (
     proxy_config,
     virtual_service_spec,
 )
+from shipyard.catalog import mounts as catalog_mounts
 from shipyard.catalog.models import Application
 from shipyard.catalog.services import Port, Service, cpu_millis, memory_bytes
 
 TYPE = "shipyard:apps:Workload"
-SECRETS_ROOT = "/var/run/secrets/shipyard"
+SECRETS_ROOT = catalog_mounts.SECRETS_ROOT
 RUNTIME_DEFAULT = {"type": "RuntimeDefault"}
 OTLP_ENDPOINT = endpoints.OTLP_GRPC_URL
 
@@ -124,27 +125,23 @@ def container_security_context(uid: int) -> dict[str, Any]:
     }
 
 
-def _volume_name(path: str) -> str:
-    return "writable" + path.replace("/", "-").replace("_", "-").replace(".", "-").lower()[:50]
-
-
 def volumes(svc: Service) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """(volumes, mounts): an emptyDir for /tmp and each writable path, and each secret as
     read-only files."""
     vols = [{"name": "tmp", "emptyDir": {"sizeLimit": "256Mi"}}]
-    mounts = [{"name": "tmp", "mountPath": "/tmp"}]
+    mounts = [{"name": "tmp", "mountPath": catalog_mounts.TMP}]
     for path in svc.writable_paths:
-        vols.append({"name": _volume_name(path), "emptyDir": {"sizeLimit": "256Mi"}})
-        mounts.append({"name": _volume_name(path), "mountPath": path})
+        name = catalog_mounts.writable_volume_name(path)
+        vols.append({"name": name, "emptyDir": {"sizeLimit": "256Mi"}})
+        mounts.append({"name": name, "mountPath": path})
     for secret in svc.secrets:
-        vols.append({"name": f"secret-{secret.name}"[:63],
+        name = catalog_mounts.secret_volume_name(secret.name)
+        vols.append({"name": name,
                      "secret": {"secretName": secret.name, "defaultMode": 0o440}})
-        mounts.append({"name": f"secret-{secret.name}"[:63], "readOnly": True,
-                       "mountPath": secret.mount_path or f"{SECRETS_ROOT}/{secret.name}"})
+        mounts.append({"name": name, "readOnly": True,
+                       "mountPath": catalog_mounts.secret_path(secret.name, secret.mount_path)})
     return vols, mounts
 
-
-STORES_ROOT = f"{SECRETS_ROOT}/stores"
 
 
 @dataclass(frozen=True)
@@ -159,7 +156,7 @@ class StoreMount:
 
 
 def store_password_file(store: str) -> str:
-    return f"{STORES_ROOT}/{store}/password"
+    return f"{catalog_mounts.store_mount_path(store)}/password"
 
 
 def store_wiring(stores: Sequence[StoreMount]) -> tuple[list[dict[str, Any]],
@@ -170,12 +167,12 @@ def store_wiring(stores: Sequence[StoreMount]) -> tuple[list[dict[str, Any]],
     for m in stores:
         env_from.append({"prefix": m.prefix, "configMapRef": {"name": m.config_map}})
         if m.secret is not None:
-            vol = f"store-{m.store}"[:63]
+            vol = catalog_mounts.store_volume_name(m.store)
             vols.append({"name": vol, "secret": {"secretName": m.secret, "defaultMode": 0o440,
                                                  "items": [{"key": "password",
                                                             "path": "password"}]}})
             mounts.append({"name": vol, "readOnly": True,
-                           "mountPath": f"{STORES_ROOT}/{m.store}"})
+                           "mountPath": catalog_mounts.store_mount_path(m.store)})
     return env_from, vols, mounts
 
 

@@ -35,7 +35,7 @@ from components.stores.base import (
 )
 from components.stores.s3_bucket import ObjectBucket
 from components.workload import MANAGED, StoreMount, store_password_file
-from shipyard.catalog.models import Application, Store
+from shipyard.catalog.models import Application, Store, store_object_name
 from shipyard.config.stores import StoreSettings, StoresSettings
 from shipyard.rules import stores as store_rules
 from shipyard.versions import STORE_ENGINES
@@ -107,8 +107,7 @@ def service_count(app: Application, settings: StoresSettings) -> int:
         if s.kind != "objectStorage" and settings.backend_of(s.kind) == "inCluster")
 
 
-def object_name(service: str, store: str) -> str:
-    return f"{service}-{store}-store"[:63].rstrip("-")
+object_name = store_object_name
 
 
 def connection_data(store: str, connection: Connection) -> dict[str, pulumi.Input[str]]:
