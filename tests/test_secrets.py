@@ -161,3 +161,10 @@ def test_a_valid_secret_never_reaches_the_plan_json_or_its_output(tmp_path, caps
     assert MARKER not in (tmp_path / "plan.json").read_text()
     for manifest in (tmp_path / "k8s").rglob("*"):
         assert manifest.is_dir() or MARKER not in manifest.read_text(), manifest
+
+
+def test_what_the_stack_writes_in_plain_is_not_masked():
+    line = "shipyard:addons.monitoring.receivers[0].name: 'oncall' is bad (value: \"oncall\")"
+    raw = {"alertUrls": json.dumps({"oncall": f"https://hooks.example.com/{MARKER}"}),
+           "addons": json.dumps({"monitoring": {"receivers": [{"name": "oncall"}]}})}
+    assert mask_secrets([line], raw, frozenset({"alertUrls"})) == [line]

@@ -179,6 +179,12 @@ def mask_secrets(problems: list[str], raw: Mapping[str, Any],
             texts |= _secret_texts(parse_value(raw[key]))
         except ValueError:
             pass
+    for key in set(raw) - roots:  # what the stack also writes in plain text is no secret
+        try:
+            value = parse_value(raw[key])
+        except ValueError:
+            value = raw[key]
+        texts -= _secret_texts(value) | _keys_in(value)
     ordered = sorted(texts, key=len, reverse=True)
     out = []
     for line in problems:
