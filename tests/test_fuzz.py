@@ -137,7 +137,8 @@ def bad_values(original: Any) -> st.SearchStrategy[Any]:
         st.text(max_size=12))
     shaped = st.one_of(
         st.just([]), st.just({}), st.lists(scalars, max_size=3),
-        st.dictionaries(st.sampled_from(NAMES[:8] + ["enabled", "name"]), scalars, max_size=2))
+        st.dictionaries(st.sampled_from(NAMES[:8] + ["enabled", "name", "aws:x", "x" * 129]),
+                        scalars, max_size=2))
     near = []
     if isinstance(original, list) and original:
         near += [st.just(original + original[:1]),            # a duplicate
@@ -169,6 +170,37 @@ def wrong_type(original: Any, value: Any) -> bool:
     shape = (dict, list)
     return (isinstance(original, shape) or isinstance(value, shape)) and \
         type(original) is not type(value)
+
+
+# values the systems they land in refuse, by the key they sit under (the issue's classes)
+BAD_HOSTS = {"Bad_Host", "-x", "x-", "kiali ui", "-x.example.com", "a..b", "🙂", " ", "\t"}
+BAD_BY_KEY = (
+    (lambda key: key.lower().endswith(("hostname", "hostnames")), BAD_HOSTS),
+    (lambda key: key == "schedule", {"61 * * * *", "a b c d e", "0 25 * * *"}),
+    (lambda key: key.endswith("Email"), {"a@b..com", "Bad_Host", "", " "}),
+    (lambda key: key in ("previewHeader",), {"x preview", "", " ", "kiali ui"}),
+    (lambda key: key in ("instanceTypes",), {"banana", "", " "}),
+)
+
+
+def must_refuse(path: tuple[Any, ...], original: Any, value: Any) -> bool:
+    """A change to ``value`` at ``path`` that any correct reading refuses: a wrong type, an
+    integer no Kubernetes or AWS field holds (past int32), a bad name where a name goes."""
+    if wrong_type(original, value):
+        return True
+    if isinstance(original, int) and not isinstance(original, bool) and \
+            isinstance(value, int) and not isinstance(value, bool) and \
+            not -(2**31) <= value <= 2**31 - 1:
+        return True
+    if path == ("tags",) and isinstance(value, dict) and any(
+            k == "" or k.lower().startswith("aws:") or len(k) > 128 for k in value):
+        return True  # AWS refuses these tag keys
+    if path == ("cluster", "name") and value in BAD_HOSTS | {"UPPER", "a" * 64}:
+        return True  # it names RDS, ElastiCache, S3 ... resources: AWS refuses these
+    key = next((p for p in reversed(path) if isinstance(p, str)), "")
+    values = value if isinstance(value, list) else [value]
+    return any(rule(key) and any(isinstance(v, str) and v in bad for v in values)
+               for rule, bad in BAD_BY_KEY)
 
 
 def _anchor(path: tuple[Any, ...]) -> tuple[Any, ...]:
@@ -232,7 +264,8 @@ def mutated_sections(draw: st.DrawFn, stack: str
         else:
             value = SECURE if kind == "secret" else draw(bad_values(original))
             _set(merged, path, value)
-            if path[0] not in SECRET_KEYS and (kind == "secret" or wrong_type(first, value)):
+            if path[0] not in SECRET_KEYS and (kind == "secret" or
+                                               must_refuse(path, first, value)):
                 refuse.append((path, value))
         anchor = _anchor(path)
         _assign(own, anchor, copy.deepcopy(_get(merged, anchor)))
@@ -262,7 +295,7 @@ def mutated_overrides(draw: st.DrawFn) -> tuple[dict[str, Any], list[tuple[Any, 
     original = _get(CATALOGS[app], path)
     value = draw(st.one_of(bad_values(original), st.just(SECURE)))
     key = ("applications", app, *path)
-    refuse = ([key] if value == SECURE or wrong_type(original, value) else [], [key])
+    refuse = ([key] if value == SECURE or must_refuse(path, original, value) else [], [key])
     anchor = _anchor(path)
     override: dict[str, Any] = {}
     if anchor == path:
@@ -400,12 +433,74 @@ def _write(work: Path, stack: str, data: bytes) -> Path:
     return stack_dir
 
 
+def _case(stack: str, path: tuple[Any, ...], value: Any) -> tuple[str, dict[str, Any], Any]:
+    """An explicit example: the stack file with ``value`` at ``path``, which must be refused
+    naming it."""
+    own = copy.deepcopy(OWN[stack])
+    _assign(own, path, value)
+    return stack, own, ([path], [path])
+
+
+@st.composite
+def mutated_stacks(draw: st.DrawFn) -> tuple[str, dict[str, Any], Any]:
+    stack = draw(st.sampled_from(STACKS))
+    return (stack, *draw(mutated_sections(stack)))
+
+
 @PARSE
-@given(stack=st.sampled_from(STACKS), data=st.data(), secret_text=SECRET_TEXT)
-def test_mutated_settings_keep_the_contract(work, stack, data, secret_text):
-    sections, refuse = data.draw(mutated_sections(stack))
+@given(case=mutated_stacks(), secret_text=SECRET_TEXT)
+def test_mutated_settings_keep_the_contract(work, case, secret_text):
+    stack, sections, refuse = case
     stack_dir = _write(work, stack, _stack_text(stack, sections).encode())
     assert_refused(check_parse(stack_dir, stack, work / "catalogs", secret_text), refuse)
+
+
+ISSUE_SETTINGS = {  # the issue's examples (each must be refused, naming its key)
+    "true for an integer": ("prod", ("registry", "keepTaggedImages"), True),
+    "true for a maximum": ("dev", ("cluster", "nodeGroups", "general", "maxSize"), True),
+    "a cluster name AWS refuses": ("staging", ("cluster", "name"), "Shipyard_Staging"),
+    "an aws: tag": ("prod", ("tags",), {"aws:team": "x"}),
+    "a schedule past the hour": ("prod", ("backups", "schedule"), "61 * * * *"),
+    "an e-mail with two dots": ("dev", ("addons", "certManager", "acmeEmail"), "a@b..com"),
+    "a mistyped secret key": ("prod", ("kubeconfgi",), SECURE),
+    "a secret network": ("prod", ("network",), SECURE),
+}
+
+
+@pytest.mark.parametrize("name", ISSUE_SETTINGS)
+def test_the_issues_settings_are_refused(work, name):
+    stack, sections, refuse = _case(*ISSUE_SETTINGS[name])
+    stack_dir = _write(work, stack, _stack_text(stack, sections).encode())
+    assert_refused(check_parse(stack_dir, stack, work / "catalogs", json.dumps({"x": MARKER})),
+                   refuse)
+
+
+def _override(app: str, path: tuple[Any, ...], value: Any) -> tuple[dict[str, Any], Any]:
+    override: Any = value
+    if path:
+        override = {}
+        _assign(override, path, value)
+    key = ("applications", app, *path)
+    return {app: override}, ([key], [key])
+
+
+ISSUE_OVERRIDES = {
+    "true for minReplicas": ("code-learn", ("services", "api-gateway", "autoscaling",
+                                            "minReplicas"), True),
+    "maxReplicas past int32": ("code-learn", ("services", "api-gateway", "autoscaling",
+                                              "maxReplicas"), 2**31),
+    "true for minAvailable": ("sre-platform", ("services", "auth", "disruptionBudget",
+                                               "minAvailable"), True),
+    "a secret override": ("code-learn", (), SECURE),
+}
+
+
+@pytest.mark.parametrize("name", ISSUE_OVERRIDES)
+def test_the_issues_overrides_are_refused(work, name):
+    overrides, refuse = _override(*ISSUE_OVERRIDES[name])
+    sections = deep_merge(copy.deepcopy(OWN["prod"]), {"applications": overrides})
+    stack_dir = _write(work, "prod", _stack_text("prod", sections).encode())
+    assert_refused(check_parse(stack_dir, "prod", work / "catalogs"), refuse)
 
 
 @PARSE
