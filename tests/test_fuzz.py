@@ -280,7 +280,7 @@ def mutated_sections(draw: st.DrawFn, stack: str
     for path, value in refuse:  # unless a later change undid it
         try:
             if _get(own, path) == value:
-                still.append(path)
+                still.append((path, value))
         except (KeyError, IndexError, TypeError):
             pass
     return own, (still, touched)
@@ -295,7 +295,8 @@ def mutated_overrides(draw: st.DrawFn) -> tuple[dict[str, Any], list[tuple[Any, 
     original = _get(CATALOGS[app], path)
     value = draw(st.one_of(bad_values(original), st.just(SECURE)))
     key = ("applications", app, *path)
-    refuse = ([key] if value == SECURE or must_refuse(path, original, value) else [], [key])
+    refuse = ([(key, value)] if value == SECURE or must_refuse(path, original, value) else [],
+              [key])
     anchor = _anchor(path)
     override: dict[str, Any] = {}
     if anchor == path:
@@ -411,16 +412,18 @@ def _names(lines: list[str], path: tuple[Any, ...], *, siblings: bool = False) -
 
 
 def assert_refused(outcome: tuple[str, list[str]],
-                   paths: tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]) -> None:
+                   paths: tuple[list[tuple[tuple[Any, ...], Any]], list[tuple[Any, ...]]]) -> None:
     """Each change at ``paths[0]`` (a wrong type, a secret in a setting) must be refused, and
     when it is the only change, by a problem naming it; any refusal names one of the keys
     changed (``paths[1]``) or a key beside one."""
     refuse, touched = paths
     result, lines = outcome
-    for path in refuse:
-        assert result != "ok", f"accepted: shipyard:{key_path(path)} = the wrong value"
+    for path, value in refuse:
+        written = json.dumps(value, default=str)
+        assert result != "ok", f"accepted: shipyard:{key_path(path)} = {written}"
         if result == "settings" and len(touched) == 1:
-            assert _names(lines, path), f"shipyard:{key_path(path)} not named: {lines}"
+            assert _names(lines, path), \
+                f"shipyard:{key_path(path)} = {written} refused without naming it: {lines}"
     if result == "settings" and touched:
         assert any(_names(lines, path, siblings=True) for path in touched), \
             f"refused without naming {[key_path(p) for p in touched]}: {lines}"
@@ -438,7 +441,7 @@ def _case(stack: str, path: tuple[Any, ...], value: Any) -> tuple[str, dict[str,
     naming it."""
     own = copy.deepcopy(OWN[stack])
     _assign(own, path, value)
-    return stack, own, ([path], [path])
+    return stack, own, ([(path, value)], [path])
 
 
 @st.composite
@@ -481,7 +484,7 @@ def _override(app: str, path: tuple[Any, ...], value: Any) -> tuple[dict[str, An
         override = {}
         _assign(override, path, value)
     key = ("applications", app, *path)
-    return {app: override}, ([key], [key])
+    return {app: override}, ([(key, value)], [key])
 
 
 ISSUE_OVERRIDES = {
