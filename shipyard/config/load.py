@@ -110,7 +110,7 @@ def _schema_keys() -> frozenset[str]:
         known |= _keys_in(environment_defaults(env.value))
     try:
         catalogs = load_catalogs()
-    except CatalogError:
+    except Exception:  # masking never fails: broken catalogs are reported where they are read
         catalogs = {}
     return frozenset(known | set(catalogs) | _keys_in(catalogs))
 
