@@ -120,3 +120,11 @@ def test_plan_reports_an_internal_error_in_one_line(monkeypatch, capsys):
     assert plan.main(["dev"]) == 1
     err = capsys.readouterr().err
     assert "internal error" in err and "RuntimeError: boom" in err and "Traceback" not in err
+
+
+def test_a_value_that_holds_itself_is_rendered_not_raised():
+    from shipyard.config.base import render_value
+
+    value: list = []
+    value.append(value)
+    assert "holds itself" in render_value(value)
