@@ -15,7 +15,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
+import traceback
 from collections import Counter
 from pathlib import Path
 
@@ -25,7 +27,12 @@ from offline.estimates.deploy_time import estimate_deploy
 from offline.harness import Plan, StackFileError, run_program
 from offline.manifests import write_manifests
 from offline.stateful import is_stateful, protected, replacements
+from shipyard.catalog.load import CatalogError
 from shipyard.config.base import SettingsError
+
+# Input errors: the message alone, exit 2. Anything else is a bug of shipyard's: one line (the
+# traceback with SHIPYARD_TRACEBACK=1), exit 1.
+INPUT_ERRORS = (SettingsError, StackFileError, CatalogError)
 
 
 def summary(plan: Plan) -> str:
@@ -109,6 +116,23 @@ def estimate(plan: Plan) -> tuple[dict, list[str]]:
 
 
 def main(argv: list[str] | None = None) -> int:
+    try:
+        return _main(argv)
+    except INPUT_ERRORS as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    except OSError as exc:  # --json, --manifests or --against: a path that cannot be used
+        print(f"plan.py: {exc.filename or ''}: {exc.strerror or exc}", file=sys.stderr)
+        return 2
+    except Exception as exc:
+        if os.environ.get("SHIPYARD_TRACEBACK"):
+            traceback.print_exc()
+        print(f"plan.py: internal error, not a problem of the input ({type(exc).__name__}: "
+              f"{exc}); SHIPYARD_TRACEBACK=1 shows where", file=sys.stderr)
+        return 1
+
+
+def _main(argv: list[str] | None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[1])
     parser.add_argument("stack", help="dev, staging, prod, or any stack with a Pulumi.STACK.yaml")
     parser.add_argument("--json", metavar="FILE", type=Path, help="write the plan as JSON")
@@ -119,17 +143,24 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--against", metavar="OLD.json", type=Path,
                         help="an earlier plan: flag the stateful resources this one replaces")
     args = parser.parse_args(argv)
-    try:
-        plan = run_program(args.stack, stack_dir=args.stack_dir)
-    except (SettingsError, StackFileError) as exc:
-        print(exc, file=sys.stderr)
-        return 2
+    old = None
+    if args.against:
+        try:
+            old = json.loads(args.against.read_text())
+        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            print(f"plan.py: --against {args.against}: not a plan's JSON ({exc})",
+                  file=sys.stderr)
+            return 2
+        if not isinstance(old, dict) or not isinstance(old.get("resources", []), list):
+            print(f"plan.py: --against {args.against}: not a plan's JSON (no resources list)",
+                  file=sys.stderr)
+            return 2
+    plan = run_program(args.stack, stack_dir=args.stack_dir)
     estimates, estimate_lines = estimate(plan)
     print(summary(plan))
     print("\n".join(estimate_lines + data_lines(plan)))
     document = {**plan.to_json(), "estimate": estimates}
-    if args.against:
-        old = json.loads(args.against.read_text())
+    if old is not None:
         risks = replacements(old.get("resources", []), document["resources"])
         document["replacements"] = risks
         print(f"\nstateful resources replaced or deleted against {args.against}: "

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import json
+import re
 import runpy
 import sys
 import threading
@@ -53,10 +54,89 @@ class StackFileError(Exception):
 
 def _config_string(value: Any) -> str:
     if isinstance(value, (dict, list)):
-        return json.dumps(value)
+        return json.dumps(value, default=str)
     if isinstance(value, bool):
         return "true" if value else "false"
+    if value is None:
+        return ""
     return str(value)
+
+
+# Pulumi's names: a stack is letters, digits, '-', '_' and '.'; a config key NAMESPACE:NAME
+STACK_NAME = re.compile(r"^[A-Za-z0-9_.-]{1,100}$")
+CONFIG_KEY = re.compile(r"^[A-Za-z0-9_.-]+:[^:]+$")
+
+
+def _yaml_error(label: str, exc: yaml.YAMLError) -> StackFileError:
+    """A YAML error as ``FILE:LINE:COLUMN: what``, without the snippet of the file PyYAML
+    quotes (a ``secure:`` line's ciphertext has no business in an error)."""
+    mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+    where = f"{label}:{mark.line + 1}:{mark.column + 1}" if mark is not None else label
+    problem = getattr(exc, "problem", None) or type(exc).__name__
+    context = getattr(exc, "context", None)
+    return StackFileError(f"{where}: invalid YAML: {problem}"
+                          + (f" ({context})" if context else ""))
+
+
+def read_yaml_file(path: Path) -> dict[str, Any]:
+    """A Pulumi.yaml or stack file as a mapping: UTF-8, one YAML document, safe tags only, no
+    key written twice. Anything else is a StackFileError naming the file (and the line)."""
+    from shipyard.catalog.load import _UniqueKeyLoader
+
+    label = path.name
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise StackFileError(f"{label}: cannot be read: {exc.strerror}") from None
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[:exc.start].count(b"\n") + 1
+        raise StackFileError(f"{label}:{line}: not UTF-8 text (byte {exc.start})") from None
+    try:
+        doc = yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 (a safe loader)
+    except yaml.YAMLError as exc:
+        raise _yaml_error(label, exc) from None
+    except (ValueError, TypeError, OverflowError, RecursionError) as exc:
+        # PyYAML's constructors: a timestamp out of range, a list as a key
+        raise StackFileError(f"{label}: invalid YAML: {type(exc).__name__}: {exc}") from None
+    if doc is None:
+        return {}
+    if not isinstance(doc, dict):
+        raise StackFileError(f"{label}: a Pulumi file is a YAML mapping (found "
+                             f"{_kind(doc)})")
+    return doc
+
+
+def _kind(value: Any) -> str:
+    return {list: "a list", str: "a string", bool: "a boolean", int: "a number",
+            float: "a number", dict: "a mapping"}.get(type(value), type(value).__name__)
+
+
+def _secure(value: Any) -> bool:
+    """A ``{secure: ...}`` value: a mapping whose one key is ``secure`` (as Pulumi reads it)."""
+    return isinstance(value, dict) and list(value) == ["secure"]
+
+
+def _unsecure(value: Any, where: str) -> tuple[Any, bool]:
+    """``value`` with every ``{secure: CIPHERTEXT}`` in it replaced by the offline placeholder,
+    and whether there was one (Pulumi then marks the whole key secret)."""
+    if _secure(value):
+        if not isinstance(value["secure"], str) or not value["secure"].strip():
+            raise StackFileError(f"{where}: secure: must be the value's ciphertext, a non-empty "
+                                 f"string (pulumi config set --secret ...) (value: [secret])")
+        return OFFLINE_SECRET, True
+    if isinstance(value, dict):
+        found = False
+        out = {}
+        for k, v in value.items():
+            out[k], inner = _unsecure(v, f"{where}.{k}")
+            found = found or inner
+        return out, found
+    if isinstance(value, list):
+        items = [_unsecure(v, f"{where}[{i}]") for i, v in enumerate(value)]
+        return [v for v, _ in items], any(s for _, s in items)
+    return value, False
 
 
 def read_stack_config(stack: str, root: Path = ROOT, *, stack_dir: Path | None = None,
@@ -65,43 +145,73 @@ def read_stack_config(stack: str, root: Path = ROOT, *, stack_dir: Path | None =
     """(config, secret keys, project) for ``stack`` from Pulumi.yaml and Pulumi.<stack>.yaml.
 
     ``stack_dir`` is where the stack file lives (default: beside Pulumi.yaml); ``overrides``
-    (full key -> value, None to delete) are laid on top, for tests."""
+    (full key -> value, None to delete) are laid on top, for tests. A file that is not what
+    Pulumi reads (see ``read_yaml_file``; ``config:`` not a mapping, a key not
+    ``NAMESPACE:NAME``, an empty ``secure:``) is a StackFileError naming the file and key."""
     project_file = root / "Pulumi.yaml"
     stack_dir = stack_dir or root
+    if not STACK_NAME.match(stack):
+        raise StackFileError(f"{stack!r} is not a stack name (letters, digits, '-', '_', '.')")
     stack_file = stack_dir / f"Pulumi.{stack}.yaml"
-    if not stack_file.exists():
+    if not stack_file.is_file():
         stacks = sorted(p.name[len("Pulumi."):-len(".yaml")]
                         for p in stack_dir.glob("Pulumi.*.yaml"))
-        raise StackFileError(f"no stack file {stack_file.name}; stacks here: {', '.join(stacks)}")
-    project_doc = yaml.safe_load(project_file.read_text()) or {}
-    project = project_doc["name"]
+        raise StackFileError(f"no stack file {stack_file.name}; stacks here: "
+                             f"{', '.join(stacks) or 'none'}")
+    project_doc = read_yaml_file(project_file)
+    project = project_doc.get("name")
+    if not isinstance(project, str) or not STACK_NAME.match(project):
+        raise StackFileError(f"{project_file.name}: name: the project's name, a string "
+                             f"(value: {json.dumps(project, default=str)})")
     config: dict[str, str] = {}
     secret_keys: set[str] = set()
+    written: dict[tuple[str, str], Any] = {}  # (file, full key) -> the key as written
 
-    def put(key: str, value: Any) -> None:
+    def put(key: Any, value: Any, label: str) -> None:
+        if not isinstance(key, str) or not key:
+            raise StackFileError(f"{label}: config: a key is a string, NAMESPACE:NAME "
+                                 f"(key: {json.dumps(key, default=str)})")
         full = key if ":" in key else f"{project}:{key}"
-        if isinstance(value, dict) and set(value) == {"secure"}:
-            config[full] = OFFLINE_SECRET
-            secret_keys.add(full)
-        else:
+        if not CONFIG_KEY.match(full):
+            raise StackFileError(f"{label}: config: {json.dumps(key)} is not a config key "
+                                 f"(NAMESPACE:NAME)")
+        if (label, full) in written:
+            raise StackFileError(f"{label}: config: {full} written twice (as "
+                                 f"{json.dumps(written[label, full])} and {json.dumps(key)})")
+        if label != "overrides":
+            written[label, full] = key
+        try:
+            value, secret = _unsecure(value, f"{label}: config: {full}")
             config[full] = _config_string(value)
+        except (RecursionError, ValueError):  # json: "Circular reference detected"
+            raise StackFileError(f"{label}: config: {full}: a value that holds itself (a YAML "
+                                 f"alias inside its own anchor)") from None
+        (secret_keys.add if secret else secret_keys.discard)(full)
 
-    for key, decl in (project_doc.get("config") or {}).items():
+    declared = project_doc.get("config") or {}
+    if not isinstance(declared, dict):
+        raise StackFileError(f"{project_file.name}: config: a mapping of config keys (found "
+                             f"{_kind(declared)})")
+    for key, decl in declared.items():
         if isinstance(decl, dict) and ({"value", "default"} & set(decl)):
-            put(key, decl.get("value", decl.get("default")))
-        elif not isinstance(decl, dict):
-            put(key, decl)
-    stack_doc = yaml.safe_load(stack_file.read_text()) or {}
-    if not isinstance(stack_doc, dict):
-        raise StackFileError(f"{stack_file.name} is not a mapping")
-    for key, value in (stack_doc.get("config") or {}).items():
-        put(key, value)
+            put(key, decl.get("value", decl.get("default")), project_file.name)
+        elif not isinstance(decl, dict) or _secure(decl):
+            put(key, decl, project_file.name)
+    stack_doc = read_yaml_file(stack_file)
+    stack_config = stack_doc.get("config")
+    if stack_config is None:
+        stack_config = {}
+    if not isinstance(stack_config, dict):
+        raise StackFileError(f"{stack_file.name}: config: a mapping of config keys (found "
+                             f"{_kind(stack_config)})")
+    for key, value in stack_config.items():
+        put(key, value, stack_file.name)
     for key, value in (overrides or {}).items():
         if value is None:
             config.pop(key, None)
             secret_keys.discard(key)
         else:
-            put(key, value)
+            put(key, value, "overrides")
     return config, secret_keys, project
 
 

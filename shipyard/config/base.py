@@ -66,8 +66,12 @@ class Model(BaseModel):
 
 
 def render_value(value: Any) -> str:
-    """A value as a message shows it: JSON, what the user wrote."""
-    return json.dumps(value, default=str)
+    """A value as a message shows it: JSON, what the user wrote (a YAML alias inside its own
+    anchor cannot be: it says so)."""
+    try:
+        return json.dumps(value, default=str)
+    except (ValueError, RecursionError):
+        return '"(a value that holds itself: a YAML alias inside its own anchor)"'
 
 
 # ---------------------------------------------------------------------------------------------

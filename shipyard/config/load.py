@@ -11,7 +11,9 @@ before the program registers a single resource.
 from __future__ import annotations
 
 import difflib
+import functools
 import json
+import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -37,14 +39,162 @@ from shipyard.config.stack import UI_HOSTNAMES, Environment, Settings, StackConf
 # Parsing
 
 
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def _unique_pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in out:
+            raise ValueError(f"key {key!r} written twice")
+        out[key] = value
+    return out
+
+
 def parse_value(raw: Any) -> Any:
-    """Config values arrive as strings; objects and lists are JSON-encoded."""
-    if isinstance(raw, str) and raw[:1] in ("{", "["):
+    """Config values arrive as strings; objects and lists are JSON-encoded. A text that starts
+    like one but is not strict JSON (no NaN, no key written twice) is a ValueError."""
+    if isinstance(raw, str) and raw.lstrip()[:1] in ("{", "["):
         try:
-            return json.loads(raw)
-        except json.JSONDecodeError:
-            return raw
+            return json.loads(raw, parse_constant=_no_constant,
+                              object_pairs_hook=_unique_pairs)
+        except RecursionError:
+            raise ValueError("nested too deep") from None
+        except json.JSONDecodeError as exc:
+            raise ValueError(f"{exc.msg} at line {exc.lineno} column {exc.colno}") from None
     return raw
+
+
+# ---------------------------------------------------------------------------------------------
+# Secrets: a value set with --secret (or kubeconfig, alertUrls) is never shown
+
+SECRET = "[secret]"
+_VALUE = " (value: "
+
+
+def _field_names(model: type[BaseModel], seen: set[type] | None = None) -> set[str]:
+    """Every key the settings' and catalogs' models know, at any depth."""
+    seen = set() if seen is None else seen
+    if model in seen:
+        return set()
+    seen.add(model)
+    names: set[str] = set()
+    for name, field in model.model_fields.items():
+        names.add(field.alias or name)
+        stack = [field.annotation]
+        while stack:
+            ann = stack.pop()
+            if isinstance(ann, type) and issubclass(ann, BaseModel):
+                names |= _field_names(ann, seen)
+            stack.extend(getattr(ann, "__args__", ()))
+    return names
+
+
+def _keys_in(data: Any) -> set[str]:
+    if isinstance(data, Mapping):
+        return {str(k) for k in data} | {k for v in data.values() for k in _keys_in(v)}
+    if isinstance(data, list):
+        return {k for v in data for k in _keys_in(v)}
+    return set()
+
+
+@functools.cache
+def _schema_keys() -> frozenset[str]:
+    """The keys that are not the user's to choose: the models', the defaults', the catalogs'
+    (their names, services and stores)."""
+    from shipyard.catalog.models import Application
+
+    known = _field_names(StackConfig) | _field_names(Application)
+    for env in Environment:
+        known |= _keys_in(environment_defaults(env.value))
+    try:
+        catalogs = load_catalogs()
+    except Exception:  # masking never fails: broken catalogs are reported where they are read
+        catalogs = {}
+    return frozenset(known | set(catalogs) | _keys_in(catalogs))
+
+
+def _secret_texts(value: Any) -> set[str]:
+    """What a secret value could show as inside a message: its strings (whole, and every one
+    inside it, the keys the user chose too) and its numbers. The models' own keys are not
+    secret: they say where the problem is."""
+    if isinstance(value, Mapping):
+        return {t for k, v in value.items() for t in (
+            _secret_texts(v) | ({str(k)} if str(k) not in _schema_keys() else set()))}
+    if isinstance(value, (list, tuple)):
+        return {t for v in value for t in _secret_texts(v)}
+    if isinstance(value, bool) or value is None:
+        return set()
+    return {str(value)} if str(value) else set()
+
+
+def _scrub(line: str, texts: list[str]) -> str:
+    key, sep, rest = line.partition(": ")
+    if sep and key.startswith(f"{NAMESPACE}:"):  # a key path's segments, whole
+        parts = re.split(r"([.\[\]])", key[len(NAMESPACE) + 1:])
+        key = f"{NAMESPACE}:" + "".join(SECRET if p in texts else p for p in parts)
+        line = key + sep + rest
+    for text in texts:  # longest first
+        for form in (json.dumps(text), repr(text)):
+            line = line.replace(form, json.dumps(SECRET))
+        if len(text) >= 4:
+            line = line.replace(text, SECRET)
+    return line
+
+
+def _mask_value(rest: str) -> str:
+    """The ``(value: ...)`` of a rendered problem as ``(value: "[secret]")``."""
+    start = rest.find(_VALUE)
+    if start < 0:
+        return rest
+    start += len(_VALUE)
+    try:
+        _, end = json.JSONDecoder().raw_decode(rest, start)
+    except ValueError:
+        end = rest.find(")", start)
+        end = len(rest) if end < 0 else end
+    return rest[:start] + json.dumps(SECRET) + rest[end:]
+
+
+def _problem_root(line: str) -> str | None:
+    """The raw config key a rendered problem is under (``shipyard:tags.a: ...`` -> tags)."""
+    prefix = f"{NAMESPACE}:"
+    if not line.startswith(prefix):
+        return None
+    key = line[len(prefix):].split(": ", 1)[0]
+    return key.split(".", 1)[0].split("[", 1)[0]
+
+
+def mask_secrets(problems: list[str], raw: Mapping[str, Any],
+                 secret_keys: frozenset[str] | None) -> list[str]:
+    """``problems`` with the value of every problem under a secret raw key shown as
+    ``[secret]``, and any secret's text wherever else it appears (a message quoting it, a
+    rule naming another key's value) replaced by ``[secret]`` too."""
+    roots = set(SECRET_KEYS) | set(secret_keys or ())
+    texts: set[str] = set()
+    for key in roots & set(raw):
+        texts |= _secret_texts(raw[key])
+        try:
+            texts |= _secret_texts(parse_value(raw[key]))
+        except ValueError:
+            pass
+    for key in set(raw) - roots:  # what the stack also writes in plain text is no secret
+        try:
+            value = parse_value(raw[key])
+        except ValueError:
+            value = raw[key]
+        texts -= _secret_texts(value) | _keys_in(value)
+    ordered = sorted(texts, key=len, reverse=True)
+    out = []
+    for line in problems:
+        root = _problem_root(line)
+        line = _scrub(line, ordered) if ordered else line
+        if root in roots:
+            key, sep, rest = line.partition(": ")
+            line = key + sep + _mask_value(rest)
+        out.append(line)
+    return out
 
 
 def _fields_at(model: type[BaseModel], loc: tuple[Any, ...]) -> list[str]:
@@ -92,14 +242,41 @@ def parse_settings(raw: Mapping[str, Any], *, project: str, stack: str,
                    catalog_dir: Path = CATALOG_DIR) -> Settings:
     """Pure: raw ``shipyard:*`` config (keys without the namespace, values as Pulumi hands
     them over) -> Settings, or SettingsError naming every bad key. ``secret_keys`` are the raw
-    keys set with ``--secret`` (None: not known, not checked)."""
+    keys set with ``--secret`` (None: not known, not checked): no problem shows their values
+    (nor kubeconfig's and alertUrls')."""
+    try:
+        return _parse_settings(raw, project=project, stack=stack, region=region,
+                               secret_keys=secret_keys, catalog_dir=catalog_dir)
+    except SettingsError as exc:
+        raise SettingsError(mask_secrets(exc.problems, raw, secret_keys)) from None
+    except CatalogError as exc:
+        raise SettingsError(mask_secrets(exc.problems, raw, secret_keys)) from None
+
+
+def _parse_settings(raw: Mapping[str, Any], *, project: str, stack: str, region: str | None,
+                    secret_keys: frozenset[str] | None, catalog_dir: Path) -> Settings:
     problems: list[str] = []
     if secret_keys is not None:
         for key in SECRET_KEYS:
             if key in raw and key not in secret_keys:
                 raise SettingsError([f"{NAMESPACE}:{key}: must be set as a secret (pulumi "
                                      f"config set --secret {key} ...) (value: [secret])"])
-    user = {k: (v if k in SECRET_KEYS else parse_value(v)) for k, v in raw.items()}
+        # a secret anywhere else would be copied, in plain text, into the resources it configures
+        known = {f.alias or n for n, f in StackConfig.model_fields.items()}
+        plain = sorted(k for k in secret_keys & set(raw) & known if k not in SECRET_KEYS)
+        if plain:
+            raise SettingsError([f"{NAMESPACE}:{key}: not a secret setting, set it without "
+                                 f"--secret (only {', '.join(SECRET_KEYS)} are secrets) (value: "
+                                 f"{json.dumps(SECRET)})" for key in plain])
+    user: dict[str, Any] = {}
+    for key, value in raw.items():
+        try:
+            user[key] = value if key in SECRET_KEYS else parse_value(value)
+        except ValueError as exc:
+            problems.append(f"{NAMESPACE}:{key}: not valid JSON: {exc} (value: "
+                            f"{json.dumps(value, default=str)})")
+    if problems:
+        raise SettingsError(problems)
     env = user.get("environment", stack)
     try:
         env_enum = Environment(env)
