@@ -24,7 +24,6 @@ from pathlib import Path
 from typing import Any
 
 import pulumi
-import yaml
 from google.protobuf import json_format
 from pulumi.runtime import mocks as pulumi_mocks
 from pulumi.runtime import resource as runtime_resource
@@ -67,21 +66,10 @@ STACK_NAME = re.compile(r"^[A-Za-z0-9_.-]{1,100}$")
 CONFIG_KEY = re.compile(r"^[A-Za-z0-9_.-]+:[^:]+$")
 
 
-def _yaml_error(label: str, exc: yaml.YAMLError) -> StackFileError:
-    """A YAML error as ``FILE:LINE:COLUMN: what``, without the snippet of the file PyYAML
-    quotes (a ``secure:`` line's ciphertext has no business in an error)."""
-    mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
-    where = f"{label}:{mark.line + 1}:{mark.column + 1}" if mark is not None else label
-    problem = getattr(exc, "problem", None) or type(exc).__name__
-    context = getattr(exc, "context", None)
-    return StackFileError(f"{where}: invalid YAML: {problem}"
-                          + (f" ({context})" if context else ""))
-
-
 def read_yaml_file(path: Path) -> dict[str, Any]:
     """A Pulumi.yaml or stack file as a mapping: UTF-8, one YAML document, safe tags only, no
     key written twice. Anything else is a StackFileError naming the file (and the line)."""
-    from shipyard.catalog.load import _UniqueKeyLoader
+    from shipyard import yaml_files
 
     label = path.name
     try:
@@ -89,17 +77,9 @@ def read_yaml_file(path: Path) -> dict[str, Any]:
     except OSError as exc:
         raise StackFileError(f"{label}: cannot be read: {exc.strerror}") from None
     try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = data[:exc.start].count(b"\n") + 1
-        raise StackFileError(f"{label}:{line}: not UTF-8 text (byte {exc.start})") from None
-    try:
-        doc = yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 (a safe loader)
-    except yaml.YAMLError as exc:
-        raise _yaml_error(label, exc) from None
-    except (ValueError, TypeError, OverflowError, RecursionError) as exc:
-        # PyYAML's constructors: a timestamp out of range, a list as a key
-        raise StackFileError(f"{label}: invalid YAML: {type(exc).__name__}: {exc}") from None
+        doc = yaml_files.parse(data, label)
+    except yaml_files.YamlFileError as exc:
+        raise StackFileError(str(exc)) from None
     if doc is None:
         return {}
     if not isinstance(doc, dict):

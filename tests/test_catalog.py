@@ -536,7 +536,7 @@ def test_a_key_written_twice_and_a_yml_file_are_refused(tmp_path):
         load_catalogs(tmp_path)
     text = str(info.value)
     assert "other.yml: catalogs end in .yaml" in text
-    assert "shop.yaml: not YAML" in text and "'hostname' written twice" in text
+    assert "shop.yaml:3:1: invalid YAML:" in text and "'hostname' written twice" in text
 
 
 def test_a_stack_may_take_an_application_out_of_the_mesh_and_is_told_what_goes(tmp_path):

@@ -10,9 +10,9 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import ValidationError
 
+from shipyard import yaml_files
 from shipyard.catalog.models import Application
 from shipyard.config.base import Problem, clean_loc, join_path, key_path, lookup, render_value
 from shipyard.config.defaults import deep_merge
@@ -58,24 +58,6 @@ def validate(data: Mapping[str, Any], source: str, *, stack: bool = False) -> Ap
         raise CatalogError([describe(e, data, source) for e in exc.errors()]) from None
 
 
-# libyaml's parser where PyYAML was built with it (the catalogs are read on every run)
-_SafeLoader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-
-
-class _UniqueKeyLoader(_SafeLoader):
-    """YAML that refuses a key written twice in one mapping (PyYAML keeps the last)."""
-
-    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
-        seen: set[Any] = set()
-        for key_node, _ in node.value:
-            key = self.construct_object(key_node, deep=deep)  # type: ignore[no-untyped-call]
-            if key in seen:
-                raise yaml.constructor.ConstructorError(
-                    None, None, f"key {key!r} written twice", key_node.start_mark)
-            seen.add(key)
-        return super().construct_mapping(node, deep=deep)
-
-
 _PARSED: dict[tuple[str, int, int], Any] = {}
 
 
@@ -85,7 +67,7 @@ def _parse(path: Path) -> Any:
     stat = path.stat()
     key = (str(path.resolve()), stat.st_size, stat.st_mtime_ns)
     if key not in _PARSED:
-        _PARSED[key] = yaml.load(path.read_text(), Loader=_UniqueKeyLoader)  # noqa: S506
+        _PARSED[key] = yaml_files.parse(path.read_bytes(), display(path))
     return copy.deepcopy(_PARSED[key])
 
 
@@ -93,14 +75,14 @@ def read_catalog(path: Path) -> dict[str, Any]:
     """A catalog file as data; errors name the file."""
     label = display(path)
     try:
-        data = _parse(path)  # a safe loader
-    except yaml.YAMLError as exc:
-        raise CatalogError([f"{label}: not YAML: {exc}"]) from None
+        data = _parse(path)
+    except yaml_files.YamlFileError as exc:
+        raise CatalogError([str(exc)]) from None
     if not isinstance(data, dict):
-        raise CatalogError([f"{label}: a catalog is a mapping (value: {json.dumps(data)})"])
+        raise CatalogError([f"{label}: a catalog is a mapping (value: {render_value(data)})"])
     if data.get("name") != path.stem:
         raise CatalogError([f"{label}: name: must equal the file name {path.stem!r} "
-                            f"(value: {json.dumps(data.get('name'))})"])
+                            f"(value: {render_value(data.get('name'))})"])
     return data
 
 
@@ -127,7 +109,7 @@ def load_catalogs(directory: Path = CATALOG_DIR) -> dict[str, dict[str, Any]]:
                     if unknown:
                         raise CatalogError([
                             f"{display(path)}: environments.{env}.{unknown[0]}: not overridable "
-                            f"per environment (value: {json.dumps(override[unknown[0]])}); "
+                            f"per environment (value: {render_value(override[unknown[0]])}); "
                             f"these are: {', '.join(OVERRIDABLE)}"])
                     merged = deep_merge({k: v for k, v in data.items() if k != "environments"},
                                        override)
@@ -160,12 +142,12 @@ def resolve_applications(catalogs: Mapping[str, Mapping[str, Any]],
     for name, data in sorted(catalogs.items()):
         override = overrides.get(name) or {}
         if not isinstance(override, Mapping):
-            problems.append(f"{prefix}.{name}: an object (value: {json.dumps(override)})")
+            problems.append(f"{prefix}.{name}: an object (value: {render_value(override)})")
             continue
         unknown = [k for k in override if k not in OVERRIDABLE]
         if unknown:
             problems.append(f"{prefix}.{name}.{unknown[0]}: unknown key (value: "
-                            f"{json.dumps(override[unknown[0]], default=str)}); a stack may "
+                            f"{render_value(override[unknown[0]])}); a stack may "
                             f"override {', '.join(OVERRIDABLE)}")
             continue
         base = {k: v for k, v in data.items() if k != "environments"}
