@@ -407,7 +407,12 @@ def _names(lines: list[str], path: tuple[Any, ...], *, siblings: bool = False) -
     up = path[:max(1, len(path) - 3)]
     near = [key] + ([f"shipyard:{key_path(up)}"] if siblings else [])
     named = [line.split(": ", 1)[0] for line in lines]
+    # a change that creates a section may be refused for the section's other keys (a required
+    # one not set): a key beside one of the change's own ancestors, up to five levels
+    ancestors = {f"shipyard:{key_path(path[:depth])}"
+                 for depth in range(max(1, len(path) - 5), len(path))} if siblings else set()
     return any(k.startswith(n) or n.startswith(k) for n in named for k in near) or \
+        any(n.rsplit(".", 1)[0] in ancestors for n in named) or \
         any(re.search(rf"(?<![\w.]){re.escape(key_path(path))}(?![\w])", line) for line in lines)
 
 
