@@ -14,38 +14,11 @@ import yaml
 from shipyard.catalog.load import CATALOG_DIR, CatalogError, load_catalogs, resolve_applications
 from shipyard.config.base import SettingsError
 from shipyard.config.load import parse_settings
+from tests.support.catalogs import shop
 from tests.support.settings import REQUIRED
 
 SEED_CATALOGS = {"mentorplatform", "learning-platform", "sre-platform", "code-learn",
                  "everything-portal"}
-
-
-def shop() -> dict[str, Any]:
-    """A small valid catalog: a routed web service calling an api that uses PostgreSQL."""
-    return {
-        "name": "shop",
-        "hostname": "shop",
-        "routes": [{"path": "/", "service": "web"}],
-        "services": {
-            "web": {
-                "image": "shop/web", "tag": "1.0.0",
-                "ports": [{"name": "http", "port": 8080}],
-                "replicas": 2,
-                "resources": {"requests": {"cpu": "100m", "memory": "128Mi"},
-                              "limits": {"cpu": "500m", "memory": "256Mi"}},
-            },
-            "api": {
-                "image": "shop/api", "tag": "1.0.0",
-                "ports": [{"name": "http", "port": 9000}],
-                "replicas": 2,
-                "resources": {"requests": {"cpu": "100m", "memory": "128Mi"},
-                              "limits": {"cpu": "500m", "memory": "256Mi"}},
-                "callers": ["web"],
-                "uses": [{"store": "pg", "database": "orders"}],
-            },
-        },
-        "stores": {"pg": {"kind": "postgresql", "databases": ["orders"]}},
-    }
 
 
 def write(directory: Path, data: dict[str, Any], file_name: str | None = None) -> Path:

@@ -17,28 +17,10 @@ from shipyard.catalog.load import CatalogError, resolve_applications, validate
 from shipyard.catalog.services import RETRY_ON
 from shipyard.config.base import SettingsError
 from shipyard.config.load import parse_settings
+from tests.support.catalogs import shop
 from tests.support.settings import REQUIRED
 
 SOURCE = "catalogs/shop.yaml:"
-RESOURCES = {"requests": {"cpu": "100m", "memory": "128Mi"},
-             "limits": {"cpu": "500m", "memory": "256Mi"}}
-
-
-def shop() -> dict[str, Any]:
-    """A small valid catalog: a routed web service calling an api that uses PostgreSQL."""
-    return {
-        "name": "shop",
-        "hostname": "shop",
-        "routes": [{"path": "/", "service": "web"}],
-        "services": {
-            "web": {"image": "shop/web", "tag": "1.0.0", "ports": [{"name": "http", "port": 8080}],
-                    "replicas": 2, "resources": copy.deepcopy(RESOURCES)},
-            "api": {"image": "shop/api", "tag": "1.0.0", "ports": [{"name": "http", "port": 9000}],
-                    "replicas": 2, "resources": copy.deepcopy(RESOURCES), "callers": ["web"],
-                    "uses": [{"store": "pg", "database": "orders"}]},
-        },
-        "stores": {"pg": {"kind": "postgresql", "databases": ["orders"]}},
-    }
 
 
 def autoscaled(**behavior: Any) -> dict[str, Any]:
