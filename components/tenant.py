@@ -64,6 +64,14 @@ class Routing:
 # Pure builders
 
 
+def gateway_duration(seconds: float) -> str:
+    """A Gateway API Duration (GEP-2257: ``^([0-9]{1,5}(h|m|s|ms)){1,4}$``): whole seconds as
+    ``30s``, anything finer in milliseconds (``1500ms``)."""
+    if seconds == int(seconds):
+        return f"{int(seconds)}s"
+    return f"{round(seconds * 1000)}ms"
+
+
 def namespace_labels(app: Application, *, routed: bool, mesh: bool) -> dict[str, str]:
     labels = {"app.kubernetes.io/part-of": app.name}
     if routed:
@@ -262,7 +270,7 @@ def http_route_spec(app: Application, *, host: str, routing: Routing) -> dict[st
                                 "backendRefs": _backends(app, route.service, port),
                                 "filters": filters}
         if svc.resilience.timeout_seconds is not None and routing.request_timeouts:
-            rule["timeouts"] = {"request": f"{svc.resilience.timeout_seconds:g}s"}
+            rule["timeouts"] = {"request": gateway_duration(svc.resilience.timeout_seconds)}
         bg = svc.delivery.blue_green
         if bg is not None:
             rules.append({**rule, "matches": [{**match, "headers": [

@@ -130,8 +130,8 @@ def volumes(svc: Service) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     read-only files."""
     vols = [{"name": "tmp", "emptyDir": {"sizeLimit": "256Mi"}}]
     mounts = [{"name": "tmp", "mountPath": catalog_mounts.TMP}]
-    for path in svc.writable_paths:
-        name = catalog_mounts.writable_volume_name(path)
+    for path, name in zip(svc.writable_paths,
+                          catalog_mounts.writable_volume_names(svc.writable_paths), strict=True):
         vols.append({"name": name, "emptyDir": {"sizeLimit": "256Mi"}})
         mounts.append({"name": name, "mountPath": path})
     for secret in svc.secrets:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -163,13 +164,16 @@ def test_a_timeout_the_mesh_can_write(value, words):
     expect(found, "services.api.resilience.retries.perTryTimeoutSeconds", value, words)
 
 
-def test_a_routed_timeout_is_whole_seconds():
-    found = problem(lambda d: web(d).update(resilience={"timeoutSeconds": 1.5}))
-    expect(found, "services.web.resilience.timeoutSeconds", 1.5, "whole seconds")
+def test_a_routed_timeout_becomes_a_gateway_api_duration():
+    from components.tenant import gateway_duration
+
     data = shop()
-    data["mesh"] = True
-    api(data).update(resilience={"timeoutSeconds": 1.5})  # the mesh's durations have fractions
+    web(data).update(resilience={"timeoutSeconds": 1.5})
     validate(data, SOURCE)
+    pattern = re.compile(r"^([0-9]{1,5}(h|m|s|ms)){1,4}$")   # the Gateway API's Duration
+    assert [gateway_duration(s) for s in (30, 30.0, 1.5, 0.25)] == ["30s", "30s", "1500ms",
+                                                                     "250ms"]
+    assert all(pattern.match(gateway_duration(s)) for s in (0.001, 1.5, 86400))
 
 
 @pytest.mark.parametrize(("change", "field", "value", "words"), [
@@ -190,8 +194,6 @@ def test_a_routed_timeout_is_whole_seconds():
     (lambda d: web(d).update(secrets=[{"name": "s", "mountPath": "/etc/app"}],
                              writablePaths=["/etc/app/cache"]),
      "services.web.secrets[0].mountPath", "/etc/app", "a read-only mount"),
-    (lambda d: web(d).update(writablePaths=["/var/cache_x", "/var/cache.x"]),
-     "services.web.writablePaths[1]", "/var/cache.x", "volume name 'writable-var-cache-x'"),
     (lambda d: web(d).update(secrets=[{"name": "a" * 57}, {"name": "a" * 56 + "b"}]),
      "services.web.secrets[1].name", "a" * 56 + "b", "volume name"),
     (lambda d: web(d).update(writablePaths=["/data/"]),
@@ -202,8 +204,6 @@ def test_a_routed_timeout_is_whole_seconds():
      "services.web.writablePaths[0]", "/a/../b", "'..'"),
     (lambda d: web(d).update(secrets=[{"name": "s", "mountPath": "/var/run/secrets/kubernetes.io"}]),
      "services.web.secrets[0].mountPath", "/var/run/secrets/kubernetes.io", "Kubernetes or EKS"),
-    (lambda d: web(d).update(writablePaths=["/var/run/secrets"]),
-     "services.web.writablePaths[0]", "/var/run/secrets", "Kubernetes or EKS"),
 ])
 def test_one_mount_per_path(change, field, value, words):
     expect(problem(change), field, value, words)
@@ -229,8 +229,9 @@ def test_a_preview_header_is_an_http_header_name(header):
 
 @pytest.mark.parametrize(("retry_on", "words"), [
     ("5xx,bogus", "'bogus' is not an Envoy retry condition"),
-    ("5xx, reset", "' reset' is not an Envoy retry condition"),
-    ("", "'' is not an Envoy retry condition"),
+    ("5xx, bogus", "'bogus' is not an Envoy retry condition"),
+    ("", "names no retry condition"),
+    (" , ", "names no retry condition"),
     ("600", "'600' is not"),
     ("5xx,5xx", "listed twice"),
 ])
@@ -455,7 +456,7 @@ def test_the_catalog_knows_the_workloads_mounts_and_names():
     names = [v["name"] for v in vols + store_vols]
     paths = [m["mountPath"] for m in mounted + store_mounts]
     assert len(set(names)) == len(names) and len(set(paths)) == len(paths)
-    assert names == ["tmp", *map(mounts.writable_volume_name, svc.writable_paths),
+    assert names == ["tmp", *mounts.writable_volume_names(svc.writable_paths),
                      *(mounts.secret_volume_name(s.name) for s in svc.secrets),
                      mounts.store_volume_name("pg")]
     assert paths == [mounts.TMP, *svc.writable_paths, *(s.path for s in svc.secrets),
@@ -475,3 +476,26 @@ def test_an_httproute_holds_sixteen_rules():
         validate(data, SOURCE)
     (found,) = info.value.problems
     assert found.startswith(f"{SOURCE} routes: its HTTPRoute would have 32 rules"), found
+
+
+@pytest.mark.parametrize("paths", [["/var/cache_x", "/var/cache.x"], ["/app/data", "/app-data"],
+                                   ["/data_"], ["/var/run"], ["/Data", "/data"]])
+def test_writable_paths_that_read_alike_get_volumes_of_their_own(paths):
+    from components import workload
+
+    data = shop()
+    web(data).update(writablePaths=paths)
+    svc = validate(data, SOURCE).services["web"]
+    vols, mounted = workload.volumes(svc)
+    names = [v["name"] for v in vols]
+    assert len(set(names)) == len(names) == len(paths) + 1
+    assert [m["mountPath"] for m in mounted][1:] == paths
+
+
+def test_retry_on_is_read_as_istio_reads_it():
+    data = shop()
+    data["mesh"] = True
+    api(data).update(resilience={"retries": {"attempts": 2,
+                                             "retryOn": " 5xx, reset ,connect-failure,"}})
+    retries = validate(data, SOURCE).services["api"].resilience.retries
+    assert retries.retry_on == "5xx,reset,connect-failure"

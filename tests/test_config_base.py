@@ -71,18 +71,23 @@ def test_header_names_and_emails():
     for bad in ("x preview", "", "x:y"):
         refused(HeaderName, bad)
     assert ok(Email, "ops@example.com") == "ops@example.com"
+    assert ok(Email, "Ops@Example.com") == "Ops@Example.com"   # a domain is case-insensitive
+    assert ok(Email, "ops@example.xn--p1ai")
     for bad in ("a@b..com", "a@b", "@example.com", "a b@example.com"):
         refused(Email, bad)
 
 
 @pytest.mark.parametrize("value", ["0 */6 * * *", "30 2 * * 1-5", "0 0 1 jan,jul *",
-                                   "*/15 0-23/2 1,15 * sun", "@daily"])
+                                   "*/15 0-23/2 1,15 * sun", "@daily", "@every 6h",
+                                   "@every 1h30m", "0 3 ? * *", "0 3 * * 6"])
 def test_cron_schedules(value):
     assert ok(Cron, value) == value
 
 
 @pytest.mark.parametrize("value", ["61 * * * *", "0 25 * * *", "a b c d e", "* * * *",
-                                   "0 0 0 * *", "*/0 * * * *", "5-1 * * * *"])
+                                   "0 0 0 * *", "*/0 * * * *", "5-1 * * * *",
+                                   "0 3 * * 7",      # Velero's cron: day of week 0-6
+                                   "? 3 * * *", "@every", "@every 6x"])
 def test_not_cron_schedules(value):
     refused(Cron, value)
 

@@ -190,7 +190,7 @@ def test_an_acme_email_that_is_no_address_is_refused(bad):
     assert line.endswith(f"(value: {json.dumps(bad)})")
 
 
-@pytest.mark.parametrize("bad", ["Shipyard_Staging", "shipyard_staging", "Shipyard", "1shipyard",
+@pytest.mark.parametrize("bad", ["Shipyard_Staging", "shipyard_staging", "1shipyard",
                                  "shipyard--x", "shipyard-", "-shipyard", "ship.yard",
                                  "x" * 33, ""])
 def test_a_cluster_name_aws_refuses_in_the_names_derived_from_it_is_refused(bad):
@@ -235,9 +235,9 @@ def test_real_instance_classes_are_accepted():
 
 
 @pytest.mark.parametrize("kind,bad", [
-    ("postgresql", "banana"), ("postgresql", "12"), ("postgresql", "19"), ("postgresql", "17.x"),
-    ("mysql", "17"), ("mysql", "5.7"), ("mysql", "8.1"), ("mongodb", "4.0"), ("mongodb", "7.0"),
-    ("redis", "6.2"), ("redis", "9.1"), ("rabbitmq", "3.12"), ("rabbitmq", "4"),
+    ("postgresql", "banana"), ("postgresql", "10"), ("postgresql", "19"), ("postgresql", "17.x"),
+    ("mysql", "17"), ("mysql", "5.6"), ("mysql", "8.1"), ("mongodb", "3.6"), ("mongodb", "7.0"),
+    ("redis", "6.2"), ("redis", "9.2"), ("rabbitmq", "3.12"), ("rabbitmq", "4"),
 ])
 def test_a_managed_engine_version_aws_does_not_have_is_refused(kind, bad):
     line = the_one(refused({"stores": {kind: {"version": bad}}}, stack="staging"),
@@ -246,9 +246,11 @@ def test_a_managed_engine_version_aws_does_not_have_is_refused(kind, bad):
 
 
 def test_managed_engine_versions_aws_has_are_accepted():
-    for kind, versions in (("postgresql", ["13", "16", "17", "17.6", "18"]),
-                           ("mysql", ["8.0", "8.4", "8.4.6"]), ("mongodb", ["5.0", "8.0.0"]),
-                           ("redis", ["7.2", "8.0", "8.2"]), ("rabbitmq", ["3.13", "4.2"])):
+    for kind, versions in (("postgresql", ["12", "13", "16", "17", "17.6", "18"]),
+                           ("mysql", ["5.7", "8.0", "8.4", "8.4.6"]),
+                           ("mongodb", ["4.0", "5.0", "5.0.1", "8.0.0"]),
+                           ("redis", ["7.2", "8.0", "8.2", "9.0", "9.1"]),
+                           ("rabbitmq", ["3.13", "4.2"])):
         for version in versions:
             assert store_rules.managed_version_problem(kind, version) is None, (kind, version)
 
@@ -344,3 +346,15 @@ def test_the_stack_files_values_are_all_still_accepted():
     from tests.support.settings import stack_settings
     for stack in ("dev", "staging", "prod"):
         assert stack_settings(stack).cluster_name == f"shipyard-{stack}"
+
+
+@pytest.mark.parametrize("name", ["Prod-EKS", "Shipyard"])
+def test_a_cluster_name_in_upper_case_is_fine(name):
+    # every AWS name derived from it is lower-cased
+    assert parse({"cluster": json.dumps({"name": name})}).cluster_name == name
+
+
+@pytest.mark.parametrize("value", ["1h30m", "Never", "30s"])
+def test_karpenter_consolidation_takes_what_its_node_pool_takes(value):
+    parse({"addons": json.dumps({"certManager": {"acmeEmail": "ops@example.com"},
+                                 "karpenter": {"consolidateAfter": value}})})

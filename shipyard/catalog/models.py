@@ -195,11 +195,6 @@ class Application(Model):
             if port.protocol == "TCP":
                 raise Problem(f"routes[{i}].port", port.name,
                               "a TCP port cannot be routed by an HTTPRoute")
-            timeout = svc.resilience.timeout_seconds
-            if timeout is not None and timeout != int(timeout):
-                raise Problem(f"services.{route.service}.resilience.timeoutSeconds", timeout,
-                              "a routed service's timeout is whole seconds (the Gateway "
-                              "API's durations have no fractions)")
             if route.path in seen:
                 raise Problem(f"routes[{i}].path", route.path, "routed twice")
             seen.add(route.path)

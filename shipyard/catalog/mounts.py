@@ -4,6 +4,7 @@ volumes: Kubernetes refuses two mounts at one path and two volumes of one name."
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Sequence
 
@@ -26,7 +27,9 @@ def mount_path(v: str) -> str:
         raise ValueError(f"{v!r} is not an absolute directory path (letters, digits, '_', '.', "
                          f"'-' between single '/', no '.' or '..' steps, no trailing '/')")
     for reserved in RESERVED_MOUNTS:
-        if nested(v, reserved) or nested(reserved, v):
+        # at or below the token directories (a directory above them is fine: the runtime
+        # mounts a parent first)
+        if nested(v, reserved):
             raise ValueError(f"{v!r}: {reserved} is mounted by Kubernetes or EKS")
     return v
 
@@ -37,8 +40,22 @@ def nested(path: str, parent: str) -> bool:
 
 
 def writable_volume_name(path: str) -> str:
-    """The emptyDir volume of a writable path."""
+    """The emptyDir volume of a writable path, as its path reads (``/var/cache`` ->
+    ``writable-var-cache``)."""
     return "writable" + path.replace("/", "-").replace("_", "-").replace(".", "-").lower()[:50]
+
+
+def writable_volume_names(paths: Sequence[str]) -> list[str]:
+    """The emptyDir volumes of a service's writable paths: each named as its path reads, or,
+    where that is no DNS label or another path's already (``/app/data`` and ``/app-data``), by a
+    hash of the path."""
+    names: list[str] = []
+    for path in paths:
+        name = writable_volume_name(path)
+        if not RFC1123.match(name) or name in names or name == "tmp":
+            name = "writable-" + hashlib.sha256(path.encode()).hexdigest()[:10]
+        names.append(name)
+    return names
 
 
 def secret_volume_name(name: str) -> str:
@@ -67,8 +84,8 @@ def check_mounts(writable_paths: Sequence[str], secrets: Sequence[tuple[str, str
     each used store's credentials)."""
     # (key in the catalog, or None for shipyard's own; path; volume; read-only)
     mounts: list[tuple[str | None, str, str, bool]] = [(None, TMP, "tmp", False)]
-    mounts += [(f"writablePaths[{i}]", path, writable_volume_name(path), False)
-               for i, path in enumerate(writable_paths)]
+    mounts += [(f"writablePaths[{i}]", path, volume, False) for i, (path, volume) in
+               enumerate(zip(writable_paths, writable_volume_names(writable_paths), strict=True))]
     mounts += [(f"secrets[{i}].mountPath" if path else f"secrets[{i}].name",
                 secret_path(name, path), secret_volume_name(name), True)
                for i, (name, path) in enumerate(secrets)]

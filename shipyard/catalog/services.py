@@ -330,7 +330,10 @@ class Retries(Model):
     @field_validator("retry_on")
     @classmethod
     def _retry_on(cls, v: str) -> str:
-        conditions = v.split(",")
+        # as Istio reads it: each condition trimmed, empty ones skipped
+        conditions = [c.strip() for c in v.split(",") if c.strip()]
+        if not conditions:
+            raise ValueError(f"{v!r} names no retry condition")
         for condition in conditions:
             if condition not in RETRY_ON and not (
                     condition.isdigit() and len(condition) == 3 and 100 <= int(condition) <= 599):
@@ -338,7 +341,7 @@ class Retries(Model):
                                  f"{', '.join(RETRY_ON)}, or an HTTP status code)")
             if conditions.count(condition) > 1:
                 raise ValueError(f"{condition!r} is listed twice")
-        return v
+        return ",".join(conditions)
 
 
 class ConnectionPool(Model):

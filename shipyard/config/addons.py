@@ -80,7 +80,7 @@ class KarpenterSettings(AddonSettings):
         default_factory=lambda: ["c", "m", "r"], min_length=1,
         description=f"EC2 instance categories the default NodePool may use "
                     f"(karpenter.k8s.aws/instance-category: {', '.join(INSTANCE_CATEGORIES)}).")
-    consolidate_after: str = Field("5m", pattern=r"^\d+(s|m|h)$",
+    consolidate_after: str = Field("5m", pattern=r"^(([0-9]+(s|m|h))+|Never)$",
                                    description="How long a node must be underused before "
                                                "Karpenter consolidates it.")
     ami_alias: str = Field("al2023@latest", pattern=r"^(al2023|bottlerocket)@[\w.]+$",

@@ -179,7 +179,8 @@ LABEL_VALUE = re.compile(r"^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$")
 # RFC 7230 token: an HTTP header name as the Gateway API accepts it (HTTPHeaderName)
 HEADER_NAME = re.compile(r"^[A-Za-z0-9!#$%&'*+\-.^_`|~]{1,256}$")
 EMAIL = re.compile(r"^[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*@"
-                   r"(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
+                   r"(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+"
+                   r"([a-z]{2,63}|xn--[a-z0-9-]{1,59})$")
 
 
 def dns_label(value: str) -> str:
@@ -217,7 +218,9 @@ def header_name(value: str) -> str:
 
 
 def email(value: str) -> str:
-    if not EMAIL.match(value) or len(value) > 254:
+    local, _, domain = value.rpartition("@")
+    # a domain is case-insensitive (RFC 5321); an internationalised TLD is written xn--...
+    if not EMAIL.match(f"{local}@{domain.lower()}") or len(value) > 254:
         raise ValueError(f"{value!r} is not an e-mail address")
     return value
 
@@ -233,8 +236,11 @@ Email = Annotated[str, AfterValidator(email)]
 # ---------------------------------------------------------------------------------------------
 # Cron schedules (five fields, as Kubernetes CronJobs and Velero read them)
 
+# Velero reads its schedules with robfig/cron: day of week 0-6, ``?`` for "any" in the day
+# fields, and ``@every <duration>`` beside the descriptors
 _CRON_FIELDS = (("minute", 0, 59), ("hour", 0, 23), ("day of month", 1, 31), ("month", 1, 12),
-                ("day of week", 0, 7))
+                ("day of week", 0, 6))
+_CRON_EVERY = re.compile(r"^@every ([0-9]+(ms|s|m|h))+$")
 _CRON_NAMES = ({}, {}, {},
                {m: i + 1 for i, m in enumerate(("jan", "feb", "mar", "apr", "may", "jun", "jul",
                                                 "aug", "sep", "oct", "nov", "dec"))},
@@ -255,7 +261,7 @@ def cron(value: str) -> str:
     """A five-field cron schedule (minute hour day-of-month month day-of-week: numbers in range,
     ``*``, ranges ``a-b``, steps ``/n``, lists ``a,b``, month and day names), or a descriptor
     (``@daily``...)."""
-    if value.strip() in CRON_DESCRIPTORS:
+    if value.strip() in CRON_DESCRIPTORS or _CRON_EVERY.match(value.strip()):
         return value
     fields = value.split()
     if len(fields) != 5:
@@ -266,7 +272,7 @@ def cron(value: str) -> str:
             try:
                 if slash and (not step.isdigit() or int(step) < 1):
                     raise ValueError(step)
-                if body == "*":
+                if body == "*" or (body == "?" and what.startswith("day of")):
                     continue
                 first, dash, last = body.partition("-")
                 a = _cron_number(first, names)

@@ -33,7 +33,7 @@ S3_BUCKET_MAX = 63
 # readable part of the application's and store's names before its hash.
 CLUSTER_NAME = re.compile(r"^[a-z](-?[a-z0-9])*$")
 CLUSTER_NAME_MAX = 32
-CLUSTER_NAME_RULE = (f"lower-case letters, digits and single hyphens, starting with a letter, "
+CLUSTER_NAME_RULE = (f"letters, digits and single hyphens, starting with a letter, "
                      f"at most {CLUSTER_NAME_MAX} characters: the RDS, DocumentDB and "
                      f"ElastiCache identifiers, Amazon MQ broker names and S3 bucket names "
                      f"derived from it accept nothing else")
@@ -41,7 +41,9 @@ CLUSTER_NAME_RULE = (f"lower-case letters, digits and single hyphens, starting w
 
 def cluster_name_problem(name: str) -> str | None:
     """Why AWS would refuse a name derived from ``name``; None when every one is accepted."""
-    if len(name) > CLUSTER_NAME_MAX or not CLUSTER_NAME.match(name):
+    # the derived identifiers are lower-cased (components/stores/base.py, object_store.py):
+    # upper case in the cluster's own name is fine
+    if len(name) > CLUSTER_NAME_MAX or not CLUSTER_NAME.match(name.lower()):
         return f"{name!r} is not a usable cluster name ({CLUSTER_NAME_RULE})"
     return None
 

@@ -120,17 +120,19 @@ def instance_class_problem(kind: str, size: str) -> str | None:
 
 
 # The engine versions each managed service creates (November 2026), as ``stores.<kind>.version``
-# names them: RDS for PostgreSQL majors 13-18 (13 only under RDS Extended Support), a major or
-# major.minor; RDS for MySQL 8.0 (Extended Support from August 2026) and 8.4, or a release of
-# one (8.4.6); Amazon DocumentDB 5.0 and 8.0 (or 5.0.0, 8.0.0); ElastiCache for Valkey 7.2, 8.0,
-# 8.1 and 8.2; Amazon MQ for RabbitMQ 3.13 and 4.2.
+# names them: RDS for PostgreSQL majors 11-18 (11-13 under RDS Extended Support, which still
+# creates them, at a charge), a major or major.minor; RDS for MySQL 5.7 and 8.0 (Extended
+# Support) and 8.4, or a release of one (8.4.6); Amazon DocumentDB 4.0, 5.0 and 8.0 (or a minor:
+# 5.0.1); ElastiCache for Valkey 7.2, 8.0-8.2, 9.0 and 9.1; Amazon MQ for RabbitMQ 3.13 and 4.2.
 MANAGED_VERSIONS: dict[str, tuple[re.Pattern[str], str]] = {
-    "postgresql": (re.compile(r"^(1[3-8])(\.[0-9]+)?$"),
-                   "RDS for PostgreSQL has majors 13 to 18 (a major, or major.minor)"),
-    "mysql": (re.compile(r"^8\.(0|4)(\.[0-9]+)?$"),
-              "RDS for MySQL has 8.0 and 8.4 (or a release of one, 8.4.6)"),
-    "mongodb": (re.compile(r"^(5|8)\.0(\.0)?$"), "Amazon DocumentDB has 5.0 and 8.0"),
-    "redis": (re.compile(r"^(7\.2|8\.[0-2])$"), "ElastiCache for Valkey has 7.2, 8.0, 8.1 and 8.2"),
+    "postgresql": (re.compile(r"^(1[1-8])(\.[0-9]+)?$"),
+                   "RDS for PostgreSQL has majors 11 to 18 (a major, or major.minor)"),
+    "mysql": (re.compile(r"^(5\.7|8\.0|8\.4)(\.[0-9]+)?$"),
+              "RDS for MySQL has 5.7, 8.0 and 8.4 (or a release of one, 8.4.6)"),
+    "mongodb": (re.compile(r"^(4|5|8)\.0(\.[0-9]+)?$"),
+                "Amazon DocumentDB has 4.0, 5.0 and 8.0 (or a minor of one, 5.0.1)"),
+    "redis": (re.compile(r"^(7\.2|8\.[0-2]|9\.[01])$"),
+              "ElastiCache for Valkey has 7.2, 8.0, 8.1, 8.2, 9.0 and 9.1"),
     "rabbitmq": (re.compile(r"^(3\.13|4\.2)$"), "Amazon MQ for RabbitMQ has 3.13 and 4.2"),
 }
 
