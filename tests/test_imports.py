@@ -5,6 +5,7 @@ imports nothing from the components, the composition or the offline tooling, and
 from __future__ import annotations
 
 import ast
+import functools
 import subprocess
 from pathlib import Path
 
@@ -54,6 +55,7 @@ def _imports(path: Path, modules: set[str]) -> set[str]:
     return found
 
 
+@functools.cache
 def _graph() -> dict[str, set[str]]:
     files = [p for p in _sources() if _module(p).split(".")[0] in FIRST_PARTY
              or p.name == "__main__.py"]

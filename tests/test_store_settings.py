@@ -9,8 +9,9 @@ import sys
 import pytest
 import yaml
 
-from offline.harness import run_program
+from offline.harness import read_stack_config, run_program
 from shipyard.config.base import SettingsError
+from shipyard.config.load import parse_settings
 from tests.support.plans import CountingMocks
 from tests.support.repo import ROOT
 
@@ -66,11 +67,14 @@ def test_a_rule_of_a_kind_no_hosted_application_runs_is_not_asked():
     # mentorplatform alone has PostgreSQL only: no DocumentDB, so its Multi-AZ rule has
     # nothing to check
     others = ("code-learn", "everything-portal", "learning-platform", "sre-platform")
-    plan = run_program("staging", overrides={
+    config, secret, project = read_stack_config("staging", overrides={
         "shipyard:applications": {name: {"enabled": False} for name in others},
         "shipyard:stores": {"multiAz": True, "mongodb": {"instances": 1}}})
-    assert plan.of_type("aws:rds/instance:Instance")
-    assert not plan.of_type("aws:docdb/cluster:Cluster")
+    settings = parse_settings({k.split(":", 1)[1]: v for k, v in config.items()
+                               if k.startswith("shipyard:")}, project=project, stack="staging",
+                              region=config["aws:region"])
+    assert [app.name for app in settings.applications] == ["mentorplatform"]
+    assert settings.config.stores.mongodb.instances == 1
 
 
 def test_plan_exits_2_on_a_bad_store_setting_before_anything_is_planned(tmp_path):
