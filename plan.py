@@ -78,7 +78,7 @@ def tenant_lines(plan: Plan) -> list[str]:
     """Each tenant: its namespace, and how many of each workload object it holds."""
     lines = []
     for tenant in plan.of_type(TENANT):
-        inside = [r for r in plan.resources if tenant in plan.ancestors(r)]
+        inside = plan.descendants(tenant)
         kinds = Counter(r.type.rsplit(":", 1)[-1] for r in inside)
         namespace = next((r.inputs.get("metadata", {}).get("name") for r in inside
                           if r.type == "kubernetes:core/v1:Namespace"), "?")
