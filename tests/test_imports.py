@@ -112,3 +112,36 @@ def test_no_module_outside_the_tests_is_over_600_lines():
              if not str(p.relative_to(ROOT)).startswith("tests/")}
     assert len([f for f in sizes if f.startswith(PRODUCT)]) > 50
     assert {f: n for f, n in sizes.items() if n > MAX_LINES} == {}
+
+
+def test_no_test_module_imports_another():
+    """What the tests share lives in tests/support/, never in another test module or
+    conftest."""
+    offending = []
+    for path in _sources():
+        rel = path.relative_to(ROOT)
+        if rel.parts[0] != "tests" or rel.parts[1] == "support":
+            continue
+        for node in ast.walk(ast.parse(path.read_text())):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else \
+                [node.module or ""] if isinstance(node, ast.ImportFrom) else []
+            offending += [f"{rel}: {name}" for name in names
+                          if name.split(".")[-1].startswith(("test_", "conftest", "helpers"))]
+    assert offending == []
+
+
+ENVIRONMENT_NAMES = {"dev", "staging", "prod"}
+
+
+def test_no_environment_name_in_component_or_composition_code():
+    """Per-environment choices are settings with defaults (shipyard/config/defaults.py), never
+    a literal environment name in what builds the resources."""
+    found = []
+    for path in _sources():
+        rel = str(path.relative_to(ROOT))
+        if not rel.startswith(("components/", "compose/")):
+            continue
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Constant) and node.value in ENVIRONMENT_NAMES:
+                found.append(f"{rel}:{node.lineno}: {node.value!r}")
+    assert found == []

@@ -58,7 +58,6 @@ METRICS_PORT = 9216
 METRICS_USER = "prometheus"
 AUTH_DATABASE = "admin"
 LOGS_VOLUME = "2Gi"
-PINNED = store_rules.IN_CLUSTER_PINNED["mongodb"]
 # Pulumi awaits the resource until the operator reports the replica set (users included) in
 # its goal state: the consuming services start after it
 WAIT_RUNNING = "jsonpath={.status.phase}=Running"

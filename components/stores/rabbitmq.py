@@ -60,7 +60,6 @@ PORT = store_port("rabbitmq", "inCluster")
 METRICS_PORT = 15692
 # epmd, inter-node (clustering), and the CLI tools' distribution ports
 PEER_PORTS: tuple[int | tuple[int, int], ...] = (4369, 25672, (35672, 35682))
-PINNED = store_rules.IN_CLUSTER_PINNED["rabbitmq"]
 # The operator's default is 7 days, for draining big queues; long enough for shipyard's sizes
 # and short enough that a node drain is not held up for days.
 TERMINATION_GRACE_SECONDS = 600

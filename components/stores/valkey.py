@@ -56,7 +56,6 @@ TYPE = "shipyard:stores:ValkeyServer"
 CHART = "valkey"
 PORT = store_port("redis", "inCluster")
 METRICS_PORT = 9121
-PINNED = store_rules.IN_CLUSTER_PINNED["redis"]
 DEFAULT_USER = store_rules.VALKEY_DEFAULT_USER
 ADMIN_PERMISSIONS = "~* &* +@all"
 CONSUMER_PERMISSIONS = "~* &* +@all -@admin"

@@ -20,7 +20,6 @@ from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Fie
 from pydantic.alias_generators import to_camel
 
 NAMESPACE = "shipyard"
-ENVIRONMENTS = ("dev", "staging", "prod")
 # config keys whose values are never shown in a message
 SECRET_KEYS = ("kubeconfig", "alertUrls")
 
@@ -323,7 +322,6 @@ def aws_tags(tags: dict[str, str]) -> dict[str, str]:
     return tags
 
 
-AwsTagKey = Annotated[str, AfterValidator(aws_tag_key)]
 AwsTags = Annotated[dict[str, str], AfterValidator(aws_tags)]
 
 

@@ -276,7 +276,8 @@ def config_problems(config: StackConfig, region: str) -> list[str]:
     section's own rules, then (when those hold) the first rule across sections that fails."""
     problems = section_problems(config)
     if not problems:
-        problems = next(iter([p] for p in _stack_problems(config, region)), [])
+        first = next(_stack_problems(config, region), None)
+        problems = [first] if first is not None else []
     return [p.render() for p in problems]
 
 

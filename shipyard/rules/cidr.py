@@ -32,7 +32,6 @@ IPv4Network = ipaddress.IPv4Network
 # /32: neither is what the user meant to write, so neither is accepted).
 _OCTET = r"(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
 CIDR = re.compile(rf"^{_OCTET}(\.{_OCTET}){{3}}/(3[0-2]|[12]?[0-9])$")
-IPV4_ADDRESSES = 2**32
 # The most of the IPv4 space a set of CIDRs may cover and still be "a few known networks":
 # a /8 (16,777,216 addresses). More than that, together, is as good as open to the internet.
 MAX_RESTRICTED_ADDRESSES = 2**24
