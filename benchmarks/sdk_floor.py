@@ -1,0 +1,223 @@
+"""The bare Pulumi SDK doing a plan's registrations: the floor a plan's wall time is held to.
+
+    python benchmarks/sdk_floor.py PLAN.json
+
+Reads a plan written by ``plan.py STACK --json`` and registers the same resources through the
+SDK alone, in a fresh process: the same SDK modules imported (``pulumi_aws.rds``,
+``pulumi_kubernetes.apps.v1``, ...), every resource as an instance of its own SDK class with the
+same type token, name, parent, provider, dependencies, options and inputs (secrets as secret
+Outputs), every declared output property given an Output as the class's own ``__init__`` does,
+under mocks that echo the inputs back, with the same two SDK patches the offline plan runs with
+(``offline.harness._patch_sdk``). None of shipyard runs: no settings, catalogs, components,
+values, estimates, summaries or JSON. What ``plan.py`` takes beyond this is shipyard's own cost.
+
+Prints one JSON line: {"resources": N, "seconds": S} (S from the start of the process).
+"""
+
+from __future__ import annotations
+
+import time
+
+STARTED = time.perf_counter()
+
+import asyncio  # noqa: E402  (after the clock starts: imports are part of the floor)
+import contextvars  # noqa: E402
+import importlib  # noqa: E402
+import json  # noqa: E402
+import sys  # noqa: E402
+import threading  # noqa: E402
+from concurrent.futures import ThreadPoolExecutor  # noqa: E402
+from pathlib import Path  # noqa: E402
+from typing import Any  # noqa: E402
+
+import pulumi  # noqa: E402
+from pulumi.runtime import mocks as pulumi_mocks  # noqa: E402
+from pulumi.runtime import settings as runtime_settings  # noqa: E402
+from pulumi.runtime.stack import run_in_stack  # noqa: E402
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from offline.harness import SECRET, _patch_sdk  # noqa: E402
+
+PACKAGES = {"aws": "pulumi_aws", "kubernetes": "pulumi_kubernetes", "random": "pulumi_random"}
+
+
+class Echo(pulumi.runtime.Mocks):
+    """Inputs back as state; invokes answer nothing (the floor makes none)."""
+
+    def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict[str, Any]]:
+        return f"{args.name}-id", dict(args.inputs)
+
+    def call(self, args: pulumi.runtime.MockCallArgs) -> dict[str, Any]:
+        return {}
+
+
+def sdk_class(type_: str) -> type | None:
+    """The SDK class of a type token (``aws:rds/instance:Instance`` -> pulumi_aws.rds.Instance),
+    its module imported as the program would import it; None for component types."""
+    package, module, name = type_.split(":")
+    if package not in PACKAGES:
+        return None
+    path = module.split("/")[0]
+    if package == "kubernetes":  # group/version: rbac.authorization.k8s.io/v1 -> rbac.v1
+        group, version = module.split("/")
+        path = f"{group.split('.')[0]}.{version}"
+        if "." in group and not group.endswith(".k8s.io") and group != "helm.sh":
+            path = "apiextensions"  # a custom resource: the SDK's generic class for them
+            name = "CustomResource"
+    python_module = PACKAGES[package] if path == "index" else f"{PACKAGES[package]}.{path}"
+    try:
+        return getattr(importlib.import_module(python_module), name)
+    except (ImportError, AttributeError):
+        if package != "kubernetes":
+            raise
+        # a custom resource of a *.k8s.io group (Gateway API, snapshots): the generic class
+        return importlib.import_module("pulumi_kubernetes.apiextensions").CustomResource
+
+
+def _outputs_of(cls: type) -> list[str]:
+    """The wire names of the output properties a typed resource class declares."""
+    names = []
+    for attr in vars(cls).values():
+        getter = getattr(attr, "fget", None)
+        name = getattr(getter, "_pulumi_name", None)
+        if isinstance(name, str):
+            names.append(name)
+    return names
+
+
+def _secrets(value: Any) -> Any:
+    if value == SECRET:
+        return pulumi.Output.secret("x")
+    if isinstance(value, dict):
+        return {k: _secrets(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_secrets(v) for v in value]
+    return value
+
+
+def registration_order(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Parents, providers and dependencies before what needs them; otherwise as written."""
+    by_urn = {r["urn"]: r for r in records}
+    done: set[str] = set()
+    order: list[dict[str, Any]] = []
+
+    def visit(record: dict[str, Any]) -> None:
+        stack = [(record, False)]
+        while stack:
+            r, expanded = stack.pop()
+            if r["urn"] in done:
+                continue
+            if expanded:
+                done.add(r["urn"])
+                order.append(r)
+                continue
+            stack.append((r, True))
+            options = r.get("options") or {}
+            for urn in [r.get("parent"), r.get("provider"), options.get("deletedWith"),
+                        *r.get("dependencies", [])]:
+                if urn in by_urn and urn not in done:
+                    stack.append((by_urn[urn], False))
+
+    for record in records:
+        visit(record)
+    return order
+
+
+def _options(record: dict[str, Any], made: dict[str, pulumi.Resource]) -> pulumi.ResourceOptions:
+    o = record.get("options") or {}
+    timeouts = o.get("customTimeouts")
+    return pulumi.ResourceOptions(
+        parent=made.get(record.get("parent") or ""),
+        provider=made.get(record.get("provider") or ""),  # type: ignore[arg-type]
+        depends_on=[made[u] for u in record.get("dependencies", []) if u in made],
+        protect=o.get("protect", False),
+        retain_on_delete=o.get("retainOnDelete", False),
+        ignore_changes=o.get("ignoreChanges") or None,
+        delete_before_replace=o.get("deleteBeforeReplace", False),
+        replace_on_changes=o.get("replaceOnChanges"),
+        additional_secret_outputs=o.get("additionalSecretOutputs"),
+        deleted_with=made.get(o.get("deletedWith") or ""),
+        custom_timeouts=pulumi.CustomTimeouts(**{k: v for k, v in timeouts.items()})
+        if timeouts else None,
+        import_=o.get("import"),
+    )
+
+
+def replay(plan: dict[str, Any]) -> None:
+    made: dict[str, pulumi.Resource] = {}
+    for record in registration_order(plan["resources"]):
+        type_, name, opts = record["type"], record["name"], _options(record, made)
+        props = _secrets(record["inputs"])
+        if type_.startswith("pulumi:providers:"):
+            res: pulumi.Resource = pulumi.ProviderResource(type_.split(":")[2], name, props, opts)
+        elif not record["custom"]:
+            res = pulumi.ComponentResource(type_, name, None, opts)
+            res.register_outputs({})
+        else:
+            cls = sdk_class(type_)
+            if cls is None:
+                res = pulumi.CustomResource(type_, name, props, opts)
+            else:
+                # as the class's own __init__ does: every output it declares gets an Output
+                props = {**{k: None for k in _outputs_of(cls)}, **props}
+                res = cls.__new__(cls)
+                pulumi.CustomResource.__init__(res, type_, name, props, opts)
+        made[record["urn"]] = res
+    for key, value in plan.get("outputs", {}).items():
+        pulumi.export(key, _secrets(value))
+
+
+def run(plan: dict[str, Any]) -> None:
+    monitor = pulumi_mocks.MockMonitor(Echo())
+
+    def program() -> None:
+        runtime_settings.configure(pulumi_mocks.MockSettings(
+            monitor=monitor,
+            monitor_features=set(monitor.GetDeploymentInfo(None).supportedFeatures),
+            engine=pulumi_mocks.MockEngine(None), project=plan.get("project", "shipyard"),
+            stack=plan["stack"], dry_run=False, organization="organization", callbacks=None))
+        runtime_settings.ROOT.set(None)
+        runtime_settings.SETTINGS.outputs = set()
+        runtime_settings.SETTINGS.lock = threading.Lock()
+        loop = asyncio.new_event_loop()
+        asyncio.set_event_loop(loop)
+        thread_loops: list[asyncio.AbstractEventLoop] = []  # as offline/harness.py runs
+
+        def thread_loop() -> None:
+            thread_loops.append(asyncio.new_event_loop())
+            asyncio.set_event_loop(thread_loops[-1])
+
+        loop.set_default_executor(ThreadPoolExecutor(initializer=thread_loop))
+        try:
+            loop.run_until_complete(run_in_stack(lambda: replay(plan)))
+        finally:
+            loop.run_until_complete(loop.shutdown_default_executor())
+            for each in thread_loops:
+                each.close()
+            loop.close()
+            asyncio.set_event_loop(None)
+
+    _patch_sdk()
+    contextvars.Context().run(program)  # Pulumi's ambient state stays in this run
+    # the same work or no floor: exactly the plan's resources, by URN
+    missing = {r["urn"] for r in plan["resources"]} - set(monitor.resources)
+    extra = set(monitor.resources) - {r["urn"] for r in plan["resources"]}
+    if missing or extra:
+        raise SystemExit(f"sdk_floor: not the plan's registrations: {len(missing)} missing "
+                         f"(e.g. {sorted(missing)[:1]}), {len(extra)} more (e.g. "
+                         f"{sorted(extra)[:1]})")
+
+
+def main(argv: list[str]) -> int:
+    if len(argv) != 1:
+        print(__doc__.splitlines()[3].strip(), file=sys.stderr)
+        return 2
+    plan = json.loads(Path(argv[0]).read_text())
+    run(plan)
+    print(json.dumps({"resources": len(plan["resources"]),
+                      "seconds": round(time.perf_counter() - STARTED, 3)}))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
