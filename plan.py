@@ -8,7 +8,8 @@ Pulumi.<STACK>.yaml and Pulumi.yaml, then prints resources per component and per
 total, and the stack outputs (secrets masked). --json writes the whole plan, --manifests every
 Kubernetes object shipyard itself creates. --against compares with an earlier plan's JSON
 (main's, in a pull request) and flags every stateful resource (offline/stateful.py) the change
-would replace or delete. --destroy reports what `pulumi destroy` would do (offline/destroy.py):
+would replace or delete, and checks a cluster.version change: one minor at a time, never down,
+printed in the order the upgrade runs (offline/upgrade.py). --destroy reports what `pulumi destroy` would do (offline/destroy.py):
 the order it deletes in, controller-made resources it would orphan, what it leaves behind.
 Bad config: the settings error alone, exit 2.
 """
@@ -31,12 +32,14 @@ from offline.estimates.deploy_time import estimate_deploy
 from offline.harness import Plan, StackFileError, run_program
 from offline.manifests import write_manifests
 from offline.stateful import is_stateful, protected, replacements
+from offline.upgrade import UpgradeError, upgrade_report
+from offline.upgrade import summary_lines as upgrade_lines
 from shipyard.catalog.load import CatalogError
 from shipyard.config.base import SettingsError
 
 # Input errors: the message alone, exit 2. Anything else is a bug of shipyard's: one line (the
 # traceback with SHIPYARD_TRACEBACK=1), exit 1.
-INPUT_ERRORS = (SettingsError, StackFileError, CatalogError)
+INPUT_ERRORS = (SettingsError, StackFileError, CatalogError, UpgradeError)
 
 
 def summary(plan: Plan) -> str:
@@ -163,6 +166,9 @@ def _main(argv: list[str] | None) -> int:
                   file=sys.stderr)
             return 2
     plan = run_program(args.stack, stack_dir=args.stack_dir)
+    # a cluster.version step EKS cannot take is refused before anything is printed
+    upgrade = (upgrade_report(old, {"resources": [r.to_json() for r in plan.resources]})
+               if old is not None else None)
     estimates, estimate_lines = estimate(plan)
     print(summary(plan))
     print("\n".join(estimate_lines + data_lines(plan)))
@@ -174,6 +180,9 @@ def _main(argv: list[str] | None) -> int:
               f"{len(risks)}")
         for risk in risks:
             print(f"  DATA AT RISK  {risk['type']} {risk['name']}: {risk['change']}")
+        if upgrade is not None:
+            document["upgrade"] = upgrade
+            print("\n" + "\n".join(upgrade_lines(upgrade)))
     if args.destroy:
         document["destroy"] = destroy_report(plan)
         print("\n" + "\n".join(destroy_lines(plan, document["destroy"])))

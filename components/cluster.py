@@ -269,9 +269,14 @@ class Cluster(pulumi.ComponentResource):
                 managed_policies=managed_policies, tags=self._args.tags)
             # the add-on's pods use the role as they start: its policies must be attached
             role_arn, grants = role.arn, role.grants
+        # The version follows the cluster's: pinned in shipyard/versions.py, else the default
+        # EKS gives this add-on for the cluster's Kubernetes version (looked up at each preview),
+        # so a cluster.version step upgrades the add-ons after the control plane.
+        version = EKS_ADDON_VERSIONS[addon] or aws.eks.get_addon_version_output(
+            addon_name=addon, kubernetes_version=self.eks.version).version
         return aws.eks.Addon(
             f"{self._name}-{addon}", cluster_name=self.eks.name, addon_name=addon,
-            addon_version=EKS_ADDON_VERSIONS[addon], service_account_role_arn=role_arn,
+            addon_version=version, service_account_role_arn=role_arn,
             configuration_values=json.dumps(configuration) if configuration else None,
             resolve_conflicts_on_create="OVERWRITE", resolve_conflicts_on_update="PRESERVE",
             tags=self._tags(f"{self._args.cluster_name}-{addon}"),
@@ -316,6 +321,9 @@ class Cluster(pulumi.ComponentResource):
             groups[key] = aws.eks.NodeGroup(
                 f"{self._name}-{key}",
                 cluster_name=self.eks.name,
+                # the cluster's version: a cluster.version step rolls the nodes in place after
+                # the control plane (updateConfig's maxUnavailable at a time, PDBs respected)
+                version=self.eks.version,
                 node_role_arn=self.node_role.arn,
                 subnet_ids=self._args.subnet_ids,
                 instance_types=list(spec.instance_types),

@@ -210,6 +210,13 @@ class EchoMocks(pulumi.runtime.Mocks):
                     "userId": "AIDA" + _digest("ci").upper(), "id": self.account_id}, []
         if token == "aws:index/getPartition:getPartition":
             return {"partition": "aws", "dnsSuffix": "amazonaws.com", "id": "aws"}, []
+        if token == "aws:eks/getAddonVersion:getAddonVersion":
+            # offline there is no catalogue of add-on versions: a marked stand-in that names
+            # the add-on and the Kubernetes version it was asked for
+            addon, kubernetes = args.args.get("addonName"), args.args.get("kubernetesVersion")
+            return {"addonName": addon, "kubernetesVersion": kubernetes, "mostRecent": False,
+                    "version": f"offline-default-{addon}-for-{kubernetes}",
+                    "id": f"{addon}-{kubernetes}"}, []
         if token == "aws:index/getRegion:getRegion":
             return {"name": self.region, "region": self.region, "id": self.region}, []
         raise NotImplementedError(f"the offline mocks do not answer the invoke {token}")

@@ -1,8 +1,10 @@
 """Every version shipyard pins that is not a Python package (those are in requirements.txt).
 
 EKS managed add-ons: ``None`` means "the default build EKS publishes for the cluster's
-Kubernetes version" — EKS refuses a build it has not published for that version, so a pin must
-move with ``cluster.version``; set one here to hold an add-on back or forward deliberately.
+Kubernetes version", looked up (``aws.eks.get_addon_version``) at each preview, so the add-ons
+move with ``cluster.version`` (after the control plane: they wait for it). EKS refuses a build
+it has not published for that version, so a pin must move with ``cluster.version``; set one
+here to hold an add-on back or forward deliberately.
 """
 
 from __future__ import annotations
