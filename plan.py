@@ -1,14 +1,16 @@
 #!/usr/bin/env python3
 """The offline plan: what `pulumi up` would create for a stack, without the CLI or a cloud.
 
-    python plan.py STACK [--json FILE] [--manifests DIR] [--against OLD.json]
+    python plan.py STACK [--json FILE] [--manifests DIR] [--against OLD.json] [--html FILE]
 
 Runs the real __main__.py for STACK under Pulumi mocks (offline/harness.py) with the stack's
 Pulumi.<STACK>.yaml and Pulumi.yaml, then prints resources per component and per type, the
 total, and the stack outputs (secrets masked). --json writes the whole plan, --manifests every
 Kubernetes object shipyard itself creates. --against compares with an earlier plan's JSON
 (main's, in a pull request) and flags every stateful resource (offline/stateful.py) the change
-would replace or delete. Bad config: the settings error alone, exit 2.
+would replace or delete. --html writes the plan report, one self-contained page (the platform,
+the first deploy, the cost, the checks, the data and the change: offline/report/). Bad config:
+the settings error alone, exit 2.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from offline.estimates.cost import estimate_cost
 from offline.estimates.deploy_time import estimate_deploy
 from offline.harness import Plan, StackFileError, run_program
 from offline.manifests import write_manifests
+from offline.report import write as write_report
 from offline.stateful import is_stateful, protected, replacements
 from shipyard.catalog.load import CatalogError
 from shipyard.config.base import SettingsError
@@ -121,7 +124,7 @@ def main(argv: list[str] | None = None) -> int:
     except INPUT_ERRORS as exc:
         print(exc, file=sys.stderr)
         return 2
-    except OSError as exc:  # --json, --manifests or --against: a path that cannot be used
+    except OSError as exc:  # --json, --manifests, --html or --against: a path that cannot be used
         print(f"plan.py: {exc.filename or ''}: {exc.strerror or exc}", file=sys.stderr)
         return 2
     except Exception as exc:
@@ -142,6 +145,8 @@ def _main(argv: list[str] | None) -> int:
                         help="where Pulumi.STACK.yaml lives (default: beside Pulumi.yaml)")
     parser.add_argument("--against", metavar="OLD.json", type=Path,
                         help="an earlier plan: flag the stateful resources this one replaces")
+    parser.add_argument("--html", metavar="FILE", type=Path,
+                        help="write the plan report: one self-contained HTML page")
     args = parser.parse_args(argv)
     old = None
     if args.against:
@@ -174,6 +179,9 @@ def _main(argv: list[str] | None) -> int:
     if args.manifests:
         written = write_manifests(plan, args.manifests)
         print(f"{written} Kubernetes manifests written to {args.manifests}")
+    if args.html:
+        size = write_report(args.html, document, old)
+        print(f"plan report written to {args.html} ({size / 1024:.0f} KiB)")
     return 0
 
 
