@@ -57,6 +57,7 @@ class Unit:
     added: int = 0
     changed: int = 0
     deleted: int = 0
+    monthly_usd: float = 0.0
 
 
 @dataclass
@@ -268,6 +269,8 @@ def build(document: Mapping[str, Any], old: Mapping[str, Any] | None = None) -> 
         usd = float(item["monthly_usd"])
         by_kind[item["component"]] = by_kind.get(item["component"], 0.0) + usd
         unit = units.get(of_unit.get(item["urn"], ""))
+        if unit is not None:
+            unit.monthly_usd += usd
         if unit is not None and unit.kind == "tenant":
             by_app[unit.label] = by_app.get(unit.label, 0.0) + usd
         else:
@@ -281,6 +284,9 @@ def build(document: Mapping[str, Any], old: Mapping[str, Any] | None = None) -> 
             unit = units[of_unit[r.urn]]
             stateful.append({"type": r.type, "name": r.name, "unit": unit.label,
                              "top": unit.top, "protected": protected(r)})
+    stateful.sort(key=lambda s: (s["top"], s["unit"], s["name"], s["type"]))
+    for unit in units.values():
+        unit.monthly_usd = round(unit.monthly_usd, 2)
     report = Report(
         stack=plan.stack, project=plan.project, total_resources=len(plan.resources), tops=tops,
         units=units, edges=dict(edges), tenants=tenants,

@@ -88,8 +88,8 @@ def _platform(r: Report) -> str:
             'component inside it, each application\'s tenant a dashed green box. Arrows run '
             'from what is needed to what needs it (resources\' dependencies and providers, '
             'counted per pair of boxes; thicker: more). \u26c1 marks the boxes holding '
-            'stateful resources (green: all protected). Point at a box to light its '
-            'arrows.' + (' Red boxes change in this pull request (+ added, ~ changed, '
+            'stateful resources (green: all protected; red: some are not). Point at a box to '
+            'light its arrows.' + (' Red boxes change in this pull request (+ added, ~ changed, '
                          '\u2212 deleted).' if r.against else "") + '</p>'
             f'<div class="scroll">{svg.platform(r)}</div></section>')
 

@@ -43,12 +43,22 @@ def _svg(width: float, height: float, body: list[str], label: str, ident: str) -
 # ---------------------------------------------------------------------------------------------
 # The platform: a column per top-level component, a box per unit, aggregated edges
 
-BOX_W, BOX_H, GAP, COL_GAP, HEAD = 190.0, 50.0, 10.0, 70.0, 40.0
+BOX_W, BOX_H, GAP, COL_GAP, HEAD = 205.0, 58.0, 12.0, 48.0, 40.0
 KIND_ORDER = {"own": 0, "component": 1, "tenant": 2}
 
 
 def unit_order(units: Sequence[Unit]) -> list[Unit]:
     return sorted(units, key=lambda u: (KIND_ORDER[u.kind], u.label))
+
+
+def _usd(usd: float) -> str:
+    return f"${usd:,.0f}/mo" if usd >= 10 else f"${usd:,.2f}/mo"
+
+
+def _fit(label: str, room: float) -> str:
+    """``label`` cut (with an ellipsis) to about ``room`` pixels of 13 px bold text."""
+    most = max(int(room / 7.8), 4)
+    return label if len(label) <= most else label[:most - 1] + "\u2026"
 
 
 def _box(unit: Unit, x: float, y: float, colour: str) -> str:
@@ -59,27 +69,34 @@ def _box(unit: Unit, x: float, y: float, colour: str) -> str:
     stroke, width = ("#d62728", 3) if changed else (colour, 1.5)
     types = ", ".join(f"{n} {t.rsplit(':', 1)[-1]}" for t, n in
                       sorted(unit.types.items(), key=lambda kv: (-kv[1], kv[0]))[:8])
-    tip = f"{unit.top} / {unit.label}: {unit.resources} resources ({types})"
+    what = "the application's tenant" if tenant else "component"
+    tip = (f"{unit.top} / {unit.label} ({what}): {unit.resources} resources ({types}); "
+           f"${unit.monthly_usd:,.2f} a month; {unit.stateful} stateful, {unit.protected} "
+           f"protected")
     parts = [f'<g class="unit" data-unit="{escape(unit.key)}" data-kind="{unit.kind}">'
              f'<title>{escape(tip)}</title>',
              f'<rect x="{_n(x)}" y="{_n(y)}" width="{_n(BOX_W)}" height="{_n(BOX_H)}" rx="6" '
              f'fill="{fill}" stroke="{stroke}" stroke-width="{width}"{dash}/>',
              f'<rect x="{_n(x)}" y="{_n(y)}" width="6" height="{_n(BOX_H)}" fill="{colour}"/>',
-             _text(x + 14, y + 19, ("app " if tenant else "") + unit.label, weight="bold",
-                   size=13),
-             _text(x + 14, y + 38, f"{unit.resources} resources", size=11, fill="#555")]
+             _text(x + 14, y + 18, _fit(unit.label, BOX_W - 22), weight="bold", size=13),
+             _text(x + 14, y + 34, f"{unit.resources} resource{'' if unit.resources == 1 else 's'}"
+                   + (f" \u00b7 {_usd(unit.monthly_usd)}" if unit.monthly_usd else ""),
+                   size=11, fill="#555")]
     if unit.stateful:
         safe = unit.protected == unit.stateful
-        colour_s = "#2c7a2c" if safe else "#d62728"
-        parts.append(_text(x + BOX_W - 8, y + 38, f"\u26c1 {unit.stateful} stateful"
-                           + ("" if safe else f", {unit.stateful - unit.protected} unprotected"),
-                           size=11, anchor="end", fill=colour_s, cls="stateful"))
+        parts.append(_text(x + 14, y + 50, f"\u26c1 {unit.stateful} stateful"
+                           + (", all protected" if safe else
+                              f", {unit.stateful - unit.protected} not protected"),
+                           size=11, fill="#2c7a2c" if safe else "#d62728", cls="stateful"))
     if changed:
         badge = " ".join(s for s in (f"+{unit.added}" if unit.added else "",
                                      f"~{unit.changed}" if unit.changed else "",
                                      f"\u2212{unit.deleted}" if unit.deleted else "") if s)
-        parts.append(_text(x + BOX_W - 8, y + 19, badge, size=12, anchor="end",
-                           weight="bold", fill="#d62728", cls="change"))
+        w = 12 + 7.5 * len(badge)
+        parts.append(f'<rect x="{_n(x + BOX_W - w - 4)}" y="{_n(y - 8)}" width="{_n(w)}" '
+                     f'height="15" rx="7" fill="#d62728"/>')
+        parts.append(_text(x + BOX_W - 4 - w / 2, y + 3.5, badge, size=11, anchor="middle",
+                           weight="bold", fill="#fff", cls="change"))
     parts.append("</g>")
     return "".join(parts)
 
@@ -127,7 +144,7 @@ def platform(report: Report) -> str:
                      f'stroke-width="{_n(width)}" marker-end="url(#arrow)">'
                      f'<title>{escape(a)} waits for {escape(b)}: {count} '
                      f'dependenc{"y" if count == 1 else "ies"}</title></path>')
-    width = 20 + len(report.tops) * (BOX_W + COL_GAP)
+    width = 40 + len(report.tops) * (BOX_W + COL_GAP) - COL_GAP
     height = HEAD + 16 + tallest * (BOX_H + GAP)
     marker = ('<defs><marker id="arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="8" '
               'markerHeight="8" markerUnits="userSpaceOnUse" orient="auto-start-reverse">'
