@@ -24,7 +24,7 @@ from offline.report import html, write
 from offline.report.model import build, policy_names
 from offline.report.page import SECTIONS
 from offline.stateful import is_stateful
-from tests.support.browser import browser, chromium
+from tests.support.browser import browser, chromium, required
 from tests.support.repo import ROOT, STACKS
 
 MAX_BYTES = 3 * 1024 * 1024
@@ -203,13 +203,16 @@ def test_plan_py_writes_the_page(dev, tmp_path, monkeypatch, capsys):
 # --- the page in a real browser ------------------------------------------------------------
 
 BROKEN = """<!DOCTYPE html><html><body><section id="platform"><svg id="blank" width="200"
-height="100"></svg></section><script>undefinedFunction();</script></body></html>"""
+height="100"></svg><img src="missing.png"></section><script>undefinedFunction();</script>
+</body></html>"""
 
 
 @pytest.fixture(scope="module")
 def rendered(documents, tmp_path_factory) -> dict[str, Any]:
     found = chromium()
     if isinstance(found, str):
+        if required():
+            pytest.fail(f"SHIPYARD_BROWSER_REQUIRED, but no browser: {found}")
         pytest.skip(f"no browser to render the report in: {found}")
     out = Path(os.environ.get("SHIPYARD_REPORT_SCREENSHOTS") or
                tmp_path_factory.mktemp("report"))
@@ -244,4 +247,5 @@ def test_the_page_renders_every_section_and_picture_without_a_script_error(stack
 def test_the_browser_check_sees_a_script_error_and_a_blank_picture(rendered):
     broken = rendered["broken"]
     assert any("undefinedFunction" in error for error in broken.errors)
+    assert any("missing.png" in error for error in broken.errors)     # what it cannot load
     assert broken.ink["blank"] == (0.0, 1)

@@ -1,15 +1,21 @@
 """A real browser for the plan report's tests: Debian's headless Chromium, driven by selenium
 through Debian's chromedriver (never a downloaded one), one session for all the pages.
 
-``chromium()`` finds the browser and its driver, or says why not (the test then skips with that
-reason; ``.ci/run`` installs both, so CI runs it). ``Browser.open(path)`` loads a page from the
-file system and returns what it rendered: the browser console's errors, each section's size, a
-PNG of each picture and of the window.
+``chromium()`` finds the browser and its driver (``SHIPYARD_CHROMIUM`` and
+``SHIPYARD_CHROMEDRIVER`` name others, e.g. a CI runner's Chrome and its matching driver), or
+says why not: the test then skips with that reason, unless ``SHIPYARD_BROWSER_REQUIRED`` is set
+(CI sets it; ``.ci/run`` installs both), where a missing browser fails instead.
+
+``Browser.open(path)`` loads a page from the file system and returns what it rendered: its
+errors (caught by a collector that runs before the page's own scripts, and the console's), each
+section's size on screen, a PNG of each picture and of the window, and how much of each picture
+is drawn (the browser counts the PNG's pixels).
 """
 
 from __future__ import annotations
 
 import base64
+import os
 import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -20,10 +26,16 @@ BROWSERS = ("chromium", "chromium-browser")
 DRIVERS = ("chromedriver", "chromium-driver")
 
 
+def required() -> bool:
+    return bool(os.environ.get("SHIPYARD_BROWSER_REQUIRED"))
+
+
 def chromium() -> tuple[str, str] | str:
     """(browser, driver) paths, or the reason there are none."""
-    browser = next((p for name in BROWSERS if (p := shutil.which(name))), None)
-    driver = next((p for name in DRIVERS if (p := shutil.which(name))), None)
+    browsers = [os.environ.get("SHIPYARD_CHROMIUM") or "", *BROWSERS]
+    drivers = [os.environ.get("SHIPYARD_CHROMEDRIVER") or "", *DRIVERS]
+    browser = next((p for name in browsers if name and (p := shutil.which(name))), None)
+    driver = next((p for name in drivers if name and (p := shutil.which(name))), None)
     missing = [what for what, path in (("chromium", browser), ("chromedriver", driver))
                if path is None]
     if missing:
@@ -56,8 +68,11 @@ class Browser:
         d = self.driver
         d.get_log("browser")                 # drop what an earlier page left
         d.get(path.resolve().as_uri())
-        errors = [f"{e.get('level')}: {e.get('message')}" for e in d.get_log("browser")
-                  if e.get("level") == "SEVERE"]
+        # what the page's own collector caught (installed before any of its scripts ran),
+        # and whatever the console logged as an error meanwhile
+        errors = [f"page: {e}" for e in d.execute_script("return window.__errors || []")]
+        errors += [f"console: {e.get('message')}" for e in d.get_log("browser")
+                   if e.get("level") == "SEVERE"]
         sections = {}
         for element in d.find_elements(By.CSS_SELECTOR, "section[id]"):
             size = element.size
@@ -78,6 +93,25 @@ class Browser:
         found = self.driver.execute_async_script(INK, base64.b64encode(png).decode())
         assert found is not None, "the browser could not decode the screenshot"
         return float(found[0]), int(found[1])
+
+
+# Runs before each page's own scripts: keeps every uncaught error, rejected promise, failed load
+# (of a script, style or image) and console.error.
+COLLECT = """
+window.__errors = [];
+window.addEventListener("error", function (e) {
+  const what = e.target && (e.target.src || e.target.href);
+  window.__errors.push(e.message || ("failed to load " + what));
+}, true);
+window.addEventListener("unhandledrejection", function (e) {
+  window.__errors.push("unhandled rejection: " + e.reason);
+});
+const consoleError = console.error;
+console.error = function () {
+  window.__errors.push(Array.prototype.join.call(arguments, " "));
+  return consoleError.apply(console, arguments);
+};
+"""
 
 
 # Counts a PNG's colours on a canvas: arguments[0] is the PNG in base64.
@@ -122,6 +156,7 @@ def browser(width: int = 1600, height: int = 1500) -> Iterator[Browser]:
     options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     driver = webdriver.Chrome(service=Service(executable_path=driver_path), options=options)
     try:
+        driver.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": COLLECT})
         yield Browser(driver)
     finally:
         driver.quit()
