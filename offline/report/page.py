@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from html import escape
 
-from offline.report import svg
 from offline.report.model import Report
+from offline.report.svg import bars, platform, timeline
 
 SECTIONS = ("platform", "deploy", "cost", "checks", "data", "change")
 
@@ -91,7 +91,7 @@ def _platform(r: Report) -> str:
             'stateful resources (green: all protected; red: some are not). Point at a box to '
             'light its arrows.' + (' Red boxes change in this pull request (+ added, ~ changed, '
                          '\u2212 deleted).' if r.against else "") + '</p>'
-            f'<div class="scroll">{svg.platform(r)}</div></section>')
+            f'<div class="scroll">{platform(r)}</div></section>')
 
 
 def _deploy(r: Report) -> str:
@@ -100,7 +100,7 @@ def _deploy(r: Report) -> str:
             f'(floor {r.floor_minutes:.1f} min: only the dependencies a deploy truly needs). '
             'Red: the critical path, the chain that sets the time. Blue: each component\'s '
             'resources from the first start to the last finish, running beside it.</p>'
-            f'<div class="scroll">{svg.timeline(r)}</div>'
+            f'<div class="scroll">{timeline(r)}</div>'
             + _list(r.deploy_assumptions, f"assumptions ({len(r.deploy_assumptions)})")
             + "</section>")
 
@@ -113,17 +113,17 @@ def _cost(r: Report) -> str:
             f'<p>Estimated <b>{_usd(r.monthly_usd)}</b> a month (us-east-1 on-demand list '
             f'prices of {escape(r.prices_date)}, 730 h/month).</p><div class="row"><div>'
             '<h3>By kind</h3>'
-            + svg.bars(r.cost_by_kind, ident="cost-by-kind", label="monthly cost by kind",
+            + bars(r.cost_by_kind, ident="cost-by-kind", label="monthly cost by kind",
                        colour="#4e79a7")
             + '</div><div><h3>By application: resources in the tenant</h3>'
             f'<p class="note">{_usd(apps_total)} in the applications\' own tenants.</p>'
-            + svg.bars(r.cost_by_application, ident="cost-by-application",
+            + bars(r.cost_by_application, ident="cost-by-application",
                        label="monthly cost of the resources in each tenant", colour="#59a14f",
                        scale_to=most)
             + '<h3>Shared platform, by component</h3>'
             f'<p class="note">{_usd(shared_total)} outside any tenant: shared by every '
             'application.</p>'
-            + svg.bars(r.cost_shared, ident="cost-shared", label="shared platform cost",
+            + bars(r.cost_shared, ident="cost-shared", label="shared platform cost",
                        colour="#9c755f", scale_to=most)
             + "</div></div>"
             + _list(r.cost_assumptions, f"assumptions ({len(r.cost_assumptions)})")
@@ -176,7 +176,10 @@ def _change(r: Report) -> str:
     else:
         risk = '<p class="good">No stateful resource is replaced or deleted.</p>'
     short = [u.rsplit("::", 1)[-1] for u in r.added]
-    return ('<section id="change"><h2>The change</h2>'
+    empty = ('<p class="note">The earlier plan has no resources (the base branch could not '
+             'plan this stack): everything is new.</p>' if r.added and not r.changed
+             and not r.deleted and len(r.added) == r.total_resources else "")
+    return ('<section id="change"><h2>The change</h2>' + empty +
             f'<p>Against the earlier plan: <b>{len(r.added)}</b> added, <b>{len(r.changed)}</b> '
             f'changed, <b>{len(r.deleted)}</b> deleted (boxes outlined red in the picture).</p>'
             + risk
