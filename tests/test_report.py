@@ -190,6 +190,26 @@ def test_against_an_earlier_plan_the_change_and_the_data_at_risk_stand_out(docum
     assert "No earlier plan given" in html(documents["prod"])
 
 
+def test_a_destroy_report_in_the_plan_is_shown_with_its_problems_and_what_stays(documents):
+    """``plan.py --destroy`` puts its report in the JSON (order, problems, leftBehind, stopsAt):
+    the page shows it; without one it says how to get it."""
+    doc = copy.deepcopy(documents["prod"])
+    urns = [r["urn"] for r in doc["resources"]]
+    doc["destroy"] = {
+        "order": urns[::-1],
+        "problems": [{"problem": "the Gateway goes after its load balancer's subnets"}],
+        "leftBehind": [{"urn": urns[0], "type": "aws:kms/key:Key", "what": "KMS key k: "
+                        "scheduled for deletion", "remove": "aws kms cancel-key-deletion"}],
+        "stopsAt": urns[:3]}
+    destroy = html(doc)
+    destroy = destroy[destroy.index('<section id="destroy">'):]
+    assert f"deletes <b>{len(urns)}</b> resources" in destroy
+    assert "ORDER PROBLEMS" in destroy and "after its load balancer&#x27;s subnets" in destroy
+    assert "stops at the <b>3</b> protected resources" in destroy
+    assert "<code>aws kms cancel-key-deletion</code>" in destroy
+    assert "--destroy --html" in html(documents["prod"])
+
+
 def test_plan_py_writes_the_page(dev, tmp_path, monkeypatch, capsys):
     """The CLI with --html beside --json: the page of the JSON it writes. (The session's plan
     stands in for running the program again.)"""

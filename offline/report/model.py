@@ -97,6 +97,7 @@ class Report:
     changed: list[str] = field(default_factory=list)
     deleted: list[str] = field(default_factory=list)
     at_risk: list[dict[str, Any]] = field(default_factory=list)
+    destroy: dict[str, Any] | None = None        # plan.py --destroy's report, when given
 
 
 def _chain(plan: Plan, record: ResourceRecord) -> list[ResourceRecord]:
@@ -300,7 +301,9 @@ def build(document: Mapping[str, Any], old: Mapping[str, Any] | None = None) -> 
         cost_assumptions=list(estimate.get("cost_assumptions") or ()),
         deploy_assumptions=list(estimate.get("deploy_assumptions") or ()),
         policies=policy_names(), unchecked=unchecked_kinds(list(document.get("unchecked") or ())),
-        stateful=stateful)
+        stateful=stateful,
+        destroy=dict(document["destroy"]) if isinstance(document.get("destroy"), Mapping)
+        else None)
     if old is not None:
         _compare(report, document, old)
     return report

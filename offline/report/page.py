@@ -3,8 +3,9 @@
 Sections, each ``<section id=...>``: ``platform`` (components and tenants, stateful resources
 marked), ``deploy`` (the first deploy as a timeline), ``cost`` (monthly, by kind and by
 application), ``checks`` (the policy pack, and what the offline plan cannot check), ``data``
-(the resources that hold data) and ``change`` (against an earlier plan: what is added, changed,
-deleted, and the data at risk). The summary's totals carry ``data-total`` attributes.
+(the resources that hold data), ``change`` (against an earlier plan: what is added, changed,
+deleted, and the data at risk) and ``destroy`` (``plan.py --destroy``'s report, when the plan
+has one). The summary's totals carry ``data-total`` attributes.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from html import escape
 from offline.report.model import Report
 from offline.report.svg import bars, platform, timeline
 
-SECTIONS = ("platform", "deploy", "cost", "checks", "data", "change")
+SECTIONS = ("platform", "deploy", "cost", "checks", "data", "change", "destroy")
 
 STYLE = """
 body{font-family:system-ui,sans-serif;margin:0 auto;max-width:1640px;padding:16px 24px;
@@ -188,8 +189,38 @@ def _change(r: Report) -> str:
             + _list([u.rsplit("::", 1)[-1] for u in r.deleted], f"deleted ({len(r.deleted)})")
             + '<p class="note">Offline, a replacement is known only for stateful resources (by '
               'the inputs that replace them, offline/stateful.py); any other change may update '
-              'in place or replace, as the provider decides at preview. The destroy and upgrade '
-              'reports are not part of this page yet.</p></section>')
+              'in place or replace, as the provider decides at preview. An upgrade report is not '
+              'part of this page yet.</p></section>')
+
+
+def _destroy(r: Report) -> str:
+    d = r.destroy
+    if d is None:
+        return ('<section id="destroy"><h2>Destroy</h2><p class="note">Not in this plan: '
+                '<code>plan.py STACK --destroy --html FILE</code> adds what '
+                '<code>pulumi destroy</code> would delete, in which order, and what it leaves '
+                'behind.</p></section>')
+    order = [str(u).rsplit("::", 1)[-1] for u in d.get("order") or ()]
+    problems = [str(p.get("problem", p)) if isinstance(p, dict) else str(p)
+                for p in d.get("problems") or ()]
+    left = [x for x in d.get("leftBehind") or () if isinstance(x, dict)]
+    stops = d.get("stopsAt") or ()
+    found = ('<div class="risk"><b class="bad">ORDER PROBLEMS</b><ul>'
+             + "".join(f"<li>{escape(p)}</li>" for p in problems) + "</ul></div>"
+             if problems else '<p class="good">No ordering problem.</p>')
+    rows = "".join(f'<tr><td>{escape(str(x.get("what", "")))}</td>'
+                   f'<td><code>{escape(str(x.get("remove", "")))}</code></td></tr>'
+                   for x in left)
+    return ('<section id="destroy"><h2>Destroy</h2>'
+            f'<p><code>pulumi destroy</code> deletes <b>{len(order)}</b> resources in '
+            f'dependency order, with <b>{len(problems)}</b> ordering problems'
+            + (f'; it stops at the <b>{len(stops)}</b> protected resources (what needs them '
+               'goes first; they and what they need stay)' if stops else "") + '.</p>'
+            + found
+            + f'<h3>Left behind on purpose ({len(left)})</h3>'
+            '<details><summary>each, with the command that removes it</summary><table><tr>'
+            f'<th>what</th><th>to remove it</th></tr>{rows}</table></details>'
+            + _list(order, f"the deletion order ({len(order)})") + "</section>")
 
 
 def render(r: Report) -> str:
@@ -204,5 +235,5 @@ def render(r: Report) -> str:
             f"{escape(tenants)}. Written by <code>plan.py {escape(r.stack)} --html</code> from "
             "the program run under mocks: no cloud, no credentials.</p>"
             + _totals(r) + _platform(r) + _deploy(r) + _cost(r) + _checks(r) + _data(r)
-            + _change(r)
+            + _change(r) + _destroy(r)
             + f"<script>{SCRIPT}</script></body></html>\n")
