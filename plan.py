@@ -1,15 +1,18 @@
 #!/usr/bin/env python3
 """The offline plan: what `pulumi up` would create for a stack, without the CLI or a cloud.
 
-    python plan.py STACK [--json FILE] [--manifests DIR] [--against OLD.json] [--html FILE]
+    python plan.py STACK [--json FILE] [--manifests DIR] [--against OLD.json] [--destroy]
+                         [--html FILE]
 
 Runs the real __main__.py for STACK under Pulumi mocks (offline/harness.py) with the stack's
 Pulumi.<STACK>.yaml and Pulumi.yaml, then prints resources per component and per type, the
 total, and the stack outputs (secrets masked). --json writes the whole plan, --manifests every
 Kubernetes object shipyard itself creates. --against compares with an earlier plan's JSON
 (main's, in a pull request) and flags every stateful resource (offline/stateful.py) the change
-would replace or delete. --html writes the plan report, one self-contained page (the platform,
-the first deploy, the cost, the checks, the data and the change: offline/report/). Bad config:
+would replace or delete. --destroy reports what `pulumi destroy` would do (offline/destroy.py):
+the order it deletes in, controller-made resources it would orphan, what it leaves behind.
+--html writes the plan report, one self-contained page (the platform, the first deploy, the
+cost, the checks, the data, the change and the destroy report: offline/report/). Bad config:
 the settings error alone, exit 2.
 """
 
@@ -24,6 +27,8 @@ from collections import Counter
 from pathlib import Path
 
 from offline import crd_schemas
+from offline.destroy import destroy_report
+from offline.destroy import summary_lines as destroy_lines
 from offline.estimates.cost import estimate_cost
 from offline.estimates.deploy_time import estimate_deploy
 from offline.harness import Plan, StackFileError, run_program
@@ -145,6 +150,9 @@ def _main(argv: list[str] | None) -> int:
                         help="where Pulumi.STACK.yaml lives (default: beside Pulumi.yaml)")
     parser.add_argument("--against", metavar="OLD.json", type=Path,
                         help="an earlier plan: flag the stateful resources this one replaces")
+    parser.add_argument("--destroy", action="store_true",
+                        help="also report what pulumi destroy would delete, in which order, "
+                             "and leave behind")
     parser.add_argument("--html", metavar="FILE", type=Path,
                         help="write the plan report: one self-contained HTML page")
     args = parser.parse_args(argv)
@@ -172,6 +180,9 @@ def _main(argv: list[str] | None) -> int:
               f"{len(risks)}")
         for risk in risks:
             print(f"  DATA AT RISK  {risk['type']} {risk['name']}: {risk['change']}")
+    if args.destroy:
+        document["destroy"] = destroy_report(plan)
+        print("\n" + "\n".join(destroy_lines(plan, document["destroy"])))
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(document, indent=2, sort_keys=True) + "\n")

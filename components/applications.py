@@ -43,7 +43,7 @@ def wired(platform: TenantPlatform, addons: Addons) -> TenantPlatform:
         platform, mesh=mesh, stores=stores,
         workload=replace(platform.workload, monitoring=list(monitoring.crds)
                          if monitoring is not None else None),
-        gateway_crds=tuple(addons.gateway_api.ready) if addons.gateway_api else ())
+        route_needs=tuple(addons.route_needs))
 
 
 class Applications(pulumi.ComponentResource):

@@ -196,17 +196,21 @@ class Cluster(pulumi.ComponentResource):
         self.snapshot_controller = self._addon("snapshot-controller", depends_on=nodes)
         # After the snapshot CRDs, with the snapshot sidecar forced on: the chart the add-on is
         # built from otherwise includes the sidecar only if the CRDs exist when it renders.
-        self._addon("aws-ebs-csi-driver", service_account=("kube-system", "ebs-csi-controller-sa"),
-                    managed_policies=[iam.managed_policy_arn("AmazonEBSCSIDriverPolicyV2")],
-                    configuration={"sidecars": {"snapshotter": {"forceEnable": True}}},
-                    depends_on=[*nodes, self.snapshot_controller])
+        ebs_csi = self._addon(
+            "aws-ebs-csi-driver", service_account=("kube-system", "ebs-csi-controller-sa"),
+            managed_policies=[iam.managed_policy_arn("AmazonEBSCSIDriverPolicyV2")],
+            configuration={"sidecars": {"snapshotter": {"forceEnable": True}}},
+            depends_on=[*nodes, self.snapshot_controller])
 
         self.kubeconfig = pulumi.Output.secret(pulumi.Output.all(
             self.eks.name, self.eks.endpoint, self.eks.certificate_authority.data,
         ).apply(lambda a: kubeconfig(a[0], a[1], a[2], args.region)))
+        # After the EBS CSI driver too: every Kubernetes object uses this provider, so a destroy
+        # deletes them all - the volume claims of stores and charts included - while the
+        # driver still runs to detach and delete their volumes (offline/destroy.py).
         self.provider = k8s.Provider(
             f"{name}-k8s", kubeconfig=self.kubeconfig, enable_server_side_apply=True,
-            opts=pulumi.ResourceOptions(parent=self, depends_on=nodes))
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[*nodes, ebs_csi]))
         self._create_storage_class()
         self._create_snapshot_class()
 

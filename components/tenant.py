@@ -309,7 +309,7 @@ class TenantPlatform:
     tracing_namespace: str | None = None               # None: no trace collector
     stores: StoreContext | None = None                 # None: its stores are not created
     protect: bool = False                              # its namespace holds data
-    gateway_crds: Sequence[pulumi.Resource] = ()       # the Gateway API CRDs (its route's)
+    route_needs: Sequence[pulumi.Resource] = ()        # what its route waits for (Addons')
 
 
 @dataclass(frozen=True)
@@ -403,5 +403,5 @@ class Tenant(pulumi.ComponentResource):
                 metadata=meta(app.name), spec=http_route_spec(app, host=args.host,
                                                               routing=routing),
                 opts=pulumi.ResourceOptions.merge(k8s_opts, pulumi.ResourceOptions(
-                    depends_on=list(platform.gateway_crds))))
+                    depends_on=list(platform.route_needs))))
         self.register_outputs({"namespace": ns, "url": self.url})

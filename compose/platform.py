@@ -115,6 +115,8 @@ def cluster_context(settings: Settings, cluster: Cluster | ExistingCluster,
         cluster_security_group_id=cluster.cluster_security_group_id if eks else None,
         node_role_arn=cluster.node_role_arn if eks else None,
         zone_id=dns.zone_id if dns is not None else None,
+        load_balancer_subnets=(*network.public_subnets.values(),
+                               *network.private_subnets.values()) if network else (),
         domain=settings.dns.domain if dns is not None else None,
         tags=settings.tags,
     )

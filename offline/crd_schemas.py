@@ -42,16 +42,17 @@ import json
 import os
 import re
 import sys
-import urllib.request
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import jsonschema
 import yaml
 
 from shipyard import versions
+
+if TYPE_CHECKING:  # imported where a schema is checked: plan.py only asks what is covered
+    import jsonschema
 
 ENV_VAR = "SHIPYARD_CRDS"
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -340,6 +341,8 @@ def _list_map_keys(validator: Any, keys: list[str], instance: Any, schema: Any) 
             continue
         ident = tuple(json.dumps(item.get(k), sort_keys=True) for k in keys)
         if ident in seen:
+            import jsonschema
+
             yield jsonschema.ValidationError(
                 f"duplicate entry: items {seen[ident]} and {i} have the same "
                 f"{', '.join(keys)}", path=[i])
@@ -347,15 +350,20 @@ def _list_map_keys(validator: Any, keys: list[str], instance: Any, schema: Any) 
             seen[ident] = i
 
 
-_Validator = jsonschema.validators.extend(jsonschema.Draft7Validator,
-                                          {"x-list-map-keys": _list_map_keys})
+@functools.cache
+def _validator_class() -> Any:
+    import jsonschema
+
+    return jsonschema.validators.extend(jsonschema.Draft7Validator,
+                                        {"x-list-map-keys": _list_map_keys})
 
 
 def _validator(api_version: str, kind: str) -> Any:
     store, key = _store(), _key(api_version, kind)
     if key not in store.validators:
         hit = store.index.get(key)
-        store.validators[key] = None if hit is None else _Validator(_document_schema(hit[1]))
+        store.validators[key] = None if hit is None else _validator_class()(
+            _document_schema(hit[1]))
     return store.validators[key]
 
 
@@ -411,6 +419,8 @@ def _messages(error: jsonschema.ValidationError) -> Iterator[str]:
         yield (f"{_path(path)}: {_short(error.instance)} is not one of "
                f"{_short(error.validator_value, 200)}")
     elif kind in ("anyOf", "oneOf") and error.context:
+        import jsonschema
+
         best = jsonschema.exceptions.best_match(error.context)
         detail = next(_messages(best), best.message) if best is not None else ""
         yield f"{_path(path)}: not valid under {kind} ({detail})"
@@ -507,6 +517,8 @@ def release_urls() -> dict[str, tuple[str, ...]]:
 
 
 def _download(url: str) -> bytes:
+    import urllib.request  # only `fetch` reaches the network
+
     with urllib.request.urlopen(url, timeout=60) as response:
         return response.read()
 

@@ -114,11 +114,16 @@ def test_one_shared_gateway_in_a_restricted_namespace(stack_plan):
 
 def test_the_gateway_waits_for_its_crds_controller_and_load_balancer_controller(stack_plan):
     # Not for cert-manager: it issues certificates for Gateways that exist when it starts, so
-    # that wait only lengthened the deploy (offline/estimates/deploy_time.py).
+    # that wait only lengthened the deploy (offline/estimates/deploy_time.py). For destroy
+    # (offline/destroy.py): external-dns, which deletes its hostnames' records, and the
+    # subnets its NLB sits in.
+    subnets = {r.urn for r in stack_plan.of_type("aws:ec2/subnet:Subnet")
+               if "-isolated-" not in r.name}
     expected = {crds(stack_plan).urn, ngf_release(stack_plan).urn,
                 release_of(stack_plan, "aws-load-balancer-controller").urn,
-                namespace_named(stack_plan, "gateway").urn}
-    assert set(gateway(stack_plan).dependencies) == expected
+                release_of(stack_plan, "external-dns").urn,
+                namespace_named(stack_plan, "gateway").urn, *subnets}
+    assert subnets and set(gateway(stack_plan).dependencies) == expected
 
 
 def test_eks_gateways_get_an_internet_facing_nlb(stack_plan):

@@ -104,6 +104,15 @@ class Addons(pulumi.ComponentResource):
             # istiod reads the Gateway API CRDs at start-up
             self.istio = Istio(f"{name}-istio", replace(args.istio, after=tuple(crds)),
                                opts=child)
+        if args.external_dns is not None:
+            self.external_dns = ExternalDns(
+                f"{name}-external-dns", replace(args.external_dns, after=tuple(crds)),
+                opts=child)
+        # What an HTTPRoute (and the Gateway) waits for: its CRD, and external-dns, which makes
+        # DNS records of their hostnames: so a destroy deletes them while external-dns still
+        # runs to delete the records (a zone with records left in it cannot be deleted).
+        self.route_needs: list[pulumi.Resource] = [
+            *crds, *(self.external_dns.ready if self.external_dns is not None else [])]
         if args.ingress is not None:
             # The Gateway waits for its CRD, its controller (Istio's; NGINX Gateway Fabric is
             # installed by Ingress itself) and the load balancer controller (which provisions the
@@ -117,16 +126,14 @@ class Addons(pulumi.ComponentResource):
                      args.ingress.controller == "istio" else [])
             self.ingress = Ingress(f"{name}-ingress", replace(
                 args.ingress, crds=tuple(crds), after=(
-                    *crds, *istio, *getattr(self.load_balancer_controller, "ready", []))),
-                opts=child)
-        if args.external_dns is not None:
-            self.external_dns = ExternalDns(
-                f"{name}-external-dns", replace(args.external_dns, after=tuple(crds)),
+                    *self.route_needs, *istio,
+                    *getattr(self.load_balancer_controller, "ready", []))),
                 opts=child)
         if args.karpenter is not None:
             self.karpenter = Karpenter(f"{name}-karpenter", args.karpenter, opts=child)
         # Observability and GitOps. Their UIs go through the shared Gateway when it exists.
-        self.exposure = Exposure.of(self.ingress, crds) if self.ingress is not None else None
+        self.exposure = (Exposure.of(self.ingress, self.route_needs)
+                         if self.ingress is not None else None)
         # -- monitoring
         if args.monitoring is not None:
             self.monitoring = Monitoring(f"{name}-monitoring", replace(

@@ -40,6 +40,9 @@ class ClusterContext:
     cluster_security_group_id: pulumi.Input[str] | None = None
     node_role_arn: pulumi.Input[str] | None = None
     zone_id: pulumi.Input[str] | None = None        # the stack's hosted zone
+    # the subnets load balancers go in: the Gateway waits for them, so that a destroy deletes
+    # it (and its NLB) before them (else DependencyViolation on the subnets and the VPC)
+    load_balancer_subnets: Sequence[pulumi.Resource] = ()
     domain: str | None = None
     tags: Mapping[str, str] = field(default_factory=dict)
 

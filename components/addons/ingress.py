@@ -330,7 +330,8 @@ class Ingress(pulumi.ComponentResource):
             # LoadBalancer Service). Not cert-manager: it issues the listeners' certificates
             # for Gateways that exist when it starts (see components/addons/addons.py).
             opts=pulumi.ResourceOptions(parent=self, provider=ctx.provider,
-                                        depends_on=[*args.after, *controller]),
+                                        depends_on=[*args.after, *controller,
+                                                    *ctx.load_balancer_subnets]),
         )
         self.redirect = None
         if args.hostnames:
@@ -364,14 +365,15 @@ class Exposure:
     https_hostnames: Sequence[str]
     domain: str | None
     hsts_max_age_seconds: int
-    crds: Sequence[pulumi.Resource] = ()
+    route_needs: Sequence[pulumi.Resource] = ()  # what a route waits for (Addons.route_needs)
 
     @staticmethod
-    def of(ingress: Ingress, crds: Sequence[pulumi.Resource] = ()) -> Exposure:
+    def of(ingress: Ingress, route_needs: Sequence[pulumi.Resource] = ()) -> Exposure:
         return Exposure(gateway_name=ingress.gateway_name,
                         gateway_namespace=ingress.gateway_namespace,
                         https_hostnames=tuple(ingress.https_hostnames), domain=ingress.domain,
-                        hsts_max_age_seconds=ingress.hsts_max_age_seconds, crds=tuple(crds))
+                        hsts_max_age_seconds=ingress.hsts_max_age_seconds,
+                        route_needs=tuple(route_needs))
 
     def listeners(self, host: str) -> list[str]:
         if not self.https_hostnames:
@@ -406,4 +408,4 @@ def expose_ui(name: str, exposure: Exposure, *, namespace_name: pulumi.Input[str
                   "labels": {"app.kubernetes.io/managed-by": "shipyard"}},
         spec=ui_route_spec(exposure, host=host, service=service, port=port),
         opts=pulumi.ResourceOptions(parent=parent, provider=provider,
-                                    depends_on=[*exposure.crds, *after]))
+                                    depends_on=[*exposure.route_needs, *after]))

@@ -244,6 +244,22 @@ NECESSARY: tuple[Necessary, ...] = (
               "data plane it provisioned"),
     Necessary("kubernetes:gateway.networking.k8s.io/v1:Gateway", f"{RELEASE}[istiod]",
               "its controller with controller: istio (GatewayClass istio)"),
+    # -- destroy order (offline/destroy.py): what a controller made goes while it still runs
+    Necessary("kubernetes:gateway.networking.k8s.io/v1:Gateway", "aws:ec2/subnet:Subnet",
+              "destroy: its NLB sits in the subnets, which fail to delete (DependencyViolation) "
+              "while it exists"),
+    Necessary("kubernetes:gateway.networking.k8s.io/v1:Gateway", f"{RELEASE}[external-dns]",
+              "destroy: external-dns must still run to delete the records of its hostnames "
+              "(a zone with records left in it cannot be deleted)"),
+    Necessary("kubernetes:gateway.networking.k8s.io/v1:HTTPRoute", f"{RELEASE}[external-dns]",
+              "destroy: external-dns must still run to delete the records of its hostnames"),
+    Necessary("kubernetes:core/v1:Namespace", f"{RELEASE}[external-dns]",
+              "destroy (the Gateway's namespace): external-dns must still run when the Gateway "
+              "in it goes, to delete its records"),
+    Necessary("pulumi:providers:kubernetes", f"{ADDON}[aws-ebs-csi-driver]",
+              "destroy: every Kubernetes object goes before the provider, so the stores' and "
+              "charts' volume claims go while the EBS CSI driver still runs to detach and "
+              "delete their volumes"),
 )
 
 ASSUMPTIONS = (
