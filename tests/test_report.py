@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 
 import plan as plan_cli
+from offline.destroy import destroy_report
 from offline.estimates.cost import estimate_cost
 from offline.harness import Plan
 from offline.report import html, write
@@ -32,9 +33,9 @@ TENANT = "shipyard:apps:Tenant"
 
 
 def document_of(plan: Plan) -> dict[str, Any]:
-    """What ``plan.py --json`` writes for ``plan``."""
+    """What ``plan.py --json --destroy`` writes for ``plan``."""
     estimates, _ = plan_cli.estimate(plan)
-    return {**plan.to_json(), "estimate": estimates}
+    return {**plan.to_json(), "estimate": estimates, "destroy": destroy_report(plan)}
 
 
 @pytest.fixture(scope="module")
@@ -207,7 +208,10 @@ def test_a_destroy_report_in_the_plan_is_shown_with_its_problems_and_what_stays(
     assert "ORDER PROBLEMS" in destroy and "after its load balancer&#x27;s subnets" in destroy
     assert "stops at the <b>3</b> protected resources" in destroy
     assert "<code>aws kms cancel-key-deletion</code>" in destroy
-    assert "--destroy --html" in html(documents["prod"])
+    real = html(documents["prod"])                    # plan.py --destroy's own report
+    assert f"deletes <b>{len(urns)}</b> resources" in real and "Left behind on purpose" in real
+    del doc["destroy"]
+    assert "--destroy --html" in html(doc)
 
 
 def test_plan_py_writes_the_page(dev, tmp_path, monkeypatch, capsys):
@@ -215,7 +219,7 @@ def test_plan_py_writes_the_page(dev, tmp_path, monkeypatch, capsys):
     stands in for running the program again.)"""
     monkeypatch.setattr(plan_cli, "run_program", lambda stack, stack_dir=None: dev)
     page, plan_json = tmp_path / "dev.html", tmp_path / "dev.json"
-    assert plan_cli.main(["dev", "--json", str(plan_json), "--html", str(page)]) == 0
+    assert plan_cli.main(["dev", "--json", str(plan_json), "--destroy", "--html", str(page)]) == 0
     assert f"plan report written to {page}" in capsys.readouterr().out
     assert page.read_text() == html(json.loads(plan_json.read_text()))
 
