@@ -2,6 +2,7 @@
 """The offline plan: what `pulumi up` would create for a stack, without the CLI or a cloud.
 
     python plan.py STACK [--json FILE] [--manifests DIR] [--against OLD.json] [--destroy]
+                         [--html FILE]
 
 Runs the real __main__.py for STACK under Pulumi mocks (offline/harness.py) with the stack's
 Pulumi.<STACK>.yaml and Pulumi.yaml, then prints resources per component and per type, the
@@ -11,7 +12,9 @@ Kubernetes object shipyard itself creates. --against compares with an earlier pl
 would replace or delete, and checks a cluster.version change: one minor at a time, never down,
 printed in the order the upgrade runs (offline/upgrade.py). --destroy reports what `pulumi destroy` would do (offline/destroy.py):
 the order it deletes in, controller-made resources it would orphan, what it leaves behind.
-Bad config: the settings error alone, exit 2.
+--html writes the plan report, one self-contained page (the platform, the first deploy, the
+cost, the checks, the data, the change and the destroy report: offline/report/). Bad config:
+the settings error alone, exit 2.
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ from offline.estimates.cost import estimate_cost
 from offline.estimates.deploy_time import estimate_deploy
 from offline.harness import Plan, StackFileError, run_program
 from offline.manifests import write_manifests
+from offline.report import write as write_report
 from offline.stateful import is_stateful, protected, replacements
 from offline.upgrade import UpgradeError, upgrade_report
 from offline.upgrade import summary_lines as upgrade_lines
@@ -128,7 +132,7 @@ def main(argv: list[str] | None = None) -> int:
     except INPUT_ERRORS as exc:
         print(exc, file=sys.stderr)
         return 2
-    except OSError as exc:  # --json, --manifests or --against: a path that cannot be used
+    except OSError as exc:  # --json, --manifests, --html or --against: a path that cannot be used
         print(f"plan.py: {exc.filename or ''}: {exc.strerror or exc}", file=sys.stderr)
         return 2
     except Exception as exc:
@@ -152,6 +156,8 @@ def _main(argv: list[str] | None) -> int:
     parser.add_argument("--destroy", action="store_true",
                         help="also report what pulumi destroy would delete, in which order, "
                              "and leave behind")
+    parser.add_argument("--html", metavar="FILE", type=Path,
+                        help="write the plan report: one self-contained HTML page")
     args = parser.parse_args(argv)
     old = None
     if args.against:
@@ -193,6 +199,9 @@ def _main(argv: list[str] | None) -> int:
     if args.manifests:
         written = write_manifests(plan, args.manifests)
         print(f"{written} Kubernetes manifests written to {args.manifests}")
+    if args.html:
+        size = write_report(args.html, document, old)
+        print(f"plan report written to {args.html} ({size / 1024:.0f} KiB)")
     return 0
 
 
