@@ -273,3 +273,22 @@ def test_the_browser_check_sees_a_script_error_and_a_blank_picture(rendered):
     assert any("undefinedFunction" in error for error in broken.errors)
     assert any("missing.png" in error for error in broken.errors)     # what it cannot load
     assert broken.ink["blank"] == (0.0, 1)
+
+
+def test_a_cluster_upgrade_against_the_deployed_plan_is_shown_in_its_order(documents):
+    from offline.upgrade import upgrade_report
+
+    doc = copy.deepcopy(documents["prod"])
+    old = copy.deepcopy(doc)
+    for r in old["resources"]:
+        if r["type"] in ("aws:eks/cluster:Cluster", "aws:eks/nodeGroup:NodeGroup"):
+            r["inputs"]["version"] = "1.34"
+        if r["type"] == "aws:eks/addon:Addon":
+            r["inputs"]["addonVersion"] = r["inputs"]["addonVersion"].replace("1.35", "1.34")
+    doc["upgrade"] = upgrade_report(old, doc)
+    change = html(doc, old)
+    change = change[change.index('<section id="change">'):]
+    assert "Cluster upgrade 1.34 &rarr; 1.35, in the order it runs" in change
+    assert change.index("control plane") < change.index("EKS managed add-ons") < \
+        change.index("managed node groups")
+    assert "Every step updates in place." in change

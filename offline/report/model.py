@@ -98,6 +98,7 @@ class Report:
     deleted: list[str] = field(default_factory=list)
     at_risk: list[dict[str, Any]] = field(default_factory=list)
     destroy: dict[str, Any] | None = None        # plan.py --destroy's report, when given
+    upgrade: dict[str, Any] | None = None        # plan.py --against's cluster upgrade, if one
 
 
 def _chain(plan: Plan, record: ResourceRecord) -> list[ResourceRecord]:
@@ -303,6 +304,8 @@ def build(document: Mapping[str, Any], old: Mapping[str, Any] | None = None) -> 
         policies=policy_names(), unchecked=unchecked_kinds(list(document.get("unchecked") or ())),
         stateful=stateful,
         destroy=dict(document["destroy"]) if isinstance(document.get("destroy"), Mapping)
+        else None,
+        upgrade=dict(document["upgrade"]) if isinstance(document.get("upgrade"), Mapping)
         else None)
     if old is not None:
         _compare(report, document, old)

@@ -189,8 +189,29 @@ def _change(r: Report) -> str:
             + _list([u.rsplit("::", 1)[-1] for u in r.deleted], f"deleted ({len(r.deleted)})")
             + '<p class="note">Offline, a replacement is known only for stateful resources (by '
               'the inputs that replace them, offline/stateful.py); any other change may update '
-              'in place or replace, as the provider decides at preview. An upgrade report is not '
-              'part of this page yet.</p></section>')
+              'in place or replace, as the provider decides at preview.</p>'
+            + _upgrade(r) + '</section>')
+
+
+def _upgrade(r: Report) -> str:
+    """A cluster.version step (offline/upgrade.py), in the order it runs."""
+    u = r.upgrade
+    if u is None:
+        return ('<p class="note">No cluster upgrade: the cluster version is the same in both '
+                'plans.</p>')
+    problems = [str(p) for p in u.get("problems") or ()]
+    steps = "".join(
+        f'<li><b>{escape(str(s.get("step", "")))}</b>'
+        + ("<ul>" + "".join(f"<li>{escape(str(c))}</li>" for c in s.get("changes") or ())
+           + "".join(f'<li class="bad">REPLACES {escape(str(x))}</li>'
+                     for x in s.get("replaces") or ()) + "</ul>"
+           if s.get("changes") or s.get("replaces") else ": nothing changes")
+        + "</li>" for s in u.get("steps") or ())
+    found = ('<div class="risk"><b class="bad">UPGRADE PROBLEMS</b><ul>'
+             + "".join(f"<li>{escape(p)}</li>" for p in problems) + "</ul></div>"
+             if problems else '<p class="good">Every step updates in place.</p>')
+    return (f'<h3>Cluster upgrade {escape(str(u.get("from")))} &rarr; '
+            f'{escape(str(u.get("to")))}, in the order it runs</h3><ol>{steps}</ol>' + found)
 
 
 def _destroy(r: Report) -> str:
