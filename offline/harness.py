@@ -282,8 +282,9 @@ class Plan:
 
     def unchecked(self) -> list[dict[str, str]]:
         """What this offline plan cannot check, and why: never reported as passing."""
+        kinds: dict[tuple[str, str], str | None] = {}  # each custom kind looked up once
         return [{"urn": r.urn, "type": r.type, "reason": reason}
-                for r in self.resources if (reason := unchecked_reason(r)) is not None]
+                for r in self.resources if (reason := unchecked_reason(r, kinds)) is not None]
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -302,7 +303,10 @@ BUILTIN_API_GROUPS = ("core/", "apps/", "batch/", "policy/", "autoscaling/", "ne
                       "coordination.k8s.io/", "admissionregistration.k8s.io/", "meta/")
 
 
-def unchecked_reason(record: ResourceRecord) -> str | None:
+def unchecked_reason(record: ResourceRecord,
+                     kinds: dict[tuple[str, str], str | None] | None = None) -> str | None:
+    """Why ``record`` is not checked offline, or None. ``kinds`` ((apiVersion, kind) -> reason)
+    keeps the answers for custom resources, for a caller asking of many records at once."""
     if record.type == "kubernetes:helm.sh/v3:Release":
         return (f"chart {record.inputs.get('chart')} {record.inputs.get('version')}: its "
                 f"templates are rendered by Helm at deploy time, not offline")
@@ -311,20 +315,29 @@ def unchecked_reason(record: ResourceRecord) -> str | None:
     if record.type.startswith("kubernetes:") and record.custom and \
             not record.type.startswith(tuple("kubernetes:" + g for g in BUILTIN_API_GROUPS)) and \
             not record.type.startswith(("kubernetes:helm.sh/", "kubernetes:yaml/")):
-        from offline import crd_schemas
-
         api, kind = record.inputs.get("apiVersion", record.type), record.inputs.get("kind", "")
-        if (missing := crd_schemas.missing()) is not None:
-            return f"custom resource {api} {kind}: CRD schema check skipped, {missing}"
-        source = crd_schemas.source_for(api, kind) if isinstance(api, str) else None
-        if source is None:
-            return f"custom resource {api} {kind}: its CRD schema is not available offline"
-        rules = crd_schemas.cel_rules(api, kind)
-        if rules:
-            return (f"custom resource {api} {kind}: its fields are checked against the CRD "
-                    f"schema of {crd_schemas.describe(source)} (tests/test_crd_schemas.py), "
-                    f"but its {rules} CEL rules (x-kubernetes-validations) run only in the API "
-                    f"server")
+        if kinds is None or not (isinstance(api, str) and isinstance(kind, str)):
+            return _custom_resource_reason(api, kind)
+        if (api, kind) not in kinds:
+            kinds[api, kind] = _custom_resource_reason(api, kind)
+        return kinds[api, kind]
+    return None
+
+
+def _custom_resource_reason(api: Any, kind: Any) -> str | None:
+    from offline import crd_schemas
+
+    if (missing := crd_schemas.missing()) is not None:
+        return f"custom resource {api} {kind}: CRD schema check skipped, {missing}"
+    source = crd_schemas.source_for(api, kind) if isinstance(api, str) else None
+    if source is None:
+        return f"custom resource {api} {kind}: its CRD schema is not available offline"
+    rules = crd_schemas.cel_rules(api, kind)
+    if rules:
+        return (f"custom resource {api} {kind}: its fields are checked against the CRD "
+                f"schema of {crd_schemas.describe(source)} (tests/test_crd_schemas.py), "
+                f"but its {rules} CEL rules (x-kubernetes-validations) run only in the API "
+                f"server")
     return None
 
 
