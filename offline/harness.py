@@ -240,17 +240,19 @@ class Plan:
             raise KeyError(f"{len(found)} resources named {name!r}")
         return found[0]
 
-    def _indexes(self) -> tuple[dict[str, ResourceRecord], dict[str, list[ResourceRecord]]]:
-        """(urn -> record, parent urn -> its children in registration order), built once per
-        list of resources: every question about the tree is then a lookup, not a walk over
-        every resource (the plan stays linear in its size)."""
+    def _indexes(self) -> tuple[dict[str, ResourceRecord], dict[str, list[ResourceRecord]],
+                                dict[int, int]]:
+        """(urn -> record, parent urn -> its children in registration order, id(record) -> its
+        position), built once per list of resources: every question about the tree is then a
+        lookup, not a walk over every resource (the plan stays linear in its size)."""
         key = (id(self.resources), len(self.resources))
         if self.__dict__.get("_index_key") != key:
             children: dict[str, list[ResourceRecord]] = {}
             for r in self.resources:
                 if r.parent:
                     children.setdefault(r.parent, []).append(r)
-            self.__dict__["_index"] = ({r.urn: r for r in self.resources}, children)
+            self.__dict__["_index"] = ({r.urn: r for r in self.resources}, children,
+                                       {id(r): i for i, r in enumerate(self.resources)})
             self.__dict__["_index_key"] = key
         return self.__dict__["_index"]
 
@@ -266,13 +268,12 @@ class Plan:
 
     def descendants(self, record: ResourceRecord) -> list[ResourceRecord]:
         """Everything below ``record`` (children, their children...), in registration order."""
-        children = self._indexes()[1]
+        _, children, order = self._indexes()
         found, todo = [], list(children.get(record.urn, ()))
         while todo:
             r = todo.pop()
             found.append(r)
             todo.extend(children.get(r.urn, ()))
-        order = {id(r): i for i, r in enumerate(self.resources)} if found else {}
         return sorted(found, key=lambda r: order[id(r)])
 
     def component_of(self, record: ResourceRecord) -> str:
