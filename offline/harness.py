@@ -10,7 +10,9 @@ plus the stack's outputs. No CLI, no credentials, no network.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import contextvars
+import gc
 import json
 import re
 import runpy
@@ -491,6 +493,22 @@ def _patch_sdk() -> None:
     runtime_resource._get_stack_trace = _no_stack_trace
 
 
+@contextlib.contextmanager
+def _no_collector_passes() -> Iterator[None]:
+    """The cyclic garbage collector paused for a run. Nearly everything a run allocates lives
+    until its end (the SDK's modules, each resource, its Outputs and futures), so the
+    collector's passes find next to nothing, yet each full pass walks the whole heap: they were
+    a third of prod's plan and half of a plan of 4,900 resources, for ~10 % more peak memory
+    without them. Whatever a run leaves behind is collected after it, as usual."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
 def _program(path: Path) -> Callable[[], None]:
     def run() -> None:
         if str(path.parent) not in sys.path:
@@ -563,7 +581,8 @@ def run_program(stack: str, *, mocks: pulumi.runtime.Mocks | None = None,
             asyncio.set_event_loop(None)
 
     _patch_sdk()
-    contextvars.Context().run(run)
+    with _no_collector_passes():
+        contextvars.Context().run(run)
     records = sorted(monitor.records, key=lambda r: r.urn)
     return Plan(stack=stack, project=project, resources=records,
                 outputs=monitor.stack_outputs, seconds=time.perf_counter() - started,
