@@ -32,7 +32,7 @@ from offline.destroy import destroy_report
 from offline.destroy import summary_lines as destroy_lines
 from offline.estimates.cost import estimate_cost
 from offline.estimates.deploy_time import estimate_deploy
-from offline.harness import Plan, StackFileError, run_program
+from offline.harness import Plan, StackFileError, collector_paused, run_program
 from offline.manifests import write_manifests
 from offline.report import write as write_report
 from offline.stateful import is_stateful, protected, replacements
@@ -128,7 +128,10 @@ def estimate(plan: Plan) -> tuple[dict, list[str]]:
 
 def main(argv: list[str] | None = None) -> int:
     try:
-        return _main(argv)
+        # the whole plan without the cyclic collector's passes (offline/harness.py): nearly
+        # everything it allocates lives to its end
+        with collector_paused():
+            return _main(argv)
     except INPUT_ERRORS as exc:
         print(exc, file=sys.stderr)
         return 2

@@ -8,7 +8,7 @@ SDK alone, in a fresh process: the same SDK modules imported (``pulumi_aws.rds``
 same type token, name, parent, provider, dependencies, options and inputs (secrets as secret
 Outputs), every declared output property given an Output as the class's own ``__init__`` does,
 under mocks that echo the inputs back, with the same two SDK patches the offline plan runs with
-(``offline.harness._patch_sdk``). None of shipyard runs: no settings, catalogs, components,
+(``offline.harness._patch_sdk``) and, as plan.py runs, without the cyclic garbage collector. None of shipyard runs: no settings, catalogs, components,
 values, estimates, summaries or JSON. What ``plan.py`` takes beyond this is shipyard's own cost.
 
 Prints one JSON line: {"resources": N, "seconds": S} (S from the start of the process).
@@ -20,10 +20,17 @@ import time
 
 STARTED = time.perf_counter()
 
+import gc  # noqa: E402
+
+gc.disable()  # as plan.py runs: the whole process without the cyclic collector's passes
+
 import asyncio  # noqa: E402  (after the clock starts: imports are part of the floor)
 import contextvars  # noqa: E402
+import functools  # noqa: E402
 import importlib  # noqa: E402
+import inspect  # noqa: E402
 import json  # noqa: E402
+import re  # noqa: E402
 import sys  # noqa: E402
 import threading  # noqa: E402
 from concurrent.futures import ThreadPoolExecutor  # noqa: E402
@@ -74,15 +81,30 @@ def sdk_class(type_: str) -> type | None:
         return importlib.import_module("pulumi_kubernetes.apiextensions").CustomResource
 
 
-def _outputs_of(cls: type) -> list[str]:
-    """The wire names of the output properties a typed resource class declares."""
-    names = []
-    for attr in vars(cls).values():
-        getter = getattr(attr, "fget", None)
-        name = getattr(getter, "_pulumi_name", None)
-        if isinstance(name, str):
-            names.append(name)
-    return names
+def _camel_to_snake(key: str) -> str:
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", key).lower()
+
+
+@functools.cache
+def _parameters(cls: type) -> frozenset[str]:
+    init = getattr(cls, "_internal_init", cls.__init__)
+    return frozenset(inspect.signature(init).parameters)
+
+
+def python_kwargs(cls: type, props: dict[str, Any]) -> dict[str, Any] | None:
+    """The class's own keyword arguments for a plan's inputs (``allocatedStorage`` ->
+    ``allocated_storage``; nested values as dicts, as a program may pass them), or None when
+    an input has no parameter of that name."""
+    params, kwargs = _parameters(cls), {}
+    for key, value in props.items():
+        snake = _camel_to_snake(key)
+        if snake in params:
+            kwargs[snake] = value
+        elif key in params:
+            kwargs[key] = value
+        else:
+            return None
+    return kwargs
 
 
 def _secrets(value: Any) -> Any:
@@ -143,6 +165,26 @@ def _options(record: dict[str, Any], made: dict[str, pulumi.Resource]) -> pulumi
     )
 
 
+GENERIC: list[str] = []  # the types the floor could not build through their own class
+
+
+def _typed(type_: str, name: str, props: dict[str, Any],
+           opts: pulumi.ResourceOptions) -> pulumi.Resource:
+    """The resource through its SDK class's own constructor, as a program builds it."""
+    cls = sdk_class(type_)
+    if cls is not None and cls.__name__ == "CustomResource" and type_.startswith("kubernetes:"):
+        rest = {k: v for k, v in props.items() if k not in ("apiVersion", "kind", "metadata")}
+        if set(rest) - {"spec"}:  # fields beside spec: the object as it is, as the program does
+            return pulumi.CustomResource(type_, name, props, opts)
+        return cls(name, api_version=props.get("apiVersion"), kind=props.get("kind"),
+                   metadata=props.get("metadata"), opts=opts, **rest)
+    kwargs = python_kwargs(cls, props) if cls is not None else None
+    if kwargs is None:
+        GENERIC.append(type_)
+        return pulumi.CustomResource(type_, name, props, opts)
+    return cls(name, opts=opts, **kwargs)
+
+
 def replay(plan: dict[str, Any]) -> None:
     made: dict[str, pulumi.Resource] = {}
     for record in registration_order(plan["resources"]):
@@ -154,14 +196,7 @@ def replay(plan: dict[str, Any]) -> None:
             res = pulumi.ComponentResource(type_, name, None, opts)
             res.register_outputs({})
         else:
-            cls = sdk_class(type_)
-            if cls is None:
-                res = pulumi.CustomResource(type_, name, props, opts)
-            else:
-                # as the class's own __init__ does: every output it declares gets an Output
-                props = {**{k: None for k in _outputs_of(cls)}, **props}
-                res = cls.__new__(cls)
-                pulumi.CustomResource.__init__(res, type_, name, props, opts)
+            res = _typed(type_, name, props, opts)
         made[record["urn"]] = res
     for key, value in plan.get("outputs", {}).items():
         pulumi.export(key, _secrets(value))
@@ -215,7 +250,8 @@ def main(argv: list[str]) -> int:
     plan = json.loads(Path(argv[0]).read_text())
     run(plan)
     print(json.dumps({"resources": len(plan["resources"]),
-                      "seconds": round(time.perf_counter() - STARTED, 3)}))
+                      "seconds": round(time.perf_counter() - STARTED, 3),
+                      "generic": sorted(set(GENERIC))}))
     return 0
 
 

@@ -63,3 +63,13 @@ def test_the_floor_replays_a_plan_registration_for_registration(dev):
         [r.to_json() for r in subtree]
     sdk_floor.run({"stack": dev.stack, "project": dev.project, "resources": records,
                    "outputs": {}})
+
+
+def test_the_floor_builds_each_resource_through_its_own_constructor(stack_plan):
+    # every input of every typed resource maps onto a keyword argument of its class, so the
+    # floor pays the typed classes' own argument handling, as the program does
+    for r in stack_plan.resources:
+        cls = sdk_floor.sdk_class(r.type) if r.custom else None
+        if cls is None or cls.__name__ == "CustomResource":
+            continue
+        assert sdk_floor.python_kwargs(cls, r.inputs) is not None, (r.type, sorted(r.inputs))
