@@ -17,7 +17,6 @@ from offline.harness import Plan, run_program
 from tests.support.crds import skip_without_crd_schemas
 from tests.support.repo import STACKS
 
-
 # The collector's default thresholds (700 allocations) make each program run sweep the session's
 # plans and modules again and again: a third of the suite's time. Collect young objects a
 # hundredth as often; the run's garbage still goes, in larger batches.
