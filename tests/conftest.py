@@ -105,6 +105,13 @@ def pytest_runtest_call(item: pytest.Item):
     return (yield from skip_without_crd_schemas())
 
 
+def pytest_collection_finish(session: pytest.Session) -> None:
+    # What collection imported (the program's modules, Pulumi's SDK and providers, moto,
+    # hypothesis) lives as long as the process: frozen, the collector stops sweeping it again
+    # at every full collection (about a tenth less time in the program runs).
+    gc.freeze()
+
+
 def pytest_unconfigure(config: pytest.Config) -> None:
     # The process ends next. Frozen, its objects (the session's plans, the moto accounts) are
     # not swept once more on the way out: about 3 s less per worker, whose exit the run waits on.
