@@ -23,6 +23,7 @@ from shipyard.config.defaults import deep_merge
 from shipyard.config.load import parse_settings
 from shipyard.config.stack import Settings
 from tests.support.settings import stack_settings
+from tests.support.sources import tree as parsed
 
 ROOT = Path(__file__).resolve().parent.parent
 COMPONENTS = ROOT / "components"
@@ -71,7 +72,7 @@ def _named(tree: ast.AST) -> set[str]:
 
 
 def _modules() -> dict[str, ast.Module]:
-    return {path.relative_to(ROOT).as_posix(): ast.parse(path.read_text(), str(path))
+    return {path.relative_to(ROOT).as_posix(): parsed(path)
             for path in sorted(COMPONENTS.rglob("*.py"))}
 
 

@@ -6,10 +6,10 @@ from __future__ import annotations
 
 import ast
 import functools
-import subprocess
 from pathlib import Path
 
 from tests.support.repo import ROOT
+from tests.support.sources import nodes, python_files, text
 
 FIRST_PARTY = ("shipyard", "components", "compose", "offline", "policies", "plan", "tests")
 # what `pulumi up` runs: the program and its packages (not the tooling, the tests, the policies)
@@ -17,11 +17,8 @@ PRODUCT = ("shipyard/", "components/", "compose/", "__main__.py")
 MAX_LINES = 600
 
 
-def _sources() -> list[Path]:
-    files = subprocess.run(["git", "ls-files", "--cached", "--others", "--exclude-standard",
-                            "*.py"], cwd=ROOT, capture_output=True, text=True,
-                           check=True).stdout.split()
-    return [ROOT / f for f in files if (ROOT / f).exists()]
+def _sources() -> tuple[Path, ...]:
+    return python_files()
 
 
 def _module(path: Path) -> str:
@@ -37,7 +34,7 @@ def _imports(path: Path, modules: set[str]) -> set[str]:
     here = _module(path)
     package = here if path.name == "__init__.py" else here.rpartition(".")[0]
     found: set[str] = set()
-    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+    for node in nodes(path):
         names: list[str] = []
         if isinstance(node, ast.Import):
             names = [a.name for a in node.names]
@@ -108,7 +105,7 @@ def test_components_never_reach_for_the_tooling():
 
 
 def test_no_module_outside_the_tests_is_over_600_lines():
-    sizes = {str(p.relative_to(ROOT)): len(p.read_text().splitlines()) for p in _sources()
+    sizes = {str(p.relative_to(ROOT)): len(text(p).splitlines()) for p in _sources()
              if not str(p.relative_to(ROOT)).startswith("tests/")}
     assert len([f for f in sizes if f.startswith(PRODUCT)]) > 50
     assert {f: n for f, n in sizes.items() if n > MAX_LINES} == {}
@@ -122,7 +119,7 @@ def test_no_test_module_imports_another():
         rel = path.relative_to(ROOT)
         if rel.parts[0] != "tests" or rel.parts[1] == "support":
             continue
-        for node in ast.walk(ast.parse(path.read_text())):
+        for node in nodes(path):
             names = [a.name for a in node.names] if isinstance(node, ast.Import) else \
                 [node.module or ""] if isinstance(node, ast.ImportFrom) else []
             offending += [f"{rel}: {name}" for name in names
@@ -141,7 +138,7 @@ def test_no_environment_name_in_component_or_composition_code():
         rel = str(path.relative_to(ROOT))
         if not rel.startswith(("components/", "compose/")):
             continue
-        for node in ast.walk(ast.parse(path.read_text())):
+        for node in nodes(path):
             if isinstance(node, ast.Constant) and node.value in ENVIRONMENT_NAMES:
                 found.append(f"{rel}:{node.lineno}: {node.value!r}")
     assert found == []

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import ast
 import re
-import subprocess
 import sys
 from functools import cache
 from importlib.metadata import packages_distributions
 from pathlib import Path
 
 from tests.support.repo import ROOT
+from tests.support.sources import nodes, python_files
 
 # What only the tests may import: the AWS emulator and the SDK the tests drive it with.
 TEST_ONLY_IMPORTS = frozenset({"moto", "boto3", "botocore"})
@@ -23,19 +23,10 @@ DEV_ONLY = frozenset({"pytest", "pytest-xdist", "hypothesis", "moto", "boto3", "
 
 
 @cache
-def python_files() -> tuple[Path, ...]:
-    """Every .py file git tracks, and those it would (untracked, not ignored)."""
-    listed = subprocess.run(
-        ["git", "ls-files", "--cached", "--others", "--exclude-standard", "-z", "--", "*.py"],
-        cwd=ROOT, capture_output=True, text=True, check=True).stdout
-    return tuple(sorted({ROOT / name for name in listed.split("\0") if name}))
-
-
-@cache
 def imported(path: Path) -> frozenset[str]:
     """The top-level names of the absolute imports in ``path`` (in functions too)."""
     names = set()
-    for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
+    for node in nodes(path):
         if isinstance(node, ast.Import):
             names.update(alias.name.split(".")[0] for alias in node.names)
         elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
