@@ -24,26 +24,20 @@ import gc  # noqa: E402
 
 gc.disable()  # as plan.py runs: the whole process without the cyclic collector's passes
 
-import asyncio  # noqa: E402  (after the clock starts: imports are part of the floor)
-import contextvars  # noqa: E402
 import functools  # noqa: E402
 import importlib  # noqa: E402
 import inspect  # noqa: E402
 import json  # noqa: E402
 import re  # noqa: E402
 import sys  # noqa: E402
-import threading  # noqa: E402
-from concurrent.futures import ThreadPoolExecutor  # noqa: E402
 from pathlib import Path  # noqa: E402
 from typing import Any  # noqa: E402
 
 import pulumi  # noqa: E402
 from pulumi.runtime import mocks as pulumi_mocks  # noqa: E402
-from pulumi.runtime import settings as runtime_settings  # noqa: E402
-from pulumi.runtime.stack import run_in_stack  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from offline.harness import SECRET, _patch_sdk  # noqa: E402
+from offline.harness import SECRET, run_under_mocks  # noqa: E402
 
 PACKAGES = {"aws": "pulumi_aws", "kubernetes": "pulumi_kubernetes", "random": "pulumi_random"}
 
@@ -204,36 +198,9 @@ def replay(plan: dict[str, Any]) -> None:
 
 def run(plan: dict[str, Any]) -> None:
     monitor = pulumi_mocks.MockMonitor(Echo())
-
-    def program() -> None:
-        runtime_settings.configure(pulumi_mocks.MockSettings(
-            monitor=monitor,
-            monitor_features=set(monitor.GetDeploymentInfo(None).supportedFeatures),
-            engine=pulumi_mocks.MockEngine(None), project=plan.get("project", "shipyard"),
-            stack=plan["stack"], dry_run=False, organization="organization", callbacks=None))
-        runtime_settings.ROOT.set(None)
-        runtime_settings.SETTINGS.outputs = set()
-        runtime_settings.SETTINGS.lock = threading.Lock()
-        loop = asyncio.new_event_loop()
-        asyncio.set_event_loop(loop)
-        thread_loops: list[asyncio.AbstractEventLoop] = []  # as offline/harness.py runs
-
-        def thread_loop() -> None:
-            thread_loops.append(asyncio.new_event_loop())
-            asyncio.set_event_loop(thread_loops[-1])
-
-        loop.set_default_executor(ThreadPoolExecutor(initializer=thread_loop))
-        try:
-            loop.run_until_complete(run_in_stack(lambda: replay(plan)))
-        finally:
-            loop.run_until_complete(loop.shutdown_default_executor())
-            for each in thread_loops:
-                each.close()
-            loop.close()
-            asyncio.set_event_loop(None)
-
-    _patch_sdk()
-    contextvars.Context().run(program)  # Pulumi's ambient state stays in this run
+    # the offline plan's own runner: its event loop, executor, SDK patches, paused collector
+    run_under_mocks(lambda: replay(plan), monitor, project=plan.get("project", "shipyard"),
+                    stack=plan["stack"])
     # the same work or no floor: exactly the plan's resources, by URN
     missing = {r["urn"] for r in plan["resources"]} - set(monitor.resources)
     extra = set(monitor.resources) - {r["urn"] for r in plan["resources"]}

@@ -19,7 +19,7 @@ import runpy
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -518,25 +518,17 @@ def _program(path: Path) -> Callable[[], None]:
     return run
 
 
-def run_program(stack: str, *, mocks: pulumi.runtime.Mocks | None = None,
-                overrides: Mapping[str, Any] | None = None, root: Path = ROOT,
-                stack_dir: Path | None = None) -> Plan:
-    """Run ``root/__main__.py`` as stack ``stack`` under mocks; return what it registered.
-
-    Runs in a fresh ``contextvars.Context`` on its own event loop, so several stacks can run
-    one after another in one process without sharing Pulumi's ambient state. Raises whatever
-    the program raises (a ``SettingsError`` for bad config)."""
-    config, secret_keys, project = read_stack_config(stack, root, stack_dir=stack_dir,
-                                                    overrides=overrides)
-    if mocks is None:
-        from offline.mocks import EchoMocks
-
-        mocks = EchoMocks(region=config.get("aws:region", "us-east-1"))
-    monitor = RecordingMonitor(mocks)
-    started = time.perf_counter()
+def run_under_mocks(program: Callable[[], None], monitor: pulumi_mocks.MockMonitor, *,
+                    project: str, stack: str, root: Path = ROOT,
+                    config: Mapping[str, str] | None = None,
+                    secret_keys: Iterable[str] = ()) -> None:
+    """Run ``program`` as a Pulumi program of ``project``/``stack`` against ``monitor``: in a
+    fresh ``contextvars.Context`` on its own event loop (so runs in one process share no
+    ambient state), with the SDK patches above and the collector paused. ``benchmarks/``'s SDK
+    floor runs its replay through this too, under the same conditions as the plan."""
 
     def run() -> None:
-        set_all_config(config, sorted(secret_keys))
+        set_all_config(dict(config or {}), sorted(secret_keys))
         runtime_settings.configure(pulumi_mocks.MockSettings(
             monitor=monitor,
             monitor_features=set(monitor.GetDeploymentInfo(None).supportedFeatures),
@@ -567,7 +559,7 @@ def run_program(stack: str, *, mocks: pulumi.runtime.Mocks | None = None,
 
         loop.set_default_executor(ThreadPoolExecutor(initializer=_thread_loop))
         try:
-            loop.run_until_complete(run_in_stack(_program(root / "__main__.py")))
+            loop.run_until_complete(run_in_stack(program))
         finally:
             # After a failure the program may still have registrations in flight: let them
             # finish (or fail) before the executor they run on goes away.
@@ -583,6 +575,23 @@ def run_program(stack: str, *, mocks: pulumi.runtime.Mocks | None = None,
     _patch_sdk()
     with collector_paused():
         contextvars.Context().run(run)
+
+
+def run_program(stack: str, *, mocks: pulumi.runtime.Mocks | None = None,
+                overrides: Mapping[str, Any] | None = None, root: Path = ROOT,
+                stack_dir: Path | None = None) -> Plan:
+    """Run ``root/__main__.py`` as stack ``stack`` under mocks (``run_under_mocks``); return
+    what it registered. Raises what the program raises (a ``SettingsError`` for bad config)."""
+    config, secret_keys, project = read_stack_config(stack, root, stack_dir=stack_dir,
+                                                    overrides=overrides)
+    if mocks is None:
+        from offline.mocks import EchoMocks
+
+        mocks = EchoMocks(region=config.get("aws:region", "us-east-1"))
+    monitor = RecordingMonitor(mocks)
+    started = time.perf_counter()
+    run_under_mocks(_program(root / "__main__.py"), monitor, project=project, stack=stack,
+                    root=root, config=config, secret_keys=secret_keys)
     records = sorted(monitor.records, key=lambda r: r.urn)
     return Plan(stack=stack, project=project, resources=records,
                 outputs=monitor.stack_outputs, seconds=time.perf_counter() - started,

@@ -164,7 +164,8 @@ def protected(record: Any) -> bool:
     return bool(options.get("protect") or options.get("retainOnDelete"))
 
 
-def _get(inputs: Mapping[str, Any], path: str) -> Any:
+def input_at(inputs: Mapping[str, Any], path: str) -> Any:
+    """The value at a dotted path of a resource's inputs (None where the path is absent)."""
     value: Any = inputs
     for part in path.split("."):
         if not isinstance(value, Mapping):
@@ -197,8 +198,9 @@ def replacements(old: Iterable[Mapping[str, Any]], new: Iterable[Mapping[str, An
             found.append({"urn": urn, "type": r["type"], "name": r["name"],
                           "change": "deleted (gone from the program, or renamed)"})
             continue
+        old_inputs, new_inputs = r.get("inputs") or {}, after[urn].get("inputs") or {}
         changed = [k for k in STATEFUL[kind(r)]
-                   if _get(r.get("inputs") or {}, k) != _get(after[urn].get("inputs") or {}, k)]
+                   if input_at(old_inputs, k) != input_at(new_inputs, k)]
         if changed:
             found.append({"urn": urn, "type": r["type"], "name": r["name"],
                           "change": f"replaced ({', '.join(changed)} changed)"})

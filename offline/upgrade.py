@@ -16,6 +16,8 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from offline.stateful import input_at
+
 CLUSTER = "aws:eks/cluster:Cluster"
 ADDON = "aws:eks/addon:Addon"
 NODE_GROUP = "aws:eks/nodeGroup:NodeGroup"
@@ -43,22 +45,13 @@ def minor(version: Any) -> tuple[int, int] | None:
     return (int(match[1]), int(match[2])) if match else None
 
 
-def _get(inputs: Mapping[str, Any], path: str) -> Any:
-    value: Any = inputs
-    for part in path.split("."):
-        if not isinstance(value, Mapping):
-            return None
-        value = value.get(part)
-    return value
-
-
 def _by_urn(doc: Mapping[str, Any], type_: str) -> dict[str, Mapping[str, Any]]:
     return {r["urn"]: r for r in doc.get("resources", []) if r.get("type") == type_}
 
 
 def _replaced(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[str]:
     return [k for k in REPLACED_BY.get(new["type"], ())
-            if _get(old.get("inputs") or {}, k) != _get(new.get("inputs") or {}, k)]
+            if input_at(old.get("inputs") or {}, k) != input_at(new.get("inputs") or {}, k)]
 
 
 def upgrade_report(old: Mapping[str, Any], new: Mapping[str, Any]) -> dict[str, Any] | None:
