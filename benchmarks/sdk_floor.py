@@ -34,10 +34,10 @@ from pathlib import Path  # noqa: E402
 from typing import Any  # noqa: E402
 
 import pulumi  # noqa: E402
-from pulumi.runtime import mocks as pulumi_mocks  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from offline.harness import SECRET, run_under_mocks  # noqa: E402
+from offline.monitor import SyncMockMonitor  # noqa: E402
 
 PACKAGES = {"aws": "pulumi_aws", "kubernetes": "pulumi_kubernetes", "random": "pulumi_random"}
 
@@ -197,7 +197,7 @@ def replay(plan: dict[str, Any]) -> None:
 
 
 def run(plan: dict[str, Any]) -> None:
-    monitor = pulumi_mocks.MockMonitor(Echo())
+    monitor = SyncMockMonitor(Echo())
     # the offline plan's own runner: its event loop, executor, SDK patches, paused collector
     run_under_mocks(lambda: replay(plan), monitor, project=plan.get("project", "shipyard"),
                     stack=plan["stack"])

@@ -20,7 +20,6 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -35,6 +34,8 @@ from pulumi.runtime import stack as runtime_stack
 from pulumi.runtime.config import set_all_config
 from pulumi.runtime.proto import source_pb2
 from pulumi.runtime.stack import run_in_stack
+
+from offline.monitor import InlineExecutor, SyncMockMonitor
 
 ROOT = Path(__file__).resolve().parent.parent
 SECRET = "[secret]"
@@ -399,8 +400,8 @@ def _options(request: Any) -> dict[str, Any]:
     return opts
 
 
-class RecordingMonitor(pulumi_mocks.MockMonitor):
-    """The stock mock monitor, keeping every registration request as a ResourceRecord."""
+class RecordingMonitor(SyncMockMonitor):
+    """The mock monitor (offline/monitor.py), keeping every registration as a ResourceRecord."""
 
     def __init__(self, mocks: pulumi.runtime.Mocks) -> None:
         super().__init__(mocks)
@@ -547,17 +548,7 @@ def run_under_mocks(program: Callable[[], None], monitor: pulumi_mocks.MockMonit
         runtime_settings.SETTINGS.lock = threading.Lock()
         loop = asyncio.new_event_loop()
         asyncio.set_event_loop(loop)
-        # The mock monitor runs in executor threads, and each needs an event loop of its own.
-        # Give each one up front and close them all at the end, instead of leaving them to the
-        # garbage collector (which closes them in a bad order and prints errors at exit).
-        thread_loops: list[asyncio.AbstractEventLoop] = []
-
-        def _thread_loop() -> None:
-            thread_loop = asyncio.new_event_loop()
-            asyncio.set_event_loop(thread_loop)
-            thread_loops.append(thread_loop)
-
-        loop.set_default_executor(ThreadPoolExecutor(initializer=_thread_loop))
+        loop.set_default_executor(InlineExecutor())  # the monitor answers in this thread
         try:
             loop.run_until_complete(run_in_stack(program))
         finally:
@@ -567,8 +558,6 @@ def run_under_mocks(program: Callable[[], None], monitor: pulumi_mocks.MockMonit
             if pending:
                 loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
             loop.run_until_complete(loop.shutdown_default_executor())
-            for thread_loop in thread_loops:
-                thread_loop.close()
             loop.close()
             asyncio.set_event_loop(None)
 
