@@ -175,13 +175,12 @@ def _main(argv: list[str] | None) -> int:
                   file=sys.stderr)
             return 2
     plan = run_program(args.stack, stack_dir=args.stack_dir)
-    # a cluster.version step EKS cannot take is refused before anything is printed
-    upgrade = (upgrade_report(old, {"resources": [r.to_json() for r in plan.resources]})
-               if old is not None else None)
     estimates, estimate_lines = estimate(plan)
+    document = {**plan.to_json(), "estimate": estimates}
+    # a cluster.version step EKS cannot take is refused before anything is printed
+    upgrade = upgrade_report(old, document) if old is not None else None
     print(summary(plan))
     print("\n".join(estimate_lines + data_lines(plan)))
-    document = {**plan.to_json(), "estimate": estimates}
     if old is not None:
         risks = replacements(old.get("resources", []), document["resources"])
         document["replacements"] = risks

@@ -225,6 +225,7 @@ class DestroyGraph:
                 if v in self.by_urn and v != r.urn:
                     self.after[r.urn].add(v)
         self._reach: dict[str, int] | None = None
+        self._order: list[str] | None = None
 
     def _roles_of(self, r: ResourceRecord) -> Iterable[str]:
         # a Pod Identity association stands for its role: the role goes after it
@@ -247,6 +248,8 @@ class DestroyGraph:
     def order(self) -> list[str]:
         """The deletion order: a resource once everything to go before it is gone; among those
         ready together, in URN order (destroy runs them in parallel)."""
+        if self._order is not None:  # computed once: the report and the checks both ask
+            return self._order
         waiting = {u: 0 for u in self.by_urn}
         for later in self.after.values():
             for v in later:
@@ -265,6 +268,7 @@ class DestroyGraph:
         if len(out) != len(waiting):  # a cycle: the engine would refuse the program
             stuck = sorted(u for u, n in waiting.items() if n)
             raise ValueError(f"the plan's dependencies have a cycle through {stuck[:3]}")
+        self._order = out
         return out
 
 
@@ -352,8 +356,6 @@ def left_behind(plan: Plan) -> list[dict[str, str]]:
                              "kubernetes.io/created-for/pvc/name Name=status,Values=available"
                              " --query 'Volumes[].VolumeId'  (then aws ec2 delete-volume "
                              "--volume-id ... each)"))
-        elif r.type == "aws:cloudwatch/logGroup:LogGroup" and o.get("retainOnDelete"):
-            pass  # listed above
         for group_name in _service_log_groups(r):
             out.append(_left(r, f"log group {group_name} (written by the service, not "
                                 f"managed here)",

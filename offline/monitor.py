@@ -40,7 +40,7 @@ class InlineExecutor(concurrent.futures.ThreadPoolExecutor):
         return future
 
 
-def _struct(value: dict[str, Any]) -> struct_pb2.Struct:
+def _to_struct(value: dict[str, Any]) -> struct_pb2.Struct:
     """Plain JSON-like data (secrets as their wire dicts) as the engine's Struct."""
     struct = struct_pb2.Struct()
     try:
@@ -63,17 +63,17 @@ class SyncMockMonitor(pulumi_mocks.MockMonitor):
         id_, state = self.mocks.new_resource(pulumi_mocks.MockResourceArgs(
             typ=request.type, name=request.name, inputs=inputs, provider=request.provider,
             resource_id=request.importId, custom=request.custom or False))
-        obj = _struct(state)
+        obj = _to_struct(state)
         self.resources[urn] = pulumi_mocks.MockMonitor.ResourceRegistration(urn, id_, state)
         return resource_pb2.RegisterResourceResponse(urn=urn, id=id_, object=obj)
 
     def Invoke(self, request: Any) -> Any:
         if request.tok == "pulumi:pulumi:getResource":
             registered = self.resources[rpc.deserialize_properties(request.args)["urn"]]
-            return resource_pb2.ResourceInvokeResponse(**{"return": _struct(registered.state)})
+            return resource_pb2.ResourceInvokeResponse(**{"return": _to_struct(registered.state)})
         args = rpc.deserialize_properties(request.args)
         answer = self.mocks.call(pulumi_mocks.MockCallArgs(
             token=request.tok, args=args, provider=request.provider))
         ret, failures = (answer, None) if isinstance(answer, dict) else (
             answer[0], [provider_pb2.CheckFailure(property=p, reason=r) for p, r in answer[1]])
-        return resource_pb2.ResourceInvokeResponse(failures=failures, **{"return": _struct(ret)})
+        return resource_pb2.ResourceInvokeResponse(failures=failures, **{"return": _to_struct(ret)})
