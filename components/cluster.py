@@ -1,5 +1,6 @@
-"""The EKS cluster: control plane, encryption, logs, access, IRSA, managed add-ons, node groups,
-and the Kubernetes provider every in-cluster resource is created through."""
+"""The EKS cluster: control plane, encryption, logs, access, workload identity (EKS Pod Identity,
+or IRSA through the cluster's OIDC provider), managed add-ons, node groups, and the Kubernetes
+provider every in-cluster resource is created through."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
-from components.irsa import OidcProvider, service_account_role
+from components.workload_identity import OidcProvider, WorkloadIdentity, service_account_role
 from shipyard.rules import iam
 from shipyard.versions import EKS_ADDON_VERSIONS
 
@@ -58,6 +59,7 @@ class ClusterArgs:
     admins: Sequence[str]
     deletion_protection: bool
     node_groups: Mapping[str, NodeGroupSpec]
+    workload_identity: str = "podIdentity"     # podIdentity | irsa
     protect: bool = False
     tags: Mapping[str, str] = field(default_factory=dict)
 
@@ -95,7 +97,7 @@ class Cluster(pulumi.ComponentResource):
     name: pulumi.Output[str]
     endpoint: pulumi.Output[str]
     kubeconfig: pulumi.Output[str]
-    oidc: OidcProvider
+    identity: WorkloadIdentity
     provider: k8s.Provider
     cluster_security_group_id: pulumi.Output[str]
     node_role_arn: pulumi.Output[str]
@@ -168,12 +170,20 @@ class Cluster(pulumi.ComponentResource):
         self.endpoint = self.eks.endpoint
         self.cluster_security_group_id = self.eks.vpc_config.cluster_security_group_id
 
-        self.oidc_provider = aws.iam.OpenIdConnectProvider(
-            f"{name}-oidc", url=self.eks.identities[0].oidcs[0].issuer,
-            client_id_lists=["sts.amazonaws.com"],
-            tags=self._tags(f"{args.cluster_name}-oidc"), opts=child)
-        self.oidc = OidcProvider(arn=self.oidc_provider.arn,
-                                 issuer_url=self.eks.identities[0].oidcs[0].issuer)
+        # The IAM OIDC provider only for IRSA: with EKS Pod Identity every role trusts
+        # pods.eks.amazonaws.com (every pinned chart and EKS add-on here takes its credentials
+        # from Pod Identity: docs/architecture.md), so nothing needs it.
+        self.oidc_provider: aws.iam.OpenIdConnectProvider | None = None
+        oidc = None
+        if args.workload_identity == "irsa":
+            self.oidc_provider = aws.iam.OpenIdConnectProvider(
+                f"{name}-oidc", url=self.eks.identities[0].oidcs[0].issuer,
+                client_id_lists=["sts.amazonaws.com"],
+                tags=self._tags(f"{args.cluster_name}-oidc"), opts=child)
+            oidc = OidcProvider(arn=self.oidc_provider.arn,
+                                issuer_url=self.eks.identities[0].oidcs[0].issuer)
+        self.identity = WorkloadIdentity(cluster_name=args.cluster_name, cluster=self.eks.name,
+                                         oidc=oidc)
 
         self._create_access_entries()
         self._create_webhook_rules()
@@ -216,7 +226,7 @@ class Cluster(pulumi.ComponentResource):
 
         self.register_outputs({
             "name": self.name, "endpoint": self.endpoint, "kubeconfig": self.kubeconfig,
-            "oidcProviderArn": self.oidc_provider.arn,
+            "oidcProviderArn": self.oidc_provider.arn if self.oidc_provider else None,
             "clusterSecurityGroupId": self.cluster_security_group_id,
             "nodeRoleArn": self.node_role_arn,
         })
@@ -261,14 +271,21 @@ class Cluster(pulumi.ComponentResource):
     def _addon(self, addon: str, *, service_account: tuple[str, str] | None = None,
                managed_policies: Sequence[str] = (), configuration: dict | None = None,
                depends_on: Sequence[pulumi.Resource] = ()) -> aws.eks.Addon:
-        role_arn, grants = None, ()
+        role_arn, grants, associations = None, (), None
         if service_account is not None:
+            # Pod Identity: the add-on makes the association itself (EKS checks that this
+            # add-on version supports it); IRSA: the add-on annotates its service account.
             role = service_account_role(
-                f"{self._name}-{addon}", oidc=self.oidc, namespace=service_account[0],
+                f"{self._name}-{addon}", identity=self.identity, namespace=service_account[0],
                 service_account=service_account[1], parent=self,
-                managed_policies=managed_policies, tags=self._args.tags)
+                managed_policies=managed_policies, tags=self._args.tags, associate=False)
             # the add-on's pods use the role as they start: its policies must be attached
-            role_arn, grants = role.arn, role.grants
+            grants = role.grants
+            if self.identity.pod_identity:
+                associations = [aws.eks.AddonPodIdentityAssociationArgs(
+                    role_arn=role.arn, service_account=service_account[1])]
+            else:
+                role_arn = role.arn
         # The version follows the cluster's: pinned in shipyard/versions.py, else the default
         # EKS gives this add-on for the cluster's Kubernetes version (looked up at each preview),
         # so a cluster.version step upgrades the add-ons after the control plane.
@@ -277,6 +294,7 @@ class Cluster(pulumi.ComponentResource):
         return aws.eks.Addon(
             f"{self._name}-{addon}", cluster_name=self.eks.name, addon_name=addon,
             addon_version=version, service_account_role_arn=role_arn,
+            pod_identity_associations=associations,
             configuration_values=json.dumps(configuration) if configuration else None,
             resolve_conflicts_on_create="OVERWRITE", resolve_conflicts_on_update="PRESERVE",
             tags=self._tags(f"{self._args.cluster_name}-{addon}"),
@@ -306,7 +324,7 @@ class Cluster(pulumi.ComponentResource):
                 description=f"{self._args.cluster_name} node group {key}",
                 metadata_options=aws.ec2.LaunchTemplateMetadataOptionsArgs(
                     http_endpoint="enabled", http_tokens="required",
-                    # pods cannot reach the node's instance role; they use IRSA
+                    # pods cannot reach the node's instance role; they use their own
                     http_put_response_hop_limit=1),
                 block_device_mappings=[aws.ec2.LaunchTemplateBlockDeviceMappingArgs(
                     device_name="/dev/xvda",

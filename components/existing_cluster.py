@@ -19,11 +19,13 @@ class ExistingClusterArgs:
 class ExistingCluster(pulumi.ComponentResource):
     """Exposes what the in-cluster layer needs (``provider``, ``kubeconfig``), like Cluster.
 
-    It has no IAM OIDC provider, so nothing that needs IRSA can be deployed onto it."""
+    It may be no EKS cluster at all (Minikube), and shipyard knows neither its OIDC provider nor
+    whether it runs the EKS Pod Identity agent: no pod gets an AWS role on it (``identity`` is
+    None), so nothing that calls AWS is deployed onto it."""
 
     provider: k8s.Provider
     kubeconfig: pulumi.Output[str] | None
-    oidc = None
+    identity = None
 
     def __init__(self, name: str, args: ExistingClusterArgs,
                  opts: pulumi.ResourceOptions | None = None) -> None:

@@ -1,10 +1,10 @@
 """The service component: one service of an application, as the Kubernetes objects that run it.
 
-ServiceAccount (IRSA when it needs AWS), Deployment (zero-downtime rolling updates, three probes,
-requests and limits, a restricted security context, a writable /tmp only, topology spread over
-zones and nodes, graceful shutdown, an ECR image that is never ``latest``), Service, HPA
-``autoscaling/v2`` with behavior, PodDisruptionBudget; for mesh applications the mesh objects
-``components/mesh.py`` builds (DestinationRule, VirtualService, AuthorizationPolicy, and a
+ServiceAccount (its own AWS role when it needs AWS: EKS Pod Identity or IRSA), Deployment
+(zero-downtime rolling updates, three probes, requests and limits, a restricted security
+context, a writable /tmp only, topology spread over zones and nodes, graceful shutdown, an ECR
+image that is never ``latest``), Service, HPA ``autoscaling/v2`` with behavior,
+PodDisruptionBudget; for mesh applications the mesh objects ``components/mesh.py`` builds (DestinationRule, VirtualService, AuthorizationPolicy, and a
 port-level PERMISSIVE PeerAuthentication where the Gateway is outside the mesh).
 
 Progressive delivery: ``canary`` adds ``NAME-canary`` (its own Deployment and Service; the route
@@ -25,7 +25,6 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from components.addons import endpoints
-from components.irsa import OidcProvider, ServiceAccountRole, service_account_role
 from components.labels import MANAGED, NAME_LABEL, PART_OF_LABEL, TRACK_LABEL, VERSION_LABEL
 from components.mesh import (
     MERGED_METRICS_PORT,
@@ -37,6 +36,11 @@ from components.mesh import (
     permissive_ports_spec,
     proxy_config,
     virtual_service_spec,
+)
+from components.workload_identity import (
+    ServiceAccountRole,
+    WorkloadIdentity,
+    service_account_role,
 )
 from shipyard.catalog import mounts as catalog_mounts
 from shipyard.catalog.models import Application
@@ -152,7 +156,7 @@ class StoreMount:
     store: str                      # the store's name in the catalog
     prefix: str                     # the variables' prefix, e.g. POSTGRES_
     config_map: str                 # host, port, database, username, tls, password file
-    secret: str | None = None       # the password; None: no password (S3 goes by IRSA)
+    secret: str | None = None       # the password; None: no password (S3 goes by its AWS role)
 
 
 def store_password_file(store: str) -> str:
@@ -406,7 +410,8 @@ class WorkloadPlatform:
     passed by reference."""
 
     provider: k8s.Provider
-    oidc: OidcProvider | None = None         # IRSA, for services with aws: true
+    # how services with aws: true get their role; None (an existing cluster): they get none
+    identity: WorkloadIdentity | None = None
     tags: Mapping[str, str] = field(default_factory=dict)
     zone_spread: str = "DoNotSchedule"
     await_rollout: bool = True
@@ -428,7 +433,7 @@ class WorkloadArgs:
     gateway_namespace: str | None = None
     mesh: MeshContext | None = None          # None: not a mesh application
     stores: Sequence[StoreMount] = ()        # the data stores it uses
-    aws_policy: pulumi.Input[str] | None = None  # its IRSA role's grants (its buckets)
+    aws_policy: pulumi.Input[str] | None = None  # its AWS role's grants (its buckets)
     # what its pods wait for: its stores' users and databases exist, its connection objects
     stores_ready: Sequence[pulumi.Resource] = ()
 
@@ -451,12 +456,16 @@ class Workload(pulumi.ComponentResource):
 
         annotations: dict[str, pulumi.Input[str]] = {}
         self.role = None
-        if svc.aws and platform.oidc is not None:  # no IRSA on an existing cluster (a note says)
+        role_ready: list[pulumi.Resource] = []
+        # no AWS role on an existing cluster (a note says)
+        if svc.aws and platform.identity is not None:
             # its permissions come from what it uses (the data stores attach theirs)
             self.role = service_account_role(
-                name, oidc=platform.oidc, namespace=app.name, service_account=svc_name,
+                name, identity=platform.identity, namespace=app.name, service_account=svc_name,
                 policy=args.aws_policy, tags=platform.tags, parent=self)
-            annotations["eks.amazonaws.com/role-arn"] = self.role.arn
+            annotations.update(self.role.annotations)
+            # its pods get Pod Identity's credentials only if created after the association
+            role_ready = self.role.ready
         self.service_account = k8s.core.v1.ServiceAccount(
             f"{name}-sa", metadata=meta(svc_name, annotations=annotations),
             automount_service_account_token=False, opts=k8s_opts)
@@ -479,7 +488,8 @@ class Workload(pulumi.ComponentResource):
                 f"{name}{suffix}-deployment", metadata=manifest["metadata"],
                 spec=manifest["spec"],
                 opts=pulumi.ResourceOptions.merge(k8s_opts, pulumi.ResourceOptions(
-                    depends_on=[self.service_account, *after, *args.stores_ready])))
+                    depends_on=[self.service_account, *role_ready, *after,
+                                *args.stores_ready])))
             self.deployments.append(dep)
             if track.autoscaled:
                 k8s.autoscaling.v2.HorizontalPodAutoscaler(

@@ -116,14 +116,14 @@ def external_dns_args(settings: Settings, ctx: ClusterContext) -> ExternalDnsArg
 
 def karpenter_args(settings: Settings, ctx: ClusterContext) -> KarpenterArgs:
     k = settings.addons.karpenter
-    if not ctx.eks or ctx.oidc is None or ctx.cluster_arn is None or \
+    if not ctx.eks or ctx.identity is None or ctx.cluster_arn is None or \
             ctx.cluster_endpoint is None or ctx.cluster_security_group_id is None:
         # settings refuse addons.karpenter.enabled outside cluster.mode eks
-        raise ValueError("Karpenter needs an EKS cluster (OIDC provider, ARN, endpoint, "
+        raise ValueError("Karpenter needs an EKS cluster (workload identity, ARN, endpoint, "
                          "security group)")
     return KarpenterArgs(
         provider=ctx.provider, cluster_name=ctx.cluster_name, region=ctx.region,
-        oidc=ctx.oidc, cluster_endpoint=ctx.cluster_endpoint, cluster_arn=ctx.cluster_arn,
+        identity=ctx.identity, cluster_endpoint=ctx.cluster_endpoint, cluster_arn=ctx.cluster_arn,
         cluster_security_group_id=ctx.cluster_security_group_id,
         cpu_limit=k.cpu_limit, memory_limit_gi=k.memory_limit_gi,
         capacity_types=tuple(k.capacity_types),

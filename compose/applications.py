@@ -57,7 +57,7 @@ def tenant_platform(settings: Settings, ctx: ClusterContext,
     a = settings.addons
     return TenantPlatform(
         workload=WorkloadPlatform(
-            provider=ctx.provider, oidc=ctx.oidc, tags=ctx.tags,
+            provider=ctx.provider, identity=ctx.identity, tags=ctx.tags,
             zone_spread=settings.workloads.zone_spread,
             await_rollout=settings.workloads.await_rollouts,
             immutable_tags=settings.registry.immutable_tags,

@@ -58,6 +58,7 @@ def cluster_args(settings: Settings, subnet_ids: pulumi.Input[Sequence[str]]) ->
         log_retention_days=c.log_retention_days, admins=tuple(c.admins),
         deletion_protection=c.deletion_protection,
         node_groups={k: node_group_spec(g) for k, g in c.node_groups.items()},
+        workload_identity=c.workload_identity,
         protect=settings.config.protect, tags=settings.tags)
 
 
@@ -107,7 +108,7 @@ def cluster_context(settings: Settings, cluster: Cluster | ExistingCluster,
         region=settings.region,
         environment=settings.environment.value,
         eks=eks,
-        oidc=cluster.oidc if eks else None,
+        identity=cluster.identity if eks else None,
         vpc_id=network.vpc_id if network is not None else None,
         database_subnet_ids=network.database_subnet_ids if network is not None else None,
         cluster_endpoint=cluster.endpoint if eks else None,

@@ -61,11 +61,17 @@ def manifest(fragment: str) -> Match:
 
 
 def service_account_role(namespace: str, name: str) -> Match:
-    """The IAM role pods of service account NAMESPACE/NAME assume: trusted through IRSA
-    (``system:serviceaccount:NS:NAME`` in its trust policy) or named by a Pod Identity
-    association (matched in ``DestroyGraph``)."""
+    """The IAM role pods of service account NAMESPACE/NAME assume, and its Pod Identity
+    association: the role by its ``shipyard.dev/service-account`` tag (components/
+    workload_identity.py puts it on every such role, Pod Identity's or IRSA's) or its IRSA
+    trust (``system:serviceaccount:NS:NAME``); the association by its namespace and service
+    account (it stands for its role in ``DestroyGraph``). An EKS add-on's own association
+    (``podIdentityAssociations``) needs no match: the add-on waits for its role."""
     subject = f"system:serviceaccount:{namespace}:{name}"
-    return lambda r: r.type == ROLE and subject in str(r.inputs.get("assumeRolePolicy", "")) \
+    tagged = f"{namespace}.{name}"
+    return lambda r: r.type == ROLE and (
+        (r.inputs.get("tags") or {}).get("shipyard.dev/service-account") == tagged
+        or subject in str(r.inputs.get("assumeRolePolicy", ""))) \
         or (r.type == POD_IDENTITY and r.inputs.get("namespace") == namespace
             and r.inputs.get("serviceAccount") == name)
 

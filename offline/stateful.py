@@ -66,6 +66,7 @@ STATELESS: dict[str, str] = {
         "aws:eks/cluster:Cluster", "aws:eks/nodeGroup:NodeGroup", "aws:eks/addon:Addon",
         "aws:eks/accessEntry:AccessEntry",
         "aws:eks/accessPolicyAssociation:AccessPolicyAssociation",
+        "aws:eks/podIdentityAssociation:PodIdentityAssociation",
         "aws:ec2/launchTemplate:LaunchTemplate",
         "aws:iam/openIdConnectProvider:OpenIdConnectProvider")},
     **{t: "identity and permissions: recreated from the program" for t in (

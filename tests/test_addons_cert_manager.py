@@ -21,7 +21,7 @@ from compose.addons import cert_manager_args
 from shipyard.config.base import SettingsError
 from shipyard.config.load import parse_settings
 from shipyard.versions import CHARTS, GATEWAY_API_CRDS
-from tests.support.plans import children_of, only, run_platform
+from tests.support.plans import assert_pod_identity, children_of, only, run_platform
 from tests.support.settings import stack_settings
 
 RELEASE = "kubernetes:helm.sh/v3:Release"
@@ -105,9 +105,12 @@ def test_more_than_one_replica_gets_a_disruption_budget_for_every_deployment():
         assert part["podDisruptionBudget"] == {"enabled": False}
 
 
-def test_the_service_account_carries_the_irsa_role_only_when_there_is_one():
+def test_the_service_account_carries_irsas_role_arn_and_nothing_with_pod_identity():
     assert "annotations" not in cert_manager_values(replicas=1)["serviceAccount"]
-    account = cert_manager_values(replicas=1, role_arn="arn:aws:iam::1:role/cm")["serviceAccount"]
+    assert "annotations" not in cert_manager_values(replicas=1,
+                                                    annotations={})["serviceAccount"]
+    account = cert_manager_values(replicas=1, annotations={
+        "eks.amazonaws.com/role-arn": "arn:aws:iam::1:role/cm"})["serviceAccount"]
     assert account == {"create": True, "name": "cert-manager",
                        "annotations": {"eks.amazonaws.com/role-arn": "arn:aws:iam::1:role/cm"}}
 
@@ -227,17 +230,17 @@ def test_dns01_issuers_solve_in_the_stacks_zone(stack_plan):
         assert solver["selector"] == {"dnsZones": [settings.dns.domain]}
 
 
-def test_the_irsa_role_is_scoped_to_cert_managers_service_account(stack_plan):
+def test_the_role_is_cert_managers_service_accounts_through_pod_identity(stack_plan):
     (role,) = children(stack_plan, ROLE)
-    (trust,) = statements(role.inputs["assumeRolePolicy"])
-    assert list(trust["Condition"]["StringEquals"].values()) == [
-        "system:serviceaccount:cert-manager:cert-manager", "sts.amazonaws.com"]
+    association = assert_pod_identity(stack_plan, role, "cert-manager", "cert-manager")
     account = release(stack_plan).inputs["values"]["serviceAccount"]
     assert account["name"] == "cert-manager"
-    assert account["annotations"] == {"eks.amazonaws.com/role-arn": role.outputs["arn"]}
+    assert "annotations" not in account
+    (policy,) = children(stack_plan, ROLE_POLICY)
+    assert {association.urn, policy.urn} <= set(release(stack_plan).dependencies)
 
 
-def test_the_irsa_policy_changes_records_in_the_stacks_zone_only(stack_plan):
+def test_the_role_policy_changes_records_in_the_stacks_zone_only(stack_plan):
     (policy,) = children(stack_plan, ROLE_POLICY)
     writes = [s for s in statements(policy.inputs["policy"])
               if "route53:ChangeResourceRecordSets" in as_list(s["Action"])]
@@ -274,7 +277,7 @@ def test_an_existing_cluster_gets_a_self_signed_ca_chain(existing):
                                                          ca.inputs["spec"]["secretName"]}}
 
 
-def test_an_existing_cluster_issues_from_the_ca_and_has_no_irsa_role(existing):
+def test_an_existing_cluster_issues_from_the_ca_and_has_no_aws_role(existing):
     settings = parse_settings({"cluster": {"mode": "existing", "context": "minikube"}},
                               project="shipyard", stack="dev", region="us-east-1")
     assert cert_manager_args(settings, CTX).issuer == "selfsigned"

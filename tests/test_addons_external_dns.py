@@ -9,7 +9,7 @@ from components.addons.external_dns import external_dns_policy, external_dns_val
 from shipyard.config.base import SettingsError
 from shipyard.config.load import parse_settings
 from shipyard.versions import CHARTS, GATEWAY_API_CRDS
-from tests.support.plans import children_of, only, run_platform
+from tests.support.plans import assert_pod_identity, children_of, only, run_platform
 from tests.support.settings import stack_settings
 
 RELEASE = "kubernetes:helm.sh/v3:Release"
@@ -79,9 +79,11 @@ def test_the_policy_is_always_explicit():
     assert pure_values(policy="sync")["policy"] == "sync"
 
 
-def test_the_service_account_carries_the_irsa_role():
+def test_the_service_account_carries_irsas_role_arn_and_nothing_with_pod_identity():
     assert "annotations" not in pure_values()["serviceAccount"]
-    account = pure_values(role_arn="arn:aws:iam::1:role/edns")["serviceAccount"]
+    assert "annotations" not in pure_values(annotations={})["serviceAccount"]
+    account = pure_values(annotations={
+        "eks.amazonaws.com/role-arn": "arn:aws:iam::1:role/edns"})["serviceAccount"]
     assert account == {"create": True, "name": "external-dns",
                        "annotations": {"eks.amazonaws.com/role-arn": "arn:aws:iam::1:role/edns"}}
 
@@ -135,17 +137,18 @@ def test_the_release_waits_for_the_gateway_api_crds(stack_plan):
     assert crds.urn in release(stack_plan).dependencies
 
 
-def test_the_irsa_role_is_scoped_to_external_dns_service_account(stack_plan):
+def test_the_role_is_external_dns_service_accounts_through_pod_identity(stack_plan):
     (role,) = children(stack_plan, ROLE)
-    (trust,) = statements(role.inputs["assumeRolePolicy"])
-    assert list(trust["Condition"]["StringEquals"].values()) == [
-        "system:serviceaccount:external-dns:external-dns", "sts.amazonaws.com"]
+    association = assert_pod_identity(stack_plan, role, "external-dns", "external-dns")
     account = values(stack_plan)["serviceAccount"]
     assert account["name"] == "external-dns"
-    assert account["annotations"] == {"eks.amazonaws.com/role-arn": role.outputs["arn"]}
+    assert "annotations" not in account
+    # its pods start with their credentials and permissions
+    (policy,) = children(stack_plan, ROLE_POLICY)
+    assert {association.urn, policy.urn} <= set(release(stack_plan).dependencies)
 
 
-def test_the_irsa_policy_changes_records_in_the_stacks_zone_only(stack_plan):
+def test_the_role_policy_changes_records_in_the_stacks_zone_only(stack_plan):
     (policy,) = children(stack_plan, ROLE_POLICY)
     zone = f"arn:aws:route53:::hostedzone/{zone_id(stack_plan)}"
     for statement in statements(policy.inputs["policy"]):

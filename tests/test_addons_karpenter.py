@@ -18,7 +18,7 @@ from components.addons.karpenter import (
 )
 from shipyard.config.base import SettingsError
 from shipyard.versions import CHARTS
-from tests.support.plans import run_platform
+from tests.support.plans import assert_pod_identity, run_platform
 from tests.support.settings import parse
 
 RELEASE = "kubernetes:helm.sh/v3:Release"
@@ -29,7 +29,6 @@ TARGET = "aws:cloudwatch/eventTarget:EventTarget"
 QUEUE = "aws:sqs/queue:Queue"
 ACCESS_ENTRY = "aws:eks/accessEntry:AccessEntry"
 ON = ("staging", "prod")
-SUB = "system:serviceaccount:kube-system:karpenter"
 
 
 def release(plan, release_name):
@@ -44,7 +43,8 @@ def one(plan, typ):
 
 def controller_role(plan):
     (role,) = [r for r in plan.of_type("aws:iam/role:Role")
-               if SUB in r.inputs["assumeRolePolicy"]]
+               if (r.inputs.get("tags") or {}).get("shipyard.dev/service-account")
+               == "kube-system.karpenter"]
     return role
 
 
@@ -140,9 +140,7 @@ def test_controller_values(plans, stack):
     assert values["settings"]["clusterName"] == cluster.inputs["name"]
     assert values["settings"]["clusterEndpoint"] == cluster.outputs["endpoint"]
     assert values["settings"]["interruptionQueue"] == one(plan, QUEUE).inputs["name"]
-    assert values["serviceAccount"]["name"] == "karpenter"
-    assert values["serviceAccount"]["annotations"] == {
-        "eks.amazonaws.com/role-arn": controller_role(plan).outputs["arn"]}
+    assert values["serviceAccount"] == {"create": True, "name": "karpenter"}  # Pod Identity
     assert values["replicas"] == 2
     resources = values["controller"]["resources"]
     assert resources["requests"] == resources["limits"] == {"cpu": "1", "memory": "1Gi"}
@@ -253,13 +251,11 @@ def test_karpenter_nodes_have_their_own_role_and_an_ec2_linux_access_entry(plans
 
 
 @pytest.mark.parametrize("stack", ON)
-def test_the_controllers_irsa_trust_is_kube_system_karpenter_only(plans, stack):
-    trust = json.loads(controller_role(plans[stack]).inputs["assumeRolePolicy"])
-    (statement,) = trust["Statement"]
-    assert statement["Action"] == "sts:AssumeRoleWithWebIdentity"
-    subjects = [v for k, v in statement["Condition"]["StringEquals"].items()
-                if k.endswith(":sub")]
-    assert subjects == [SUB]
+def test_the_controllers_role_is_kube_system_karpenter_only(plans, stack):
+    plan = plans[stack]
+    association = assert_pod_identity(plan, controller_role(plan), "kube-system", "karpenter")
+    # the controller starts with its credentials
+    assert association.urn in release(plan, "karpenter").dependencies
 
 
 @pytest.mark.parametrize("stack", ON)
@@ -399,7 +395,7 @@ def test_specs_and_values_are_pure_functions():
     assert "tags" not in node_class
     assert node_class["amiSelectorTerms"] == [{"alias": "al2023@v20260801"}]
     values = karpenter_values(cluster_name="c", cluster_endpoint="https://e", queue_name="c",
-                              role_arn="arn:aws:iam::1:role/k")
+                              annotations={"eks.amazonaws.com/role-arn": "arn:aws:iam::1:role/k"})
     assert values["settings"] == {"clusterName": "c", "clusterEndpoint": "https://e",
                                   "interruptionQueue": "c"}
     assert values["serviceAccount"]["annotations"] == {

@@ -15,13 +15,12 @@ from components.addons.load_balancer_controller import (
 )
 from shipyard.rules import iam
 from shipyard.versions import CHARTS
-from tests.support.plans import run_platform
+from tests.support.plans import assert_pod_identity, run_platform
 
 RELEASE = "kubernetes:helm.sh/v3:Release"
 ROLE = "aws:iam/role:Role"
 ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy"
 COMPONENT = "shipyard:addons:LoadBalancerController"
-SERVICE_ACCOUNT = "system:serviceaccount:kube-system:aws-load-balancer-controller"
 READ_ONLY = ("Describe", "Get", "List")
 
 
@@ -77,10 +76,8 @@ def test_values_name_the_cluster_region_and_vpc(stack_plan):
     assert values["clusterName"] == cluster_name(stack_plan)
     assert values["region"] == "us-east-1"
     assert values["vpcId"] == stack_plan.outputs["vpcId"]
-    (role,) = children(stack_plan, ROLE)
-    assert values["serviceAccount"] == {
-        "create": True, "name": "aws-load-balancer-controller",
-        "annotations": {"eks.amazonaws.com/role-arn": role.outputs["arn"]}}
+    # Pod Identity: no role annotation on its service account
+    assert values["serviceAccount"] == {"create": True, "name": "aws-load-balancer-controller"}
 
 
 @pytest.mark.parametrize("stack,replicas", [("dev", 1), ("staging", 2), ("prod", 2)])
@@ -94,22 +91,19 @@ def test_two_replicas_behind_a_disruption_budget_outside_dev(plans, stack, repli
 
 
 def test_it_waits_for_no_other_add_on(prod):
-    """Only for the AWS resources its values name (its role, the VPC)."""
+    """Only for the AWS resources its values name (the VPC) and its credentials (its role's
+    association and policy: its pods start with them)."""
     r = release(prod)
     (role,) = children(prod, ROLE)
+    (policy,) = children(prod, ROLE_POLICY)
+    association = assert_pod_identity(prod, role, "kube-system", "aws-load-balancer-controller")
     (vpc,) = prod.of_type("aws:ec2/vpc:Vpc")
-    assert sorted(r.dependencies) == sorted([role.urn, vpc.urn])
+    assert sorted(r.dependencies) == sorted([association.urn, policy.urn, vpc.urn])
 
 
 def test_only_its_service_account_may_assume_the_role(stack_plan):
     (role,) = children(stack_plan, ROLE)
-    (statement,) = json.loads(role.inputs["assumeRolePolicy"])["Statement"]
-    assert statement["Action"] == "sts:AssumeRoleWithWebIdentity"
-    (oidc,) = stack_plan.of_type("aws:iam/openIdConnectProvider:OpenIdConnectProvider")
-    assert statement["Principal"]["Federated"] == oidc.outputs["arn"]
-    conditions = statement["Condition"]["StringEquals"]
-    assert {k.rsplit(":", 1)[1]: v for k, v in conditions.items()} == {
-        "sub": SERVICE_ACCOUNT, "aud": "sts.amazonaws.com"}
+    assert_pod_identity(stack_plan, role, "kube-system", "aws-load-balancer-controller")
 
 
 def test_no_elasticloadbalancing_create_without_this_clusters_tag(stack_plan):
@@ -151,7 +145,7 @@ def test_untagged_security_groups_are_opened_only_in_this_vpc(prod):
 
 def test_the_alb_add_ons_it_has_no_permissions_for_are_off():
     values = load_balancer_controller_values(cluster_name="c", region="eu-west-1",
-                                             vpc_id="vpc-1", role_arn="arn:role")
+                                             vpc_id="vpc-1")
     assert values["enableShield"] is False and values["enableWaf"] is False
     assert values["enableWafv2"] is False
     granted = {a for _, actions, _ in statements(

@@ -20,7 +20,7 @@ from components.addons.object_store import (
     expiry_days,
     tls_only_policy,
 )
-from tests.support.plans import children_of, only
+from tests.support.plans import assert_pod_identity, children_of, only
 from tests.support.settings import stack_settings
 
 COMPONENT = "shipyard:addons:Logging"
@@ -82,11 +82,12 @@ def test_loki_runs_without_canary_test_gateway_or_memcached():
 
 def test_s3_loki_names_its_bucket_region_and_irsa_role():
     values = loki_values(retention_days=14, storage="s3", highly_available=False,
-                         bucket="b", region="eu-west-1", role_arn="arn:aws:iam::1:role/r")
+                         bucket="b", region="eu-west-1",
+                         annotations={"eks.amazonaws.com/role-arn": "arn:aws:iam::1:role/r"})
     storage = values["loki"]["storage"]
     assert storage["type"] == "s3"
     assert storage["bucketNames"] == {"chunks": "b", "ruler": "b"}
-    assert storage["s3"] == {"region": "eu-west-1"}         # no keys: IRSA
+    assert storage["s3"] == {"region": "eu-west-1"}         # no keys: the role's
     assert values["serviceAccount"] == {
         "create": True, "name": LOKI_SERVICE_ACCOUNT,
         "annotations": {"eks.amazonaws.com/role-arn": "arn:aws:iam::1:role/r"}}
@@ -145,7 +146,7 @@ def test_alloy_may_read_pods_and_their_logs_but_no_secrets():
 # -- the bucket's policies --------------------------------------------------------------------
 
 
-def test_the_irsa_policy_names_only_the_bucket_and_its_objects():
+def test_the_role_policy_names_only_the_bucket_and_its_objects():
     statements = json.loads(access_policy(BUCKET_ARN))["Statement"]
     resources = {s["Resource"] for s in statements}
     assert resources == {BUCKET_ARN, f"{BUCKET_ARN}/*"}
@@ -181,7 +182,7 @@ def test_dev_keeps_logs_on_a_volume_without_a_bucket_or_role(dev):
 
 
 @pytest.mark.parametrize("stack", ["staging", "prod"])
-def test_staging_and_prod_keep_logs_in_a_protected_bucket_loki_reaches_through_irsa(
+def test_staging_and_prod_keep_logs_in_a_protected_bucket_loki_reaches_with_its_role(
         plans, stack):
     plan = plans[stack]
     bucket = only(loki_buckets(plan))
@@ -189,9 +190,7 @@ def test_staging_and_prod_keep_logs_in_a_protected_bucket_loki_reaches_through_i
     assert bucket.options["protect"] is stack_settings(stack).config.protect
     assert bucket.options["protect"] is (stack == "prod")
     role = only([r for r in plan.of_type(ROLE) if "loki" in r.name])
-    trust = json.loads(role.inputs["assumeRolePolicy"])["Statement"][0]
-    assert f"system:serviceaccount:{LOGGING_NAMESPACE}:{LOKI_SERVICE_ACCOUNT}" in (
-        trust["Condition"]["StringEquals"].values())
+    association = assert_pod_identity(plan, role, LOGGING_NAMESPACE, LOKI_SERVICE_ACCOUNT)
     policy = only([r for r in plan.of_type(ROLE_POLICY) if "loki" in r.name])
     arn = bucket.outputs["arn"]
     assert {s["Resource"] for s in json.loads(policy.inputs["policy"])["Statement"]} == {
@@ -199,10 +198,9 @@ def test_staging_and_prod_keep_logs_in_a_protected_bucket_loki_reaches_through_i
     loki = release(plan, "loki")
     values = loki.inputs["values"]
     assert values["loki"]["storage"]["bucketNames"]["chunks"] == bucket.id
-    assert values["serviceAccount"]["annotations"] == {
-        "eks.amazonaws.com/role-arn": role.outputs["arn"]}
-    # Loki starts only once it may use the bucket
-    assert policy.urn in loki.dependencies
+    assert "annotations" not in values["serviceAccount"]   # Pod Identity
+    # Loki starts only once it may use the bucket, with its credentials
+    assert {policy.urn, association.urn} <= set(loki.dependencies)
 
 
 @pytest.mark.parametrize("stack", ["staging", "prod"])

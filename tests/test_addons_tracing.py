@@ -25,7 +25,7 @@ from components.addons.tracing import (
     collector_values,
     tempo_values,
 )
-from tests.support.plans import children_of, only
+from tests.support.plans import assert_pod_identity, children_of, only
 from tests.support.settings import stack_settings
 
 COMPONENT = "shipyard:addons:Tracing"
@@ -124,7 +124,7 @@ def test_filesystem_tempo_keeps_traces_on_its_gp3_volume():
 
 def test_s3_tempo_names_its_bucket_and_irsa_role():
     values = tempo_values(retention_hours=168, storage="s3", bucket="b", region="us-west-2",
-                          role_arn="arn:aws:iam::1:role/t")
+                          annotations={"eks.amazonaws.com/role-arn": "arn:aws:iam::1:role/t"})
     trace = values["tempo"]["storage"]["trace"]
     assert trace["backend"] == "s3"
     assert trace["s3"] == {"bucket": "b", "region": "us-west-2",
@@ -182,15 +182,13 @@ def test_dev_keeps_traces_on_a_volume_without_a_bucket_or_role(dev):
 
 
 @pytest.mark.parametrize("stack", ["staging", "prod"])
-def test_staging_and_prod_keep_traces_in_a_bucket_tempo_reaches_through_irsa(plans, stack):
+def test_staging_and_prod_keep_traces_in_a_bucket_tempo_reaches_with_its_role(plans, stack):
     plan = plans[stack]
     settings = stack_settings(stack)
     bucket = only(tempo_buckets(plan))
     assert bucket.options["protect"] is settings.config.protect
     role = only([r for r in plan.of_type(ROLE) if "tempo" in r.name])
-    trust = json.loads(role.inputs["assumeRolePolicy"])["Statement"][0]
-    assert f"system:serviceaccount:{TRACING_NAMESPACE}:{TEMPO_SERVICE_ACCOUNT}" in (
-        trust["Condition"]["StringEquals"].values())
+    association = assert_pod_identity(plan, role, TRACING_NAMESPACE, TEMPO_SERVICE_ACCOUNT)
     policy = only([r for r in plan.of_type(ROLE_POLICY) if "tempo" in r.name])
     arn = bucket.outputs["arn"]
     assert {s["Resource"] for s in json.loads(policy.inputs["policy"])["Statement"]} == {
@@ -198,9 +196,8 @@ def test_staging_and_prod_keep_traces_in_a_bucket_tempo_reaches_through_irsa(pla
     tempo = release(plan, "tempo")
     values = tempo.inputs["values"]
     assert values["tempo"]["storage"]["trace"]["s3"]["bucket"] == bucket.id
-    assert values["serviceAccount"]["annotations"] == {
-        "eks.amazonaws.com/role-arn": role.outputs["arn"]}
-    assert policy.urn in tempo.dependencies
+    assert "annotations" not in values["serviceAccount"]   # Pod Identity
+    assert {policy.urn, association.urn} <= set(tempo.dependencies)
     lifecycle = only([r for r in plan.of_type(
         "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration")
         if "tempo" in r.name])

@@ -27,7 +27,7 @@ from components.addons.velero import (
 )
 from offline.crd_schemas import validate
 from shipyard.versions import CHARTS, VELERO_AWS_PLUGIN_IMAGE
-from tests.support.plans import children_of, only
+from tests.support.plans import assert_pod_identity, children_of, only
 from tests.support.settings import stack_settings
 
 COMPONENT = "shipyard:addons:Velero"
@@ -40,7 +40,7 @@ SNAPSHOT_CLASS = "kubernetes:snapshot.storage.k8s.io/v1:VolumeSnapshotClass"
 
 
 def values(**overrides):
-    kwargs = {"bucket": "b", "region": "us-east-1", "role_arn": "arn:aws:iam::1:role/v",
+    kwargs = {"bucket": "b", "region": "us-east-1",
               "namespaces": TENANTS, "schedule": "0 */6 * * *", "retention_days": 30,
               **overrides}
     return velero_values(**kwargs)
@@ -83,12 +83,14 @@ def test_no_tenant_means_no_schedule_never_an_empty_namespace_list():
     assert "schedules" not in values(namespaces=())
 
 
-def test_credentials_come_from_irsa_not_a_secret():
-    v = values(role_arn="arn:aws:iam::1:role/velero")
+def test_credentials_come_from_its_role_not_a_secret():
+    v = values()
     assert v["credentials"] == {"useSecret": False}
     account = v["serviceAccount"]["server"]
-    assert account["name"] == SERVICE_ACCOUNT
-    assert account["annotations"] == {"eks.amazonaws.com/role-arn": "arn:aws:iam::1:role/velero"}
+    assert account == {"create": True, "name": SERVICE_ACCOUNT}    # Pod Identity
+    irsa = values(annotations={"eks.amazonaws.com/role-arn": "arn:aws:iam::1:role/velero"})
+    assert irsa["serviceAccount"]["server"]["annotations"] == {
+        "eks.amazonaws.com/role-arn": "arn:aws:iam::1:role/velero"}
 
 
 def test_the_aws_plugin_is_the_pinned_init_container_for_velero_1_18():
@@ -206,20 +208,17 @@ def test_the_namespace_is_pod_security_restricted(prod):
 
 def test_velero_starts_once_its_role_may_use_the_bucket(prod):
     release = only(child(prod, RELEASE))
-    policy = velero_record(prod, "aws:iam/rolePolicy:RolePolicy", "-irsa-policy")
-    assert policy.urn in release.dependencies
-    role = velero_record(prod, "aws:iam/role:Role", "-irsa-role")
-    annotation = release.inputs["values"]["serviceAccount"]["server"]["annotations"]
-    assert annotation == {"eks.amazonaws.com/role-arn": role.outputs["arn"]}
-    trust = json.loads(role.inputs["assumeRolePolicy"])["Statement"][0]
-    assert [v for k, v in trust["Condition"]["StringEquals"].items() if k.endswith(":sub")] \
-        == [f"system:serviceaccount:{NAMESPACE}:{SERVICE_ACCOUNT}"]
+    policy = velero_record(prod, "aws:iam/rolePolicy:RolePolicy", "-velero-policy")
+    role = velero_record(prod, "aws:iam/role:Role", "-velero-role")
+    association = assert_pod_identity(prod, role, NAMESPACE, SERVICE_ACCOUNT)
+    assert {policy.urn, association.urn} <= set(release.dependencies)
+    assert "annotations" not in release.inputs["values"]["serviceAccount"]["server"]
 
 
 def test_the_role_policy_is_scoped_to_the_backup_bucket(prod):
     bucket = velero_record(prod, "aws:s3/bucket:Bucket", "-backups-bucket")
     key = velero_record(prod, "aws:kms/key:Key", "-key")
-    policy = velero_record(prod, "aws:iam/rolePolicy:RolePolicy", "-irsa-policy")
+    policy = velero_record(prod, "aws:iam/rolePolicy:RolePolicy", "-velero-policy")
     assert json.loads(policy.inputs["policy"]) == json.loads(
         access_policy(bucket.outputs["arn"], key.outputs["arn"]))
 

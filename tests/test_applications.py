@@ -16,7 +16,7 @@ from offline.manifests import manifests
 from shipyard.catalog.models import Application
 from shipyard.catalog.services import cpu_millis, memory_bytes
 from shipyard.config.base import SettingsError
-from tests.support.plans import run_platform
+from tests.support.plans import assert_pod_identity, run_platform
 from tests.support.settings import stack_settings
 
 APPS = ("mentorplatform", "learning-platform", "sre-platform", "code-learn", "everything-portal")
@@ -250,16 +250,18 @@ def test_mesh_deployments_wait_for_the_sidecar_injector_and_others_do_not(prod):
             assert (istiod.urn in record.dependencies) is (namespace in MESH_APPS), record.name
 
 
-def test_a_service_that_calls_aws_gets_its_own_irsa_role(prod):
-    sa = named(prod, "ServiceAccount", "sre-platform", "image")
-    arn = sa["metadata"]["annotations"]["eks.amazonaws.com/role-arn"]
-    (role,) = [r for r in prod.of_type("aws:iam/role:Role") if r.outputs.get("arn") == arn]
-    (statement,) = json.loads(role.inputs["assumeRolePolicy"])["Statement"]
-    # only this service account may assume it
-    assert "system:serviceaccount:sre-platform:image" in \
-        statement["Condition"]["StringEquals"].values()
-    others = [s for s in objects(prod, "ServiceAccount") if s["metadata"].get("annotations")]
-    assert others == [sa]
+def test_a_service_that_calls_aws_gets_its_own_role(prod):
+    """Through EKS Pod Identity: only this service account may assume it, its pods start once
+    the association exists, and no service account carries a role annotation."""
+    (role,) = [r for r in prod.of_type("aws:iam/role:Role")
+               if (r.inputs.get("tags") or {}).get("shipyard.dev/service-account")
+               == "sre-platform.image"]
+    association = assert_pod_identity(prod, role, "sre-platform", "image")
+    (deployment,) = [r for r in prod.of_type("kubernetes:apps/v1:Deployment")
+                     if r.inputs["metadata"]["name"] == "image"
+                     and r.inputs["metadata"]["namespace"] == "sre-platform"]
+    assert association.urn in deployment.dependencies
+    assert not [s for s in objects(prod, "ServiceAccount") if s["metadata"].get("annotations")]
 
 
 # -- pure functions ---------------------------------------------------------------------------------

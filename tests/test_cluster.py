@@ -106,13 +106,6 @@ def test_admins_from_config_get_cluster_admin_access_entries():
     assert entry.urn in association.dependencies
 
 
-def test_the_oidc_provider_is_the_clusters_issuer(stack_plan):
-    cluster = eks(stack_plan)
-    (oidc,) = stack_plan.of_type("aws:iam/openIdConnectProvider:OpenIdConnectProvider")
-    assert oidc.inputs["url"] == cluster.outputs["identities"][0]["oidcs"][0]["issuer"]
-    assert oidc.inputs["clientIdLists"] == ["sts.amazonaws.com"]
-
-
 def test_irsa_trust_is_scoped_to_one_service_account_and_the_sts_audience():
     doc = json.loads(iam.irsa_trust("arn:aws:iam::1:oidc-provider/oidc.eks/id/X",
                                     "https://oidc.eks/id/X", "kube-system", "aws-node"))
@@ -128,13 +121,21 @@ def test_irsa_trust_is_scoped_to_one_service_account_and_the_sts_audience():
     ("vpc-cni", "kube-system", "aws-node", "AmazonEKS_CNI_Policy"),
     ("aws-ebs-csi-driver", "kube-system", "ebs-csi-controller-sa", "AmazonEBSCSIDriverPolicyV2"),
 ])
-def test_aws_calling_addons_have_their_own_irsa_role(prod, name, namespace, account, policy):
+def test_aws_calling_addons_have_their_own_role_through_pod_identity(prod, name, namespace,
+                                                                     account, policy):
+    """The add-on makes its own association (EKS checks its version supports Pod Identity)."""
     role = prod.named(f"cluster-{name}-role")
-    assert addon(prod, name).inputs["serviceAccountRoleArn"] == role.outputs["arn"]
+    inputs = addon(prod, name).inputs
+    assert inputs["podIdentityAssociations"] == [
+        {"roleArn": role.outputs["arn"], "serviceAccount": account}]
+    assert "serviceAccountRoleArn" not in inputs
     assert role.outputs["arn"] != prod.named("cluster-node-role").outputs["arn"]
-    trust = json.loads(role.inputs["assumeRolePolicy"])["Statement"][0]
-    assert list(trust["Condition"]["StringEquals"].values())[0] == (
-        f"system:serviceaccount:{namespace}:{account}")
+    (trust,) = json.loads(role.inputs["assumeRolePolicy"])["Statement"]
+    assert trust["Principal"] == {"Service": "pods.eks.amazonaws.com"}
+    assert trust["Condition"]["StringEquals"] == {
+        "aws:RequestTag/eks-cluster-name": eks(prod).inputs["name"],
+        "aws:RequestTag/kubernetes-namespace": namespace,
+        "aws:RequestTag/kubernetes-service-account": account}
     attachment = prod.named(f"cluster-{name}-{policy}")
     assert attachment.inputs["policyArn"] == f"arn:aws:iam::aws:policy/{policy}"
 
@@ -245,25 +246,28 @@ def test_existing_cluster_mode_takes_the_kubeconfig_only_as_a_secret():
 
 @pytest.mark.parametrize("name,policy", [("vpc-cni", "AmazonEKS_CNI_Policy"),
                                          ("aws-ebs-csi-driver", "AmazonEBSCSIDriverPolicyV2")])
-def test_irsa_add_ons_wait_until_their_role_has_its_policy(prod, name, policy):
+def test_add_ons_with_a_role_wait_until_it_has_its_policy(prod, name, policy):
     attachment = prod.named(f"cluster-{name}-{policy}")
     assert attachment.urn in addon(prod, name).dependencies
 
 
-def test_existing_cluster_mode_deploys_the_same_in_cluster_layer_minus_irsa_add_ons(dev):
-    """Everything in-cluster that needs no EKS OIDC provider lands on an existing cluster too."""
+def test_existing_cluster_mode_deploys_the_same_in_cluster_layer_minus_aws_add_ons(dev):
+    """Everything in-cluster that needs no AWS role lands on an existing cluster too; nothing
+    there gets a role (no OIDC provider, no Pod Identity association)."""
     existing = run_platform("dev", overrides={"shipyard:cluster": {"mode": "existing",
                                                                   "context": "minikube"}})
 
     def releases(plan):
         return {r.inputs["name"] for r in plan.of_type("kubernetes:helm.sh/v3:Release")}
 
-    irsa_only = {"aws-load-balancer-controller", "external-dns", "karpenter", "karpenter-crd"}
-    # the variant hosts no tenant: no store operators or stores; Velero needs IRSA
+    aws_only = {"aws-load-balancer-controller", "external-dns", "karpenter", "karpenter-crd"}
+    # the variant hosts no tenant: no store operators or stores; Velero needs an AWS role
     for_tenants = {r.inputs["name"] for r in dev.of_type("kubernetes:helm.sh/v3:Release")
                    if r.inputs["chart"] in ("cloudnative-pg", "mongodb-kubernetes", "valkey",
                                             "velero")}
-    assert releases(existing) == releases(dev) - irsa_only - for_tenants
+    assert releases(existing) == releases(dev) - aws_only - for_tenants
+    assert not existing.of_type("aws:iam/role:Role")
+    assert not existing.of_type("aws:eks/podIdentityAssociation:PodIdentityAssociation")
     kinds = {r.inputs.get("kind") for r in existing.resources if r.type.startswith("kubernetes:")}
     assert {"Gateway", "HTTPRoute", "ClusterIssuer", "PeerAuthentication", "Namespace"} <= kinds
     (provider,) = existing.of_type("pulumi:providers:kubernetes")

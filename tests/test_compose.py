@@ -30,7 +30,7 @@ COMPONENTS = ROOT / "components"
 # What a component may not name: the whole settings and how they are made.
 WHOLE_SETTINGS = {"Settings", "StackConfig", "load_settings", "parse_settings"}
 CTX = ClusterContext(provider=None, cluster_name="shipyard-test", region="us-east-1",
-                     environment="dev", eks=True, oidc=object(), vpc_id="vpc-1",
+                     environment="dev", eks=True, identity=object(), vpc_id="vpc-1",
                      database_subnet_ids=["subnet-1"], cluster_endpoint="https://eks",
                      cluster_arn="arn:aws:eks:us-east-1:111111111111:cluster/shipyard-test",
                      cluster_security_group_id="sg-1", zone_id="ZONE",

@@ -34,7 +34,7 @@ from tests.support.moto import HANDLERS, MotoMocks, MotoResourceError, echoed_ty
 STACKS = ("dev", "staging", "prod")
 ACCOUNTS = {"dev": "111111111111", "staging": "222222222222", "prod": "333333333333"}
 NEGATIVE_ACCOUNT = "999999999999"
-# The tenants each stack hosts under moto. sre-platform in prod (its image service's IRSA
+# The tenants each stack hosts under moto. sre-platform in prod (its image service's AWS
 # role, ECR repositories, S3 store, RDS and ElastiCache); in dev only
 # learning-platform (its CloudFront CDN; in-cluster stores there, so nothing else of it
 # reaches AWS, and the suite's minute is better spent on the managed stores). Staging
@@ -308,23 +308,54 @@ def test_every_role_trust_policy_and_inline_policy_passes_the_iam_validators(eac
             IAMPolicyDocumentValidator(json.dumps(document)).validate()
 
 
-def test_irsa_roles_trust_only_this_clusters_oidc_provider(each):
-    each.require("aws:iam/openIdConnectProvider:OpenIdConnectProvider")
+def pod_identity_subject(role: dict[str, Any]) -> str | None:
+    """``NS/NAME`` a role's trust admits through EKS Pod Identity (None: not such a role)."""
+    [statement] = role["AssumeRolePolicyDocument"]["Statement"]
+    if statement.get("Principal") != {"Service": "pods.eks.amazonaws.com"}:
+        return None
+    assert sorted(statement["Action"]) == ["sts:AssumeRole", "sts:TagSession"]
+    tags = statement["Condition"]["StringEquals"]
+    return (f"{tags['aws:RequestTag/kubernetes-namespace']}/"
+            f"{tags['aws:RequestTag/kubernetes-service-account']}")
+
+
+def test_service_account_roles_trust_pod_identity_for_their_own_account_only(each):
+    """No OIDC provider (nothing uses IRSA); every role of a service account, as IAM holds
+    it, trusts pods.eks.amazonaws.com for that service account of this cluster alone."""
     iam = each.client("iam")
-    providers = [p["Arn"] for p in iam.list_open_id_connect_providers()[
-        "OpenIDConnectProviderList"]]
-    assert len(providers) == 1
-    federated = []
+    assert iam.list_open_id_connect_providers()["OpenIDConnectProviderList"] == []
+    cluster = each.plan.of_type("aws:eks/cluster:Cluster")[0].inputs["name"]
+    accounts = []
     for role in iam.list_roles()["Roles"]:
-        for statement in role["AssumeRolePolicyDocument"]["Statement"]:
-            principal = statement.get("Principal", {}).get("Federated")
-            if principal:
-                federated.append(principal)
-                assert statement["Action"] == "sts:AssumeRoleWithWebIdentity"
-                conditions = statement["Condition"]["StringEquals"]
-                assert any(k.endswith(":sub") and v.startswith("system:serviceaccount:")
-                           for k, v in conditions.items())
-    assert federated and set(federated) == set(providers)
+        tags = {t["Key"]: t["Value"] for t in
+                iam.list_role_tags(RoleName=role["RoleName"])["Tags"]}
+        account = tags.get("shipyard.dev/service-account")
+        if account is None:
+            assert pod_identity_subject(role) is None, role["RoleName"]
+            continue
+        assert pod_identity_subject(role) == account.replace(".", "/", 1)
+        [statement] = role["AssumeRolePolicyDocument"]["Statement"]
+        assert statement["Condition"]["StringEquals"][
+            "aws:RequestTag/eks-cluster-name"] == cluster
+        accounts.append(account)
+    assert {"kube-system.aws-node", "kube-system.ebs-csi-controller-sa"} <= set(accounts)
+
+
+def test_each_pod_identity_association_names_a_role_iam_lets_it_assume(each):
+    """moto has no EKS Pod Identity (associations and add-ons are echoed): the IAM side is
+    checked here, against the roles moto holds."""
+    iam = each.client("iam")
+    bindings = [(a.inputs["namespace"], a.inputs["serviceAccount"], a.inputs["roleArn"])
+                for a in each.plan.of_type(
+                    "aws:eks/podIdentityAssociation:PodIdentityAssociation")]
+    bindings += [("kube-system", p["serviceAccount"], p["roleArn"])
+                 for a in each.plan.of_type("aws:eks/addon:Addon")
+                 for p in a.inputs.get("podIdentityAssociations") or []]
+    assert len(bindings) >= 5   # vpc-cni, EBS CSI, load balancer controller, DNS, certificates
+    for namespace, account, arn in bindings:
+        role = iam.get_role(RoleName=arn.rsplit("/", 1)[-1])["Role"]
+        assert role["Arn"] == arn
+        assert pod_identity_subject(role) == f"{namespace}/{account}"
 
 
 def test_node_role_has_the_worker_policies_attached(each):
@@ -488,11 +519,8 @@ def test_only_the_bucket_roles_service_account_may_use_its_bucket(deployed, stac
                 if json.dumps(document).count(arn):
                     users.append(role)
         [role] = users
-        [statement] = role["AssumeRolePolicyDocument"]["Statement"]
-        subjects = [v for k, v in statement["Condition"]["StringEquals"].items()
-                    if k.endswith(":sub")]
-        assert subjects == [{"loki": "system:serviceaccount:logging:loki",
-                             "tempo": "system:serviceaccount:observability:tempo"}[purpose]]
+        assert pod_identity_subject(role) == {"loki": "logging/loki",
+                                              "tempo": "observability/tempo"}[purpose]
 
 
 def test_dev_keeps_logs_and_traces_on_volumes_not_in_buckets(deployed):
@@ -621,9 +649,7 @@ def test_only_velero_may_use_its_bucket_and_key(deployed, stack):
             if record.outputs["arn"] in json.dumps(document):
                 users.append((role, document))
     [(role, document)] = users
-    [trust] = role["AssumeRolePolicyDocument"]["Statement"]
-    assert [v for k, v in trust["Condition"]["StringEquals"].items() if k.endswith(":sub")] \
-        == ["system:serviceaccount:velero:velero"]
+    assert pod_identity_subject(role) == "velero/velero"
     s3_resources = {r for st in document["Statement"] for r in
                     ([st["Resource"]] if isinstance(st["Resource"], str) else st["Resource"])
                     if any(a.startswith("s3:") for a in st["Action"])}

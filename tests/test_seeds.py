@@ -505,9 +505,15 @@ def test_seed_002_backends_reach_the_data_layer(stack_plan):
 
 
 def test_seed_002_image_service_reaches_s3_through_its_own_role(stack_plan):
-    sa = obj(stack_plan, "ServiceAccount", "sre-platform", "image")
-    assert "eks.amazonaws.com/role-arn" in (sa["metadata"].get("annotations") or {}), \
-        "the image service's S3 access is an IRSA role on its service account"
+    """The image service's S3 access is a role of its own service account's (Pod Identity)."""
+    (association,) = [a for a in stack_plan.of_type(
+        "aws:eks/podIdentityAssociation:PodIdentityAssociation")
+        if (a.inputs["namespace"], a.inputs["serviceAccount"]) == ("sre-platform", "image")]
+    (role,) = [r for r in stack_plan.of_type("aws:iam/role:Role")
+               if r.outputs["arn"] == association.inputs["roleArn"]]
+    (policy,) = [p for p in stack_plan.of_type("aws:iam/rolePolicy:RolePolicy")
+                 if p.inputs["role"] == role.outputs["name"]]
+    assert "s3:PutObject" in policy.inputs["policy"]
 
 
 # ---------------------------------------------------------------------------------------------

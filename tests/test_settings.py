@@ -179,9 +179,9 @@ def test_existing_mode_says_which_add_ons_it_switched_off():
     settings = parse({"cluster": json.dumps({"mode": "existing", "context": "minikube"})})
     assert not settings.addons.external_dns.enabled and not settings.addons.karpenter.enabled
     assert settings.addons.cert_manager.issuer == "selfsigned"
-    note, irsa = settings.notes
+    note, roles = settings.notes
     assert "externalDns" in note and "karpenter" in note
-    assert "sre-platform/image get no IRSA role" in irsa
+    assert "sre-platform/image get no AWS role" in roles
     with pytest.raises(SettingsError) as info:
         parse({"cluster": json.dumps({"mode": "existing", "context": "minikube"}),
                "addons": json.dumps({"certManager": {"acmeEmail": "ops@example.com"},

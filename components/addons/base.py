@@ -16,7 +16,7 @@ from typing import Any, Literal
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components.irsa import OidcProvider
+from components.workload_identity import WorkloadIdentity
 from shipyard.config.defaults import deep_merge
 from shipyard.versions import CHARTS
 
@@ -32,7 +32,8 @@ class ClusterContext:
     region: str
     environment: str
     eks: bool                                       # False: an existing (non-EKS) cluster
-    oidc: OidcProvider | None = None                # IRSA; None on an existing cluster
+    # how pods get AWS roles (Pod Identity or IRSA); None on an existing cluster: none do
+    identity: WorkloadIdentity | None = None
     vpc_id: pulumi.Input[str] | None = None
     database_subnet_ids: pulumi.Input[Sequence[str]] | None = None  # the isolated tier
     cluster_endpoint: pulumi.Input[str] | None = None
@@ -48,7 +49,7 @@ class ClusterContext:
 
 
 def merged_values(own: Mapping[str, Any], overrides: Mapping[str, Any]) -> dict[str, Any]:
-    """shipyard's values for a chart (which may hold Outputs: an IRSA role's ARN, a zone id)
+    """shipyard's values for a chart (which may hold Outputs: a role's ARN, a zone id)
     with the user's ``values`` from config laid on top."""
     return deep_merge(own, overrides)
 
@@ -106,6 +107,3 @@ def helm_release(name: str, chart_key: str, *, release_name: str,
                                     depends_on=list(depends_on)),
     )
 
-
-def irsa_annotation(role_arn: pulumi.Input[str]) -> dict[str, pulumi.Input[str]]:
-    return {"eks.amazonaws.com/role-arn": role_arn}

@@ -3,8 +3,8 @@ certificates come from.
 
 - ``letsencrypt-staging`` / ``letsencrypt-prod`` (ACME): both exist whenever settings choose an
   ACME issuer, so a stack can try the staging CA before it spends production rate limits. The
-  challenge is DNS-01 through Route53 (wildcards work; an IRSA role that may write TXT records in
-  the stack's zone only) or HTTP-01 through the shared Gateway's ``http`` listener.
+  challenge is DNS-01 through Route53 (wildcards work; an AWS role that may write TXT records in
+  the stack's zone only, the controller's ambient credentials) or HTTP-01 through the shared Gateway's ``http`` listener.
 - ``selfsigned`` (a cluster without public DNS, e.g. Minikube): a self-signed bootstrap issuer
   signs one CA certificate, ``shipyard-ca``, and the ``selfsigned`` ClusterIssuer signs with that
   CA, so every certificate chains to one root a developer can trust.
@@ -24,12 +24,11 @@ import pulumi_kubernetes as k8s
 from components.addons.base import (
     ClusterContext,
     helm_release,
-    irsa_annotation,
     merged_values,
     namespace,
 )
 from components.addons.ingress import GATEWAY_NAME, GATEWAY_NAMESPACE, HTTP_LISTENER
-from components.irsa import service_account_role
+from components.workload_identity import service_account_role
 from shipyard.rules import iam
 
 TYPE = "shipyard:addons:CertManager"
@@ -57,13 +56,15 @@ MANAGED_BY = {"app.kubernetes.io/managed-by": "shipyard"}
 
 
 def cert_manager_values(*, replicas: int, service_account: str = SERVICE_ACCOUNT,
-                        role_arn: pulumi.Input[str] | None = None) -> dict[str, Any]:
-    """The cert-manager chart's values (keys as in its values.yaml, v1.21)."""
+                        annotations: Mapping[str, pulumi.Input[str]] | None = None
+                        ) -> dict[str, Any]:
+    """The cert-manager chart's values (keys as in its values.yaml, v1.21). ``annotations``:
+    the controller's service account's (IRSA's role ARN; none with Pod Identity)."""
     pdb: dict[str, Any] = ({"enabled": True, "minAvailable": 1} if replicas > 1
                            else {"enabled": False})
     account: dict[str, Any] = {"create": True, "name": service_account}
-    if role_arn is not None:
-        account["annotations"] = irsa_annotation(role_arn)
+    if annotations:
+        account["annotations"] = dict(annotations)
     return {
         # The chart installs and upgrades the CRDs; uninstalling it leaves them (and so every
         # Certificate and its Secret) in place.
@@ -106,7 +107,8 @@ def cert_manager_policy(zone_id: str, partition: str = "aws") -> str:
 
 def dns01_solver(*, region: str, zone_id: pulumi.Input[str],
                  domain: str | None) -> dict[str, Any]:
-    """Route53 DNS-01 with ambient (IRSA) credentials: no keys in the issuer."""
+    """Route53 DNS-01 with the controller's ambient credentials (Pod Identity or IRSA, which
+    ClusterIssuers may use by default): no keys in the issuer."""
     solver: dict[str, Any] = {"dns01": {"route53": {"region": region, "hostedZoneID": zone_id}}}
     if domain:
         # Only names in the stack's zone: the role may write nowhere else.
@@ -180,25 +182,27 @@ class CertManager(pulumi.ComponentResource):
         self.issuer_name = args.issuer
         self.role = None
         if args.dns01:
-            if ctx.oidc is None or ctx.zone_id is None:
-                raise ValueError("cert-manager DNS-01 needs the EKS OIDC provider and the "
-                                 "stack's hosted zone")
+            if ctx.identity is None or ctx.zone_id is None:
+                raise ValueError("cert-manager DNS-01 needs an EKS cluster (its AWS role) and "
+                                 "the stack's hosted zone")
             self.role = service_account_role(
-                f"{name}-irsa", oidc=ctx.oidc, namespace=NAMESPACE,
+                name, identity=ctx.identity, namespace=NAMESPACE,
                 service_account=SERVICE_ACCOUNT, parent=self,
                 policy=pulumi.Output.from_input(ctx.zone_id).apply(cert_manager_policy),
-                tags=ctx.tags)
+                tags=ctx.tags, former=f"{name}-irsa")
 
         self.namespace = namespace(name, NAMESPACE, parent=self, provider=ctx.provider)
-        own = cert_manager_values(replicas=args.replicas,
-                                  role_arn=self.role.arn if self.role is not None else None)
+        own = cert_manager_values(
+            replicas=args.replicas,
+            annotations=self.role.annotations if self.role is not None else None)
         # Waits for ``after`` (the Gateway API CRDs): the controller only watches Gateways
-        # and HTTPRoutes if their CRDs exist when it starts.
+        # and HTTPRoutes if their CRDs exist when it starts; and for its role's association
+        # and policy (DNS-01), so its pods start with their credentials.
         self.release = helm_release(
             name, "cert-manager", release_name=RELEASE_NAME,
             namespace_name=self.namespace.metadata.name,
             values=merged_values(own, args.values), parent=self, provider=ctx.provider,
-            depends_on=args.after)
+            depends_on=[*args.after, *(self.role.ready if self.role is not None else [])])
 
         self.issuers: dict[str, k8s.apiextensions.CustomResource] = {}
         self.ca_certificate = None

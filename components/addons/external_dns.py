@@ -2,7 +2,7 @@
 
 It reads HTTPRoutes and GRPCRoutes (``gateway.networking.k8s.io/v1``). Not TCPRoute/UDPRoute:
 external-dns 0.21 reads those at ``v1alpha2``, which the standard-channel Gateway API CRDs do
-not serve. It writes only into the stack's hosted zone (``--zone-id-filter`` and an IRSA
+not serve. It writes only into the stack's hosted zone (``--zone-id-filter`` and a role
 policy naming that zone alone) and only records its TXT registry says it owns
 (``txtOwnerId`` = the cluster's name), so two clusters can share a zone without fighting.
 """
@@ -18,11 +18,10 @@ import pulumi
 from components.addons.base import (
     ClusterContext,
     helm_release,
-    irsa_annotation,
     merged_values,
     namespace,
 )
-from components.irsa import service_account_role
+from components.workload_identity import service_account_role
 from shipyard.rules import iam
 
 TYPE = "shipyard:addons:ExternalDns"
@@ -41,12 +40,13 @@ def _prefixed(prefix: str, value: pulumi.Input[str]) -> pulumi.Input[str]:
 
 def external_dns_values(*, domain: str, owner_id: str, policy: str,
                         zone_id: pulumi.Input[str], region: str,
-                        role_arn: pulumi.Input[str] | None = None,
+                        annotations: Mapping[str, pulumi.Input[str]] | None = None,
                         service_account: str = SERVICE_ACCOUNT) -> dict[str, Any]:
-    """The external-dns chart's values (keys as in its values.yaml, chart 1.21)."""
+    """The external-dns chart's values (keys as in its values.yaml, chart 1.21).
+    ``annotations``: the service account's (IRSA's role ARN; none with Pod Identity)."""
     account: dict[str, Any] = {"create": True, "name": service_account}
-    if role_arn is not None:
-        account["annotations"] = irsa_annotation(role_arn)
+    if annotations:
+        account["annotations"] = dict(annotations)
     return {
         "provider": {"name": "aws"},
         "sources": list(SOURCES),
@@ -91,22 +91,23 @@ class ExternalDns(pulumi.ComponentResource):
                  opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__(TYPE, name, None, opts)
         ctx = args.ctx
-        if ctx.oidc is None or ctx.zone_id is None or not ctx.domain:
-            raise ValueError("external-dns needs the EKS OIDC provider and the stack's hosted "
-                             "zone")
+        if ctx.identity is None or ctx.zone_id is None or not ctx.domain:
+            raise ValueError("external-dns needs an EKS cluster (its AWS role) and the stack's "
+                             "hosted zone")
         self.role = service_account_role(
-            f"{name}-irsa", oidc=ctx.oidc, namespace=NAMESPACE, service_account=SERVICE_ACCOUNT,
+            name, identity=ctx.identity, namespace=NAMESPACE, service_account=SERVICE_ACCOUNT,
             parent=self, policy=pulumi.Output.from_input(ctx.zone_id).apply(external_dns_policy),
-            tags=ctx.tags)
+            tags=ctx.tags, former=f"{name}-irsa")
         self.namespace = namespace(name, NAMESPACE, parent=self, provider=ctx.provider)
         own = external_dns_values(domain=ctx.domain, owner_id=args.owner_id, policy=args.policy,
                                   zone_id=ctx.zone_id, region=ctx.region,
-                                  role_arn=self.role.arn)
-        # After the Gateway API CRDs: its informers for HTTPRoute/GRPCRoute fail without them.
+                                  annotations=self.role.annotations)
+        # After the Gateway API CRDs: its informers for HTTPRoute/GRPCRoute fail without them;
+        # and after its role's association and policy: its first Route53 calls succeed.
         self.release = helm_release(
             name, "external-dns", release_name=RELEASE_NAME,
             namespace_name=self.namespace.metadata.name,
             values=merged_values(own, args.values), parent=self, provider=ctx.provider,
-            depends_on=args.after)
+            depends_on=[*args.after, *self.role.ready])
         self.ready: list[pulumi.Resource] = [self.release]
         self.register_outputs({})

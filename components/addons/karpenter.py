@@ -7,8 +7,9 @@ What the Karpenter v1.14 getting-started CloudFormation creates, as shipyard res
   reservation interruption), each with its target;
 - a node role for the instances Karpenter launches, and the ``EC2_LINUX`` access entry that
   lets them join (a role of its own: the managed node groups' role gets its entry from EKS);
-- the controller's IRSA role (``kube-system/karpenter``) with the CloudFormation's policy groups
-  as one least-privilege inline policy;
+- the controller's role (``kube-system/karpenter``, EKS Pod Identity as Karpenter's own
+  getting-started guide sets it up, or IRSA) with the CloudFormation's policy groups as one
+  least-privilege inline policy;
 - the ``karpenter-crd`` chart (which owns the CRDs and upgrades them), then the ``karpenter``
   chart; the default EC2NodeClass and NodePool, each waiting only for the CRD chart.
 """
@@ -25,15 +26,15 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
-from components.addons.base import helm_release, irsa_annotation, merged_values
-from components.irsa import OidcProvider, service_account_role
+from components.addons.base import helm_release, merged_values
+from components.workload_identity import WorkloadIdentity, service_account_role
 from shipyard.rules import iam
 
 TYPE = "shipyard:addons:Karpenter"
 NAMESPACE = "kube-system"
 SERVICE_ACCOUNT = "karpenter"
 # Same as the managed node groups: what nodes may run (AmazonEKS_CNI_Policy is not here: the
-# vpc-cni add-on has its own IRSA role).
+# vpc-cni add-on has its own role).
 NODE_POLICIES = ("AmazonEKSWorkerNodePolicy", "AmazonEC2ContainerRegistryPullOnly",
                  "AmazonSSMManagedInstanceCore")
 # The label components/cluster.py puts on every managed node-group node.
@@ -181,9 +182,11 @@ def controller_policy(*, cluster_name: str, region: str, account_id: str, node_r
 
 
 def karpenter_values(*, cluster_name: str, cluster_endpoint: pulumi.Input[str],
-                     queue_name: pulumi.Input[str], role_arn: pulumi.Input[str]
+                     queue_name: pulumi.Input[str],
+                     annotations: Mapping[str, pulumi.Input[str]] | None = None
                      ) -> dict[str, Any]:
-    """The karpenter chart's values (keys as in its values.yaml)."""
+    """The karpenter chart's values (keys as in its values.yaml). ``annotations``: the
+    controller's service account's (IRSA's role ARN; none with Pod Identity)."""
     return {
         "settings": {
             "clusterName": cluster_name,
@@ -191,7 +194,7 @@ def karpenter_values(*, cluster_name: str, cluster_endpoint: pulumi.Input[str],
             "interruptionQueue": queue_name,
         },
         "serviceAccount": {"create": True, "name": SERVICE_ACCOUNT,
-                           "annotations": irsa_annotation(role_arn)},
+                           **({"annotations": dict(annotations)} if annotations else {})},
         "replicas": 2,
         "controller": {"resources": {"requests": {"cpu": "1", "memory": "1Gi"},
                                      "limits": {"cpu": "1", "memory": "1Gi"}}},
@@ -222,7 +225,7 @@ def node_class_spec(*, role_name: pulumi.Input[str], ami_alias: str, cluster_nam
         # The EKS-created cluster security group (the one the managed nodes use) carries no
         # karpenter.sh/discovery tag, so it is selected by id.
         "securityGroupSelectorTerms": [{"id": cluster_security_group_id}],
-        # IMDSv2 only, hop limit 1: pods cannot reach the node role; they use IRSA.
+        # IMDSv2 only, hop limit 1: pods cannot reach the node role; they use their own.
         "metadataOptions": {"httpEndpoint": "enabled", "httpProtocolIPv6": "disabled",
                             "httpPutResponseHopLimit": 1, "httpTokens": "required"},
         "blockDeviceMappings": [{"deviceName": "/dev/xvda", "ebs": {
@@ -268,7 +271,7 @@ class KarpenterArgs:
     provider: k8s.Provider
     cluster_name: str
     region: str
-    oidc: OidcProvider
+    identity: WorkloadIdentity
     cluster_endpoint: pulumi.Input[str]
     cluster_arn: pulumi.Input[str]
     cluster_security_group_id: pulumi.Input[str]
@@ -298,8 +301,9 @@ class Karpenter(pulumi.ComponentResource):
         self._create_interruption_queue(caller.account_id)
         self.node_role = self._create_node_role()
         self.controller_role = service_account_role(
-            f"{name}-irsa", oidc=args.oidc, namespace=NAMESPACE,
+            name, identity=args.identity, namespace=NAMESPACE,
             service_account=SERVICE_ACCOUNT, parent=self, tags=args.tags,
+            former=f"{name}-irsa",
             policy=pulumi.Output.all(caller.account_id, self.node_role.arn, self.queue_arn,
                                      args.cluster_arn).apply(
                 lambda a: controller_policy(cluster_name=args.cluster_name, region=args.region,
@@ -317,8 +321,10 @@ class Karpenter(pulumi.ComponentResource):
             name, "karpenter", release_name="karpenter", namespace_name=NAMESPACE,
             values=merged_values(karpenter_values(
                 cluster_name=args.cluster_name, cluster_endpoint=args.cluster_endpoint,
-                queue_name=self.queue.name, role_arn=self.controller_role.arn), args.values),
-            parent=self, provider=args.provider, depends_on=[self.crd_release])
+                queue_name=self.queue.name, annotations=self.controller_role.annotations),
+                args.values),
+            parent=self, provider=args.provider,
+            depends_on=[self.crd_release, *self.controller_role.ready])
 
         # Besides their CRDs, the NodePool and EC2NodeClass wait for the controller: on destroy
         # Pulumi then deletes them while Karpenter still runs to release its finalizers and

@@ -1,7 +1,7 @@
 """The AWS Load Balancer Controller: provisions the NLB in front of the shared Gateway.
 
-It runs in ``kube-system`` with an IRSA role whose policy is a least-privilege rewrite of the
-controller's published ``docs/install/iam_policy.json`` (v3.5.0):
+It runs in ``kube-system`` with an AWS role (Pod Identity or IRSA) whose policy is a
+least-privilege rewrite of the controller's published ``docs/install/iam_policy.json`` (v3.5.0):
 
 - everything it creates, modifies or deletes must carry (or be created with) the tag
   ``elbv2.k8s.aws/cluster`` equal to *this* cluster's name — the published policy only checks
@@ -29,10 +29,9 @@ import pulumi
 from components.addons.base import (
     ClusterContext,
     helm_release,
-    irsa_annotation,
     merged_values,
 )
-from components.irsa import service_account_role
+from components.workload_identity import service_account_role
 from shipyard.rules import iam
 
 TYPE = "shipyard:addons:LoadBalancerController"
@@ -44,12 +43,13 @@ CLUSTER_TAG = "elbv2.k8s.aws/cluster"
 
 def load_balancer_controller_values(*, cluster_name: str, region: str,
                                     vpc_id: pulumi.Input[str],
-                                    role_arn: pulumi.Input[str],
+                                    annotations: Mapping[str, pulumi.Input[str]] | None = None,
                                     highly_available: bool = True,
                                     tags: Mapping[str, str] | None = None) -> dict[str, Any]:
     """shipyard's Helm values for the aws-load-balancer-controller chart. Highly available: two
     replicas (the chart keeps them on different nodes) behind a PodDisruptionBudget, so the
-    webhook every LoadBalancer Service passes through keeps answering through a node drain."""
+    webhook every LoadBalancer Service passes through keeps answering through a node drain.
+    ``annotations``: its service account's (IRSA's role ARN; none with Pod Identity)."""
     values: dict[str, Any] = {
         "clusterName": cluster_name,
         "region": region,
@@ -58,7 +58,7 @@ def load_balancer_controller_values(*, cluster_name: str, region: str,
         "serviceAccount": {
             "create": True,
             "name": SERVICE_ACCOUNT,
-            "annotations": irsa_annotation(role_arn),
+            **({"annotations": dict(annotations)} if annotations else {}),
         },
         # No Service mutating webhook: it would intercept every Service created anywhere (and
         # fail closed while the controller is starting or rolling), breaking the other add-ons'
@@ -207,23 +207,26 @@ class LoadBalancerController(pulumi.ComponentResource):
                  opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__(TYPE, name, None, opts)
         ctx = args.ctx
-        if ctx.oidc is None or ctx.vpc_id is None:
+        if ctx.identity is None or ctx.vpc_id is None:
             raise pulumi.ResourceError(
-                "the AWS Load Balancer Controller needs an EKS cluster (IRSA and its VPC); "
-                "set addons.loadBalancerController.enabled to false", self)
+                "the AWS Load Balancer Controller needs an EKS cluster (its AWS role and its "
+                "VPC); set addons.loadBalancerController.enabled to false", self)
         policy = pulumi.Output.from_input(ctx.vpc_id).apply(
             lambda vpc_id: load_balancer_controller_policy(ctx.cluster_name, ctx.region, vpc_id))
         role = service_account_role(
-            f"{name}-irsa", oidc=ctx.oidc, namespace=NAMESPACE,
-            service_account=SERVICE_ACCOUNT, parent=self, policy=policy, tags=ctx.tags)
+            name, identity=ctx.identity, namespace=NAMESPACE,
+            service_account=SERVICE_ACCOUNT, parent=self, policy=policy, tags=ctx.tags,
+            former=f"{name}-irsa")
         self.role_arn = role.arn
         values = load_balancer_controller_values(
             cluster_name=ctx.cluster_name, region=ctx.region, vpc_id=ctx.vpc_id,
-            role_arn=role.arn, highly_available=args.highly_available, tags=ctx.tags)
-        # kube-system exists on every cluster: no namespace of our own.
+            annotations=role.annotations, highly_available=args.highly_available,
+            tags=ctx.tags)
+        # kube-system exists on every cluster: no namespace of our own. Its pods start with
+        # their credentials: after the role's association and policy.
         self.release = helm_release(
             name, "aws-load-balancer-controller", release_name=RELEASE,
             namespace_name=NAMESPACE, values=merged_values(values, args.values),
-            parent=self, provider=ctx.provider, depends_on=args.after)
+            parent=self, provider=ctx.provider, depends_on=[*args.after, *role.ready])
         self.ready = [self.release]
         self.register_outputs({"roleArn": self.role_arn})

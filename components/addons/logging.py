@@ -6,8 +6,8 @@
   test, no memcached caches (8 GiB of chunk cache by default; a small cluster does without).
   Retention is the compactor's (``retention_days``), over a TSDB v13 schema. Storage:
   ``s3`` - an encrypted, private bucket (components/addons/object_store.py) reached through an
-  IRSA role on Loki's service account, with three replicas (replication factor 3) when highly
-  available; ``filesystem`` - one replica with its chunks on an encrypted gp3 volume.
+  AWS role on Loki's service account (Pod Identity or IRSA), with three replicas (replication
+  factor 3) when highly available; ``filesystem`` - one replica with its chunks on an encrypted gp3 volume.
 - **Alloy** (chart ``alloy``, grafana) as a DaemonSet: each pod discovers the pods on its own
   node and tails their logs through the Kubernetes API (``loki.source.kubernetes``), so it
   mounts nothing from the host and runs as a non-root user; the namespace stays ``restricted``.
@@ -29,7 +29,6 @@ import pulumi_kubernetes as k8s
 from components.addons.base import (
     ClusterContext,
     helm_release,
-    irsa_annotation,
     merged_values,
     namespace,
 )
@@ -44,7 +43,7 @@ from components.addons.object_store import (
 TYPE = "shipyard:addons:Logging"
 LOKI_RELEASE = "loki"
 ALLOY_RELEASE = "alloy"
-LOKI_SERVICE_ACCOUNT = "loki"     # the one the IRSA role trusts
+LOKI_SERVICE_ACCOUNT = "loki"     # the one the bucket's role trusts
 PUSH_PATH = "/loki/api/v1/push"
 STORAGE_CLASS = "gp3"
 SCHEMA_FROM = "2024-04-01"        # first day of the TSDB v13 schema; never change it once live
@@ -62,7 +61,8 @@ Storage = Literal["s3", "filesystem"]
 
 def loki_values(*, retention_days: int, storage: Storage, highly_available: bool,
                 bucket: pulumi.Input[str] | None = None, region: str | None = None,
-                role_arn: pulumi.Input[str] | None = None) -> dict[str, Any]:
+                annotations: Mapping[str, pulumi.Input[str]] | None = None
+                ) -> dict[str, Any]:
     """The ``loki`` chart's values (keys as in its values.yaml, 18.11)."""
     s3 = storage == "s3"
     if s3 and (bucket is None or region is None):
@@ -70,12 +70,12 @@ def loki_values(*, retention_days: int, storage: Storage, highly_available: bool
     # More than one Monolithic replica needs object storage (the chart refuses otherwise).
     replicas = HA_REPLICAS if (s3 and highly_available) else 1
     account: dict[str, Any] = {"create": True, "name": LOKI_SERVICE_ACCOUNT}
-    if role_arn is not None:
-        account["annotations"] = irsa_annotation(role_arn)
+    if annotations:  # IRSA's role ARN; none with Pod Identity
+        account["annotations"] = dict(annotations)
     store: dict[str, Any] = {"type": storage}
     if s3:
         store["bucketNames"] = {"chunks": bucket, "ruler": bucket}
-        # No keys: the AWS SDK's default chain finds the IRSA web identity.
+        # No keys: the AWS SDK's default chain finds the Pod Identity (or IRSA) credentials.
         store["s3"] = {"region": region}
     return {
         "deploymentMode": "Monolithic",

@@ -1,5 +1,5 @@
-"""An S3 bucket that one add-on's pods (Loki, Tempo) keep their data in, and the IRSA role
-that lets exactly their service account use it.
+"""An S3 bucket that one add-on's pods (Loki, Tempo) keep their data in, and the AWS role
+(Pod Identity or IRSA) that lets exactly their service account use it.
 
 The bucket is private and owned by the account (public access blocked, ACLs disabled),
 encrypted at rest (SSE-S3: no key to pay for or to grant), reachable over TLS only, and expires
@@ -29,7 +29,11 @@ import pulumi
 import pulumi_aws as aws
 
 from components.addons.base import ClusterContext
-from components.irsa import OidcProvider, ServiceAccountRole, service_account_role
+from components.workload_identity import (
+    ServiceAccountRole,
+    WorkloadIdentity,
+    service_account_role,
+)
 from shipyard.rules import iam
 
 # What Loki and Tempo do with their objects (Tempo also tags them: its docs list the tagging
@@ -78,7 +82,7 @@ def tls_only_policy(bucket_arn: str) -> str:
 @dataclass(frozen=True)
 class ObjectStore:
     """The bucket, its settings and the role; a release using it waits for ``ready``: the
-    role's grants (the bucket itself comes in with its name)."""
+    role's association and grants (the bucket itself comes in with its name)."""
 
     bucket: aws.s3.Bucket
     role: ServiceAccountRole
@@ -90,7 +94,7 @@ class ObjectStore:
 
     @property
     def ready(self) -> list[pulumi.Resource]:
-        return list(self.role.grants)
+        return self.role.ready
 
 
 @dataclass(frozen=True)
@@ -197,20 +201,21 @@ def private_bucket(name: str, *, purpose: str, cluster_name: str, protect: bool,
     return PrivateBucket(bucket=bucket, settings=tuple(settings))
 
 
-def object_store(name: str, *, purpose: str, cluster_name: str, oidc: OidcProvider,
+def object_store(name: str, *, purpose: str, cluster_name: str, identity: WorkloadIdentity,
                  namespace: str, service_account: str, expire_after_days: int,
                  protect: bool, parent: pulumi.Resource, tagging: bool = False,
                  tags: Mapping[str, str] | None = None,
                  after: Sequence[pulumi.Resource] = ()) -> ObjectStore:
-    """Create ``{name}-bucket`` (and its settings) and ``{name}-irsa`` under ``parent``."""
+    """Create ``{name}-bucket`` (and its settings) and ``{name}-role`` (and its policy and
+    association) under ``parent``."""
     made = private_bucket(name, purpose=purpose, cluster_name=cluster_name, protect=protect,
                           parent=parent, expire_after_days=expire_after_days, tags=tags,
                           after=after)
     bucket = made.bucket
     role = service_account_role(
-        f"{name}-irsa", oidc=oidc, namespace=namespace, service_account=service_account,
+        name, identity=identity, namespace=namespace, service_account=service_account,
         parent=parent, policy=bucket.arn.apply(lambda arn: access_policy(arn, tagging=tagging)),
-        tags=tags)
+        tags=tags, former=f"{name}-irsa")
     return ObjectStore(bucket=bucket, role=role, settings=made.settings)
 
 
@@ -222,17 +227,20 @@ def optional_store(name: str, *, storage: str, ctx: ClusterContext, purpose: str
     keeps it on a volume."""
     if storage != "s3":
         return None
-    if ctx.oidc is None:
-        raise ValueError(f"{label} on S3 needs the EKS OIDC provider (IRSA); use storage "
+    if ctx.identity is None:
+        raise ValueError(f"{label} on S3 needs an EKS cluster (its AWS role); use storage "
                          f"filesystem on an existing cluster")
-    return object_store(name, purpose=purpose, cluster_name=ctx.cluster_name, oidc=ctx.oidc,
+    return object_store(name, purpose=purpose, cluster_name=ctx.cluster_name,
+                        identity=ctx.identity,
                         namespace=namespace, service_account=service_account,
                         expire_after_days=expire_after_days, protect=protect, parent=parent,
                         tagging=tagging, tags=ctx.tags)
 
 
 def store_location(store: ObjectStore | None, region: str) -> dict[str, Any]:
-    """What a chart's values need of a store: bucket, region, role (all None: a volume)."""
+    """What a chart's values need of a store: bucket, region, and the service account's
+    annotations (IRSA's role ARN; none with Pod Identity) (all None: a volume)."""
     if store is None:
-        return {"bucket": None, "region": None, "role_arn": None}
-    return {"bucket": store.bucket_name, "region": region, "role_arn": store.role.arn}
+        return {"bucket": None, "region": None, "annotations": None}
+    return {"bucket": store.bucket_name, "region": region,
+            "annotations": store.role.annotations}

@@ -11,8 +11,8 @@
 - **Tempo** (chart ``tempo``, grafana-community) as a single binary: Service ``tempo``, query
   API on 3200 (``endpoints.TEMPO_URL``, Grafana's and Kiali's), OTLP receivers on 4317/4318.
   ``retention_hours`` is the compactor's block retention. Storage ``s3``: an encrypted, private
-  bucket with an IRSA role on Tempo's service account (components/addons/object_store.py),
-  expiring objects a day after retention; ``filesystem``: the traces on the gp3 volume that
+  bucket with an AWS role (Pod Identity or IRSA) on Tempo's service account
+  (components/addons/object_store.py), expiring objects a day after retention; ``filesystem``: the traces on the gp3 volume that
   holds the WAL in both cases. Tempo's single binary is one replica whatever the setting: it
   cannot share its WAL.
 
@@ -32,7 +32,6 @@ import pulumi_kubernetes as k8s
 from components.addons.base import (
     ClusterContext,
     helm_release,
-    irsa_annotation,
     merged_values,
     namespace,
 )
@@ -154,18 +153,19 @@ def tempo_storage(storage: Storage, *, bucket: pulumi.Input[str] | None = None,
                           "wal": wal}}
     if bucket is None or region is None:
         raise ValueError("Tempo on S3 needs the bucket and its region")
-    # No keys: the AWS SDK finds the IRSA web identity.
+    # No keys: the AWS SDK finds the Pod Identity (or IRSA) credentials.
     return {"trace": {"backend": "s3", "wal": wal, "s3": {
         "bucket": bucket, "region": region, "endpoint": f"s3.{region}.amazonaws.com"}}}
 
 
 def tempo_values(*, retention_hours: int, storage: Storage,
                  bucket: pulumi.Input[str] | None = None, region: str | None = None,
-                 role_arn: pulumi.Input[str] | None = None) -> dict[str, Any]:
+                 annotations: Mapping[str, pulumi.Input[str]] | None = None
+                 ) -> dict[str, Any]:
     """The ``tempo`` chart's values (2.2): one binary, OTLP in, query API on 3200."""
     account: dict[str, Any] = {"create": True, "name": TEMPO_SERVICE_ACCOUNT}
-    if role_arn is not None:
-        account["annotations"] = irsa_annotation(role_arn)
+    if annotations:  # IRSA's role ARN; none with Pod Identity
+        account["annotations"] = dict(annotations)
     s3 = storage == "s3"
     return {
         "fullnameOverride": TEMPO_SERVICE,

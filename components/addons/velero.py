@@ -16,7 +16,8 @@ snapshots) on a schedule, and restores them.
   Velero's role, stays recoverable as noncurrent versions for ``NONCURRENT_DAYS``), and a
   lifecycle that expires what Velero failed to delete ``MARGIN_DAYS`` after the retention.
   Bucket and key are protected with ``protect`` (stack setting).
-- **Credentials**: none stored. Velero's service account assumes an IRSA role whose policy is
+- **Credentials**: none stored. Velero's service account gets an AWS role (EKS Pod Identity, or
+  IRSA with ``cluster.workloadIdentity: irsa``) whose policy is
   the AWS plugin's documented least privilege, scoped to this bucket (and its key); the EC2
   snapshot actions are for volumes the plugin snapshots itself (not CSI; AWS offers no
   resource scoping for Describe*, and Create/DeleteSnapshot take any volume's snapshots).
@@ -33,7 +34,7 @@ The user's ``values`` are not taken: Velero has no ``addons.velero`` settings bl
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -42,18 +43,18 @@ import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
 from components.addons.alert_rules import RUNBOOK_BASE
-from components.addons.base import ClusterContext, helm_release, irsa_annotation, namespace
+from components.addons.base import ClusterContext, helm_release, namespace
 from components.addons.monitoring import API_VERSION as MONITORING_API
 from components.addons.monitoring import MANAGED
 from components.addons.object_store import PrivateBucket, private_bucket
-from components.irsa import OidcProvider, ServiceAccountRole, service_account_role
+from components.workload_identity import ServiceAccountRole, service_account_role
 from shipyard.rules import iam
 from shipyard.versions import VELERO_AWS_PLUGIN_IMAGE
 
 TYPE = "shipyard:addons:Velero"
 NAMESPACE = "velero"
 RELEASE = "velero"                 # also the chart's fullname: Deployment, Service, SA
-SERVICE_ACCOUNT = "velero"         # the one the IRSA role trusts
+SERVICE_ACCOUNT = "velero"         # the one its role trusts
 SCHEDULE = "tenants"
 SCHEDULE_NAME = f"{RELEASE}-{SCHEDULE}"   # the Schedule object (and its metrics' label)
 LOCATION = "default"               # the BackupStorageLocation and VolumeSnapshotLocation
@@ -103,11 +104,14 @@ def access_policy(bucket_arn: str, key_arn: str) -> str:
     )
 
 
-def velero_values(*, bucket: pulumi.Input[str], region: str, role_arn: pulumi.Input[str],
+def velero_values(*, bucket: pulumi.Input[str], region: str,
                   namespaces: Sequence[str], schedule: str, retention_days: int,
+                  annotations: Mapping[str, pulumi.Input[str]] | None = None,
                   plugin_image: str = VELERO_AWS_PLUGIN_IMAGE) -> dict[str, Any]:
     """The ``velero`` chart's values (keys as in its values.yaml at velero-12.1.0). No
-    namespaces, no schedule: an empty ``includedNamespaces`` would mean every namespace."""
+    namespaces, no schedule: an empty ``includedNamespaces`` would mean every namespace.
+    ``annotations``: the server's service account's (IRSA's role ARN; none with Pod
+    Identity)."""
     non_root = {"runAsNonRoot": True, "runAsUser": UID, "runAsGroup": UID}
     values: dict[str, Any] = {
         "fullnameOverride": RELEASE,
@@ -121,7 +125,8 @@ def velero_values(*, bucket: pulumi.Input[str], region: str, role_arn: pulumi.In
             "resources": {"requests": {"cpu": "10m", "memory": "32Mi"},
                           "limits": {"memory": "64Mi"}},
         }],
-        # the IRSA token is readable by the pod's group (the chart's note for IRSA)
+        # the projected token (Pod Identity's or IRSA's) is readable by the pod's group (the
+        # chart's note for IRSA)
         "podSecurityContext": {**non_root, "fsGroup": UID, "seccompProfile": RUNTIME_DEFAULT},
         # read-only root: the chart then mounts an emptyDir at /tmp
         "containerSecurityContext": {**RESTRICTED_CONTAINER},
@@ -133,9 +138,11 @@ def velero_values(*, bucket: pulumi.Input[str], region: str, role_arn: pulumi.In
                                 "limits": {"memory": "256Mi"}},
         "upgradeCRDsJob": {"extraVolumes": [{"name": "tmp", "emptyDir": {}}],
                            "extraVolumeMounts": [{"name": "tmp", "mountPath": "/tmp"}]},
-        "credentials": {"useSecret": False},       # IRSA: the SDK's web identity
+        # no keys: the SDK's default chain finds the Pod Identity (or IRSA) credentials
+        "credentials": {"useSecret": False},
         "serviceAccount": {"server": {"create": True, "name": SERVICE_ACCOUNT,
-                                      "annotations": irsa_annotation(role_arn)}},
+                                      **({"annotations": dict(annotations)}
+                                         if annotations else {})}},
         "configuration": {
             "backupStorageLocation": [{
                 "name": LOCATION, "provider": "aws", "bucket": bucket, "prefix": PREFIX,
@@ -249,10 +256,9 @@ class Velero(pulumi.ComponentResource):
                  opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__(TYPE, name, None, opts)
         ctx = args.ctx
-        if ctx.oidc is None:
-            raise ValueError("backups.enabled: Velero reaches its bucket through IRSA, which "
-                             "needs the EKS OIDC provider (cluster.mode eks)")
-        oidc: OidcProvider = ctx.oidc
+        if ctx.identity is None:
+            raise ValueError("backups.enabled: Velero reaches its bucket with an AWS role, "
+                             "which needs an EKS cluster (cluster.mode eks)")
         self.namespace_name = NAMESPACE
         if not args.namespaces:
             pulumi.log.warn("backups: the stack hosts no application, so Velero has no "
@@ -274,8 +280,8 @@ class Velero(pulumi.ComponentResource):
             noncurrent_expire_days=NONCURRENT_DAYS)
         bucket = self.store.bucket
         self.role = service_account_role(
-            f"{name}-irsa", oidc=oidc, namespace=NAMESPACE, service_account=SERVICE_ACCOUNT,
-            parent=self, tags=ctx.tags,
+            name, identity=ctx.identity, namespace=NAMESPACE, service_account=SERVICE_ACCOUNT,
+            parent=self, tags=ctx.tags, former=f"{name}-irsa",
             policy=pulumi.Output.all(bucket.arn, self.key.arn).apply(
                 lambda a: access_policy(a[0], a[1])))
 
@@ -284,15 +290,15 @@ class Velero(pulumi.ComponentResource):
         self.namespace = namespace(name, NAMESPACE, parent=self, provider=ctx.provider,
                                    protect=args.protect)
         values = velero_values(
-            bucket=bucket.bucket, region=ctx.region, role_arn=self.role.arn,
+            bucket=bucket.bucket, region=ctx.region, annotations=self.role.annotations,
             namespaces=args.namespaces, schedule=args.schedule,
             retention_days=args.retention_days)
         # Velero validates its storage location at start-up: its role must hold the bucket
-        # policy by then (the bucket itself comes in with its name).
+        # policy (and be associated) by then (the bucket itself comes in with its name).
         self.release = helm_release(
             name, "velero", release_name=RELEASE, namespace_name=self.namespace.metadata.name,
             values=values, parent=self, provider=ctx.provider,
-            depends_on=[*self.role.grants, *args.after])
+            depends_on=[*self.role.ready, *args.after])
         self.ready = [self.release]
 
         if args.monitoring is not None:

@@ -38,6 +38,7 @@ RELEASE = "kubernetes:helm.sh/v3:Release"
 CONFIG_FILE = "kubernetes:yaml/v2:ConfigFile"
 ADDON = "aws:eks/addon:Addon"
 NODE_GROUP = "aws:eks/nodeGroup:NodeGroup"
+POD_IDENTITY = "aws:eks/podIdentityAssociation:PodIdentityAssociation"
 # The input that refines a type's create time and its kind in NECESSARY: "TYPE[value]".
 DISCRIMINATORS = {
     RELEASE: "chart",
@@ -75,7 +76,7 @@ NECESSARY: tuple[Necessary, ...] = (
     Necessary(NODE_GROUP, f"{ADDON}[vpc-cni]",
               "bootstrapSelfManagedAddons is off: without the CNI nodes never become Ready"),
     Necessary(ADDON, "aws:iam/rolePolicyAttachment:RolePolicyAttachment",
-              "an add-on with an IRSA role (vpc-cni, EBS CSI) starts using it at once: its "
+              "an add-on with a role of its own (vpc-cni, EBS CSI) starts using it at once: its "
               "policy must be attached first, else the pods start without permissions"),
     Necessary(NODE_GROUP, f"{ADDON}[kube-proxy]",
               "bootstrapSelfManagedAddons is off: aws-node reaches the API server through the "
@@ -97,7 +98,7 @@ NECESSARY: tuple[Necessary, ...] = (
     Necessary("kubernetes:snapshot.storage.k8s.io/v1:VolumeSnapshotClass",
               f"{ADDON}[snapshot-controller]", "its CRD"),
     Necessary(f"{RELEASE}[velero]", "aws:iam/rolePolicy:RolePolicy",
-              "Velero validates its backup storage location at start-up: until its IRSA role "
+              "Velero validates its backup storage location at start-up: until its role "
               "has the bucket policy the location is Unavailable and the schedule's first "
               "backup fails"),
     Necessary("aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration",
@@ -162,11 +163,26 @@ NECESSARY: tuple[Necessary, ...] = (
     Necessary("kubernetes:argoproj.io/v1alpha1:ApplicationSet", f"{RELEASE}[argo-cd]",
               "its CRD"),
     Necessary(f"{RELEASE}[loki]", "aws:iam/rolePolicy:RolePolicy",
-              "Loki's first S3 calls fail (AccessDenied) until its IRSA role has its bucket "
+              "Loki's first S3 calls fail (AccessDenied) until its role has its bucket "
               "policy"),
     Necessary(f"{RELEASE}[tempo]", "aws:iam/rolePolicy:RolePolicy",
-              "Tempo's first S3 calls fail (AccessDenied) until its IRSA role has its bucket "
+              "Tempo's first S3 calls fail (AccessDenied) until its role has its bucket "
               "policy"),
+    # -- EKS Pod Identity: a chart's or a service's pods, and the grants of their role
+    Necessary(RELEASE, POD_IDENTITY,
+              "EKS Pod Identity's webhook gives a pod credentials only if its service "
+              "account's association exists when the pod is created: pods started earlier "
+              "have none until they restart"),
+    Necessary("kubernetes:apps/v1:Deployment", POD_IDENTITY,
+              "EKS Pod Identity's webhook gives a pod credentials only if its service "
+              "account's association exists when the pod is created"),
+    Necessary(RELEASE, "aws:iam/rolePolicy:RolePolicy",
+              "a controller that calls AWS as it starts (the load balancer controller, "
+              "external-dns, cert-manager's DNS-01, Karpenter) fails its first calls "
+              "(AccessDenied) until its role has its policy"),
+    Necessary("kubernetes:apps/v1:Deployment", "aws:iam/rolePolicy:RolePolicy",
+              "a service that calls AWS fails its first calls (AccessDenied) until its role "
+              "has its policy"),
     # -- applications
     Necessary("kubernetes:apps/v1:Deployment", "kubernetes:core/v1:ServiceAccount",
               "the API server refuses a pod whose service account does not exist yet: the "

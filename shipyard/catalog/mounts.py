@@ -16,8 +16,10 @@ _MOUNT_PATH = re.compile(r"^(/[A-Za-z0-9_.-]+)+$")
 SECRETS_ROOT = "/var/run/secrets/shipyard"
 STORES_ROOT = f"{SECRETS_ROOT}/stores"
 TMP = "/tmp"  # noqa: S108 - the container's own emptyDir, not the host's /tmp
-# mounted by Kubernetes (the service account token) and EKS (IRSA's web identity token)
-RESERVED_MOUNTS = ("/var/run/secrets/kubernetes.io", "/var/run/secrets/eks.amazonaws.com")
+# mounted by Kubernetes (the service account token) and EKS (IRSA's web identity token, Pod
+# Identity's token)
+RESERVED_MOUNTS = ("/var/run/secrets/kubernetes.io", "/var/run/secrets/eks.amazonaws.com",
+                   "/var/run/secrets/pods.eks.amazonaws.com")
 
 
 def mount_path(v: str) -> str:

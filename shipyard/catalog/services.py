@@ -409,7 +409,7 @@ class Service(Model):
     uses: list[Uses] = Field(default_factory=list, description="Stores it connects to.")
     callers: list[str] = Field(default_factory=list,
                                description="Services of this application allowed to call it.")
-    aws: StrictBool = Field(False, description="Needs AWS APIs: an IRSA role for its service account "
+    aws: StrictBool = Field(False, description="Needs AWS APIs: an AWS role for its service account "
                                          "and HTTPS egress.")
     service_account_token: StrictBool = Field(False, description="Mount a Kubernetes API token.")
     writable_paths: list[str] = Field(

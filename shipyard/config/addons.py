@@ -124,13 +124,13 @@ class MonitoringSettings(AddonSettings):
 class LoggingSettings(AddonSettings):
     retention_days: Int = Field(14, ge=1, le=3650, description="Days Loki keeps logs.")
     storage: Literal["s3", "filesystem"] = Field(
-        "s3", description="s3 (a bucket with an IRSA role; eks mode) or filesystem (a volume).")
+        "s3", description="s3 (a bucket with an AWS role; eks mode) or filesystem (a volume).")
 
 
 class TracingSettings(AddonSettings):
     retention_hours: Int = Field(168, ge=1, le=8760, description="Hours Tempo keeps traces.")
     storage: Literal["s3", "filesystem"] = Field(
-        "s3", description="s3 (a bucket with an IRSA role; eks mode) or filesystem (a volume).")
+        "s3", description="s3 (a bucket with an AWS role; eks mode) or filesystem (a volume).")
 
 
 class KialiSettings(AddonSettings):

@@ -174,26 +174,30 @@ def addon_problems(config: StackConfig) -> list[Problem]:
                                     f"required for the {cm.issuer} issuer"))
         if cm.issuer != "selfsigned" and cm.solver == "dns01":
             need("certManager", dns, "dns.enabled for DNS-01 challenges, which is false")
-            need("certManager", eks, "cluster.mode eks for DNS-01 (its IRSA role needs the "
-                                     "EKS OIDC provider); use solver http01 or issuer selfsigned")
+            need("certManager", eks, "cluster.mode eks for DNS-01 (its AWS role needs an EKS "
+                                     "cluster shipyard creates); use solver http01 or issuer "
+                                     "selfsigned")
         if cm.issuer != "selfsigned" and cm.solver == "http01":
             need("certManager", a.ingress.enabled, "addons.ingress.enabled for HTTP-01 "
                                                    "challenges, which is false")
     if a.external_dns.enabled:
         need("externalDns", dns, "dns.enabled (it writes into the stack's zone), which is false")
         need("externalDns", a.gateway_api.enabled, "addons.gatewayApi.enabled, which is false")
-        need("externalDns", eks, "cluster.mode eks (its IRSA role needs the EKS OIDC provider)")
+        need("externalDns", eks, "cluster.mode eks (its AWS role needs an EKS cluster shipyard "
+                                 "creates)")
     if a.load_balancer_controller.enabled:
-        need("loadBalancerController", eks, "cluster.mode eks (IRSA and the VPC it manages)")
+        need("loadBalancerController", eks, "cluster.mode eks (its AWS role and the VPC it "
+                                            "manages)")
     if a.karpenter.enabled:
-        need("karpenter", eks, "cluster.mode eks (IRSA, node roles and subnets)")
+        need("karpenter", eks, "cluster.mode eks (its AWS role, node roles and subnets)")
     if a.kiali.enabled:
         need("kiali", a.istio.enabled, "addons.istio.enabled, which is false")
         need("kiali", a.monitoring.enabled, "addons.monitoring.enabled (its Prometheus), "
                                             "which is false")
     for key, section in (("logging", a.logging), ("tracing", a.tracing)):
         if section.enabled and section.storage == "s3":
-            need(key, eks, "cluster.mode eks for storage s3 (IRSA); use storage filesystem")
+            need(key, eks, "cluster.mode eks for storage s3 (its AWS role); use storage "
+                           "filesystem")
     exposed = [(f"{k}.{f}", getattr(s_, attr)) for k, s_, f, attr in (
         ("monitoring", a.monitoring, "grafanaHostname", "grafana_hostname"),
         ("monitoring", a.monitoring, "alertmanagerHostname", "alertmanager_hostname"),
@@ -248,8 +252,8 @@ def _stack_problems(config: StackConfig, region: str) -> Iterator[Problem]:
                 yield Problem(key, "managed", "managed stores live in the stack's VPC: "
                                               "cluster.mode existing has none; use inCluster")
         if config.backups.enabled:
-            yield Problem("backups.enabled", True, "Velero writes to S3 through IRSA, which "
-                                                   "needs cluster.mode eks")
+            yield Problem("backups.enabled", True, "Velero writes to S3 with an AWS role, "
+                                                   "which needs cluster.mode eks")
     yield from addon_problems(config)
     dns = config.dns
     if dns.enabled and not dns.delegated():

@@ -155,6 +155,13 @@ class ClusterSettings(Model):
                                         "each once (an entry is named by the role's or user's "
                                         "name).")
     deletion_protection: bool = Field(True, description="EKS deletion protection.")
+    workload_identity: Literal["podIdentity", "irsa"] = Field(
+        "podIdentity",
+        description="How add-ons and services that call AWS get their IAM role: podIdentity (a "
+                    "role trusting pods.eks.amazonaws.com and an EKS Pod Identity association "
+                    "per service account; no OIDC provider) or irsa (the cluster's OIDC provider "
+                    "and a role-arn annotation). eks mode only: on an existing cluster no pod "
+                    "gets an AWS role.")
     node_groups: dict[str, NodeGroupSettings] = Field(
         default_factory=dict, description="Managed node groups, keyed by name.")
     context: str | None = Field(

@@ -153,20 +153,21 @@ ENVIRONMENT_DEFAULTS: dict[str, dict[str, Any]] = {
 
 
 # Laid over the environment's defaults when ``cluster.mode`` is ``existing``: the pieces that
-# need the EKS OIDC provider (IRSA) or the VPC are off, certificates are self-signed.
+# need an AWS role (no pod gets one there: shipyard knows neither the cluster's OIDC provider nor
+# whether it runs the Pod Identity agent) or the VPC are off, certificates are self-signed.
 EXISTING_CLUSTER_DEFAULTS: dict[str, Any] = {
     "addons": {
         "loadBalancerController": {"enabled": False},
         "externalDns": {"enabled": False},
         "karpenter": {"enabled": False},
         "certManager": {"issuer": "selfsigned"},
-        # no IRSA for a bucket: logs and traces on volumes
+        # no AWS role for a bucket: logs and traces on volumes
         "logging": {"storage": "filesystem"},
         "tracing": {"storage": "filesystem"},
     },
     # the Gateway's certificates come from the self-signed CA; no ACM certificate to validate
     "dns": {"wildcardCertificate": False},
-    # no VPC to put a managed store in, no IRSA for Velero's bucket
+    # no VPC to put a managed store in, no AWS role for Velero's bucket
     "stores": {"backend": "inCluster", "storageClass": "standard"},
     "backups": {"enabled": False},
 }

@@ -296,8 +296,9 @@ def _parse_settings(raw: Mapping[str, Any], *, project: str, stack: str, region:
     if isinstance(user.get("cluster"), Mapping) and user["cluster"].get("mode") == "existing":
         defaults = deep_merge(defaults, EXISTING_CLUSTER_DEFAULTS)
         notes.append("cluster.mode is existing: addons.loadBalancerController, externalDns and "
-                     "karpenter are off unless set (they need the EKS OIDC provider for IRSA), "
-                     "and certManager issues from a self-signed CA unless set")
+                     "karpenter are off unless set (they need an AWS role, which no pod gets on "
+                     "a cluster shipyard did not create), and certManager issues from a "
+                     "self-signed CA unless set")
     merged = deep_merge(defaults, user)
     merged["environment"] = env_enum.value
     notes += _follow_switches(merged, user)
@@ -319,8 +320,9 @@ def _parse_settings(raw: Mapping[str, Any], *, project: str, stack: str, region:
                          f"{', '.join(app.unenforced())}")
     aws = [f"{app.name}/{n}" for app in apps for n, s in app.services.items() if s.aws]
     if aws and config.cluster.mode is ClusterMode.EXISTING:
-        notes.append(f"cluster.mode is existing: {', '.join(aws)} get no IRSA role (it needs "
-                     f"the EKS OIDC provider); their stores run in the cluster")
+        notes.append(f"cluster.mode is existing: {', '.join(aws)} get no AWS role (neither Pod "
+                     f"Identity nor IRSA on a cluster shipyard did not create); their stores run "
+                     f"in the cluster")
     settings = Settings(project=project, stack=stack, region=region, config=config,
                         notes=tuple(notes), applications=tuple(apps))
     problems = checks.application_problems(settings)

@@ -39,6 +39,27 @@ def irsa_trust(oidc_provider_arn: str, issuer_url: str, namespace: str,
     })
 
 
+POD_IDENTITY_SERVICE = "pods.eks.amazonaws.com"
+
+
+def pod_identity_trust(cluster_name: str, namespace: str, service_account: str) -> str:
+    """Trust policy for EKS Pod Identity: its service principal assumes the role and tags the
+    session (``sts:TagSession``), and only for ``NS/NAME`` of this cluster, by the session tags
+    EKS sets (EKS User Guide, "Create IAM role with trust policy required by EKS Pod Identity";
+    the tags: "Enable or disable session tags"). Without the conditions any Pod Identity
+    association in the account could hand the role to any pod."""
+    return document({
+        "Effect": "Allow",
+        "Principal": {"Service": POD_IDENTITY_SERVICE},
+        "Action": ["sts:AssumeRole", "sts:TagSession"],
+        "Condition": {"StringEquals": {
+            "aws:RequestTag/eks-cluster-name": cluster_name,
+            "aws:RequestTag/kubernetes-namespace": namespace,
+            "aws:RequestTag/kubernetes-service-account": service_account,
+        }},
+    })
+
+
 def allow(actions: Sequence[str], resources: Sequence[str] | str,
           conditions: dict | None = None) -> dict:
     """One Allow statement."""

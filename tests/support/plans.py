@@ -55,3 +55,29 @@ class CountingMocks(EchoMocks):
     def new_resource(self, args: Any) -> Any:
         self.registered.append(args.typ)
         return super().new_resource(args)
+
+
+POD_IDENTITY = "aws:eks/podIdentityAssociation:PodIdentityAssociation"
+
+
+def assert_pod_identity(plan: Plan, role: ResourceRecord, namespace: str,
+                        service_account: str) -> ResourceRecord:
+    """``role`` is the service account's own through EKS Pod Identity: it trusts
+    pods.eks.amazonaws.com (AssumeRole and TagSession) for this cluster, namespace and service
+    account only, and exactly one association binds it to that service account (returned)."""
+    import json
+
+    (cluster,) = plan.of_type("aws:eks/cluster:Cluster")
+    (statement,) = json.loads(role.inputs["assumeRolePolicy"])["Statement"]
+    assert statement["Principal"] == {"Service": "pods.eks.amazonaws.com"}
+    assert sorted(statement["Action"]) == ["sts:AssumeRole", "sts:TagSession"]
+    assert statement["Condition"] == {"StringEquals": {
+        "aws:RequestTag/eks-cluster-name": cluster.inputs["name"],
+        "aws:RequestTag/kubernetes-namespace": namespace,
+        "aws:RequestTag/kubernetes-service-account": service_account}}
+    (association,) = [a for a in plan.of_type(POD_IDENTITY)
+                      if a.inputs["roleArn"] == role.outputs["arn"]]
+    assert (association.inputs["clusterName"], association.inputs["namespace"],
+            association.inputs["serviceAccount"]) == (cluster.inputs["name"], namespace,
+                                                      service_account)
+    return association
