@@ -21,6 +21,17 @@ SNAPSHOT_CLASS = "ebs"             # the VolumeSnapshotClass of the gp3 volumes
 CLUSTER_ADMIN = iam.access_policy_arn("AmazonEKSClusterAdminPolicy")
 NODE_POLICIES = ("AmazonEKSWorkerNodePolicy", "AmazonEC2ContainerRegistryPullOnly",
                  "AmazonSSMManagedInstanceCore")
+# EKS Auto Mode (EKS User Guide, "Amazon EKS Auto Mode cluster IAM role" and "... node IAM
+# role"): what the control plane's role needs to run compute, block storage, load balancing and
+# networking besides AmazonEKSClusterPolicy; what its nodes' role needs. EKS creates the nodes'
+# access entry itself when the cluster is created.
+AUTO_MODE_CLUSTER_POLICIES = ("AmazonEKSComputePolicy", "AmazonEKSBlockStoragePolicy",
+                              "AmazonEKSLoadBalancingPolicy", "AmazonEKSNetworkingPolicy")
+AUTO_MODE_NODE_POLICIES = ("AmazonEKSWorkerNodeMinimalPolicy",
+                           "AmazonEC2ContainerRegistryPullOnly")
+AUTO_MODE_NODE_POOLS = ("general-purpose", "system")
+# The EBS CSI driver's name: the add-on's, or Auto Mode's own block storage.
+EBS_DRIVERS = {False: "ebs.csi.aws.com", True: "ebs.csi.eks.amazonaws.com"}
 # Control plane -> pod ports that admission webhooks listen on. Managed nodes share the
 # cluster security group (which allows all traffic within itself), so these rules document
 # the requirement and keep it true if a custom node security group is added later.
@@ -60,6 +71,7 @@ class ClusterArgs:
     deletion_protection: bool
     node_groups: Mapping[str, NodeGroupSpec]
     workload_identity: str = "podIdentity"     # podIdentity | irsa
+    auto_mode: bool = False                    # EKS Auto Mode: no node groups (node_groups empty)
     protect: bool = False
     tags: Mapping[str, str] = field(default_factory=dict)
 
@@ -126,13 +138,38 @@ class Cluster(pulumi.ComponentResource):
             retention_in_days=args.log_retention_days,
             tags=self._tags(f"{args.cluster_name}-control-plane"), opts=child)
 
+        if args.auto_mode and args.node_groups:
+            raise ValueError("EKS Auto Mode runs no managed node groups")
+        # Auto Mode: EKS tags the sessions it starts with this role (sts:TagSession).
         cluster_role = aws.iam.Role(
-            f"{name}-cluster-role", assume_role_policy=iam.service_trust("eks.amazonaws.com"),
+            f"{name}-cluster-role",
+            assume_role_policy=iam.service_trust("eks.amazonaws.com", tag_session=args.auto_mode),
             description=f"EKS control plane of {args.cluster_name}",
             tags=self._tags(f"{args.cluster_name}-cluster"), opts=child)
-        cluster_policy = aws.iam.RolePolicyAttachment(
+        cluster_policies = [aws.iam.RolePolicyAttachment(
             f"{name}-cluster-policy", role=cluster_role.name,
-            policy_arn=iam.managed_policy_arn("AmazonEKSClusterPolicy"), opts=child)
+            policy_arn=iam.managed_policy_arn("AmazonEKSClusterPolicy"), opts=child)]
+        auto_mode: dict[str, object] = {}
+        if args.auto_mode:
+            cluster_policies += [aws.iam.RolePolicyAttachment(
+                f"{name}-cluster-{policy}", role=cluster_role.name,
+                policy_arn=iam.managed_policy_arn(policy), opts=child)
+                for policy in AUTO_MODE_CLUSTER_POLICIES]
+            # The nodes' role goes in the cluster's compute config: it exists, with its
+            # policies, before the cluster (its nodes start as soon as pods are pending).
+            self.node_role = self._create_node_role(AUTO_MODE_NODE_POLICIES,
+                                                    "EKS Auto Mode nodes")
+            cluster_policies += self._node_policies
+            auto_mode = {
+                "compute_config": aws.eks.ClusterComputeConfigArgs(
+                    enabled=True, node_pools=list(AUTO_MODE_NODE_POOLS),
+                    node_role_arn=self.node_role.arn),
+                "kubernetes_network_config": aws.eks.ClusterKubernetesNetworkConfigArgs(
+                    elastic_load_balancing=aws.eks.
+                    ClusterKubernetesNetworkConfigElasticLoadBalancingArgs(enabled=True)),
+                "storage_config": aws.eks.ClusterStorageConfigArgs(
+                    block_storage=aws.eks.ClusterStorageConfigBlockStorageArgs(enabled=True)),
+            }
 
         self.eks = aws.eks.Cluster(
             f"{name}-eks",
@@ -158,13 +195,15 @@ class Cluster(pulumi.ComponentResource):
                 resources=["secrets"],
             ),
             enabled_cluster_log_types=list(args.log_types),
-            # vpc-cni, coredns and kube-proxy come as managed add-ons below, in order
+            # vpc-cni, coredns and kube-proxy come as managed add-ons below, in order (Auto
+            # Mode runs them itself, and requires this off)
             bootstrap_self_managed_addons=False,
+            **auto_mode,
             upgrade_policy=aws.eks.ClusterUpgradePolicyArgs(support_type="STANDARD"),
             deletion_protection=args.deletion_protection,
             tags=self._tags(args.cluster_name),
             opts=pulumi.ResourceOptions(parent=self,
-                                        depends_on=[cluster_policy, self.log_group]),
+                                        depends_on=[*cluster_policies, self.log_group]),
         )
         self.name = self.eks.name
         self.endpoint = self.eks.endpoint
@@ -188,6 +227,35 @@ class Cluster(pulumi.ComponentResource):
         self._create_access_entries()
         self._create_webhook_rules()
         self._create_private_api_access()
+        if args.auto_mode:
+            self._create_auto_mode_data_plane()
+        else:
+            self._create_data_plane()
+
+        self.kubeconfig = pulumi.Output.secret(pulumi.Output.all(
+            self.eks.name, self.eks.endpoint, self.eks.certificate_authority.data,
+        ).apply(lambda a: kubeconfig(a[0], a[1], a[2], args.region)))
+        # After the EBS CSI driver too: every Kubernetes object uses this provider, so a destroy
+        # deletes them all - the volume claims of stores and charts included - while the
+        # driver still runs to detach and delete their volumes (offline/destroy.py). Auto Mode
+        # runs the driver and the nodes itself, for as long as the cluster exists.
+        self.provider = k8s.Provider(
+            f"{name}-k8s", kubeconfig=self.kubeconfig, enable_server_side_apply=True,
+            opts=pulumi.ResourceOptions(parent=self, depends_on=self._provider_waits))
+        self._create_storage_class()
+        self._create_snapshot_class()
+        if args.auto_mode:
+            self._enable_network_policies()
+
+        self.register_outputs({
+            "name": self.name, "endpoint": self.endpoint, "kubeconfig": self.kubeconfig,
+            "oidcProviderArn": self.oidc_provider.arn if self.oidc_provider else None,
+            "clusterSecurityGroupId": self.cluster_security_group_id,
+            "nodeRoleArn": self.node_role_arn,
+        })
+
+    def _create_data_plane(self) -> None:
+        """Managed add-ons in order and the managed node groups."""
         vpc_cni = self._addon("vpc-cni", service_account=("kube-system", "aws-node"),
                               managed_policies=[iam.managed_policy_arn("AmazonEKS_CNI_Policy")],
                               # enforce NetworkPolicy objects with the VPC CNI's agent
@@ -211,25 +279,31 @@ class Cluster(pulumi.ComponentResource):
             managed_policies=[iam.managed_policy_arn("AmazonEBSCSIDriverPolicyV2")],
             configuration={"sidecars": {"snapshotter": {"forceEnable": True}}},
             depends_on=[*nodes, self.snapshot_controller])
+        self._provider_waits = [*nodes, ebs_csi]
 
-        self.kubeconfig = pulumi.Output.secret(pulumi.Output.all(
-            self.eks.name, self.eks.endpoint, self.eks.certificate_authority.data,
-        ).apply(lambda a: kubeconfig(a[0], a[1], a[2], args.region)))
-        # After the EBS CSI driver too: every Kubernetes object uses this provider, so a destroy
-        # deletes them all - the volume claims of stores and charts included - while the
-        # driver still runs to detach and delete their volumes (offline/destroy.py).
-        self.provider = k8s.Provider(
-            f"{name}-k8s", kubeconfig=self.kubeconfig, enable_server_side_apply=True,
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[*nodes, ebs_csi]))
-        self._create_storage_class()
-        self._create_snapshot_class()
+    def _create_auto_mode_data_plane(self) -> None:
+        """EKS Auto Mode runs the nodes (its built-in pools), the VPC CNI, kube-proxy, CoreDNS,
+        the Pod Identity agent and the EBS CSI driver itself (EKS User Guide, "Update an EKS
+        Auto Mode cluster"): of the managed add-ons only the snapshot controller remains, on
+        the built-in ``system`` pool as the guide suggests (it tolerates its CriticalAddonsOnly
+        taint). No managed node groups."""
+        self.node_groups = {}
+        self.node_role_arn = self.node_role.arn
+        self.snapshot_controller = self._addon(
+            "snapshot-controller", configuration={"nodeSelector": {
+                "karpenter.sh/nodepool": "system"}})
+        self._provider_waits = []
 
-        self.register_outputs({
-            "name": self.name, "endpoint": self.endpoint, "kubeconfig": self.kubeconfig,
-            "oidcProviderArn": self.oidc_provider.arn if self.oidc_provider else None,
-            "clusterSecurityGroupId": self.cluster_security_group_id,
-            "nodeRoleArn": self.node_role_arn,
-        })
+    def _enable_network_policies(self) -> None:
+        """Auto Mode enforces NetworkPolicy objects only once its network policy controller is
+        switched on (EKS User Guide, "Use network policies with EKS Auto Mode"); its default
+        NodeClass allows them (``networkPolicy: DefaultAllow``). The standard cluster's VPC CNI
+        add-on does the same with ``enableNetworkPolicy``."""
+        k8s.core.v1.ConfigMap(
+            f"{self._name}-network-policies",
+            metadata=k8s.meta.v1.ObjectMetaArgs(name="amazon-vpc-cni", namespace="kube-system"),
+            data={"enable-network-policy-controller": "true"},
+            opts=pulumi.ResourceOptions(parent=self, provider=self.provider))
 
     # -- helpers --------------------------------------------------------------------------
 
@@ -300,17 +374,18 @@ class Cluster(pulumi.ComponentResource):
             tags=self._tags(f"{self._args.cluster_name}-{addon}"),
             opts=pulumi.ResourceOptions(parent=self, depends_on=[*depends_on, *grants]))
 
-    def _create_node_role(self) -> aws.iam.Role:
+    def _create_node_role(self, policies: Sequence[str] = NODE_POLICIES,
+                          what: str = "EKS managed nodes") -> aws.iam.Role:
         role = aws.iam.Role(
             f"{self._name}-node-role", assume_role_policy=iam.service_trust("ec2.amazonaws.com"),
-            description=f"EKS managed nodes of {self._args.cluster_name}",
+            description=f"{what} of {self._args.cluster_name}",
             tags=self._tags(f"{self._args.cluster_name}-node"),
             opts=pulumi.ResourceOptions(parent=self))
         self._node_policies = [
             aws.iam.RolePolicyAttachment(f"{self._name}-node-{policy}", role=role.name,
                                          policy_arn=iam.managed_policy_arn(policy),
                                          opts=pulumi.ResourceOptions(parent=self))
-            for policy in NODE_POLICIES
+            for policy in policies
         ]
         return role
 
@@ -364,12 +439,14 @@ class Cluster(pulumi.ComponentResource):
         return groups
 
     def _create_storage_class(self) -> None:
+        """The default class: encrypted gp3 through the EBS CSI driver, or Auto Mode's block
+        storage (which creates no StorageClass itself)."""
         self.storage_class = k8s.storage.v1.StorageClass(
             f"{self._name}-gp3",
             metadata=k8s.meta.v1.ObjectMetaArgs(
                 name="gp3",
                 annotations={"storageclass.kubernetes.io/is-default-class": "true"}),
-            provisioner="ebs.csi.aws.com",
+            provisioner=EBS_DRIVERS[self._args.auto_mode],
             parameters={"type": "gp3", "encrypted": "true", "fsType": "ext4"},
             reclaim_policy="Retain",
             volume_binding_mode="WaitForFirstConsumer",
@@ -377,9 +454,10 @@ class Cluster(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self, provider=self.provider))
 
     def _create_snapshot_class(self) -> None:
-        """How the gp3 volumes are snapshotted: through the EBS CSI driver, the snapshot kept
-        when its VolumeSnapshot goes (Velero deletes it when the backup expires). The label
-        makes it the class Velero's CSI snapshots use for ebs.csi.aws.com."""
+        """How the gp3 volumes are snapshotted: through the EBS CSI driver (Auto Mode's own
+        with Auto Mode), the snapshot kept when its VolumeSnapshot goes (Velero deletes it when
+        the backup expires). The label makes it the class Velero's CSI snapshots use for that
+        driver."""
         # A VolumeSnapshotClass keeps driver and deletionPolicy at the top level, beside
         # metadata, where k8s.apiextensions.CustomResource (spec only) cannot put them: a
         # Kubernetes resource of its type token takes the object as it is.
@@ -389,7 +467,7 @@ class Cluster(pulumi.ComponentResource):
             {"apiVersion": "snapshot.storage.k8s.io/v1", "kind": "VolumeSnapshotClass",
              "metadata": {"name": SNAPSHOT_CLASS,
                           "labels": {"velero.io/csi-volumesnapshot-class": "true"}},
-             "driver": "ebs.csi.aws.com",
+             "driver": EBS_DRIVERS[self._args.auto_mode],
              "deletionPolicy": "Retain"},
             # its CRD comes with the snapshot-controller add-on
             opts=pulumi.ResourceOptions(parent=self, provider=self.provider,

@@ -58,7 +58,7 @@ def cluster_args(settings: Settings, subnet_ids: pulumi.Input[Sequence[str]]) ->
         log_retention_days=c.log_retention_days, admins=tuple(c.admins),
         deletion_protection=c.deletion_protection,
         node_groups={k: node_group_spec(g) for k, g in c.node_groups.items()},
-        workload_identity=c.workload_identity,
+        workload_identity=c.workload_identity, auto_mode=c.auto_mode,
         protect=settings.config.protect, tags=settings.tags)
 
 
@@ -108,6 +108,7 @@ def cluster_context(settings: Settings, cluster: Cluster | ExistingCluster,
         region=settings.region,
         environment=settings.environment.value,
         eks=eks,
+        auto_mode=eks and settings.cluster.auto_mode,
         identity=cluster.identity if eks else None,
         vpc_id=network.vpc_id if network is not None else None,
         database_subnet_ids=network.database_subnet_ids if network is not None else None,

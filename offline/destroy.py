@@ -76,6 +76,13 @@ def service_account_role(namespace: str, name: str) -> Match:
             and r.inputs.get("serviceAccount") == name)
 
 
+def auto_mode_cluster(r: ResourceRecord) -> bool:
+    """An EKS cluster in Auto Mode: its control plane runs the load balancer controller, the
+    EBS CSI driver and the nodes."""
+    return r.type == "aws:eks/cluster:Cluster" and \
+        bool((r.inputs.get("computeConfig") or {}).get("enabled"))
+
+
 def any_of(*matches: Match) -> Match:
     return lambda r: any(m(r) for m in matches)
 
@@ -135,9 +142,10 @@ ISTIO_GROUPS = ("networking.istio.io", "security.istio.io", "telemetry.istio.io"
 RULES: tuple[Rule, ...] = (
     Rule("load balancers (Services of type LoadBalancer, Gateways)",
          any_of(load_balancer_service, kind(f"kubernetes:{GATEWAY_API}/v1:Gateway")),
-         "the AWS Load Balancer Controller",
+         "the AWS Load Balancer Controller (or EKS Auto Mode's load balancing)",
          (("the load balancer controller", chart("aws-load-balancer-controller")),
           ("its IAM role", service_account_role("kube-system", "aws-load-balancer-controller")),
+          ("the Auto Mode cluster", auto_mode_cluster),
           ("the subnets", elb_subnet)),
          "the NLB and its security groups outlive the controller: the subnets and the VPC "
          "then fail to delete (DependencyViolation) and the load balancer keeps billing"),
@@ -169,9 +177,10 @@ RULES: tuple[Rule, ...] = (
          "the records stay in the zone, and a zone with records fails to delete"),
     Rule("volumes (PersistentVolumeClaims of StatefulSets, operators' clusters, charts)",
          has_claims,
-         "the EBS CSI driver",
+         "the EBS CSI driver (or EKS Auto Mode's block storage)",
          (("the EBS CSI driver", eks_addon("aws-ebs-csi-driver")),
-          ("its IAM role", service_account_role("kube-system", "ebs-csi-controller-sa"))),
+          ("its IAM role", service_account_role("kube-system", "ebs-csi-controller-sa")),
+          ("the Auto Mode cluster", auto_mode_cluster)),
          "the driver goes before the claims: their VolumeAttachments never clear, and volumes "
          "of a Delete storage class are never deleted (they outlive the cluster and bill)"),
     # Not before istiod: Istio's configuration objects carry no finalizers, and istiod's

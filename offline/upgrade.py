@@ -6,8 +6,8 @@ downgrade or a jump of more than one minor in ``shipyard:cluster.version`` is an
 ``UpgradeError`` (plan.py: exit 2); a one-minor step is the list of what changes, in the order
 ``pulumi up`` runs it (each step waits for the one before: they depend on the cluster) — the
 control plane, the EKS managed add-ons (their versions follow the cluster's), the managed node
-groups (rolled in place), Karpenter's nodes (replaced by drift), then the charts whose version
-changes — with what any step would replace instead of updating, which an upgrade must never do.
+groups (rolled in place), Karpenter's nodes (replaced by drift), EKS Auto Mode's nodes
+(replaced by EKS), then the charts whose version changes — with what any step would replace instead of updating, which an upgrade must never do.
 """
 
 from __future__ import annotations
@@ -28,7 +28,10 @@ KEY = "shipyard:cluster.version"
 
 # Inputs the AWS provider cannot change in place (ForceNew): changing one replaces the resource.
 REPLACED_BY: dict[str, tuple[str, ...]] = {
-    CLUSTER: ("name", "roleArn", "bootstrapSelfManagedAddons", "kubernetesNetworkConfig"),
+    # kubernetesNetworkConfig's address family and Service range (not its elasticLoadBalancing,
+    # which EKS switches in place with Auto Mode)
+    CLUSTER: ("name", "roleArn", "bootstrapSelfManagedAddons",
+              "kubernetesNetworkConfig.ipFamily", "kubernetesNetworkConfig.serviceIpv4Cidr"),
     ADDON: ("addonName", "clusterName"),
     NODE_GROUP: ("amiType", "capacityType", "clusterName", "diskSize", "instanceTypes",
                  "nodeGroupName", "nodeGroupNamePrefix", "nodeRoleArn", "remoteAccess",
@@ -137,6 +140,13 @@ def upgrade_report(old: Mapping[str, Any], new: Mapping[str, Any]) -> dict[str, 
             f"{c['name']}: drift onto {now}'s AMI (amiSelectorTerms "
             f"{(c['inputs'].get('spec') or {}).get('amiSelectorTerms')}); Karpenter replaces "
             f"its nodes as the NodePools' disruption budgets allow" for c in classes])
+
+    compute = cluster["inputs"].get("computeConfig") or {}
+    if compute.get("enabled"):
+        step("EKS Auto Mode's nodes", [
+            f"{cluster['name']}: EKS replaces the nodes of its pools "
+            f"({', '.join(compute.get('nodePools') or [])}) with {now} nodes after the control "
+            f"plane, each drained respecting the PodDisruptionBudgets"])
 
     old_releases = _by_urn(old, RELEASE)
     charts = []

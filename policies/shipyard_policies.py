@@ -98,7 +98,9 @@ def _check_node_class(props: Any) -> str | None:
     return f"EC2NodeClass EBS volumes not encrypted: {', '.join(bad)}" if bad else None
 
 
-EBS_PROVISIONERS = frozenset({"ebs.csi.aws.com", "kubernetes.io/aws-ebs"})
+# the EBS CSI driver, EKS Auto Mode's block storage, the in-tree plugin
+EBS_PROVISIONERS = frozenset({"ebs.csi.aws.com", "ebs.csi.eks.amazonaws.com",
+                              "kubernetes.io/aws-ebs"})
 
 
 def _check_storage_class(props: Any) -> str | None:

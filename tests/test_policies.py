@@ -278,6 +278,8 @@ def test_eks_endpoint(vpc: dict[str, Any], environment: str, expected: int) -> N
         {"deviceName": "/dev/xvda", "ebs": {"volumeSize": "50Gi"}}]}}),
     ("kubernetes:storage.k8s.io/v1:StorageClass",
      {"provisioner": "ebs.csi.aws.com", "parameters": {"type": "gp3"}}),
+    ("kubernetes:storage.k8s.io/v1:StorageClass",   # EKS Auto Mode's block storage
+     {"provisioner": "ebs.csi.eks.amazonaws.com", "parameters": {"type": "gp3"}}),
     ("aws:rds/instance:Instance", {"engine": "postgres"}),
     ("aws:rds/cluster:Cluster", {"engine": "aurora-postgresql", "storageEncrypted": False}),
     ("aws:elasticache/replicationGroup:ReplicationGroup", {"engine": "valkey"}),

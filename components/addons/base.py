@@ -32,6 +32,7 @@ class ClusterContext:
     region: str
     environment: str
     eks: bool                                       # False: an existing (non-EKS) cluster
+    auto_mode: bool = False                         # EKS Auto Mode runs nodes, storage, NLBs
     # how pods get AWS roles (Pod Identity or IRSA); None on an existing cluster: none do
     identity: WorkloadIdentity | None = None
     vpc_id: pulumi.Input[str] | None = None

@@ -13,7 +13,10 @@
   headers (HSTS, nosniff, frame denial, referrer policy).
 - On EKS the Gateway's ``spec.infrastructure.annotations`` reach the Service the controller
   provisions, so the AWS Load Balancer Controller puts an internet-facing NLB (IP targets,
-  cross-zone) in front of it.
+  cross-zone) in front of it. With EKS Auto Mode its own load balancing does: the Service's
+  class is ``eks.amazonaws.com/nlb`` (Auto Mode's default for LoadBalancer Services, and set
+  explicitly on NGINX Gateway Fabric's), and the annotations are those Auto Mode reads (it
+  refuses ``aws-load-balancer-type``: the class says it).
 """
 
 from __future__ import annotations
@@ -47,6 +50,11 @@ NLB_ANNOTATIONS = {
     "service.beta.kubernetes.io/aws-load-balancer-attributes":
         "load_balancing.cross_zone.enabled=true",
 }
+# EKS Auto Mode's load balancing: its class, and the annotations it supports (EKS User Guide,
+# "Use Service Annotations to configure Network Load Balancers").
+AUTO_MODE_LOAD_BALANCER_CLASS = "eks.amazonaws.com/nlb"
+AUTO_MODE_NLB_ANNOTATIONS = {k: v for k, v in NLB_ANNOTATIONS.items()
+                             if k != "service.beta.kubernetes.io/aws-load-balancer-type"}
 CLUSTER_ISSUER_ANNOTATION = "cert-manager.io/cluster-issuer"
 _SECTION_NAME = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 
@@ -63,11 +71,12 @@ def _spread(labels: Mapping[str, str]) -> list[dict[str, Any]]:
              "labelSelector": {"matchLabels": dict(labels)}}]
 
 
-def nginx_gateway_fabric_values(*, highly_available: bool,
-                                gateway_name: str = GATEWAY_NAME) -> dict[str, Any]:
+def nginx_gateway_fabric_values(*, highly_available: bool, gateway_name: str = GATEWAY_NAME,
+                                load_balancer_class: str | None = None) -> dict[str, Any]:
     """shipyard's Helm values for the nginx-gateway-fabric chart (control and data plane).
     Highly available: two controllers and two proxies per Gateway, spread over nodes (the
-    chart has no PodDisruptionBudget)."""
+    chart has no PodDisruptionBudget). ``load_balancer_class``: the data plane Service's
+    (the chart's ``nginx.service.loadBalancerClass``: EKS Auto Mode's)."""
     replicas = 2 if highly_available else 1
     values: dict[str, Any] = {
         "nginxGateway": {
@@ -81,6 +90,8 @@ def nginx_gateway_fabric_values(*, highly_available: bool,
             "service": {"type": "LoadBalancer"},
         },
     }
+    if load_balancer_class:
+        values["nginx"]["service"]["loadBalancerClass"] = load_balancer_class
     if highly_available:
         values["nginxGateway"]["topologySpreadConstraints"] = _spread({
             "app.kubernetes.io/name": "nginx-gateway-fabric",
@@ -149,7 +160,8 @@ def _from_labelled_namespaces() -> dict[str, Any]:
 
 
 def gateway_spec(*, controller: Controller, hostnames: Sequence[str], domain: str | None,
-                 nlb: bool, gateway_name: str = GATEWAY_NAME) -> dict[str, Any]:
+                 nlb: bool, gateway_name: str = GATEWAY_NAME,
+                 auto_mode: bool = False) -> dict[str, Any]:
     """The shared Gateway's spec: plain HTTP (routes from its own namespace only: the HTTPS
     redirect and cert-manager's HTTP-01 solvers) and the HTTPS listeners. Without any HTTPS
     hostname (no DNS, none configured) plain HTTP is all there is, open to application routes
@@ -165,7 +177,8 @@ def gateway_spec(*, controller: Controller, hostnames: Sequence[str], domain: st
         ],
     }
     if nlb:
-        spec["infrastructure"] = {"annotations": dict(NLB_ANNOTATIONS)}
+        spec["infrastructure"] = {"annotations": dict(
+            AUTO_MODE_NLB_ANNOTATIONS if auto_mode else NLB_ANNOTATIONS)}
     return spec
 
 
@@ -297,7 +310,10 @@ class Ingress(pulumi.ComponentResource):
                 f"{name}-ngf", "nginx-gateway-fabric", release_name=NGF_RELEASE,
                 namespace_name=control_plane.metadata.name,
                 values=merged_values(
-                    nginx_gateway_fabric_values(highly_available=args.highly_available),
+                    nginx_gateway_fabric_values(
+                        highly_available=args.highly_available,
+                        load_balancer_class=AUTO_MODE_LOAD_BALANCER_CLASS
+                        if ctx.auto_mode else None),
                     args.values),
                 parent=self, provider=ctx.provider, depends_on=args.crds)
             controller.append(self.release)
@@ -315,7 +331,7 @@ class Ingress(pulumi.ComponentResource):
                                provider=ctx.provider,
                                depends_on=[r for r in args.after if r not in args.crds])
         spec = gateway_spec(controller=args.controller, hostnames=args.hostnames,
-                            domain=ctx.domain, nlb=ctx.eks)
+                            domain=ctx.domain, nlb=ctx.eks, auto_mode=ctx.auto_mode)
         self.https_listener_names = [listener["name"] for listener in spec["listeners"]
                                      if listener["protocol"] == "HTTPS"]
         self.https_hostnames = list(args.hostnames)

@@ -26,6 +26,11 @@ COMPONENTS = ("EKS control plane", "nodes", "EBS volumes", "NAT gateways", "publ
               "registry", "events")
 
 NLB_ANNOTATION = "service.beta.kubernetes.io/aws-load-balancer-type"
+# Any of these on a Gateway or Service asks for an AWS load balancer: the load balancer
+# controller's (aws-load-balancer-type) or EKS Auto Mode's (which refuses that one).
+NLB_ANNOTATION_PREFIX = "service.beta.kubernetes.io/aws-load-balancer-"
+# What an EKS Auto Mode cluster's load-dependent nodes are counted as (automode.* assumptions).
+AUTO_MODE_NOMINAL_TYPE = "m6i.large"
 
 # Types with no charge of their own (their cost, if any, is carried by a priced resource).
 NO_CHARGE_TYPES = frozenset({
@@ -262,6 +267,24 @@ class _Estimator:
             "eks.control_plane.standard"
         self.add("EKS control plane", r, f"EKS control plane ({support.lower()} support)",
                  self.hours, "hours", self.price(key))
+        if (r.inputs.get("computeConfig") or {}).get("enabled"):
+            self.auto_mode_nodes(r)
+
+    def auto_mode_nodes(self, r: ResourceRecord) -> None:
+        """EKS Auto Mode's nodes: load-dependent, counted as a nominal number of instances,
+        each at its EC2 price plus Auto Mode's management fee and its ephemeral volume."""
+        count = self.nominal("automode.nominal_instances")
+        kind = AUTO_MODE_NOMINAL_TYPE
+        self.note(f"EKS Auto Mode capacity is load-dependent: {r.name}'s nodes are counted as "
+                  f"{count:g} {kind} (automode.nominal_instances)")
+        self.add("nodes", r, f"{count:g} × {kind} (on-demand, EKS Auto Mode, nominal)",
+                 count * self.hours, "instance-hours", self.price(f"ec2.{kind}"))
+        self.add("nodes", r, f"EKS Auto Mode management fee, {count:g} × {kind}",
+                 count * self.hours, "instance-hours", self.price(f"eks.auto_mode.{kind}"))
+        gb = self.nominal("automode.ephemeral_gb")
+        self.add("EBS volumes", r, f"{count:g} × {gb:g} GB gp3 ephemeral storage (Auto Mode "
+                                   f"nodes)", count * gb, "GB-months",
+                 self.price("ebs.gp3.gb_month"))
 
     def node_group(self, r: ResourceRecord) -> None:
         types = r.inputs.get("instanceTypes") or ["t3.medium"]
@@ -341,7 +364,7 @@ class _Estimator:
     def gateway(self, r: ResourceRecord) -> None:
         spec = r.inputs.get("spec") or {}
         annotations = (spec.get("infrastructure") or {}).get("annotations") or {}
-        if NLB_ANNOTATION in annotations:
+        if any(str(k).startswith(NLB_ANNOTATION_PREFIX) for k in annotations):
             name = (r.inputs.get("metadata") or {}).get("name", r.name)
             self._nlb(r, annotations, f"Gateway {name}")
         else:

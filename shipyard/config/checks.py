@@ -70,9 +70,17 @@ def node_group_problems(name: str, group: NodeGroupSettings) -> list[Problem]:
 def cluster_problems(cluster: ClusterSettings) -> list[Problem]:
     out = [p for name, group in cluster.node_groups.items()
            for p in node_group_problems(name, group)]
+    if cluster.auto_mode and cluster.mode is not ClusterMode.EKS:
+        return [Problem("cluster.autoMode", True, "Auto Mode is a setting of an EKS cluster "
+                                                  "shipyard creates: cluster.mode is existing")]
     if out or cluster.mode is not ClusterMode.EKS:
         return out
-    if not cluster.node_groups:
+    if cluster.auto_mode and cluster.node_groups:
+        return [Problem("cluster.nodeGroups", sorted(cluster.node_groups),
+                        "Auto Mode runs no managed node groups (cluster.autoMode is true): its "
+                        "built-in general-purpose and system pools size themselves to the "
+                        "pods; drop cluster.nodeGroups or cluster.autoMode")]
+    if not cluster.node_groups and not cluster.auto_mode:
         return [Problem("cluster.nodeGroups", {}, "an EKS cluster needs at least one node "
                                                   "group")]
     if cluster.endpoint_public_access and not cluster.public_access_cidrs:
@@ -163,7 +171,7 @@ def addon_problems(config: StackConfig) -> list[Problem]:
         if a.ingress.controller == "istio":
             need("ingress", a.istio.enabled, "addons.istio.enabled (ingress.controller is "
                                              "istio), which is false")
-        if eks:
+        if eks and not config.cluster.auto_mode:
             need("ingress", a.load_balancer_controller.enabled,
                  "addons.loadBalancerController.enabled (it provisions the NLB), which is false")
     if a.cert_manager.enabled:
@@ -190,6 +198,15 @@ def addon_problems(config: StackConfig) -> list[Problem]:
                                             "manages)")
     if a.karpenter.enabled:
         need("karpenter", eks, "cluster.mode eks (its AWS role, node roles and subnets)")
+    # Auto Mode runs both itself: a second controller would fight it over the same nodes and
+    # load balancers (the defaults switch them off, so this is an explicit enabled: true)
+    for key, section, what in (("karpenter", a.karpenter, "its own Karpenter"),
+                               ("loadBalancerController", a.load_balancer_controller,
+                                "its own load balancer controller")):
+        if section.enabled and config.cluster.auto_mode:
+            problems.append(Problem(f"addons.{key}.enabled", True,
+                                    f"shipyard:cluster.autoMode is true, and Auto Mode runs "
+                                    f"{what}: drop one of the two"))
     if a.kiali.enabled:
         need("kiali", a.istio.enabled, "addons.istio.enabled, which is false")
         need("kiali", a.monitoring.enabled, "addons.monitoring.enabled (its Prometheus), "

@@ -162,8 +162,17 @@ class ClusterSettings(Model):
                     "per service account; no OIDC provider) or irsa (the cluster's OIDC provider "
                     "and a role-arn annotation). eks mode only: on an existing cluster no pod "
                     "gets an AWS role.")
+    auto_mode: bool = Field(
+        False,
+        description="EKS Auto Mode: EKS runs the compute (its built-in general-purpose and "
+                    "system node pools), block storage and load balancing itself, so no managed "
+                    "node groups, no Karpenter chart, no EBS CSI, VPC CNI, CoreDNS, kube-proxy "
+                    "or Pod Identity agent add-ons and no load balancer controller (an explicit "
+                    "addons.karpenter or addons.loadBalancerController enabled: true is refused). "
+                    "eks mode only.")
     node_groups: dict[str, NodeGroupSettings] = Field(
-        default_factory=dict, description="Managed node groups, keyed by name.")
+        default_factory=dict, description="Managed node groups, keyed by name (none with "
+                                          "autoMode).")
     context: str | None = Field(
         None, description="existing mode: the kubeconfig context to use (else the secret "
                           "shipyard:kubeconfig).")

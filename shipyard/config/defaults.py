@@ -173,6 +173,25 @@ EXISTING_CLUSTER_DEFAULTS: dict[str, Any] = {
 }
 
 
+# Laid over the environment's defaults when ``cluster.autoMode`` is true: what Auto Mode runs
+# itself (Karpenter, the load balancer controller) is off. The environment's managed node groups
+# are dropped too (``without_node_groups``): Auto Mode's built-in node pools replace them.
+AUTO_MODE_DEFAULTS: dict[str, Any] = {
+    "addons": {
+        "karpenter": {"enabled": False},
+        "loadBalancerController": {"enabled": False},
+    },
+}
+
+
+def without_node_groups(defaults: dict[str, Any]) -> dict[str, Any]:
+    """``defaults`` without the environment's managed node groups (a copy)."""
+    out = _copy(defaults)
+    if isinstance(out.get("cluster"), dict):
+        out["cluster"].pop("nodeGroups", None)
+    return out
+
+
 def _copy(value: Any) -> Any:
     """Fresh dicts and lists all the way down; scalars and Pulumi Outputs (which cannot be
     deep-copied, and never change) are shared."""

@@ -33,7 +33,13 @@ from shipyard.config.base import (
     lookup,
 )
 from shipyard.config.cluster import ClusterMode
-from shipyard.config.defaults import EXISTING_CLUSTER_DEFAULTS, deep_merge, environment_defaults
+from shipyard.config.defaults import (
+    AUTO_MODE_DEFAULTS,
+    EXISTING_CLUSTER_DEFAULTS,
+    deep_merge,
+    environment_defaults,
+    without_node_groups,
+)
 from shipyard.config.stack import UI_HOSTNAMES, Environment, Settings, StackConfig
 
 # Parsing
@@ -299,6 +305,11 @@ def _parse_settings(raw: Mapping[str, Any], *, project: str, stack: str, region:
                      "karpenter are off unless set (they need an AWS role, which no pod gets on "
                      "a cluster shipyard did not create), and certManager issues from a "
                      "self-signed CA unless set")
+    if isinstance(user.get("cluster"), Mapping) and user["cluster"].get("autoMode") is True:
+        defaults = deep_merge(without_node_groups(defaults), AUTO_MODE_DEFAULTS)
+        notes.append("cluster.autoMode is true: EKS runs the nodes (built-in general-purpose "
+                     "and system pools), block storage and load balancing; no managed node "
+                     "groups, addons.karpenter and addons.loadBalancerController are off")
     merged = deep_merge(defaults, user)
     merged["environment"] = env_enum.value
     notes += _follow_switches(merged, user)
