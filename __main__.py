@@ -7,6 +7,7 @@ from components.applications import Applications
 from components.cluster import Cluster
 from components.dns import Dns
 from components.existing_cluster import ExistingCluster
+from components.log_storage import LogStorage
 from components.network import Network
 from components.registry import Registry
 from compose import platform
@@ -19,9 +20,15 @@ settings = load_settings()  # raises SettingsError before any resource is regist
 for note in settings.notes:
     pulumi.log.info(note)
 
+# the keys the stack's CloudWatch log groups are encrypted with
+log_args = platform.log_storage_args(settings)
+logs = LogStorage("logs", log_args) if log_args is not None else None
+logs_key = logs.key_arn(settings.region) if logs is not None else None
+
 if settings.cluster.mode is ClusterMode.EKS:
-    network = Network("network", platform.network_args(settings))
-    cluster = Cluster("cluster", platform.cluster_args(settings, network.private_subnet_ids))
+    network = Network("network", platform.network_args(settings, logs_key))
+    cluster = Cluster("cluster", platform.cluster_args(settings, network.private_subnet_ids,
+                                                       logs_key))
 else:
     network = None
     cluster = ExistingCluster("cluster", platform.existing_cluster_args(settings))

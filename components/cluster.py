@@ -72,8 +72,14 @@ class ClusterArgs:
     node_groups: Mapping[str, NodeGroupSpec]
     workload_identity: str = "podIdentity"     # podIdentity | irsa
     auto_mode: bool = False                    # EKS Auto Mode: no node groups (node_groups empty)
+    logs_key_arn: pulumi.Input[str] | None = None  # encrypts the control-plane logs' group
     protect: bool = False
     tags: Mapping[str, str] = field(default_factory=dict)
+
+
+def control_plane_log_group(cluster_name: str) -> str:
+    """The group EKS writes the control-plane logs to (its name is EKS's choice)."""
+    return f"/aws/eks/{cluster_name}/cluster"
 
 
 def kubeconfig(cluster_name: str, endpoint: str, ca_data: str, region: str) -> str:
@@ -98,11 +104,7 @@ def kubeconfig(cluster_name: str, endpoint: str, ca_data: str, region: str) -> s
 
 def secrets_key_policy(account_id: str, partition: str = "aws") -> str:
     """Key policy: the account administers the key (IAM decides who); nothing else."""
-    return iam.document({
-        "Sid": "AccountAdministers", "Effect": "Allow",
-        "Principal": {"AWS": f"arn:{partition}:iam::{account_id}:root"},
-        "Action": "kms:*", "Resource": "*",
-    })
+    return iam.key_policy(account_id, partition=partition)
 
 
 class Cluster(pulumi.ComponentResource):
@@ -134,8 +136,8 @@ class Cluster(pulumi.ComponentResource):
 
         # EKS writes control-plane logs to this exact group; creating it first sets retention.
         self.log_group = aws.cloudwatch.LogGroup(
-            f"{name}-control-plane-logs", name=f"/aws/eks/{args.cluster_name}/cluster",
-            retention_in_days=args.log_retention_days,
+            f"{name}-control-plane-logs", name=control_plane_log_group(args.cluster_name),
+            retention_in_days=args.log_retention_days, kms_key_id=args.logs_key_arn,
             tags=self._tags(f"{args.cluster_name}-control-plane"), opts=child)
 
         if args.auto_mode and args.node_groups:
@@ -202,7 +204,9 @@ class Cluster(pulumi.ComponentResource):
             upgrade_policy=aws.eks.ClusterUpgradePolicyArgs(support_type="STANDARD"),
             deletion_protection=args.deletion_protection,
             tags=self._tags(args.cluster_name),
-            opts=pulumi.ResourceOptions(parent=self,
+            # every tenant runs on it: a replacement or a destroy would take them all down,
+            # so it is protected with the data (shipyard:protect, on in prod)
+            opts=pulumi.ResourceOptions(parent=self, protect=args.protect,
                                         depends_on=[*cluster_policies, self.log_group]),
         )
         self.name = self.eks.name

@@ -31,7 +31,12 @@ class NetworkArgs:
     flow_logs_retention_days: int = 365
     flow_logs_traffic_type: str = "ALL"
     interface_endpoints: Sequence[str] = ()
+    logs_key_arn: pulumi.Input[str] | None = None    # encrypts the flow logs' group
     tags: Mapping[str, str] = field(default_factory=dict)
+
+
+def flow_log_group_name(cluster_name: str) -> str:
+    return f"/shipyard/{cluster_name}/vpc-flow-logs"
 
 
 def nat_zone_for(zone_keys: Sequence[str], nat: NatStrategy) -> dict[str, str | None]:
@@ -267,8 +272,8 @@ class Network(pulumi.ComponentResource):
     def _create_flow_logs(self) -> None:
         args = self._args
         self.flow_log_group = aws.cloudwatch.LogGroup(
-            f"{self._name}-flow-logs", name=f"/shipyard/{args.cluster_name}/vpc-flow-logs",
-            retention_in_days=args.flow_logs_retention_days,
+            f"{self._name}-flow-logs", name=flow_log_group_name(args.cluster_name),
+            retention_in_days=args.flow_logs_retention_days, kms_key_id=args.logs_key_arn,
             tags=self._tags(f"{args.cluster_name}-flow-logs"), opts=self._child)
         role = aws.iam.Role(f"{self._name}-flow-logs-role",
                             assume_role_policy=flow_logs_trust_policy(),

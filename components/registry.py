@@ -9,6 +9,8 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_aws as aws
 
+from shipyard.rules import iam
+
 TYPE = "shipyard:registry:Registry"
 
 # What a CI role needs on a repository to push an image (ecr:GetAuthorizationToken is not
@@ -117,11 +119,15 @@ class Registry(pulumi.ComponentResource):
         self._args = args
         self._child = pulumi.ResourceOptions(parent=self)
 
+        # The account administers the key; ECR uses it through grants it creates with the
+        # permissions of whoever creates a repository (IAM decides).
+        caller = aws.get_caller_identity_output(opts=pulumi.InvokeOutputOptions(parent=self))
         self.key = aws.kms.Key(
             f"{name}-key",
             description=f"Encrypts the {args.name_prefix} ECR repositories",
             enable_key_rotation=True,
             deletion_window_in_days=30,
+            policy=caller.account_id.apply(iam.key_policy),
             tags=self._tags(f"{args.name_prefix}-ecr"),
             # losing this key makes every image in the registry unreadable
             opts=pulumi.ResourceOptions(parent=self, protect=args.protect),

@@ -7,16 +7,33 @@ from collections.abc import Sequence
 import pulumi
 
 from components.addons.base import ClusterContext
-from components.cluster import Cluster, ClusterArgs, NodeGroupSpec
+from components.cluster import Cluster, ClusterArgs, NodeGroupSpec, control_plane_log_group
 from components.dns import Dns, DnsArgs
 from components.existing_cluster import ExistingCluster, ExistingClusterArgs
-from components.network import Network, NetworkArgs
+from components.log_storage import LogStorageArgs
+from components.network import Network, NetworkArgs, flow_log_group_name
 from components.registry import RegistryArgs
-from shipyard.config.cluster import NodeGroupSettings
+from shipyard.config.cluster import ClusterMode, NodeGroupSettings
 from shipyard.config.stack import Settings
 
 
-def network_args(settings: Settings) -> NetworkArgs:
+def log_storage_args(settings: Settings) -> LogStorageArgs | None:
+    """The keys of the stack's CloudWatch log groups, per region; None when it has none."""
+    groups: dict[str, list[str]] = {}
+    if settings.cluster.mode is ClusterMode.EKS:
+        own = groups.setdefault(settings.region, [])
+        own.append(control_plane_log_group(settings.cluster_name))
+        if settings.network.flow_logs.enabled:
+            own.append(flow_log_group_name(settings.cluster_name))
+    if not groups:
+        return None
+    return LogStorageArgs(cluster_name=settings.cluster_name, region=settings.region,
+                          log_groups=groups, protect=settings.config.protect,
+                          tags=settings.tags)
+
+
+def network_args(settings: Settings,
+                 logs_key_arn: pulumi.Input[str] | None = None) -> NetworkArgs:
     net = settings.network
     layout = net.layout()
     names = net.availability_zones
@@ -32,6 +49,7 @@ def network_args(settings: Settings) -> NetworkArgs:
         flow_logs_retention_days=net.flow_logs.retention_days,
         flow_logs_traffic_type=net.flow_logs.traffic_type,
         interface_endpoints=tuple(net.interface_endpoints),
+        logs_key_arn=logs_key_arn,
         tags=settings.tags,
     )
 
@@ -46,7 +64,8 @@ def node_group_spec(group: NodeGroupSettings) -> NodeGroupSpec:
         disk_size_gb=group.disk_size_gb, ami_type=group.ami_type)
 
 
-def cluster_args(settings: Settings, subnet_ids: pulumi.Input[Sequence[str]]) -> ClusterArgs:
+def cluster_args(settings: Settings, subnet_ids: pulumi.Input[Sequence[str]],
+                 logs_key_arn: pulumi.Input[str] | None = None) -> ClusterArgs:
     """The EKS cluster, in the network's private subnets."""
     c = settings.cluster
     return ClusterArgs(
@@ -59,6 +78,7 @@ def cluster_args(settings: Settings, subnet_ids: pulumi.Input[Sequence[str]]) ->
         deletion_protection=c.deletion_protection,
         node_groups={k: node_group_spec(g) for k, g in c.node_groups.items()},
         workload_identity=c.workload_identity, auto_mode=c.auto_mode,
+        logs_key_arn=logs_key_arn,
         protect=settings.config.protect, tags=settings.tags)
 
 

@@ -137,13 +137,17 @@ def test_the_bucket_expires_what_velero_missed_a_week_after_the_retention():
 
 
 def test_the_role_reaches_only_this_bucket_and_its_key():
-    statements = json.loads(access_policy(BUCKET_ARN, KEY_ARN))["Statement"]
+    statements = json.loads(access_policy(BUCKET_ARN, KEY_ARN, "eu-west-1"))["Statement"]
     by_resource = {json.dumps(s["Resource"]): set(s["Action"]) for s in statements}
     assert by_resource[json.dumps(f"{BUCKET_ARN}/*")] == set(OBJECT_ACTIONS)
     assert by_resource[json.dumps(BUCKET_ARN)] == {"s3:ListBucket"}
     assert by_resource[json.dumps(KEY_ARN)] == set(KMS_ACTIONS)
-    # the plugin's EBS snapshot actions (AWS scopes none of the Describe calls)
-    assert by_resource[json.dumps("*")] == set(EC2_ACTIONS)
+    # the plugin's EBS snapshot actions: its writes on the region's snapshots and volumes,
+    # only the Describe calls (which AWS scopes to no resource) on "*"
+    assert by_resource[json.dumps("*")] == {"ec2:DescribeVolumes", "ec2:DescribeSnapshots"}
+    assert by_resource[json.dumps(["arn:aws:ec2:eu-west-1::snapshot/*",
+                                   "arn:aws:ec2:eu-west-1:*:volume/*"])] == \
+        set(EC2_ACTIONS) - by_resource[json.dumps("*")]
     every = {a for s in statements for a in s["Action"]}
     assert not any(a.endswith("*") for a in every)
     assert all(a.startswith("ec2:") for s in statements if s["Resource"] == "*"
@@ -220,7 +224,7 @@ def test_the_role_policy_is_scoped_to_the_backup_bucket(prod):
     key = velero_record(prod, "aws:kms/key:Key", "-key")
     policy = velero_record(prod, "aws:iam/rolePolicy:RolePolicy", "-velero-policy")
     assert json.loads(policy.inputs["policy"]) == json.loads(
-        access_policy(bucket.outputs["arn"], key.outputs["arn"]))
+        access_policy(bucket.outputs["arn"], key.outputs["arn"], "us-east-1"))
 
 
 def test_the_bucket_is_versioned_kms_encrypted_expiring_and_protected_in_prod(prod):

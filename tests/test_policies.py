@@ -226,7 +226,7 @@ def test_prod_kms_keys_are_protected_and_dev_ones_are_not(prod: Plan, dev: Plan)
     because it looks at nothing; dev keeps them deletable."""
     tenants = {a.name for a in stack_settings("prod").applications if a.stores}
     assert {r.name for r in prod.of_type("aws:kms/key:Key") if r.options["protect"]} == {
-        "cluster-secrets-key", "registry-key", "addons-velero-key",
+        "cluster-secrets-key", "registry-key", "addons-velero-key", "logs-key",
         *(f"apps-{t}-stores-key" for t in tenants)}
     assert not [r for r in dev.of_type("aws:kms/key:Key") if r.options["protect"]]
 

@@ -63,7 +63,8 @@ def external_dns_values(*, domain: str, owner_id: str, policy: str,
 
 
 def external_dns_policy(zone_id: str, partition: str = "aws") -> str:
-    """Record changes in the stack's zone only; listing zones (read-only) cannot be scoped."""
+    """Record changes in the stack's zone only; route53:ListHostedZones takes no resource-level
+    permissions (Service Authorization Reference), so "*" is the only resource AWS allows it."""
     return iam.document(
         iam.allow(["route53:ChangeResourceRecordSets", "route53:ListResourceRecordSets",
                    "route53:ListTagsForResources"],

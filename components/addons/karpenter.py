@@ -174,6 +174,8 @@ def controller_policy(*, cluster_name: str, region: str, account_id: str, node_r
             {"StringEquals": {"aws:RequestedRegion": region}})),
         sid("AllowSSMReadActions", iam.allow(
             ["ssm:GetParameter"], f"arn:{partition}:ssm:{region}::parameter/aws/service/*")),
+        # pricing:GetProducts and iam:ListInstanceProfiles take no resource-level permissions
+        # (Service Authorization Reference): "*" is the only resource AWS allows them.
         sid("AllowPricingReadActions", iam.allow(["pricing:GetProducts"], "*")),
         sid("AllowUnscopedInstanceProfileListAction",
             iam.allow(["iam:ListInstanceProfiles"], "*")),

@@ -102,6 +102,8 @@ def load_balancer_controller_policy(cluster_name: str, region: str, vpc_id: str,
             ["iam:CreateServiceLinkedRole"],
             f"arn:{partition}:iam::*:role/aws-service-role/elasticloadbalancing.amazonaws.com/*",
             {"StringEquals": {"iam:AWSServiceName": "elasticloadbalancing.amazonaws.com"}})),
+        # Describe*/Get* reads take no resource-level permissions (Service Authorization
+        # Reference, EC2 and ELB): "*" is the only resource AWS allows them.
         sid("Describe", iam.allow([
             "ec2:DescribeAccountAttributes", "ec2:DescribeAddresses",
             "ec2:DescribeAvailabilityZones", "ec2:DescribeInternetGateways",
@@ -122,9 +124,13 @@ def load_balancer_controller_policy(cluster_name: str, region: str, vpc_id: str,
             "elasticloadbalancing:DescribeListenerAttributes",
             "elasticloadbalancing:DescribeCapacityReservation",
         ], "*")),
+        # Listing certificates takes no resource; reading one names it.
+        sid("ListCertificates", iam.allow(
+            ["acm:ListCertificates", "iam:ListServerCertificates"], "*")),
         sid("ReadCertificates", iam.allow(
-            ["acm:ListCertificates", "acm:DescribeCertificate", "iam:ListServerCertificates",
-             "iam:GetServerCertificate"], "*")),
+            ["acm:DescribeCertificate"], f"arn:{partition}:acm:{region}:*:certificate/*")),
+        sid("ReadServerCertificates", iam.allow(
+            ["iam:GetServerCertificate"], f"arn:{partition}:iam::*:server-certificate/*")),
         # -- security groups --
         sid("CreateSecurityGroupInVpc", iam.allow(
             ["ec2:CreateSecurityGroup"], f"{ec2}:vpc/{vpc_id}")),

@@ -41,6 +41,7 @@ from shipyard.rules import iam
 OBJECT_ACTIONS = ("s3:GetObject", "s3:PutObject", "s3:DeleteObject")
 TAGGING_ACTIONS = ("s3:GetObjectTagging", "s3:PutObjectTagging")
 BUCKET_PREFIX_MAX = 37          # the provider's limit for bucket_prefix
+ABORT_MULTIPART_DAYS = 1        # an upload still incomplete after a day is abandoned
 
 
 def expiry_days(retention_days: int) -> int:
@@ -111,7 +112,10 @@ def lifecycle_rules(*, expire_after_days: int | None,
                     ) -> list[aws.s3.BucketLifecycleConfigurationRuleArgs]:
     """The bucket's lifecycle: current objects expire after ``expire_after_days`` (None: never),
     noncurrent versions ``noncurrent_expire_days`` after they were replaced or deleted (a
-    versioned bucket), incomplete multipart uploads after a day."""
+    versioned bucket); every rule also aborts incomplete multipart uploads after a day (their
+    parts are billed as storage and never show in a listing)."""
+    abort = aws.s3.BucketLifecycleConfigurationRuleAbortIncompleteMultipartUploadArgs(
+        days_after_initiation=ABORT_MULTIPART_DAYS)
     rules = [aws.s3.BucketLifecycleConfigurationRuleArgs(
         id="expire-after-retention" if expire_after_days is not None else "expire-leftovers",
         status="Enabled",
@@ -122,9 +126,7 @@ def lifecycle_rules(*, expire_after_days: int | None,
         BucketLifecycleConfigurationRuleNoncurrentVersionExpirationArgs(
             noncurrent_days=noncurrent_expire_days)
         if noncurrent_expire_days is not None else None,
-        abort_incomplete_multipart_upload=aws.s3.
-        BucketLifecycleConfigurationRuleAbortIncompleteMultipartUploadArgs(
-            days_after_initiation=1))]
+        abort_incomplete_multipart_upload=abort)]
     if noncurrent_expire_days is not None:
         # Once its last noncurrent version expires, a deleted object leaves only its delete
         # marker: remove those too (S3 refuses this action in a rule that also expires by days).
@@ -132,7 +134,8 @@ def lifecycle_rules(*, expire_after_days: int | None,
             id="remove-expired-delete-markers", status="Enabled",
             filter=aws.s3.BucketLifecycleConfigurationRuleFilterArgs(prefix=""),
             expiration=aws.s3.BucketLifecycleConfigurationRuleExpirationArgs(
-                expired_object_delete_marker=True)))
+                expired_object_delete_marker=True),
+            abort_incomplete_multipart_upload=abort))
     return rules
 
 

@@ -19,8 +19,8 @@ snapshots) on a schedule, and restores them.
 - **Credentials**: none stored. Velero's service account gets an AWS role (EKS Pod Identity, or
   IRSA with ``cluster.workloadIdentity: irsa``) whose policy is
   the AWS plugin's documented least privilege, scoped to this bucket (and its key); the EC2
-  snapshot actions are for volumes the plugin snapshots itself (not CSI; AWS offers no
-  resource scoping for Describe*, and Create/DeleteSnapshot take any volume's snapshots).
+  snapshot actions are for volumes the plugin snapshots itself (not CSI), on the stack's
+  region's volumes and snapshots (Describe* takes no resource-level permissions: "*").
 - **Pods**: the Velero server alone (no node-agent: CSI snapshots need no file-system
   access), non-root, read-only root filesystem, no capabilities, RuntimeDefault seccomp: the
   ``velero`` namespace stays Pod Security ``restricted``.
@@ -66,8 +66,10 @@ NONCURRENT_DAYS = 7                # how long a deleted or overwritten object st
 STALE_AFTER_HOURS = 12             # two missed runs of the 6-hourly schedule
 
 # The AWS plugin's least privilege (velero-plugin-for-aws README, "Set permissions for Velero").
-EC2_ACTIONS = ("ec2:DescribeVolumes", "ec2:DescribeSnapshots", "ec2:CreateTags",
-               "ec2:CreateVolume", "ec2:CreateSnapshot", "ec2:DeleteSnapshot")
+EC2_READ_ACTIONS = ("ec2:DescribeVolumes", "ec2:DescribeSnapshots")
+EC2_WRITE_ACTIONS = ("ec2:CreateTags", "ec2:CreateVolume", "ec2:CreateSnapshot",
+                     "ec2:DeleteSnapshot")
+EC2_ACTIONS = (*EC2_READ_ACTIONS, *EC2_WRITE_ACTIONS)
 OBJECT_ACTIONS = ("s3:GetObject", "s3:DeleteObject", "s3:PutObject", "s3:PutObjectTagging",
                   "s3:AbortMultipartUpload", "s3:ListMultipartUploadParts")
 # SSE-KMS: writing asks KMS for a data key, reading (and completing multipart uploads) decrypts.
@@ -94,10 +96,14 @@ def bucket_expiry_days(retention_days: int) -> int:
     return retention_days + MARGIN_DAYS
 
 
-def access_policy(bucket_arn: str, key_arn: str) -> str:
-    """Velero's role: EBS snapshots, this bucket's objects and listing, and its key."""
+def access_policy(bucket_arn: str, key_arn: str, region: str, partition: str = "aws") -> str:
+    """Velero's role: EBS snapshots of the region's volumes, this bucket's objects and listing,
+    and its key. Describe* takes no resource-level permissions (Service Authorization Reference,
+    EC2): "*" is the only resource AWS allows it."""
+    ec2 = f"arn:{partition}:ec2:{region}"
     return iam.document(
-        iam.allow(EC2_ACTIONS, "*"),
+        iam.allow(EC2_READ_ACTIONS, "*"),
+        iam.allow(EC2_WRITE_ACTIONS, [f"{ec2}::snapshot/*", f"{ec2}:*:volume/*"]),
         iam.allow(OBJECT_ACTIONS, f"{bucket_arn}/*"),
         iam.allow(["s3:ListBucket"], bucket_arn),
         iam.allow(KMS_ACTIONS, key_arn),
@@ -264,10 +270,13 @@ class Velero(pulumi.ComponentResource):
             pulumi.log.warn("backups: the stack hosts no application, so Velero has no "
                             "schedule (an empty namespace list would back up every one)", self)
 
-        # The bucket's key: losing it loses every backup.
+        # The bucket's key: losing it loses every backup. The account administers it; Velero's
+        # role uses it through its IAM policy (S3 asks KMS on its behalf).
+        caller = aws.get_caller_identity_output(opts=pulumi.InvokeOutputOptions(parent=self))
         self.key = aws.kms.Key(
             f"{name}-key", description=f"Velero backups of {ctx.cluster_name}",
             enable_key_rotation=True, deletion_window_in_days=30,
+            policy=caller.account_id.apply(iam.key_policy),
             tags={**ctx.tags, "Name": f"{ctx.cluster_name}-velero"},
             opts=pulumi.ResourceOptions(parent=self, protect=args.protect))
         aws.kms.Alias(f"{name}-key-alias", name=f"alias/{ctx.cluster_name}-velero",
@@ -283,7 +292,7 @@ class Velero(pulumi.ComponentResource):
             name, identity=ctx.identity, namespace=NAMESPACE, service_account=SERVICE_ACCOUNT,
             parent=self, tags=ctx.tags, former=f"{name}-irsa",
             policy=pulumi.Output.all(bucket.arn, self.key.arn).apply(
-                lambda a: access_policy(a[0], a[1])))
+                lambda a: access_policy(a[0], a[1], ctx.region)))
 
         # its Backup and Restore objects (the bucket's copies re-sync, but a restore under way
         # would go with them): protected like the data

@@ -61,8 +61,9 @@ class StackConfig(Model):
                     f"{AWS_MAX_TAGS} a resource, less shipyard's own).")
     protect: bool = Field(
         True, description="Protect stateful resources (databases, caches, brokers, buckets, KMS "
-                          "keys, the namespaces holding data) from deletion: `pulumi destroy` "
-                          "and replacements stop at them; AWS deletion protection on too.")
+                          "keys, the namespaces holding data) and the EKS cluster every tenant "
+                          "runs on from deletion: `pulumi destroy` and replacements stop at "
+                          "them; AWS deletion protection on too.")
     network: NetworkSettings = Field(default_factory=NetworkSettings, description="The VPC.")
     cluster: ClusterSettings = Field(default_factory=ClusterSettings,
                                      description="The Kubernetes cluster.")

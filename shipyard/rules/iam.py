@@ -70,6 +70,41 @@ def allow(actions: Sequence[str], resources: Sequence[str] | str,
     return statement
 
 
+# -- KMS key policies: every key shipyard creates states its own --------------------------------
+#
+# A key policy's Resource is always "*": in a key policy it means the key itself, the only
+# resource a key policy can name (AWS KMS Developer Guide, "Key policies").
+
+
+def account_administers(account_id: str, partition: str = "aws") -> dict:
+    """The account administers the key, so IAM policies decide who else uses it (the
+    statement of the default key policy, written out)."""
+    return {"Sid": "AccountAdministers", "Effect": "Allow",
+            "Principal": {"AWS": f"arn:{partition}:iam::{account_id}:root"},
+            "Action": "kms:*", "Resource": "*"}
+
+
+def key_policy(account_id: str, *statements: dict, partition: str = "aws") -> str:
+    """A key policy: the account administers the key, plus ``statements`` (services that use
+    it on the account's behalf)."""
+    return document(account_administers(account_id, partition), *statements)
+
+
+def logs_key_statement(region: str, account_id: str, log_groups: Sequence[str],
+                       partition: str = "aws") -> dict:
+    """CloudWatch Logs in ``region`` may encrypt and decrypt these log groups with the key
+    (CloudWatch Logs User Guide, "Encrypt log data in CloudWatch Logs using AWS KMS": the
+    encryption context names the log group)."""
+    arns = [f"arn:{partition}:logs:{region}:{account_id}:log-group:{name}" for name in log_groups]
+    return {"Sid": "CloudWatchLogsEncryptsTheStacksLogGroups", "Effect": "Allow",
+            "Principal": {"Service": f"logs.{region}.amazonaws.com"},
+            "Action": ["kms:Encrypt*", "kms:Decrypt*", "kms:ReEncrypt*", "kms:GenerateDataKey*",
+                       "kms:Describe*"],
+            "Resource": "*",
+            "Condition": {"ArnLike": {"kms:EncryptionContext:aws:logs:arn":
+                                      arns[0] if len(arns) == 1 else arns}}}
+
+
 def managed_policy_arn(name: str, partition: str = "aws") -> str:
     return f"arn:{partition}:iam::aws:policy/{name}"
 
