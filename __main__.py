@@ -37,7 +37,7 @@ registry = Registry("registry", platform.registry_args(settings))
 dns_args = platform.dns_args(settings)
 dns = Dns("dns", dns_args) if dns_args is not None else None
 
-ctx = platform.cluster_context(settings, cluster, network, dns)
+ctx = platform.cluster_context(settings, cluster, network, dns, logs)
 addon_args = addons_args(settings, ctx)
 addons = Addons("addons", addon_args)
 apps = Applications("apps", applications_args(settings, ctx, addon_args, {

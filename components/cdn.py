@@ -15,9 +15,13 @@ What one ``Cdn`` creates:
   HTTPS; TLS 1.2 at least (``TLSv1.2_2021``) with SNI; HTTP/2 and HTTP/3; IPv6; the managed
   ``CachingOptimized`` cache policy (no cookies or query strings in the key, compression) and
   the managed ``SecurityHeadersPolicy`` (HSTS, nosniff, frame options); ``index.html`` at the
-  root; edge locations by ``shipyard:cdn.priceClass``; no geographic restriction. No access
-  logs: CloudFront's standard logs need an ACL-enabled bucket, which the account's buckets
-  refuse.
+  root; edge locations by ``shipyard:cdn.priceClass``; no geographic restriction.
+- **access logs** (``shipyard:accessLogs``): CloudFront's standard logging v2, delivered by
+  CloudWatch Logs (a delivery source for the distribution, in us-east-1, a destination for the
+  stack's access-log bucket and the delivery between them) under
+  ``AWSLogs/ACCOUNT/CloudFront/DISTRIBUTION/YYYY/MM/DD/HH``: unlike the legacy standard logs it
+  needs no ACL-enabled bucket, which the account's buckets refuse. The assets bucket's own S3
+  server access logs go to the same bucket.
 - **a certificate in us-east-1** for the hostname (CloudFront reads certificates from that
   region only), DNS-validated through records in the stack's zone, and **alias A and AAAA
   records** for the hostname to the distribution.
@@ -36,6 +40,7 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_aws as aws
 
+from components.addons.base import AccessLogTarget
 from components.addons.object_store import private_bucket, tls_only_statement
 from components.dns import validation_domains
 from shipyard.rules import hostnames, iam
@@ -55,6 +60,11 @@ CLOUDFRONT_ZONE_ID = "Z2FDTNDATAQYW2"
 # shipyard/config/defaults.py).
 PRICE_CLASSES = ("PriceClass_100", "PriceClass_200", "PriceClass_All")
 NONCURRENT_DAYS = 30                   # how long a replaced or deleted asset stays recoverable
+LOG_DELIVERY_REGION = "us-east-1"      # where CloudFront's log delivery sources live
+LOG_DELIVERY_NAME_MAX = 60             # CloudWatch Logs' names of delivery sources/destinations
+# partitions of the delivered logs under AWSLogs/ACCOUNT/CloudFront/ (CloudFront Developer
+# Guide, "Configure standard logging (v2)", partitioning)
+LOG_SUFFIX_PATH = "{DistributionId}/{yyyy}/{MM}/{dd}/{HH}"
 
 
 # -- pure functions ---------------------------------------------------------------------------
@@ -76,6 +86,12 @@ def oac_name(cluster_name: str, app: str) -> str:
     return f"{cluster_name}-{app}"[:64]
 
 
+def log_delivery_name(cluster_name: str, app: str) -> str:
+    """A delivery source's or destination's name: unique per account and region, letters,
+    digits, ``-`` and ``_``, 60 characters at most."""
+    return f"{cluster_name}-{app}-cdn"[:LOG_DELIVERY_NAME_MAX].rstrip("-")
+
+
 # -- component --------------------------------------------------------------------------------
 
 
@@ -88,6 +104,7 @@ class CdnArgs:
     cluster_name: str
     price_class: str
     protect: bool = True                   # the assets bucket
+    access_logs: AccessLogTarget | None = None   # where its access logs go (None: none)
     tags: Mapping[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -114,7 +131,8 @@ class Cdn(pulumi.ComponentResource):
         self.store = private_bucket(
             f"{name}-assets", purpose=f"cdn-{args.app}", cluster_name=args.cluster_name,
             protect=args.protect, parent=self, expire_after_days=None, tags=tags,
-            versioned=True, noncurrent_expire_days=NONCURRENT_DAYS, tls_only=False)
+            versioned=True, noncurrent_expire_days=NONCURRENT_DAYS, tls_only=False,
+            access_logs=args.access_logs)
         bucket = self.store.bucket
         self.origin_access = aws.cloudfront.OriginAccessControl(
             f"{name}-oac", name=oac_name(args.cluster_name, args.app),
@@ -153,6 +171,8 @@ class Cdn(pulumi.ComponentResource):
                 lambda a: bucket_policy(a[0], a[1])),
             opts=pulumi.ResourceOptions(parent=bucket))
         self.records = self._alias_records()
+        if args.access_logs is not None and args.access_logs.bucket_arn is not None:
+            self._access_logs(args.access_logs, tags)
 
         self.url = f"https://{args.host}"
         self.bucket_name = bucket.bucket
@@ -185,6 +205,31 @@ class Cdn(pulumi.ComponentResource):
             region=CERTIFICATE_REGION, opts=child)
         # the distribution gets the ARN once the certificate is issued
         return self.certificate_validation.certificate_arn
+
+    def _access_logs(self, target: AccessLogTarget, tags: Mapping[str, str]) -> None:
+        """CloudFront's standard logging v2 to the stack's access-log bucket: a delivery source
+        for the distribution, a destination for the bucket, the delivery between them (all in
+        us-east-1, where CloudFront's delivery sources live); the bucket's policy lets the
+        log delivery service write (``target.ready``)."""
+        name = log_delivery_name(self._args.cluster_name, self._args.app)
+        child = pulumi.ResourceOptions(parent=self)
+        self.log_source = aws.cloudwatch.LogDeliverySource(
+            f"{self._name}-log-source", name=name, log_type="ACCESS_LOGS",
+            resource_arn=self.distribution.arn, region=LOG_DELIVERY_REGION,
+            tags={**tags, "Name": name}, opts=child)
+        destination = aws.cloudwatch.LogDeliveryDestination(
+            f"{self._name}-log-destination", name=name, region=LOG_DELIVERY_REGION,
+            delivery_destination_configuration=aws.cloudwatch.
+            LogDeliveryDestinationDeliveryDestinationConfigurationArgs(
+                destination_resource_arn=target.bucket_arn),
+            tags={**tags, "Name": name}, opts=child)
+        self.log_delivery = aws.cloudwatch.LogDelivery(
+            f"{self._name}-log-delivery", delivery_source_name=self.log_source.name,
+            delivery_destination_arn=destination.arn, region=LOG_DELIVERY_REGION,
+            s3_delivery_configurations=[aws.cloudwatch.LogDeliveryS3DeliveryConfigurationArgs(
+                suffix_path=LOG_SUFFIX_PATH, enable_hive_compatible_path=False)],
+            tags={**tags, "Name": name},
+            opts=pulumi.ResourceOptions(parent=self, depends_on=list(target.ready)))
 
     def _alias_records(self) -> Sequence[aws.route53.Record]:
         args = self._args

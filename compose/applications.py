@@ -47,7 +47,7 @@ def applications_args(settings: Settings, ctx: ClusterContext, addons: AddonsArg
             if addons.ingress is not None and app.routes else None))
     return ApplicationsArgs(
         platform=platform, tenants=tuple(tenants),
-        cdns=tuple(cdn_args(settings, app, ctx.zone_id) for app in settings.applications
+        cdns=tuple(cdn_args(settings, app, ctx) for app in settings.applications
                    if app.cdn is not None and app.cdn.enabled))
 
 
@@ -85,15 +85,16 @@ def routing(ingress: IngressArgs, host: str) -> Routing:
         request_timeouts=ingress.controller == "istio")
 
 
-def cdn_args(settings: Settings, app: Application,
-             zone_id: pulumi.Input[str] | None) -> CdnArgs:
+def cdn_args(settings: Settings, app: Application, ctx: ClusterContext) -> CdnArgs:
     """CloudFront for ``app``'s static assets, its records and certificate in the stack's
-    zone (the settings' checks refuse a CDN without one; this stays as a guard)."""
+    zone (the settings' checks refuse a CDN without one; this stays as a guard), its access
+    logs where the stack keeps them."""
+    zone_id = ctx.zone_id
     if app.cdn is None or zone_id is None or settings.dns.domain is None:
         raise ValueError(f"{NAMESPACE}:applications.{app.name}.cdn: needs a cdn block and "
                          f"the stack's hosted zone (dns.enabled)")
     return CdnArgs(
         app=app.name, host=hostnames.full_name(app.cdn.hostname, settings.dns.domain),
         domain=settings.dns.domain, zone_id=zone_id, cluster_name=settings.cluster_name,
-        price_class=settings.config.cdn.price_class,
+        price_class=settings.config.cdn.price_class, access_logs=ctx.access_logs,
         protect=settings.config.protect, tags=settings.tags)

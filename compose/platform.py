@@ -10,7 +10,7 @@ from components.addons.base import ClusterContext
 from components.cluster import Cluster, ClusterArgs, NodeGroupSpec, control_plane_log_group
 from components.dns import Dns, DnsArgs
 from components.existing_cluster import ExistingCluster, ExistingClusterArgs
-from components.log_storage import LogStorageArgs
+from components.log_storage import LogStorage, LogStorageArgs
 from components.network import Network, NetworkArgs, flow_log_group_name
 from components.registry import RegistryArgs
 from shipyard.config.cluster import ClusterMode, NodeGroupSettings
@@ -25,11 +25,13 @@ def log_storage_args(settings: Settings) -> LogStorageArgs | None:
         own.append(control_plane_log_group(settings.cluster_name))
         if settings.network.flow_logs.enabled:
             own.append(flow_log_group_name(settings.cluster_name))
-    if not groups:
+    access = settings.config.access_logs
+    if not groups and not access.enabled:
         return None
     return LogStorageArgs(cluster_name=settings.cluster_name, region=settings.region,
-                          log_groups=groups, protect=settings.config.protect,
-                          tags=settings.tags)
+                          log_groups=groups, access_logs=access.enabled,
+                          access_log_retention_days=access.retention_days,
+                          protect=settings.config.protect, tags=settings.tags)
 
 
 def network_args(settings: Settings,
@@ -119,7 +121,8 @@ def dns_args(settings: Settings) -> DnsArgs | None:
 
 
 def cluster_context(settings: Settings, cluster: Cluster | ExistingCluster,
-                    network: Network | None, dns: Dns | None) -> ClusterContext:
+                    network: Network | None, dns: Dns | None,
+                    logs: LogStorage | None = None) -> ClusterContext:
     """The cluster every add-on and tenant lands on, as plain values and Outputs."""
     eks = isinstance(cluster, Cluster)
     return ClusterContext(
@@ -140,5 +143,6 @@ def cluster_context(settings: Settings, cluster: Cluster | ExistingCluster,
         load_balancer_subnets=(*network.public_subnets.values(),
                                *network.private_subnets.values()) if network else (),
         domain=settings.dns.domain if dns is not None else None,
+        access_logs=logs.access_log_target if logs is not None else None,
         tags=settings.tags,
     )

@@ -80,4 +80,4 @@ def store_context(settings: Settings, ctx: ClusterContext) -> StoreContext:
         settings=stores, cluster_name=settings.cluster_name,
         environment=settings.environment.value, region=settings.region,
         protect=settings.config.protect, network=managed_network(settings, ctx),
-        tags=ctx.tags, storage_class=stores.storage_class)
+        tags=ctx.tags, storage_class=stores.storage_class, access_logs=ctx.access_logs)

@@ -157,6 +157,12 @@ class EchoMocks(pulumi.runtime.Mocks):
                           "bucketRegionalDomainName": f"{bucket}.s3.{region}.amazonaws.com"})
         if typ == "aws:route53/record:Record":
             state["fqdn"] = str(state.get("name", name)).rstrip(".")
+        if typ in ("aws:cloudwatch/logDeliverySource:LogDeliverySource",
+                   "aws:cloudwatch/logDeliveryDestination:LogDeliveryDestination"):
+            # resources with a region input of their own (pulumi_aws 7) live in that region
+            kind = "delivery-source" if typ.endswith("Source") else "delivery-destination"
+            state["arn"] = (f"arn:aws:logs:{state.get('region') or region}:{account}:{kind}:"
+                            f"{state.get('name', name)}")
         if typ == "aws:acm/certificate:Certificate":
             domains = [state.get("domainName", name), *state.get("subjectAlternativeNames", [])]
             state["domainValidationOptions"] = [{

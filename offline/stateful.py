@@ -79,7 +79,13 @@ STATELESS: dict[str, str] = {
         "aws:s3/bucketPolicy:BucketPolicy",
         "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock",
         "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
-        "aws:s3/bucketVersioning:BucketVersioning")},
+        "aws:s3/bucketVersioning:BucketVersioning",
+        "aws:s3/bucketLogging:BucketLogging")},
+    **{t: "where logs are delivered: recreated from the program (the logs are the "
+          "access-log bucket's)" for t in (
+        "aws:cloudwatch/logDeliverySource:LogDeliverySource",
+        "aws:cloudwatch/logDeliveryDestination:LogDeliveryDestination",
+        "aws:cloudwatch/logDelivery:LogDelivery")},
     **{t: "a managed store's network, parameters or users: recreated from the program "
           "(the store keeps its data)" for t in (
         "aws:rds/subnetGroup:SubnetGroup", "aws:rds/parameterGroup:ParameterGroup",

@@ -12,6 +12,7 @@ import json
 
 import pytest
 
+from offline.estimates.cost import estimate_cost
 from shipyard.rules import iam
 
 LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
@@ -89,3 +90,82 @@ def test_iam_policies_name_resources_wherever_aws_allows(stack_plan):
 def test_prods_eks_cluster_is_protected(plans, stack, protected):
     (cluster,) = plans[stack].of_type("aws:eks/cluster:Cluster")
     assert cluster.options["protect"] is protected
+
+
+# -- access logs (shipyard:accessLogs, prod's by default) ------------------------------------
+
+
+def access_log_bucket(plan):
+    (bucket,) = [b for b in plan.of_type("aws:s3/bucket:Bucket")
+                 if b.inputs["tags"]["shipyard.dev/purpose"] == "access-logs"]
+    return bucket
+
+
+def test_prods_data_buckets_keep_server_access_logs_in_the_protected_log_bucket(prod):
+    logs = access_log_bucket(prod)
+    assert logs.options["protect"] is True
+    loggings = {r.inputs["bucket"]: r for r in prod.of_type("aws:s3/bucketLogging:BucketLogging")}
+    data = [b for b in prod.of_type("aws:s3/bucket:Bucket") if b.urn != logs.urn]
+    assert {b.outputs["bucket"] for b in data} == set(loggings)
+    (policy,) = [p for p in prod.of_type("aws:s3/bucketPolicy:BucketPolicy")
+                 if p.inputs["bucket"] == logs.outputs["bucket"]]
+    for logging in loggings.values():
+        assert logging.inputs["targetBucket"] == logs.outputs["bucket"]
+        assert logging.inputs["targetPrefix"] == "s3/"
+        assert logging.inputs["targetObjectKeyFormat"] == {
+            "partitionedPrefix": {"partitionDateSource": "EventTime"}}
+        assert policy.urn in logging.dependencies   # S3 checks the target's policy
+    # SSE-S3: S3 delivers no server access logs to a bucket encrypted with SSE-KMS by default
+    (encryption,) = [e for e in prod.of_type(
+        "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration")
+        if e.inputs["bucket"] == logs.outputs["bucket"]]
+    assert encryption.inputs["rules"][0]["applyServerSideEncryptionByDefault"] == {
+        "sseAlgorithm": "AES256"}
+
+
+def test_the_log_bucket_admits_only_the_two_log_services_of_this_account(prod):
+    logs = access_log_bucket(prod)
+    (policy,) = [p for p in prod.of_type("aws:s3/bucketPolicy:BucketPolicy")
+                 if p.inputs["bucket"] == logs.outputs["bucket"]]
+    allowed = {s["Principal"]["Service"]: s for s in statements(policy.inputs["policy"])
+               if s["Effect"] == "Allow"}
+    assert set(allowed) == {"logging.s3.amazonaws.com", "delivery.logs.amazonaws.com"}
+    for statement in allowed.values():
+        assert statement["Action"] == "s3:PutObject"
+        assert statement["Condition"]["StringEquals"]["aws:SourceAccount"] == "123456789012"
+    assert [s for s in statements(policy.inputs["policy"]) if s["Effect"] == "Deny"] == [{
+        "Sid": "DenyInsecureTransport", "Effect": "Deny", "Principal": "*", "Action": "s3:*",
+        "Resource": [logs.outputs["arn"], f"{logs.outputs['arn']}/*"],
+        "Condition": {"Bool": {"aws:SecureTransport": "false"}}}]
+
+
+def test_prods_cdns_deliver_cloudfront_access_logs_to_the_log_bucket(prod):
+    logs = access_log_bucket(prod)
+    distributions = prod.of_type("aws:cloudfront/distribution:Distribution")
+    sources = prod.of_type("aws:cloudwatch/logDeliverySource:LogDeliverySource")
+    assert distributions
+    assert sorted(s.inputs["resourceArn"] for s in sources) == sorted(
+        d.outputs["arn"] for d in distributions)
+    for source in sources:
+        assert (source.inputs["logType"], source.inputs["region"]) == ("ACCESS_LOGS",
+                                                                      "us-east-1")
+    destinations = {d.outputs["arn"]: d for d in prod.of_type(
+        "aws:cloudwatch/logDeliveryDestination:LogDeliveryDestination")}
+    deliveries = prod.of_type("aws:cloudwatch/logDelivery:LogDelivery")
+    assert len(deliveries) == len(sources)
+    for delivery in deliveries:
+        destination = destinations[delivery.inputs["deliveryDestinationArn"]]
+        assert destination.inputs["deliveryDestinationConfiguration"] == {
+            "destinationResourceArn": logs.outputs["arn"]}
+    estimate_items = [i for i in estimate_cost(prod).items
+                      if i["type"].endswith("LogDelivery")]
+    assert len(estimate_items) == len(deliveries) and estimate_items[0]["monthly_usd"] > 0
+
+
+@pytest.mark.parametrize("stack", ["dev", "staging"])
+def test_dev_and_staging_keep_no_access_logs(plans, stack):
+    plan = plans[stack]
+    assert not plan.of_type("aws:s3/bucketLogging:BucketLogging")
+    assert not plan.of_type("aws:cloudwatch/logDelivery:LogDelivery")
+    assert not [b for b in plan.of_type("aws:s3/bucket:Bucket")
+                if b.inputs["tags"]["shipyard.dev/purpose"] == "access-logs"]

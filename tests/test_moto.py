@@ -523,6 +523,28 @@ def test_only_the_bucket_roles_service_account_may_use_its_bucket(deployed, stac
                                               "tempo": "observability/tempo"}[purpose]
 
 
+def test_prods_data_buckets_keep_their_access_logs_in_the_access_log_bucket(deployed):
+    """S3 accepted each data bucket's logging (its target exists, in the region, with a
+    policy that lets S3's logging service write under s3/ and SSE-S3); the log bucket itself
+    logs nowhere. dev and staging keep none (accessLogs is prod's)."""
+    d = deployed["prod"]
+    s3 = d.client("s3")
+    buckets = {r.inputs["tags"]["shipyard.dev/purpose"]: r.outputs["bucket"]
+               for r in d.plan.of_type("aws:s3/bucket:Bucket")}
+    logs = buckets.pop("access-logs")
+    assert {"velero", "loki", "tempo", "store"} <= set(buckets)
+    for bucket in buckets.values():
+        enabled = s3.get_bucket_logging(Bucket=bucket)["LoggingEnabled"]
+        assert (enabled["TargetBucket"], enabled["TargetPrefix"]) == (logs, "s3/")
+    assert "LoggingEnabled" not in s3.get_bucket_logging(Bucket=logs)
+    policy = json.loads(s3.get_bucket_policy(Bucket=logs)["Policy"])
+    writers = {st["Principal"]["Service"] for st in policy["Statement"]
+               if st["Effect"] == "Allow"}
+    assert writers == {"logging.s3.amazonaws.com", "delivery.logs.amazonaws.com"}
+    for stack in ("dev", "staging"):
+        assert not deployed[stack].plan.of_type("aws:s3/bucketLogging:BucketLogging")
+
+
 def test_dev_keeps_logs_and_traces_on_volumes_not_in_buckets(deployed):
     names = [b["Name"] for b in deployed["dev"].client("s3").list_buckets()["Buckets"]]
     assert names and not [n for n in names if "-loki-" in n or "-tempo-" in n]

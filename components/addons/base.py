@@ -24,6 +24,19 @@ PodSecurity = Literal["restricted", "baseline", "privileged"]
 
 
 @dataclass(frozen=True)
+class AccessLogTarget:
+    """Where a bucket's server access logs go: the stack's access-log bucket
+    (components/log_storage.py), under ``prefix`` (partitioned by account, region and source
+    bucket, then date), once the bucket's policy (in ``ready``) lets S3's logging service write
+    there."""
+
+    bucket: pulumi.Input[str]
+    prefix: str
+    ready: Sequence[pulumi.Resource] = ()
+    bucket_arn: pulumi.Input[str] | None = None     # where CloudFront's logs are delivered
+
+
+@dataclass(frozen=True)
 class ClusterContext:
     """The cluster an add-on is installed on, as plain values and Outputs."""
 
@@ -46,6 +59,8 @@ class ClusterContext:
     # it (and its NLB) before them (else DependencyViolation on the subnets and the VPC)
     load_balancer_subnets: Sequence[pulumi.Resource] = ()
     domain: str | None = None
+    # where the data buckets' server access logs go (shipyard:accessLogs); None: nowhere
+    access_logs: AccessLogTarget | None = None
     tags: Mapping[str, str] = field(default_factory=dict)
 
 

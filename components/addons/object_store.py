@@ -14,7 +14,8 @@ The role's inline policy names this bucket only: list it, read, write and delete
 mistake (Velero's backups, a CDN's assets): it adds versioning, SSE-KMS with a customer key and
 the expiry of noncurrent versions when asked, and can leave the bucket policy to the caller
 (one policy per bucket: a CDN's names its distribution). Without those options it builds
-exactly what ``object_store`` always has.
+exactly what ``object_store`` always has. Given an ``AccessLogTarget`` (the stack's access-log
+bucket, ``shipyard:accessLogs``), S3 writes the bucket's server access logs there.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from components.addons.base import ClusterContext
+from components.addons.base import AccessLogTarget, ClusterContext
 from components.workload_identity import (
     ServiceAccountRole,
     WorkloadIdentity,
@@ -145,11 +146,12 @@ def private_bucket(name: str, *, purpose: str, cluster_name: str, protect: bool,
                    after: Sequence[pulumi.Resource] = (), versioned: bool = False,
                    kms_key_arn: pulumi.Input[str] | None = None,
                    noncurrent_expire_days: int | None = None,
-                   tls_only: bool = True) -> PrivateBucket:
+                   tls_only: bool = True,
+                   access_logs: AccessLogTarget | None = None) -> PrivateBucket:
     """Create ``{name}-bucket`` and its settings under ``parent``. ``kms_key_arn``: SSE-KMS
     with that key (and S3 Bucket Keys, one KMS call per object batch) instead of SSE-S3;
     ``tls_only`` False: the caller writes the bucket policy (it must deny insecure transport
-    too: ``tls_only_statement``)."""
+    too: ``tls_only_statement``); ``access_logs``: where its server access logs go."""
     if noncurrent_expire_days is not None and not versioned:
         raise ValueError(f"{name}: noncurrent versions expire only in a versioned bucket")
     bucket = aws.s3.Bucket(
@@ -201,6 +203,14 @@ def private_bucket(name: str, *, purpose: str, cluster_name: str, protect: bool,
         settings.append(aws.s3.BucketPolicy(
             f"{name}-tls-only", bucket=bucket.id, policy=bucket.arn.apply(tls_only_policy),
             opts=on_bucket))
+    if access_logs is not None:
+        settings.append(aws.s3.BucketLogging(
+            f"{name}-access-logs", bucket=bucket.id, target_bucket=access_logs.bucket,
+            target_prefix=access_logs.prefix,
+            target_object_key_format=aws.s3.BucketLoggingTargetObjectKeyFormatArgs(
+                partitioned_prefix=aws.s3.BucketLoggingTargetObjectKeyFormatPartitionedPrefixArgs(
+                    partition_date_source="EventTime")),
+            opts=pulumi.ResourceOptions(parent=bucket, depends_on=list(access_logs.ready))))
     return PrivateBucket(bucket=bucket, settings=tuple(settings))
 
 
@@ -208,12 +218,13 @@ def object_store(name: str, *, purpose: str, cluster_name: str, identity: Worklo
                  namespace: str, service_account: str, expire_after_days: int,
                  protect: bool, parent: pulumi.Resource, tagging: bool = False,
                  tags: Mapping[str, str] | None = None,
-                 after: Sequence[pulumi.Resource] = ()) -> ObjectStore:
+                 after: Sequence[pulumi.Resource] = (),
+                 access_logs: AccessLogTarget | None = None) -> ObjectStore:
     """Create ``{name}-bucket`` (and its settings) and ``{name}-role`` (and its policy and
     association) under ``parent``."""
     made = private_bucket(name, purpose=purpose, cluster_name=cluster_name, protect=protect,
                           parent=parent, expire_after_days=expire_after_days, tags=tags,
-                          after=after)
+                          after=after, access_logs=access_logs)
     bucket = made.bucket
     role = service_account_role(
         name, identity=identity, namespace=namespace, service_account=service_account,
@@ -237,7 +248,7 @@ def optional_store(name: str, *, storage: str, ctx: ClusterContext, purpose: str
                         identity=ctx.identity,
                         namespace=namespace, service_account=service_account,
                         expire_after_days=expire_after_days, protect=protect, parent=parent,
-                        tagging=tagging, tags=ctx.tags)
+                        tagging=tagging, tags=ctx.tags, access_logs=ctx.access_logs)
 
 
 def store_location(store: ObjectStore | None, region: str) -> dict[str, Any]:

@@ -286,7 +286,7 @@ class Velero(pulumi.ComponentResource):
             protect=args.protect, parent=self,
             expire_after_days=bucket_expiry_days(args.retention_days), tags=ctx.tags,
             versioned=True, kms_key_arn=self.key.arn,
-            noncurrent_expire_days=NONCURRENT_DAYS)
+            noncurrent_expire_days=NONCURRENT_DAYS, access_logs=ctx.access_logs)
         bucket = self.store.bucket
         self.role = service_account_role(
             name, identity=ctx.identity, namespace=NAMESPACE, service_account=SERVICE_ACCOUNT,

@@ -20,6 +20,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 import pulumi_random as random
 
+from components.addons.base import AccessLogTarget
 from shipyard.catalog.models import Application, Store
 from shipyard.config.stores import StoreSettings, StoresSettings
 
@@ -115,6 +116,7 @@ class StoreArgs:
     # in-cluster only
     storage_class: str = "gp3"
     operator: Sequence[pulumi.Resource] = ()        # the operator (and CRDs) it needs
+    access_logs: AccessLogTarget | None = None      # a bucket's server access logs (accessLogs)
     monitoring: Sequence[pulumi.Resource] | None = None   # the monitoring CRDs; None: off
     monitoring_namespace: str | None = None
 

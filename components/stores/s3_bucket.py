@@ -51,6 +51,7 @@ class ObjectBucket(StoreComponent):
             cluster_name=args.cluster_name, protect=args.protect, parent=self,
             expire_after_days=None, versioned=True, kms_key_arn=args.kms_key_arn,
             noncurrent_expire_days=args.stores.backup_retention_days,
+            access_logs=args.access_logs,
             tags={**args.tags, "shipyard.dev/store": f"{args.app.name}/{args.store_name}",
                   "shipyard.dev/purpose": "store"})
         self.bucket = made.bucket

@@ -25,6 +25,7 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
+from components.addons.base import AccessLogTarget
 from components.stores.base import (
     Connection,
     Footprint,
@@ -137,6 +138,7 @@ class StoreContext:
     operators: Mapping[str, Sequence[pulumi.Resource]] = field(default_factory=dict)
     storage_class: str = "gp3"
     tags: Mapping[str, str] = field(default_factory=dict)
+    access_logs: AccessLogTarget | None = None      # the buckets' server access logs
 
 
 @dataclass(frozen=True)
@@ -228,7 +230,7 @@ class Stores(pulumi.ComponentResource):
             namespace=args.namespace, provider=args.provider, cluster_name=ctx.cluster_name,
             environment=ctx.environment, protect=ctx.protect, tags=ctx.tags,
             network=ctx.network if backend == "managed" else None, kms_key_arn=key_arn,
-            storage_class=ctx.storage_class,
+            storage_class=ctx.storage_class, access_logs=ctx.access_logs,
             operator=tuple(ctx.operators.get(store.kind, ())),
             monitoring=args.monitoring, monitoring_namespace=args.monitoring_namespace)
 

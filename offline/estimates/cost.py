@@ -69,6 +69,11 @@ NO_CHARGE_TYPES = frozenset({
     "aws:s3/bucketOwnershipControls:BucketOwnershipControls",
     "aws:s3/bucketPolicy:BucketPolicy",
     "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
+    # server access log delivery is free; the logs are priced as the log bucket's storage
+    "aws:s3/bucketLogging:BucketLogging",
+    # the ends of a log delivery: priced through the delivery
+    "aws:cloudwatch/logDeliverySource:LogDeliverySource",
+    "aws:cloudwatch/logDeliveryDestination:LogDeliveryDestination",
     "aws:cloudfront/originAccessControl:OriginAccessControl",
     "aws:s3/bucketServerSideEncryptionConfigurationV2:BucketServerSideEncryptionConfigurationV2",
     "aws:rds/subnetGroup:SubnetGroup",
@@ -155,6 +160,7 @@ PRICERS: dict[str, str] = {
     "kubernetes:core/v1:Service": "service",
     "kubernetes:karpenter.sh/v1:NodePool": "nodepool",
     "kubernetes:helm.sh/v3:Release": "helm_release",
+    "aws:cloudwatch/logDelivery:LogDelivery": "log_delivery",
 }
 # Types whose resources always produce items (the rest only note assumptions or may be free).
 PRICED_TYPES = frozenset(t for t in PRICERS if t.startswith("aws:")) - {
@@ -443,6 +449,11 @@ class _Estimator:
         gb = self.nominal("s3.gb_per_bucket")
         self.add("storage", r, f"S3 Standard (nominal {gb:g} GB)", gb, "GB-months",
                  self.price("s3.standard.gb_month"))
+
+    def log_delivery(self, r: ResourceRecord) -> None:
+        gb = self.nominal("cdn.access_log_gb_per_distribution_month")
+        self.add("logs", r, f"CloudFront access logs delivered to S3 (nominal {gb:g} GB)", gb,
+                 "GB", self.price("logs.vended_s3_gb"))
 
     def cloudfront_distribution(self, r: ResourceRecord) -> None:
         self.note("CloudFront distributions have no fixed monthly price: requests and data "

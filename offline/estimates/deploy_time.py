@@ -105,6 +105,13 @@ NECESSARY: tuple[Necessary, ...] = (
               "aws:s3/bucketVersioning:BucketVersioning",
               "rules for noncurrent versions are written against a versioned bucket (the "
               "provider's documented order: versioning first)"),
+    # -- access logs (issue 17)
+    Necessary("aws:s3/bucketLogging:BucketLogging", "aws:s3/bucketPolicy:BucketPolicy",
+              "S3 refuses a logging target whose bucket policy does not yet let its logging "
+              "service write there"),
+    Necessary("aws:cloudwatch/logDelivery:LogDelivery", "aws:s3/bucketPolicy:BucketPolicy",
+              "CloudWatch Logs refuses a delivery to a bucket whose policy does not yet let "
+              "its log delivery service write there"),
     Necessary("pulumi:providers:kubernetes", NODE_GROUP,
               "every Helm release waits for its pods to be Ready, which needs nodes"),
     # -- Karpenter

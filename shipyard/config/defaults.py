@@ -16,6 +16,8 @@ ENVIRONMENT_DEFAULTS: dict[str, dict[str, Any]] = {
         "protect": False,
         # CloudFront: North America and Europe edges only, the cheapest
         "cdn": {"priceClass": "PriceClass_100"},
+        # what costs money for the security review's sake is prod's (docs/hardening.md)
+        "accessLogs": {"enabled": False},
         "network": {
             "cidr": "10.10.0.0/16",
             "azCount": 2,
@@ -75,6 +77,8 @@ ENVIRONMENT_DEFAULTS: dict[str, dict[str, Any]] = {
         "protect": False,
         # CloudFront: North America and Europe edges only, the cheapest
         "cdn": {"priceClass": "PriceClass_100"},
+        # what costs money for the security review's sake is prod's (docs/hardening.md)
+        "accessLogs": {"enabled": False},
         "network": {
             "cidr": "10.20.0.0/16",
             "azCount": 3,

@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, SkipValidation, field_validat
 from pydantic.alias_generators import to_snake
 
 from shipyard.catalog.models import Application
+from shipyard.config.access_logs import AccessLogSettings
 from shipyard.config.addons import AddonsSettings
 from shipyard.config.backups import BackupSettings
 from shipyard.config.base import AWS_MAX_TAGS, AwsTags, Model
@@ -86,6 +87,9 @@ class StackConfig(Model):
     cdn: CdnSettings = Field(default_factory=CdnSettings,
                              description="CloudFront for the applications whose catalog asks "
                                          "for a CDN.")
+    access_logs: AccessLogSettings = Field(
+        default_factory=AccessLogSettings,
+        description="S3 server access logs and CloudFront access logs.")
     applications: dict[str, dict[str, Any]] = Field(
         default_factory=dict,
         description="Per application (a catalog in catalogs/): enabled, hostname, mesh, cdn, and "

@@ -163,3 +163,27 @@ class S3(MotoBase):
                     "MalformedPolicy", "Policy has invalid resource")
         self.client("s3").put_bucket_policy(Bucket=bucket, Policy=document)
         return bucket, {"policy": document}
+
+    @handles("aws:s3/bucketLogging:BucketLogging")
+    def _s3_bucket_logging(self, name: str, i: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+        bucket, target = i.get("bucket", ""), i.get("targetBucket", "")
+        s3 = self.client("s3")
+        # moto checks the target exists, is in the bucket's region and that its policy lets
+        # S3's logging service write under the prefix; AWS also refuses a target that logs
+        # itself or whose default encryption is SSE-KMS (it cannot write there)
+        require(target != bucket, "InvalidTargetBucketForLogging",
+                "a bucket cannot keep its own server access logs")
+        rules = s3.get_bucket_encryption(Bucket=target)[
+            "ServerSideEncryptionConfiguration"]["Rules"]
+        require(all(r["ApplyServerSideEncryptionByDefault"]["SSEAlgorithm"] == "AES256"
+                    for r in rules), "InvalidTargetBucketForLogging",
+                "server access logs cannot be delivered to a bucket encrypted with SSE-KMS by "
+                "default")
+        key_format = self._one(i.get("targetObjectKeyFormat"))
+        partitioned = self._one(key_format.get("partitionedPrefix"))
+        s3.put_bucket_logging(Bucket=bucket, BucketLoggingStatus={"LoggingEnabled": drop_none(
+            TargetBucket=target, TargetPrefix=i.get("targetPrefix", ""),
+            TargetObjectKeyFormat={"PartitionedPrefix": {
+                "PartitionDateSource": partitioned.get("partitionDateSource", "EventTime")}}
+            if partitioned else None)})
+        return bucket, {}
