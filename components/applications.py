@@ -17,6 +17,7 @@ import pulumi
 
 from components.addons.addons import Addons
 from components.cdn import Cdn, CdnArgs
+from components.cdn_firewall import CdnFirewall, CdnFirewallArgs
 from components.tenant import Tenant, TenantArgs, TenantPlatform
 
 TYPE = "shipyard:apps:Applications"
@@ -28,6 +29,7 @@ class ApplicationsArgs:
     tenants: Sequence[TenantArgs] = ()       # one per hosted application, in the settings' order
     # CloudFront for the applications whose catalog asks for it (issue 6)
     cdns: Sequence[CdnArgs] = ()
+    cdn_firewall: CdnFirewallArgs | None = None   # one WAF web ACL for them all (cdn.waf)
 
 
 def wired(platform: TenantPlatform, addons: Addons) -> TenantPlatform:
@@ -69,7 +71,13 @@ class Applications(pulumi.ComponentResource):
         # CloudFront for the applications whose catalog asks for it: an assets bucket CI
         # uploads to, served at the CDN hostname (records and certificate in the stack's zone)
         self.cdns: dict[str, Cdn] = {}
+        self.cdn_firewall = None
+        if args.cdns and args.cdn_firewall is not None:
+            self.cdn_firewall = CdnFirewall(f"{name}-cdn-firewall", args.cdn_firewall,
+                                            opts=pulumi.ResourceOptions(parent=self))
         for cdn_args in args.cdns:
+            if self.cdn_firewall is not None:
+                cdn_args = replace(cdn_args, web_acl_arn=self.cdn_firewall.web_acl_arn)
             self.cdns[cdn_args.app] = Cdn(f"{name}-{cdn_args.app}-cdn", cdn_args,
                                           opts=pulumi.ResourceOptions(parent=self))
         self.cdn_urls: dict[str, str] = {a: c.url for a, c in self.cdns.items()}

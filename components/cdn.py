@@ -105,6 +105,7 @@ class CdnArgs:
     price_class: str
     protect: bool = True                   # the assets bucket
     access_logs: AccessLogTarget | None = None   # where its access logs go (None: none)
+    web_acl_arn: pulumi.Input[str] | None = None  # the stack's CDN firewall (None: none)
     tags: Mapping[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -163,6 +164,7 @@ class Cdn(pulumi.ComponentResource):
             price_class=args.price_class,
             http_version="http2and3",
             is_ipv6_enabled=True,
+            web_acl_id=args.web_acl_arn,            # WAFv2 takes the web ACL's ARN
             tags={**tags, "Name": args.host},
             opts=child)
         self.policy = aws.s3.BucketPolicy(

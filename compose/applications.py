@@ -23,6 +23,7 @@ from components.addons.ingress import (
 )
 from components.applications import ApplicationsArgs
 from components.cdn import CdnArgs
+from components.cdn_firewall import CdnFirewallArgs
 from components.mesh import MeshContext
 from components.tenant import Routing, TenantArgs, TenantPlatform
 from components.workload import WorkloadPlatform
@@ -48,7 +49,9 @@ def applications_args(settings: Settings, ctx: ClusterContext, addons: AddonsArg
     return ApplicationsArgs(
         platform=platform, tenants=tuple(tenants),
         cdns=tuple(cdn_args(settings, app, ctx) for app in settings.applications
-                   if app.cdn is not None and app.cdn.enabled))
+                   if app.cdn is not None and app.cdn.enabled),
+        cdn_firewall=CdnFirewallArgs(cluster_name=settings.cluster_name, tags=settings.tags)
+        if settings.config.cdn.waf else None)
 
 
 def tenant_platform(settings: Settings, ctx: ClusterContext,

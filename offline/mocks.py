@@ -157,6 +157,10 @@ class EchoMocks(pulumi.runtime.Mocks):
                           "bucketRegionalDomainName": f"{bucket}.s3.{region}.amazonaws.com"})
         if typ == "aws:route53/record:Record":
             state["fqdn"] = str(state.get("name", name)).rstrip(".")
+        if typ == "aws:wafv2/webAcl:WebAcl":
+            scope = "global" if state.get("scope") == "CLOUDFRONT" else "regional"
+            state["arn"] = (f"arn:aws:wafv2:{state.get('region') or region}:{account}:{scope}/"
+                            f"webacl/{state.get('name', name)}/{resource_id}")
         if typ in ("aws:cloudwatch/logDeliverySource:LogDeliverySource",
                    "aws:cloudwatch/logDeliveryDestination:LogDeliveryDestination"):
             # resources with a region input of their own (pulumi_aws 7) live in that region

@@ -111,6 +111,7 @@ STATELESS: dict[str, str] = {
     "aws:acm/certificateValidation:CertificateValidation": "a wait, not a resource",
     "aws:cloudfront/distribution:Distribution": "a cache in front of a bucket",
     "aws:cloudfront/originAccessControl:OriginAccessControl": "a distribution's setting",
+    "aws:wafv2/webAcl:WebAcl": "the CDN's firewall rules: recreated from the program",
     "random:index/randomPassword:RandomPassword": "its value lives in the state and in the "
                                                   "Secrets made from it; a store keeps "
                                                   "working until its users are re-set",

@@ -169,3 +169,32 @@ def test_dev_and_staging_keep_no_access_logs(plans, stack):
     assert not plan.of_type("aws:cloudwatch/logDelivery:LogDelivery")
     assert not [b for b in plan.of_type("aws:s3/bucket:Bucket")
                 if b.inputs["tags"]["shipyard.dev/purpose"] == "access-logs"]
+
+
+# -- the CDN's firewall (shipyard:cdn.waf, prod's by default) --------------------------------
+
+
+def test_prods_distributions_sit_behind_one_waf_web_acl(prod):
+    (acl,) = prod.of_type("aws:wafv2/webAcl:WebAcl")
+    assert (acl.inputs["scope"], acl.inputs["region"]) == ("CLOUDFRONT", "us-east-1")
+    assert acl.inputs["defaultAction"] == {"allow": {}}
+    groups = [r["statement"]["managedRuleGroupStatement"]["name"] for r in acl.inputs["rules"]
+              if "managedRuleGroupStatement" in r["statement"]]
+    assert groups == ["AWSManagedRulesCommonRuleSet", "AWSManagedRulesKnownBadInputsRuleSet",
+                      "AWSManagedRulesAmazonIpReputationList"]
+    (rate,) = [r for r in acl.inputs["rules"] if "rateBasedStatement" in r["statement"]]
+    assert rate["action"] == {"block": {}}
+    assert rate["statement"]["rateBasedStatement"]["aggregateKeyType"] == "IP"
+    assert len({r["priority"] for r in acl.inputs["rules"]}) == len(acl.inputs["rules"])
+    distributions = prod.of_type("aws:cloudfront/distribution:Distribution")
+    assert distributions
+    assert {d.inputs["webAclId"] for d in distributions} == {acl.outputs["arn"]}
+    items = [i for i in estimate_cost(prod).items if i["type"] == acl.type]
+    assert {i["unit"] for i in items} == {"ACL-months", "rule-months", "million requests"}
+
+
+@pytest.mark.parametrize("stack", ["dev", "staging"])
+def test_dev_and_staging_cdns_have_no_firewall(plans, stack):
+    assert plans[stack].of_type("aws:wafv2/webAcl:WebAcl") == []
+    assert not [d for d in plans[stack].of_type("aws:cloudfront/distribution:Distribution")
+                if d.inputs.get("webAclId")]

@@ -23,7 +23,7 @@ PRICES_FILE = Path(__file__).with_name("prices.json")
 # Breakdown order for the printout.
 COMPONENTS = ("EKS control plane", "nodes", "EBS volumes", "NAT gateways", "public IPv4",
               "load balancers", "endpoints", "data stores", "storage", "logs", "KMS", "DNS",
-              "registry", "events")
+              "CDN", "registry", "events")
 
 NLB_ANNOTATION = "service.beta.kubernetes.io/aws-load-balancer-type"
 # Any of these on a Gateway or Service asks for an AWS load balancer: the load balancer
@@ -161,6 +161,7 @@ PRICERS: dict[str, str] = {
     "kubernetes:karpenter.sh/v1:NodePool": "nodepool",
     "kubernetes:helm.sh/v3:Release": "helm_release",
     "aws:cloudwatch/logDelivery:LogDelivery": "log_delivery",
+    "aws:wafv2/webAcl:WebAcl": "web_acl",
 }
 # Types whose resources always produce items (the rest only note assumptions or may be free).
 PRICED_TYPES = frozenset(t for t in PRICERS if t.startswith("aws:")) - {
@@ -449,6 +450,16 @@ class _Estimator:
         gb = self.nominal("s3.gb_per_bucket")
         self.add("storage", r, f"S3 Standard (nominal {gb:g} GB)", gb, "GB-months",
                  self.price("s3.standard.gb_month"))
+
+    def web_acl(self, r: ResourceRecord) -> None:
+        rules = len(r.inputs.get("rules") or [])
+        self.add("CDN", r, f"WAF web ACL {r.inputs.get('name', r.name)}", 1, "ACL-months",
+                 self.price("waf.web_acl_month"))
+        self.add("CDN", r, f"WAF rules ({rules}: managed rule groups and the rate limit)",
+                 rules, "rule-months", self.price("waf.rule_month"))
+        requests = self.nominal("waf.million_requests_month")
+        self.add("CDN", r, f"WAF requests (nominal {requests:g} million)", requests,
+                 "million requests", self.price("waf.million_requests"))
 
     def log_delivery(self, r: ResourceRecord) -> None:
         gb = self.nominal("cdn.access_log_gb_per_distribution_month")

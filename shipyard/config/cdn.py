@@ -16,3 +16,7 @@ class CdnSettings(Model):
         description="CloudFront edge locations: PriceClass_100 (North America and Europe, "
                     "cheapest), PriceClass_200 (adds most of Asia, the Middle East and Africa) "
                     "or PriceClass_All (every edge location).")
+    waf: bool = Field(
+        True, description="An AWS WAF web ACL in front of the distributions (AWS's managed "
+                          "core, known-bad-inputs and IP-reputation rules, a rate limit per "
+                          "IP): costs per ACL, per rule and per million requests.")

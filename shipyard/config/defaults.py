@@ -15,7 +15,7 @@ ENVIRONMENT_DEFAULTS: dict[str, dict[str, Any]] = {
     "dev": {
         "protect": False,
         # CloudFront: North America and Europe edges only, the cheapest
-        "cdn": {"priceClass": "PriceClass_100"},
+        "cdn": {"priceClass": "PriceClass_100", "waf": False},
         # what costs money for the security review's sake is prod's (docs/hardening.md)
         "accessLogs": {"enabled": False},
         "network": {
@@ -76,7 +76,7 @@ ENVIRONMENT_DEFAULTS: dict[str, dict[str, Any]] = {
     "staging": {
         "protect": False,
         # CloudFront: North America and Europe edges only, the cheapest
-        "cdn": {"priceClass": "PriceClass_100"},
+        "cdn": {"priceClass": "PriceClass_100", "waf": False},
         # what costs money for the security review's sake is prod's (docs/hardening.md)
         "accessLogs": {"enabled": False},
         "network": {
