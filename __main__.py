@@ -5,7 +5,7 @@ import pulumi
 from components.addons.addons import Addons
 from components.applications import Applications
 from components.cluster import Cluster
-from components.dns import Dns
+from components.dns import QUERY_LOG_REGION, Dns
 from components.existing_cluster import ExistingCluster
 from components.log_storage import LogStorage
 from components.network import Network
@@ -34,7 +34,8 @@ else:
     cluster = ExistingCluster("cluster", platform.existing_cluster_args(settings))
 
 registry = Registry("registry", platform.registry_args(settings))
-dns_args = platform.dns_args(settings)
+dns_args = platform.dns_args(
+    settings, logs.key_arn(QUERY_LOG_REGION) if logs is not None else None)
 dns = Dns("dns", dns_args) if dns_args is not None else None
 
 ctx = platform.cluster_context(settings, cluster, network, dns, logs)

@@ -8,7 +8,7 @@ import pulumi
 
 from components.addons.base import ClusterContext
 from components.cluster import Cluster, ClusterArgs, NodeGroupSpec, control_plane_log_group
-from components.dns import Dns, DnsArgs
+from components.dns import QUERY_LOG_REGION, Dns, DnsArgs, query_log_group
 from components.existing_cluster import ExistingCluster, ExistingClusterArgs
 from components.log_storage import LogStorage, LogStorageArgs
 from components.network import Network, NetworkArgs, flow_log_group_name
@@ -25,6 +25,9 @@ def log_storage_args(settings: Settings) -> LogStorageArgs | None:
         own.append(control_plane_log_group(settings.cluster_name))
         if settings.network.flow_logs.enabled:
             own.append(flow_log_group_name(settings.cluster_name))
+    if query_logs(settings):
+        assert settings.dns.domain is not None
+        groups.setdefault(QUERY_LOG_REGION, []).append(query_log_group(settings.dns.domain))
     access = settings.config.access_logs
     if not groups and not access.enabled:
         return None
@@ -103,7 +106,8 @@ def registry_args(settings: Settings) -> RegistryArgs:
     )
 
 
-def dns_args(settings: Settings) -> DnsArgs | None:
+def dns_args(settings: Settings,
+             query_log_key_arn: pulumi.Input[str] | None = None) -> DnsArgs | None:
     """The stack's zone and certificate; None when ``dns.enabled`` is false."""
     dns = settings.dns
     if not dns.enabled:
@@ -116,8 +120,20 @@ def dns_args(settings: Settings) -> DnsArgs | None:
         zone_id=dns.zone_id,
         parent_zone_id=dns.parent_zone_id,
         wildcard_certificate=dns.wildcard_certificate,
+        query_logs=query_logs(settings),
+        query_log_retention_days=dns.query_log_retention_days,
+        query_log_key_arn=query_log_key_arn,
+        dnssec=dns.dnssec,
+        protect=settings.config.protect,
         tags=settings.tags,
     )
+
+
+def query_logs(settings: Settings) -> bool:
+    """Whether the stack's zone logs its queries: one it creates, with dns.queryLogs on (an
+    adopted zone's owner logs it)."""
+    dns = settings.dns
+    return dns.enabled and bool(dns.domain) and dns.query_logs and not dns.zone_id
 
 
 def cluster_context(settings: Settings, cluster: Cluster | ExistingCluster,

@@ -102,12 +102,17 @@ class EchoMocks(pulumi.runtime.Mocks):
             state["uniqueId"] = "AROA" + _digest(name, length=17).upper()
         elif typ == "aws:cloudwatch/logGroup:LogGroup":
             state.setdefault("name", name)
-            state["arn"] = f"arn:aws:logs:{region}:{account}:log-group:{state['name']}"
+            state["arn"] = (f"arn:aws:logs:{state.get('region') or region}:{account}:"
+                            f"log-group:{state['name']}")
         elif arn_part is not None:
             state["arn"] = f"arn:aws:{service}:{region}:{account}:" + arn_part.format(
                 id=resource_id, name=name)
         if typ == "aws:kms/key:Key":
             state["keyId"] = resource_id
+            state["arn"] = (f"arn:aws:kms:{state.get('region') or region}:{account}:"
+                            f"key/{resource_id}")
+        if typ == "aws:route53/keySigningKey:KeySigningKey":
+            state["dsRecord"] = f"12345 13 2 {_digest(name, length=64).upper()}"
         if typ == "aws:cloudfront/distribution:Distribution":
             state.update({"arn": f"arn:aws:cloudfront::{account}:distribution/{resource_id}",
                           "domainName": f"{resource_id.lower()}.cloudfront.net",

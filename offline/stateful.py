@@ -107,6 +107,13 @@ STATELESS: dict[str, str] = {
     "aws:route53/zone:Zone": "records are recreated from the program (a new zone needs its "
                              "delegation renewed, which shipyard does when it owns the parent)",
     "aws:route53/record:Record": "recreated from the program",
+    "aws:route53/queryLog:QueryLog": "a zone's setting: where its query logs go",
+    "aws:cloudwatch/logResourcePolicy:LogResourcePolicy": "who may write to the account's "
+                                                          "log groups: recreated from the "
+                                                          "program",
+    "aws:route53/keySigningKey:KeySigningKey": "a zone's signing key: recreated from its KMS "
+                                               "key (which is stateful)",
+    "aws:route53/hostedZoneDnsSec:HostedZoneDnsSec": "a zone's setting: signing on",
     "aws:acm/certificate:Certificate": "reissued by DNS validation",
     "aws:acm/certificateValidation:CertificateValidation": "a wait, not a resource",
     "aws:cloudfront/distribution:Distribution": "a cache in front of a bucket",

@@ -13,7 +13,10 @@ import json
 import pytest
 
 from offline.estimates.cost import estimate_cost
+from shipyard.config.base import SettingsError
 from shipyard.rules import iam
+from tests.support.plans import run_platform
+from tests.support.settings import parse
 
 LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
 KEY = "aws:kms/key:Key"
@@ -198,3 +201,69 @@ def test_dev_and_staging_cdns_have_no_firewall(plans, stack):
     assert plans[stack].of_type("aws:wafv2/webAcl:WebAcl") == []
     assert not [d for d in plans[stack].of_type("aws:cloudfront/distribution:Distribution")
                 if d.inputs.get("webAclId")]
+
+
+# -- Route53: query logs (prod's by default) and DNSSEC (an option) ----------------------------
+
+
+def test_prods_zone_logs_its_queries_in_us_east_1_through_a_scoped_resource_policy(prod):
+    (zone,) = prod.of_type("aws:route53/zone:Zone")
+    (group,) = [g for g in prod.of_type(LOG_GROUP)
+                if g.inputs["name"] == f"/aws/route53/{zone.inputs['name']}"]
+    assert group.inputs["region"] == "us-east-1"
+    assert group.inputs["retentionInDays"] == 365
+    assert group.inputs["kmsKeyId"].startswith("arn:aws:kms:us-east-1:")
+    (policy,) = prod.of_type("aws:cloudwatch/logResourcePolicy:LogResourcePolicy")
+    assert policy.inputs["region"] == "us-east-1"
+    assert policy.inputs["policyName"] == "shipyard-prod-route53-query-logs"
+    (statement,) = statements(policy.inputs["policyDocument"])
+    assert statement["Principal"] == {"Service": "route53.amazonaws.com"}
+    assert statement["Resource"] == f"{group.outputs['arn']}:*"
+    assert statement["Condition"] == {
+        "StringEquals": {"aws:SourceAccount": "123456789012"},
+        "ArnLike": {"aws:SourceArn": zone.outputs["arn"]}}
+    (query_log,) = prod.of_type("aws:route53/queryLog:QueryLog")
+    assert (query_log.inputs["zoneId"], query_log.inputs["cloudwatchLogGroupArn"]) == (
+        zone.outputs["zoneId"], group.outputs["arn"])
+    assert policy.urn in query_log.dependencies
+
+
+@pytest.mark.parametrize("stack", ["dev", "staging"])
+def test_dev_and_staging_log_no_queries(plans, stack):
+    assert plans[stack].of_type("aws:route53/queryLog:QueryLog") == []
+
+
+@pytest.fixture(scope="module")
+def signed():
+    return run_platform("prod", overrides={"shipyard:dns": {
+        "dnssec": True, "parentZoneId": "Z0PARENT0ZONE0PROD"}})
+
+
+def test_dnssec_signs_the_zone_with_a_protected_kms_key_and_publishes_its_ds(signed):
+    (zone,) = signed.of_type("aws:route53/zone:Zone")
+    (key,) = [k for k in signed.of_type(KEY) if k.inputs.get("keyUsage") == "SIGN_VERIFY"]
+    assert (key.inputs["customerMasterKeySpec"], key.inputs["region"]) == ("ECC_NIST_P256",
+                                                                           "us-east-1")
+    assert key.options["protect"] is True
+    service = [s for s in statements(key.inputs["policy"])
+               if s.get("Principal") == {"Service": "dnssec-route53.amazonaws.com"}]
+    assert {a for s in service for a in as_list(s["Action"])} == {
+        "kms:DescribeKey", "kms:GetPublicKey", "kms:Sign", "kms:CreateGrant"}
+    (ksk,) = signed.of_type("aws:route53/keySigningKey:KeySigningKey")
+    assert (ksk.inputs["hostedZoneId"], ksk.inputs["keyManagementServiceArn"],
+            ksk.inputs["status"]) == (zone.outputs["zoneId"], key.outputs["arn"], "ACTIVE")
+    (signing,) = signed.of_type("aws:route53/hostedZoneDnsSec:HostedZoneDnsSec")
+    assert signing.inputs["signingStatus"] == "SIGNING"
+    assert ksk.urn in signing.dependencies
+    (ds,) = [r for r in signed.of_type("aws:route53/record:Record") if r.inputs["type"] == "DS"]
+    assert ds.inputs["zoneId"] == "Z0PARENT0ZONE0PROD"          # the parent zone
+    assert ds.inputs["records"] == [ksk.outputs["dsRecord"]]
+    assert signing.urn in ds.dependencies
+
+
+def test_dnssec_is_off_by_default_and_refused_for_an_adopted_zone(prod):
+    assert prod.of_type("aws:route53/keySigningKey:KeySigningKey") == []
+    with pytest.raises(SettingsError) as info:
+        parse({"dns": json.dumps({"zoneId": "ZADOPTED", "dnssec": True,
+                                  "domain": "shipyard.example.com"})})
+    assert info.value.problems[0].startswith("shipyard:dns.dnssec:")

@@ -545,6 +545,24 @@ def test_prods_data_buckets_keep_their_access_logs_in_the_access_log_bucket(depl
         assert not deployed[stack].plan.of_type("aws:s3/bucketLogging:BucketLogging")
 
 
+def test_prods_zone_logs_its_queries_to_an_encrypted_group_in_us_east_1(deployed):
+    """Route53 took the query logging configuration: the group exists in us-east-1, encrypted
+    with a key whose policy lets CloudWatch Logs use it for that group, and a resource policy
+    lets Route53 write there."""
+    d = deployed["prod"]
+    [record] = d.plan.of_type("aws:route53/queryLog:QueryLog")
+    zone = record.inputs["zoneId"]
+    # moto lists every zone's configurations, whatever HostedZoneId says
+    [config] = [c for c in d.client("route53").list_query_logging_configs()[
+        "QueryLoggingConfigs"] if c["HostedZoneId"] == zone]
+    group = config["CloudWatchLogsLogGroupArn"].removesuffix(":*").split(":log-group:")[1]
+    assert group == "/aws/route53/shipyard.example.com"
+    [found] = d.client("logs").describe_log_groups(logGroupNamePrefix=group)["logGroups"]
+    assert found["kmsKeyId"].startswith("arn:aws:kms:us-east-1:")
+    for stack in ("dev", "staging"):
+        assert not deployed[stack].plan.of_type("aws:route53/queryLog:QueryLog")
+
+
 def test_dev_keeps_logs_and_traces_on_volumes_not_in_buckets(deployed):
     names = [b["Name"] for b in deployed["dev"].client("s3").list_buckets()["Buckets"]]
     assert names and not [n for n in names if "-loki-" in n or "-tempo-" in n]

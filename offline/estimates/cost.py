@@ -71,6 +71,12 @@ NO_CHARGE_TYPES = frozenset({
     "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
     # server access log delivery is free; the logs are priced as the log bucket's storage
     "aws:s3/bucketLogging:BucketLogging",
+    # Route53 query logging and DNSSEC: no charge of their own (the log group and the KMS key
+    # are priced)
+    "aws:cloudwatch/logResourcePolicy:LogResourcePolicy",
+    "aws:route53/queryLog:QueryLog",
+    "aws:route53/keySigningKey:KeySigningKey",
+    "aws:route53/hostedZoneDnsSec:HostedZoneDnsSec",
     # the ends of a log delivery: priced through the delivery
     "aws:cloudwatch/logDeliverySource:LogDeliverySource",
     "aws:cloudwatch/logDeliveryDestination:LogDeliveryDestination",

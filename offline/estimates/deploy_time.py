@@ -112,6 +112,17 @@ NECESSARY: tuple[Necessary, ...] = (
     Necessary("aws:cloudwatch/logDelivery:LogDelivery", "aws:s3/bucketPolicy:BucketPolicy",
               "CloudWatch Logs refuses a delivery to a bucket whose policy does not yet let "
               "its log delivery service write there"),
+    # -- Route53 query logs and DNSSEC (issue 17)
+    Necessary("aws:route53/queryLog:QueryLog",
+              "aws:cloudwatch/logResourcePolicy:LogResourcePolicy",
+              "Route53 refuses a query logging configuration until a resource policy lets it "
+              "write to the log group"),
+    Necessary("aws:route53/hostedZoneDnsSec:HostedZoneDnsSec",
+              "aws:route53/keySigningKey:KeySigningKey",
+              "a zone is signed with an active key-signing key, which must exist first"),
+    Necessary("aws:route53/record:Record", "aws:route53/hostedZoneDnsSec:HostedZoneDnsSec",
+              "the DS record goes in the parent zone once the zone is signed: published "
+              "earlier, validating resolvers find no signatures and refuse the zone"),
     Necessary("pulumi:providers:kubernetes", NODE_GROUP,
               "every Helm release waits for its pods to be Ready, which needs nodes"),
     # -- Karpenter

@@ -97,6 +97,9 @@ def cluster_problems(cluster: ClusterSettings) -> list[Problem]:
 def dns_problems(dns: DnsSettings) -> list[Problem]:
     if dns.enabled and not dns.domain:
         return [Problem("dns.domain", None, "required when dns.enabled is true")]
+    if dns.enabled and dns.zone_id and dns.dnssec:
+        return [Problem("dns.dnssec", True, "signs a zone shipyard creates, but dns.zoneId "
+                                            "adopts one: sign it where it is managed")]
     if dns.zone_id and dns.parent_zone_id:
         return [Problem("dns.parentZoneId", dns.parent_zone_id,
                         "delegation is only for a zone shipyard creates; drop zoneId or "

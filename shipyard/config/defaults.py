@@ -43,7 +43,7 @@ ENVIRONMENT_DEFAULTS: dict[str, dict[str, Any]] = {
         },
         "registry": {"immutableTags": False, "keepTaggedImages": 10,
                      "untaggedExpiryDays": 1},
-        "dns": {"domain": "dev.shipyard.example.com"},
+        "dns": {"domain": "dev.shipyard.example.com", "queryLogs": False},
         # two zones of spot nodes: spread over zones where it fits, never refuse to schedule
         "workloads": {"zoneSpread": "ScheduleAnyway"},
         # the stores in the cluster, one member each, on the encrypted gp3 volumes
@@ -100,7 +100,7 @@ ENVIRONMENT_DEFAULTS: dict[str, dict[str, Any]] = {
         # the managed services prod runs, single-zone and small: the same engines, drivers and
         # TLS, at a fraction of the price
         "stores": {"backend": "managed", "multiAz": False},
-        "dns": {"domain": "staging.shipyard.example.com"},
+        "dns": {"domain": "staging.shipyard.example.com", "queryLogs": False},
         "addons": {
             "certManager": {"issuer": "letsencrypt-staging"},
             "istio": {"mtls": "STRICT", "traceSampling": 10.0},

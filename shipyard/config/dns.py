@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from pydantic import Field, field_validator
 
-from shipyard.config.base import DOMAIN, Model
+from shipyard.config.base import DOMAIN, Int, Model
+from shipyard.config.network import retention_period
 
 
 class DnsSettings(Model):
@@ -23,6 +24,24 @@ class DnsSettings(Model):
         False, description="The new zone is delegated outside shipyard (at the registrar, by "
                            "another account): do so before the first `pulumi up`, which waits "
                            "for certificates and DNS-01 to validate through it.")
+
+    query_logs: bool = Field(
+        True, description="Log every DNS query Route53 answers for the zone shipyard creates "
+                          "to a KMS-encrypted CloudWatch log group in us-east-1 (Route53 writes "
+                          "query logs there only); costs the logs' ingestion and storage. "
+                          "Not for an adopted zone (dns.zoneId): its owner logs it.")
+    query_log_retention_days: Int = Field(365, description="Days the query logs are kept.")
+    dnssec: bool = Field(
+        False, description="Sign the zone shipyard creates with DNSSEC (a key-signing key on an "
+                           "asymmetric KMS key in us-east-1) and publish its DS record in "
+                           "dns.parentZoneId's zone. Off by default: signing a live zone needs "
+                           "its TTLs waited out before the DS record, and the key becomes what "
+                           "the zone's resolution depends on (docs/hardening.md).")
+
+    @field_validator("query_log_retention_days")
+    @classmethod
+    def _retention(cls, v: int) -> int:
+        return retention_period(v)
 
     def delegated(self) -> bool:
         """Whether names in the zone resolve publicly once shipyard has run."""

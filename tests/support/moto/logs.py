@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from offline.mocks import _digest
@@ -18,16 +19,44 @@ class Logs(MotoBase):
 
     @handles("aws:cloudwatch/logGroup:LogGroup")
     def _log_group(self, name: str, i: dict[str, Any]) -> tuple[str, dict[str, Any]]:
-        logs = self.client("logs")
+        region = i.get("region") or self.region
+        logs = self.regional_client("logs", region)
         group = i.get("name") or (i["namePrefix"] + _digest(name, length=10)
                                   if i.get("namePrefix") else name)
         retention = i.get("retentionInDays")
         require(retention is None or retention in LOG_RETENTION_DAYS, "InvalidParameterException",
                 f"retentionInDays {retention} is not one CloudWatch Logs accepts")
+        key = i.get("kmsKeyId")
+        if key:
+            # AWS: the key must be in the group's region, and its policy must let CloudWatch
+            # Logs of that region use it for this group (else AccessDeniedException)
+            require(key.split(":")[3] == region, "InvalidParameterException",
+                    f"the KMS key {key} is not in the log group's region {region}")
+            policy = json.loads(self.regional_client("kms", region).get_key_policy(
+                KeyId=key, PolicyName="default")["Policy"])
+            group_arn = f"arn:aws:logs:{region}:{self.account_id}:log-group:{group}"
+            allowed = [s for s in policy["Statement"]
+                       if s.get("Principal", {}).get("Service") == f"logs.{region}.amazonaws.com"
+                       and "kms:GenerateDataKey*" in s.get("Action", [])
+                       and group_arn in json.dumps(s.get("Condition", {}))]
+            require(allowed, "AccessDeniedException",
+                    f"the key policy of {key} does not let CloudWatch Logs use it for {group}")
         logs.create_log_group(**drop_none(
             logGroupName=group, kmsKeyId=i.get("kmsKeyId"), tags=i.get("tags"),
             logGroupClass=i.get("logGroupClass")))
         if retention:
             logs.put_retention_policy(logGroupName=group, retentionInDays=retention)
-        return group, {"name": group, "arn": self._arn("logs", f"log-group:{group}"),
+        return group, {"name": group,
+                       "arn": f"arn:aws:logs:{region}:{self.account_id}:log-group:{group}",
                        "retentionInDays": retention or 0}
+
+    @handles("aws:cloudwatch/logResourcePolicy:LogResourcePolicy")
+    def _log_resource_policy(self, name: str, i: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+        region = i.get("region") or self.region
+        document = i.get("policyDocument", "")
+        json.loads(document)   # AWS refuses a document that is not JSON
+        require(len(document) <= 5120, "InvalidParameterException",
+                "a resource policy document has at most 5,120 characters")
+        self.regional_client("logs", region).put_resource_policy(
+            policyName=i.get("policyName", name), policyDocument=document)
+        return i.get("policyName", name), {}

@@ -1,8 +1,9 @@
-"""Route53 in moto: hosted zones and records."""
+"""Route53 in moto: hosted zones, records and query logging configurations."""
 
 from __future__ import annotations
 
 import ipaddress
+import json
 from typing import Any
 
 from offline.mocks import _digest
@@ -81,3 +82,31 @@ class Route53(MotoBase):
         parts = [zone_id, fqdn, record_type] + ([i["setIdentifier"]]
                                                if i.get("setIdentifier") else [])
         return "_".join(parts), {"fqdn": fqdn, "name": fqdn}
+
+    @handles("aws:route53/queryLog:QueryLog")
+    def _route53_query_log(self, name: str, i: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+        arn = i.get("cloudwatchLogGroupArn", "")
+        # AWS: the log group in us-east-1, and a resource policy that lets Route53 write
+        # there (moto checks neither; it wants the group's ARN as ARN:*, which AWS also takes)
+        require(arn.split(":")[3:4] == ["us-east-1"], "InvalidInput",
+                "the query log group must be in us-east-1")
+        group = arn.removesuffix(":*").split(":log-group:", 1)[-1]
+        logs = self.regional_client("logs", "us-east-1")
+        allowed = False
+        for policy in logs.describe_resource_policies()["resourcePolicies"]:
+            for statement in json.loads(policy["policyDocument"])["Statement"]:
+                resources = statement.get("Resource", [])
+                resources = [resources] if isinstance(resources, str) else resources
+                actions = statement.get("Action", [])
+                if (statement.get("Principal", {}).get("Service") == "route53.amazonaws.com"
+                        and "logs:PutLogEvents" in actions
+                        and any(r.removesuffix(":*").endswith(f":log-group:{group}")
+                                or r.endswith(":log-group:/aws/route53/*") for r in resources)):
+                    allowed = True
+        require(allowed, "InsufficientCloudWatchLogsResourcePolicy",
+                "no resource policy lets Route53 write to the log group")
+        config = self.client("route53").create_query_logging_config(
+            HostedZoneId=i.get("zoneId", ""),
+            CloudWatchLogsLogGroupArn=arn if arn.endswith(":*") else f"{arn}:*")
+        config_id = config["QueryLoggingConfig"]["Id"]
+        return config_id, {"arn": f"arn:aws:route53:::queryloggingconfig/{config_id}"}
