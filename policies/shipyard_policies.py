@@ -20,6 +20,14 @@ import re
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
+from hardening_policies import (
+    S3_BUCKETS,
+    validate_iam_star_resources_read_only,
+    validate_kms_key_policy,
+    validate_log_group_encrypted,
+    validate_s3_abort_incomplete_uploads,
+    validate_workload_role_trust,
+)
 from policy_environment import environment_of, has_immutable_tags, is_prod, unknown_note
 from policy_values import UNKNOWNS, get, get_list, is_list, is_true, known, reveal
 from pulumi_policy import (
@@ -169,7 +177,6 @@ def validate_encryption_at_rest(args: ResourceValidationArgs,
         report_violation(message)
 
 
-S3_BUCKETS = frozenset({"aws:s3/bucket:Bucket", "aws:s3/bucketV2:BucketV2"})
 S3_SSE_CONFIGS = frozenset({
     "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
     "aws:s3/bucketServerSideEncryptionConfigurationV2:BucketServerSideEncryptionConfigurationV2",
@@ -467,6 +474,8 @@ def validate_no_plaintext_secrets(args: ResourceValidationArgs,
 # Prod data protection
 
 DATA_STORES = frozenset({
+    # not data, but every tenant runs on it: a replacement or a destroy takes them all down
+    "aws:eks/cluster:Cluster",
     "aws:kms/key:Key",
     "aws:rds/instance:Instance", "aws:rds/cluster:Cluster", "aws:rds/globalCluster:GlobalCluster",
     "aws:elasticache/replicationGroup:ReplicationGroup", "aws:elasticache/cluster:Cluster",
@@ -514,6 +523,27 @@ ALL: list[Policy] = [
         name="s3-server-side-encryption",
         description="Every S3 bucket has a server-side encryption configuration.",
         validate=validate_s3_encryption),
+    StackValidationPolicy(
+        name="s3-abort-incomplete-uploads",
+        description="Every S3 bucket has a lifecycle configuration whose every rule aborts "
+                    "incomplete multipart uploads.",
+        validate=validate_s3_abort_incomplete_uploads),
+    ResourceValidationPolicy(
+        name="kms-key-policy",
+        description="Every KMS key states its key policy.",
+        validate=validate_kms_key_policy),
+    ResourceValidationPolicy(
+        name="log-groups-encrypted",
+        description="Every CloudWatch log group is encrypted with a KMS key.",
+        validate=validate_log_group_encrypted),
+    ResourceValidationPolicy(
+        name="workload-role-trust-scoped",
+        description="A role pods assume (EKS Pod Identity or IRSA) admits one service account.",
+        validate=validate_workload_role_trust),
+    ResourceValidationPolicy(
+        name="iam-star-resources-read-only",
+        description="IAM policies allow actions on every resource only where they read.",
+        validate=validate_iam_star_resources_read_only),
     ResourceValidationPolicy(
         name="imdsv2-required",
         description="Launch templates, instances and Karpenter EC2NodeClasses require IMDSv2; "
@@ -552,6 +582,6 @@ ALL: list[Policy] = [
     ResourceValidationPolicy(
         name="prod-data-protected",
         description="In prod, every resource that holds data (KMS keys, databases, caches, "
-                    "brokers, buckets, volumes, PVCs) is protected.",
+                    "brokers, buckets, volumes, PVCs) and the EKS cluster is protected.",
         validate=validate_prod_data_protected),
 ]

@@ -166,7 +166,7 @@ def validator(policy: Any) -> Any:
 
 
 def test_each_policy_is_a_module_level_validate_function() -> None:
-    assert len(POLICIES) == len(sp.ALL) == 12
+    assert len(POLICIES) == len(sp.ALL) == 17
     module_validators = {v for k, v in vars(sp).items() if k.startswith("validate_")}
     assert {validator(p) for p in sp.ALL} == module_validators
     for policy in sp.ALL:
@@ -597,6 +597,90 @@ def test_a_value_unknown_in_preview_is_not_judged() -> None:
 
 
 # ---------------------------------------------------------------------------------------------
+# The security review's guards (issue 17)
+
+LIFECYCLE = "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration"
+ABORT = {"abortIncompleteMultipartUpload": {"daysAfterInitiation": 1}}
+
+
+def test_a_bucket_whose_lifecycle_keeps_incomplete_uploads_is_refused() -> None:
+    bucket = record(BUCKET, {"bucket": "data"}, name="data")
+    assert len(check("s3-abort-incomplete-uploads", bucket)) == 1   # no lifecycle at all
+    lazy = record(LIFECYCLE, {"bucket": "data", "rules": [
+        {"id": "expire", "status": "Enabled", **ABORT},
+        {"id": "delete-markers", "status": "Enabled"}]}, name="data-lifecycle")
+    (message,) = check("s3-abort-incomplete-uploads", bucket, lazy)
+    assert "delete-markers" in message and "expire" not in message
+    good = record(LIFECYCLE, {"bucket": "data", "rules": [
+        {"id": "expire", "status": "Enabled", **ABORT},
+        {"id": "off", "status": "Disabled"}]}, name="data-lifecycle")
+    assert check("s3-abort-incomplete-uploads", bucket, good) == []
+
+
+def test_a_kms_key_without_its_policy_is_refused() -> None:
+    assert len(check("kms-key-policy", record("aws:kms/key:Key", {}))) == 1
+    assert check("kms-key-policy", record("aws:kms/key:Key", {"policy": "{}"})) == []
+
+
+def test_a_log_group_without_a_kms_key_is_refused() -> None:
+    group = "aws:cloudwatch/logGroup:LogGroup"
+    assert len(check("log-groups-encrypted", record(group, {"name": "/x"}))) == 1
+    assert check("log-groups-encrypted", record(group, {"name": "/x",
+                                                        "kmsKeyId": "arn:aws:kms:k"})) == []
+
+
+def trust(statement: dict[str, Any]) -> ResourceRecord:
+    return record("aws:iam/role:Role", {"assumeRolePolicy": json.dumps(
+        {"Version": "2012-10-17", "Statement": [statement]})})
+
+
+POD_TRUST = {"Effect": "Allow", "Principal": {"Service": "pods.eks.amazonaws.com"},
+             "Action": ["sts:AssumeRole", "sts:TagSession"]}
+
+
+@pytest.mark.parametrize("statement,expected", [
+    (POD_TRUST, 1),                                           # any association's pods
+    ({**POD_TRUST, "Condition": {"StringEquals": {
+        "aws:RequestTag/kubernetes-namespace": "ns"}}}, 1),  # any account of the namespace
+    ({**POD_TRUST, "Condition": {"StringEquals": {
+        "aws:RequestTag/kubernetes-namespace": "ns",
+        "aws:RequestTag/kubernetes-service-account": "sa"}}}, 0),
+    ({"Effect": "Allow", "Principal": {"Federated": "arn:aws:iam::1:oidc-provider/x"},
+      "Action": "sts:AssumeRoleWithWebIdentity",
+      "Condition": {"StringEquals": {"x:aud": "sts.amazonaws.com"}}}, 1),
+    ({"Effect": "Allow", "Principal": {"Federated": "arn:aws:iam::1:oidc-provider/x"},
+      "Action": "sts:AssumeRoleWithWebIdentity",
+      "Condition": {"StringEquals": {"x:sub": "system:serviceaccount:ns:sa"}}}, 0),
+    ({"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"},
+      "Action": "sts:AssumeRole"}, 0),                       # not a workload's role
+])
+def test_a_workload_role_must_admit_one_service_account(statement: dict[str, Any],
+                                                        expected: int) -> None:
+    assert len(check("workload-role-trust-scoped", trust(statement))) == expected
+
+
+@pytest.mark.parametrize("actions,expected", [
+    (["s3:PutObject"], 1), (["ec2:CreateTags", "ec2:DescribeVolumes"], 1),
+    (["ec2:DescribeVolumes", "acm:ListCertificates", "pricing:GetProducts"], 0),
+])
+def test_iam_allows_only_reads_on_every_resource(actions: list[str], expected: int) -> None:
+    policy = record("aws:iam/rolePolicy:RolePolicy", {"policy": json.dumps({
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Action": actions, "Resource": "*"},
+                      {"Effect": "Allow", "Action": ["s3:PutObject"],
+                       "Resource": "arn:aws:s3:::b/*"}]})})
+    assert len(check("iam-star-resources-read-only", policy)) == expected
+
+
+def test_prods_eks_cluster_must_be_protected() -> None:
+    cluster = record(EKS, {**ENCRYPTED_EKS, "vpcConfig": {"endpointPublicAccess": False}})
+    assert len(check("prod-data-protected", cluster)) == 1
+    assert check("prod-data-protected", replace(cluster, options={
+        **cluster.options, "protect": True})) == []
+    assert check("prod-data-protected", cluster, environment="dev") == []
+
+
+# ---------------------------------------------------------------------------------------------
 # Through the SDK's own analyzer (the servicer PolicyPack would serve; no server started)
 
 
@@ -657,7 +741,7 @@ def test_with_secrets_kept_the_analyzer_tells_secret_from_plaintext(
     with stack_config({"shipyard:environment": "prod"}):
         response = servicer().Analyze(proto.AnalyzeRequest(
             type="aws:kms/key:Key", urn="urn:pulumi:prod-eu::shipyard::aws:kms/key:Key::k",
-            name="k", properties=struct({}),
+            name="k", properties=struct({"policy": "{\"Statement\": []}"}),
             options=proto.AnalyzerResourceOptions(protect=False)), None)
     [diagnostic] = response.diagnostics
     assert diagnostic.policyName == "prod-data-protected"
