@@ -226,6 +226,23 @@ def checkov_skips(svc: Service, *, immutable_tags: bool) -> dict[str, str]:
             for i, (check, reason) in enumerate(reasons, start=1)}
 
 
+def anti_affinity(svc: Service, labels: Mapping[str, str]) -> dict[str, Any]:
+    """The pod spec's ``affinity`` for the catalog's ``antiAffinity`` (nothing when unset):
+    the service's pods of one rollout (``pod-template-hash``, as the topology spread) kept apart
+    across nodes or zones."""
+    rule = svc.anti_affinity
+    if rule is None:
+        return {}
+    term = {"labelSelector": {"matchLabels": dict(labels)}, "topologyKey": rule.topology_key,
+            "matchLabelKeys": ["pod-template-hash"]}
+    if rule.mode == "required":
+        return {"affinity": {"podAntiAffinity": {
+            "requiredDuringSchedulingIgnoredDuringExecution": [term]}}}
+    return {"affinity": {"podAntiAffinity": {
+        "preferredDuringSchedulingIgnoredDuringExecution": [
+            {"weight": rule.weight or 100, "podAffinityTerm": term}]}}}
+
+
 def pod_template(app: Application, name: str, svc: Service, track: Track, *, image: str,
                  mesh: bool, zone_spread: str, immutable_tags: bool = True,
                  telemetry: Mapping[str, str] | None = None,
@@ -290,6 +307,7 @@ def pod_template(app: Application, name: str, svc: Service, track: Track, *, ima
             },
             "terminationGracePeriodSeconds": svc.shutdown.grace_period_seconds,
             "topologySpreadConstraints": spread,
+            **anti_affinity(svc, selector(name, track.track)),
             "containers": [container],
             "volumes": vols,
         },

@@ -199,6 +199,36 @@ def test_a_budget_below_the_replicas_is_fine(tmp_path):
     assert load_catalogs(tmp_path)
 
 
+def test_anti_affinity_is_validated_and_rendered_for_any_service(tmp_path):
+    """A service's catalog asks for pod anti-affinity (seed 000's gateway does); the workload
+    renders it into its pods, preferred with a weight or required."""
+    from components.workload import anti_affinity
+
+    data = shop()
+    data["services"]["web"]["antiAffinity"] = {"across": "zones", "mode": "required"}
+    data["services"]["api"]["antiAffinity"] = {"weight": 40}
+    write(tmp_path, data)
+    app = resolve(load_catalogs(tmp_path), {})["shop"]
+    labels = {"app.kubernetes.io/name": "web"}
+    required = anti_affinity(app.services["web"], labels)["affinity"]["podAntiAffinity"]
+    assert required == {"requiredDuringSchedulingIgnoredDuringExecution": [{
+        "labelSelector": {"matchLabels": labels}, "topologyKey": "topology.kubernetes.io/zone",
+        "matchLabelKeys": ["pod-template-hash"]}]}
+    preferred = anti_affinity(app.services["api"], labels)["affinity"]["podAntiAffinity"]
+    [term] = preferred["preferredDuringSchedulingIgnoredDuringExecution"]
+    assert term["weight"] == 40
+    assert term["podAffinityTerm"]["topologyKey"] == "kubernetes.io/hostname"
+    assert anti_affinity(resolve(load_catalogs(tmp_path), {})["shop"].services["web"].model_copy(
+        update={"anti_affinity": None}), labels) == {}
+    data["services"]["web"]["antiAffinity"] = {"mode": "required", "weight": 10}
+    problem = one_problem(tmp_path, data)
+    assert problem.startswith(f"{tmp_path / 'shop.yaml'}: services.web.antiAffinity.weight: ")
+    assert "(value: 10)" in problem
+    data["services"]["web"]["antiAffinity"] = {"across": "racks"}
+    problem = one_problem(tmp_path, data)
+    assert "services.web.antiAffinity.across" in problem and '"racks"' in problem
+
+
 def test_a_privileged_port_is_refused(tmp_path):
     data = shop()
     data["services"]["web"]["ports"][0]["port"] = 80

@@ -362,10 +362,20 @@ def test_seed_000_gateway_budget_rollout_and_spread(stack_plan):
     assert dep["strategy"]["rollingUpdate"] == {"maxSurge": 1, "maxUnavailable": 0}, \
         "seed 000: MaxSurge 1, MaxUnavailable 0"
     pod = dep["template"]["spec"]
-    anti = (pod.get("affinity") or {}).get("podAntiAffinity")
-    spread = {c["topologyKey"] for c in pod.get("topologySpreadConstraints", [])}
-    assert anti or "kubernetes.io/hostname" in spread, \
-        "seed 000: pod anti-affinity spreads gateway pods across nodes"
+    # "Pod Anti-Affinity ensures pods spread across nodes": from the catalog, preferred (the
+    # HPA's 10 may outnumber the nodes), beside the topology spread every service gets
+    [term] = pod["affinity"]["podAntiAffinity"]["preferredDuringSchedulingIgnoredDuringExecution"]
+    assert term["weight"] == 100
+    assert term["podAffinityTerm"]["topologyKey"] == "kubernetes.io/hostname"
+    assert term["podAffinityTerm"]["labelSelector"]["matchLabels"] == \
+        dep["selector"]["matchLabels"]
+    assert "kubernetes.io/hostname" in {c["topologyKey"]
+                                        for c in pod.get("topologySpreadConstraints", [])}
+    # only where a catalog asks for it
+    others = [d for d in stack_plan.of_type("kubernetes:apps/v1:Deployment")
+              if (d.inputs["spec"]["template"]["spec"].get("affinity") or {})
+              .get("podAntiAffinity")]
+    assert [d.inputs["metadata"]["name"] for d in others] == ["gateway"]
 
 
 def test_seed_000_resources(stack_plan):

@@ -182,6 +182,33 @@ class DisruptionBudget(Model):
         return self
 
 
+# What a service's pods keep apart across: the node label or the zone label.
+ANTI_AFFINITY_TOPOLOGY = {"nodes": "kubernetes.io/hostname", "zones": "topology.kubernetes.io/zone"}
+
+
+class AntiAffinity(Model):
+    """Keep a service's pods off each other's nodes (or zones): ``preferred`` asks the
+    scheduler to (with ``weight``), ``required`` refuses to place two on one (a pod with no free
+    node then stays Pending, so it suits fewer replicas than nodes)."""
+
+    across: Literal["nodes", "zones"] = Field("nodes", description="nodes or zones.")
+    mode: Literal["preferred", "required"] = Field(
+        "preferred", description="preferred (the scheduler's scoring) or required (never two "
+                                 "on one).")
+    weight: Int | None = Field(None, ge=1, le=100, description="preferred only: its weight "
+                                                                "(1-100; unset: 100).")
+
+    @model_validator(mode="after")
+    def _weight(self) -> AntiAffinity:
+        if self.mode == "required" and self.weight is not None:
+            raise Problem("weight", self.weight, "only a preferred anti-affinity has a weight")
+        return self
+
+    @property
+    def topology_key(self) -> str:
+        return ANTI_AFFINITY_TOPOLOGY[self.across]
+
+
 class Health(Model):
     port: str | None = Field(None, description="Port name the probes use; unset: the first.")
     startup: str = Field("/health", description="Startup probe path (gives slow starts time).")
@@ -398,6 +425,9 @@ class Service(Model):
     disruption_budget: DisruptionBudget = Field(
         default_factory=lambda: DisruptionBudget(maxUnavailable=1),
         description="PodDisruptionBudget; default maxUnavailable 1.")
+    anti_affinity: AntiAffinity | None = Field(
+        None, description="Pod anti-affinity among its own pods, beside the topology spread "
+                          "every service gets; unset: none.")
     resources: Resources = Field(description="Requests and limits per pod.")
     env: dict[str, str] = Field(default_factory=dict, description="Plain environment "
                                                                   "(no secrets).")
