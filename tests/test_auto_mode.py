@@ -169,3 +169,24 @@ def test_node_groups_or_an_existing_cluster_with_auto_mode_are_refused():
         parse({"cluster": json.dumps({"autoMode": True, "mode": "existing",
                                       "context": "minikube"})})
     assert info.value.problems[0].startswith("shipyard:cluster.autoMode:")
+
+
+def test_an_auto_mode_upgrade_has_eks_replace_its_nodes_and_replaces_nothing(auto):
+    from offline import upgrade
+
+    plan = auto["prod"]
+    now = cluster(plan).inputs["version"]
+    doc = {"resources": [r.to_json() for r in plan.resources]}
+    old = json.loads(json.dumps(doc))
+    for r in old["resources"]:
+        if r["type"] == upgrade.CLUSTER:
+            r["inputs"]["version"] = "1.34"
+        if r["type"] == upgrade.ADDON:
+            r["inputs"]["addonVersion"] = r["inputs"]["addonVersion"].replace(now, "1.34")
+    report = upgrade.upgrade_report(old, doc)
+    assert [s["step"].split(" (")[0] for s in report["steps"]] == [
+        "control plane", "EKS managed add-ons", "managed node groups", "EKS Auto Mode's nodes",
+        "charts whose version changes"]
+    assert report["steps"][2]["changes"] == []
+    assert "general-purpose, system" in report["steps"][3]["changes"][0]
+    assert report["problems"] == []
