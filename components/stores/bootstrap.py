@@ -48,7 +48,7 @@ from typing import Any
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components.stores.base import StoreArgs
+from components.stores.base import Grant, StoreArgs
 from components.workload import (
     MANAGED,
     NAME_LABEL,
@@ -90,15 +90,6 @@ CLIENTS: dict[str, Client] = {
 }
 
 
-@dataclass(frozen=True)
-class Grant:
-    """One service's user on a store and the database it may use (None: a broker's vhost)."""
-
-    service: str
-    user: str
-    database: str | None
-
-
 username = store_rules.login_user
 
 
@@ -117,6 +108,15 @@ def grants(kind: str, consumers: Mapping[str, str | None],
             database = consumers[service] or databases[0]
         out.append(Grant(service, username(service, kind), database))
     return out
+
+
+def grants_of(kind: str, args: StoreArgs) -> list[Grant]:
+    """The store's logins: a shared store's are given (every sharing application's
+    consumers, ``shipyard.rules.stores.shared_logins``); a store of its own derives them from
+    its consumers and databases."""
+    if args.grants is not None:
+        return sorted(args.grants, key=lambda g: g.key)
+    return grants(kind, args.consumers, args.store.databases)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -182,7 +182,7 @@ def postgres_sql(grant_list: Sequence[Grant], passwords: Mapping[str, str]) -> s
             # no attribute but LOGIN: the master (not a superuser on RDS) may not even name
             # SUPERUSER, and a new role has none of the others
             f"ALTER ROLE {pg_ident(user)} WITH LOGIN PASSWORD "
-            f"{pg_literal(scram_sha_256(passwords[g.service], role_salt(user, passwords[g.service])))};",
+            f"{pg_literal(scram_sha_256(passwords[g.key], role_salt(user, passwords[g.key])))};",
             f"GRANT {pg_ident(owner)} TO {pg_ident(user)};",
             f"GRANT CONNECT, TEMPORARY ON DATABASE {pg_ident(g.database)} TO {pg_ident(user)};",
             # its sessions create objects as the database's owner, not as itself
@@ -198,7 +198,7 @@ def mysql_sql(grant_list: Sequence[Grant], passwords: Mapping[str, str]) -> str:
     for g in grant_list:
         assert g.database is not None
         account = f"{mysql_literal(g.user)}@'%'"
-        secret = mysql_literal(passwords[g.service])
+        secret = mysql_literal(passwords[g.key])
         lines += [
             f"CREATE USER IF NOT EXISTS {account} IDENTIFIED BY {secret} REQUIRE SSL;",
             f"ALTER USER {account} IDENTIFIED BY {secret} REQUIRE SSL;",
@@ -217,7 +217,7 @@ def mongo_uri(host: str, port: int, user: str, password: str) -> str:
 
 def mongo_script(grant_list: Sequence[Grant], passwords: Mapping[str, str], uri: str) -> str:
     """mongosh --nodb --file: create or update each service's user in admin."""
-    users = [{"user": g.user, "pwd": passwords[g.service],
+    users = [{"user": g.user, "pwd": passwords[g.key],
               "roles": [{"role": "readWrite", "db": g.database}]} for g in grant_list]
     return "\n".join([
         "// shipyard: per-service users (idempotent; re-run resets the passwords)",
@@ -258,21 +258,42 @@ def rabbitmq_user(password: str) -> str:
 RABBITMQ_PERMISSIONS = json.dumps({"configure": ".*", "write": ".*", "read": ".*"})
 
 
-def rabbitmq_script(grant_list: Sequence[Grant]) -> str:
-    """sh: PUT each user and its permissions on the default vhost. No secret in it: curl reads
-    the admin's credentials from the netrc file and each body from its file."""
-    names = " ".join(g.user for g in grant_list)
+def rabbitmq_vhost(queue_type: str) -> str:
+    """The management API's body for PUT /api/vhosts/NAME: new queues of an application's own
+    virtual host are ``queue_type`` (quorum on a cluster: Amazon MQ's default policies, which
+    make them so on ``/``, are not applied to a new virtual host)."""
+    return json.dumps({"description": "shipyard: one application's exchanges and queues",
+                       "default_queue_type": queue_type})
+
+
+def rabbitmq_script(grant_list: Sequence[Grant], queue_type: str = "classic") -> str:
+    """sh: PUT each user and its permissions on its virtual host (the default one, or on a
+    shared broker its application's, created first). No secret in it: curl reads the admin's
+    credentials from the netrc file and each body from its file."""
     curl = ("curl --fail-with-body --silent --show-error --retry 5 --retry-all-errors "
             f"--netrc-file {MOUNT}/netrc -X PUT -H 'content-type: application/json'")
-    return "\n".join([
-        "set -eu",
-        'api="https://${MQ_HOST}/api"',
-        f"for user in {names}; do",
-        f'  {curl} --data-binary "@{MOUNT}/user-$user.json" "$api/users/$user"',
-        f"  {curl} --data-binary '{RABBITMQ_PERMISSIONS}' \"$api/permissions/%2F/$user\"",
-        '  echo "user $user: ready"',
-        "done",
-    ]) + "\n"
+    if all(g.database is None for g in grant_list):
+        names = " ".join(g.user for g in grant_list)
+        return "\n".join([
+            "set -eu",
+            'api="https://${MQ_HOST}/api"',
+            f"for user in {names}; do",
+            f'  {curl} --data-binary "@{MOUNT}/user-$user.json" "$api/users/$user"',
+            f"  {curl} --data-binary '{RABBITMQ_PERMISSIONS}' \"$api/permissions/%2F/$user\"",
+            '  echo "user $user: ready"',
+            "done",
+        ]) + "\n"
+    lines = ["set -eu", 'api="https://${MQ_HOST}/api"']
+    for vhost in sorted({g.database for g in grant_list if g.database is not None}):
+        lines += [f"{curl} --data-binary '{rabbitmq_vhost(queue_type)}' \"$api/vhosts/{vhost}\"",
+                  f'echo "vhost {vhost}: ready"']
+    for g in grant_list:
+        vhost = urllib.parse.quote(g.database or "/", safe="")
+        lines += [f'{curl} --data-binary "@{MOUNT}/user-{g.user}.json" "$api/users/{g.user}"',
+                  f"{curl} --data-binary '{RABBITMQ_PERMISSIONS}' "
+                  f"\"$api/permissions/{vhost}/{g.user}\"",
+                  f'echo "user {g.user} on {g.database or "/"}: ready"']
+    return "\n".join(lines) + "\n"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -407,11 +428,11 @@ def create(name: str, args: StoreArgs, *, kind: str, grant_list: Sequence[Grant]
     """The Secret (``files``, secret), the NetworkPolicy and the Job, children of ``parent``.
     ``store_id`` (the instance's id) goes on the pod template: a replaced store re-runs it."""
     if args.network is None:
-        raise ValueError(f"{args.app.name}/{args.store_name}: a managed store needs the VPC")
+        raise ValueError(f"{args.label}: a managed store needs the VPC")
     opts = pulumi.ResourceOptions(parent=parent, provider=args.provider)
     client = CLIENTS[kind]
     image = image_of(kind)
-    meta_labels = labels(args.app.name, args.store_name)
+    meta_labels = labels(args.owner, args.store_name)
     secret_name = f"{args.store_name}-bootstrap"[:63]
     secret = k8s.core.v1.Secret(
         f"{name}-bootstrap-secret",
@@ -422,7 +443,7 @@ def create(name: str, args: StoreArgs, *, kind: str, grant_list: Sequence[Grant]
         metadata={"name": f"{args.store_name}-bootstrap"[:63], "namespace": args.namespace,
                   "labels": meta_labels},
         spec=network_policy(args.store_name, args.network.cidrs, ports), opts=opts)
-    spec = job_spec(args.app.name, args.store_name, image=image, uid=client.uid,
+    spec = job_spec(args.owner, args.store_name, image=image, uid=client.uid,
                     secret_name=secret_name, command=command or COMMANDS[kind],
                     env={**ENV[kind], **(env or {})})
     # the Secret by its Output name: the Job waits for it

@@ -370,6 +370,9 @@ def store_problems(settings: Settings) -> list[str]:
     if windowed:
         out += [p.render() for p in store_rules.window_problems(stores.backup_window,
                                                                 stores.maintenance_window)]
+    for kind in store_rules.SHARED_KINDS:
+        logins = store_rules.shared_logins(kind, settings.applications, stores)
+        out += [p.render() for p in store_rules.shared_problems(kind, logins)]
     return out
 
 
