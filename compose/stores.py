@@ -85,14 +85,19 @@ def store_context(settings: Settings, ctx: ClusterContext) -> StoreContext:
         tags=ctx.tags, storage_class=stores.storage_class)
 
 
+def shared_grants(settings: Settings, kind: str) -> tuple[Grant, ...]:
+    """Every consuming service's login on the stack's shared store of ``kind``."""
+    return tuple(Grant(login.service, login.user, login.database, app=login.app)
+                 for login in store_rules.shared_logins(kind, settings.applications,
+                                                        settings.config.stores))
+
+
 def shared_stores_args(settings: Settings, ctx: ClusterContext) -> SharedStoresArgs | None:
     """The stack's shared managed stores: one per engine that a sharing application declares a
     store of, with every consuming service's login; None when no application shares one (or
     there is no VPC: the settings refuse a managed store without one)."""
     stores = settings.config.stores
-    specs = [SharedStoreSpec(kind=kind, grants=tuple(
-                Grant(login.service, login.user, login.database, app=login.app)
-                for login in store_rules.shared_logins(kind, settings.applications, stores)))
+    specs = [SharedStoreSpec(kind=kind, grants=shared_grants(settings, kind))
              for kind in store_rules.SHARED_KINDS
              if store_rules.shared_declared(kind, settings.applications, stores)]
     network = managed_network(settings, ctx)

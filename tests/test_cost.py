@@ -186,7 +186,7 @@ def test_more_nodes_cost_more(prod):
 def test_to_json_and_summary(estimates):
     estimate = estimates["prod"]
     doc = estimate.to_json()
-    assert set(doc) == {"monthly_usd", "items", "assumptions", "prices_date"}
+    assert set(doc) == {"monthly_usd", "items", "assumptions", "prices_date", "by_application"}
     assert doc["prices_date"] == PRICES["date"]
     for item in doc["items"]:
         assert set(item) == {"component", "type", "name", "urn", "description", "quantity",
@@ -272,3 +272,84 @@ def test_the_volumes_a_charts_values_ask_for_are_priced_with_their_replicas(prod
     settings = stack_settings("prod").addons.monitoring
     prometheus = next(i for i in items if "prometheusSpec" in i["description"])
     assert prometheus["quantity"] == 2 * settings.storage_gi   # two replicas in prod
+
+
+# ---------------------------------------------------------------------------------------------
+# Per application (offline/estimates/apportion.py)
+
+
+def test_a_split_gives_away_every_cent_by_the_largest_remainder():
+    from offline.estimates.apportion import split
+
+    assert split(100, {"a": 1, "b": 1, "c": 1}) == {"a": 34, "b": 33, "c": 33}
+    assert split(1001, {"x": 6, "y": 1}) == {"x": 858, "y": 143}
+    assert split(5, {"a": 0, "b": 2}) == {"a": 0, "b": 5}
+    assert split(7, {}) == {}
+
+
+def test_the_applications_and_the_shared_platform_make_the_total_to_the_cent(estimates):
+    from offline.estimates.apportion import cents
+
+    for stack, estimate in estimates.items():
+        by = estimate.by_application
+        assert by is not None
+        assert set(by.applications) == {a.name for a in stack_settings(stack).applications}
+        assert by.total == cents(estimate.monthly_usd) == sum(
+            cents(i["monthly_usd"]) for i in estimate.items), stack
+        assert sum(a.total for a in by.applications.values()) + by.shared_platform_cents == \
+            by.total
+        doc = estimate.to_json()["by_application"]
+        assert cents(sum(a["total_usd"] for a in doc["applications"].values())
+                     + doc["shared_platform_usd"]) == cents(estimate.monthly_usd)
+        assert doc["total_usd"] == estimate.monthly_usd
+
+
+def test_a_shared_store_is_split_by_consuming_services(estimates, prod):
+    from collections import Counter
+
+    from offline.estimates.apportion import cents
+    from shipyard.rules.stores import SHARED_KINDS, shared_logins
+
+    settings = stack_settings("prod")
+    by = estimates["prod"].by_application
+    for kind in SHARED_KINDS:
+        urns = {r.urn for r in prod.descendants(prod.named(f"stores-{kind}"))}
+        cost = sum(cents(i["monthly_usd"]) for i in estimates["prod"].items if i["urn"] in urns)
+        services = Counter(login.app for login in shared_logins(
+            kind, settings.applications, settings.config.stores))
+        parts = {app: a.shared[kind] for app, a in by.applications.items() if kind in a.shared}
+        assert set(parts) == set(services) and sum(parts.values()) == cost, kind
+        for app, n in services.items():
+            assert abs(parts[app] - cost * n / services.total()) < 1, (kind, app)
+
+
+def test_an_applications_own_resources_are_its_tenants_and_its_cdns(estimates, prod):
+    by = estimates["prod"].by_application
+    own = {i["name"]: i["monthly_usd"] for i in estimates["prod"].items}
+    # sre-platform: its bucket and the key that encrypts it; code-learn: its CDN's bucket
+    assert by.applications["sre-platform"].own / 100 == pytest.approx(
+        own["apps-sre-platform-stores-images-bucket"] + own["apps-sre-platform-stores-key"])
+    assert by.applications["code-learn"].own / 100 == pytest.approx(
+        own["apps-code-learn-cdn-assets-bucket"])
+    assert by.applications["mentorplatform"].own == 0
+
+
+def test_dev_stores_in_the_cluster_have_no_placement_to_compare(estimates):
+    by = estimates["dev"].by_application
+    assert all(a.placement is None and a.other is None and not a.shared
+               for a in by.applications.values())
+
+
+def test_the_summary_prints_each_application_and_the_other_placement(estimates):
+    lines = estimates["prod"].summary_lines()
+    start = next(i for i, line in enumerate(lines) if "by application" in line)
+    table = lines[start + 1:start + 9]
+    assert table[0].split() == ["application", "own", "shared", "stores", "total", "placement",
+                                "other", "placement"]
+    by = estimates["prod"].by_application
+    for row, (name, cost) in zip(table[1:6], sorted(by.applications.items()), strict=True):
+        assert row.split()[0] == name
+        assert f"${cost.total / 100:,.2f}" in row and "shared" in row
+        assert f"${cost.other / 100:,.2f} (perApplication)" in row
+    assert table[6].split()[:2] == ["shared", "platform"]
+    assert table[7].split() == ["total", f"${estimates['prod'].monthly_usd:,.2f}"]

@@ -8,7 +8,8 @@
 - Users: Amazon MQ creates exactly one user for RabbitMQ, the administrator
   (``shipyardadmin``, generated password); its API refuses more. Each consuming service gets a
   user of its own (a generated password; configure/write/read on the default vhost, since the
-  services share exchanges) through the RabbitMQ management API, by a bootstrap Job
+  services share exchanges; on a shared broker its application's own vhost) through the
+  RabbitMQ management API, by a bootstrap Job
   (components/stores/bootstrap.py), and its Connection waits for that Job.
 - General logs to CloudWatch, minor versions applied by AWS in the maintenance window (Amazon
   MQ requires automatic minor upgrades for RabbitMQ 3.13 and later), ``protect`` in prod.

@@ -4,7 +4,9 @@ AWS creates one master user with a managed database (RDS, DocumentDB) and one ad
 with an Amazon MQ for RabbitMQ broker (its API refuses more). The services must not share
 that account: each gets a user of its own, with a password of its own, allowed into its own
 database only. Only a client inside the VPC can create those users, so a Job in the tenant's
-namespace runs the engine's official client once per change of the user list:
+namespace (a shared store's in ``shipyard-stores``, with every sharing application's services,
+each user and database prefixed by its application: components/stores/shared.py) runs the
+engine's official client once per change of the user list:
 
 - PostgreSQL (``psql``): per database a NOLOGIN owner role ``<db>_owner`` that owns the
   database (CONNECT revoked from PUBLIC); per service a LOGIN role, member of the owner role of
@@ -15,7 +17,7 @@ namespace runs the engine's official client once per change of the user list:
 - DocumentDB (``mongosh``): a user in ``admin`` with ``readWrite`` on its database.
 - Amazon MQ for RabbitMQ (``curl``, the RabbitMQ management API): a user per service with
   configure/write/read on the default vhost (the services share exchanges: one publishes the
-  events another consumes).
+  events another consumes); on a shared broker on its application's own vhost, created first.
 
 Every statement is idempotent (IF NOT EXISTS, nothing done when present, PUT): a re-run only
 resets the passwords to the ones Pulumi holds. The Job's name carries a hash of the non-secret

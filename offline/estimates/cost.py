@@ -16,6 +16,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from offline.estimates.apportion import ByApplication, by_application
 from offline.harness import Plan, ResourceRecord
 
 PRICES_FILE = Path(__file__).with_name("prices.json")
@@ -94,10 +95,16 @@ class CostEstimate:
     prices_date: str
     region: str = "us-east-1"
     by_component: dict[str, float] = field(default_factory=dict)
+    # per application (offline/estimates/apportion.py); None: not computed
+    by_application: ByApplication | None = None
 
     def to_json(self) -> dict[str, Any]:
-        return {"monthly_usd": self.monthly_usd, "items": self.items,
-                "assumptions": self.assumptions, "prices_date": self.prices_date}
+        out: dict[str, Any] = {"monthly_usd": self.monthly_usd, "items": self.items,
+                               "assumptions": self.assumptions,
+                               "prices_date": self.prices_date}
+        if self.by_application is not None:
+            out["by_application"] = self.by_application.to_json()
+        return out
 
     def summary_lines(self) -> list[str]:
         lines = [f"estimated monthly cost: ${self.monthly_usd:,.2f} ({self.region} on-demand "
@@ -105,6 +112,8 @@ class CostEstimate:
         width = max((len(c) for c in self.by_component), default=0)
         for component, usd in self.by_component.items():
             lines.append(f"    {component:<{width}}  ${usd:>10,.2f}")
+        if self.by_application is not None and self.by_application.applications:
+            lines += ["", *self.by_application.summary_lines()]
         if self.assumptions:
             lines.append(f"  assumptions ({len(self.assumptions)}):")
             lines += [f"    - {a}" for a in self.assumptions]
@@ -536,7 +545,10 @@ class _Estimator:
         return CostEstimate(monthly_usd=total, items=self.items, assumptions=self.assumptions,
                             prices_date=str(self.table["date"]),
                             region=str(self.table.get("region", "us-east-1")),
-                            by_component=by_component)
+                            by_component=by_component,
+                            by_application=by_application(
+                                self.plan, self.items, float(self.table["prices"][
+                                    "kms.key_month"]["usd"])))
 
 
 def estimate_cost(plan: Plan, prices: dict[str, Any] | None = None) -> CostEstimate:
