@@ -93,6 +93,55 @@ def test_placement_applies_to_managed_stores_and_follows_the_application():
     assert not rules.shares(dev.applications[0], "postgresql", dev.config.stores)
 
 
+def write_catalogs(directory: Any, *catalogs: dict[str, Any]) -> None:
+    import yaml
+
+    for catalog in catalogs:
+        (directory / f"{catalog['name']}.yaml").write_text(yaml.safe_dump(catalog))
+
+
+def test_what_a_shared_store_cannot_hold_is_refused_by_the_settings(tmp_path):
+    """Two applications' services that would come to one user, a service on two stores of one
+    engine, an application named like the shared stores' namespace: each named by its key;
+    with stores of their own the same catalogs are fine."""
+    from shipyard.config.load import parse_settings
+    from tests.support.catalogs import shop
+    from tests.support.settings import REQUIRED
+
+    first, second = shop(), shop()
+    first["name"], second["name"] = "sh-op", "sh"
+    second["hostname"] = "sh"
+    second["services"]["op-api"] = second["services"].pop("api")
+    for i, svc in enumerate(second["services"].values()):
+        svc["image"] = f"sh/svc{i}"
+    second["services"]["op-api"]["callers"] = ["web"]
+    twice = shop()
+    twice["name"], twice["hostname"] = "twice", "twice"
+    twice["services"]["web"]["image"], twice["services"]["api"]["image"] = "t/web", "t/api"
+    twice["stores"]["pg2"] = {"kind": "postgresql", "databases": ["more"]}
+    twice["services"]["api"]["uses"].append({"store": "pg2"})
+    named = shop()
+    named["name"], named["hostname"] = rules.SHARED_NAMESPACE, "stores"
+    named["services"]["web"]["image"], named["services"]["api"]["image"] = "n/web", "n/api"
+    write_catalogs(tmp_path, first, second, twice, named)
+
+    def parse_with(stores: dict[str, Any]) -> Any:
+        return parse_settings({**REQUIRED, "stores": json.dumps(stores)}, project="shipyard",
+                              stack="prod", region="us-east-1", catalog_dir=tmp_path)
+
+    with pytest.raises(SettingsError) as error:
+        parse_with({})
+    text = "\n".join(error.value.problems)
+    assert "shipyard:applications.sh-op.services.api: it and sh/op-api would log in to the " \
+           "shared postgresql store under one name (sh-op-api)" in text
+    assert "shipyard:applications.twice.services.api: uses stores 'pg' and 'pg2', both " \
+           "postgresql" in text
+    assert f"shipyard:applications.{rules.SHARED_NAMESPACE}: the shared stores' namespace" in text
+    assert len(error.value.problems) == 3
+    assert parse_with({"placement": "perApplication"}).config.stores.placement == \
+        "perApplication"
+
+
 def test_a_bad_placement_is_refused_naming_its_key():
     with pytest.raises(SettingsError, match=r"shipyard:stores\.placement"):
         parse({"stores": json.dumps({"placement": "perApp"})})
