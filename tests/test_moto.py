@@ -30,7 +30,13 @@ from pulumi.runtime import MockResourceArgs  # noqa: E402
 
 from offline.harness import Plan, read_stack_config, run_program  # noqa: E402
 from shipyard.catalog.load import load_catalogs
-from tests.support.moto import HANDLERS, MotoMocks, MotoResourceError, echoed_types  # noqa: E402
+from tests.support.moto import (  # noqa: E402
+    HANDLERS,
+    MotoMocks,
+    MotoResourceError,
+    echoed_types,
+    one_rsa_key_per_size,
+)
 from tests.support.stores import Served, served  # noqa: E402
 
 STACKS = ("dev", "staging", "prod")
@@ -93,7 +99,7 @@ def deployed() -> Iterator[dict[str, Deployed]]:
             mp.setenv(key, value)
         for key in ENV_REMOVED:
             mp.delenv(key, raising=False)
-        with mock_aws():
+        with mock_aws(), one_rsa_key_per_size():
             out = {stack: deploy(stack) for stack in STACKS}
             print("\nechoed (not emulated by moto):",
                   json.dumps(echoed_types(d.mocks for d in out.values()), indent=1))

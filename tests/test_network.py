@@ -6,7 +6,9 @@ import re
 
 import pytest
 
-from tests.support.plans import run_platform
+from components.network import Network
+from compose import platform
+from tests.support.plans import run_component
 from tests.support.settings import SEED_001_NETWORK
 
 SUBNET = "aws:ec2/subnet:Subnet"
@@ -14,6 +16,13 @@ NAT = "aws:ec2/natGateway:NatGateway"
 ROUTE = "aws:ec2/route:Route"
 ASSOC = "aws:ec2/routeTableAssociation:RouteTableAssociation"
 BASE_TAGS = {"project", "stack", "environment", "managed-by", "Name"}
+
+
+def network_only(settings):
+    """The Network component alone, as the program builds it, with its subnet outputs."""
+    network = Network("network", platform.network_args(settings))
+    return {"privateSubnetIds": network.private_subnet_ids,
+            "isolatedSubnetIds": network.isolated_subnet_ids}
 
 
 def subnets(plan, tier):
@@ -186,7 +195,7 @@ def test_per_zone_resources_are_named_by_zone_not_position(stack_plan):
 
 
 def test_zones_can_be_discovered_at_deploy_time():
-    plan = run_platform("staging", overrides={"shipyard:network": {}})
+    plan = run_component("staging", network_only, overrides={"shipyard:network": {}})
     private = subnets(plan, "private")
     assert sorted(s.name for s in private) == [
         "network-private-az1", "network-private-az2", "network-private-az3"]
@@ -196,7 +205,7 @@ def test_zones_can_be_discovered_at_deploy_time():
 
 
 def test_seed_001_explicit_layout_builds_exactly_its_subnets():
-    plan = run_platform("prod", overrides={"shipyard:network": {
+    plan = run_component("prod", network_only, overrides={"shipyard:network": {
         **SEED_001_NETWORK, "availabilityZones": ["us-east-1a", "us-east-1b", "us-east-1c"]}})
     assert sorted(s.inputs["cidrBlock"] for s in subnets(plan, "public")) == [
         "10.0.0.0/24", "10.0.1.0/24", "10.0.2.0/24"]
