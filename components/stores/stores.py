@@ -4,12 +4,16 @@ For every store the application's catalog declares, the backend its kind has in 
 (``stores.backend`` / ``stores.<kind>.backend``: in the cluster in dev, AWS-managed in staging
 and prod) picks the component: CloudNativePG, MySQL, MongoDB, Valkey and RabbitMQ in the
 tenant's namespace; RDS, DocumentDB, ElastiCache and Amazon MQ in the VPC's isolated subnets;
-object storage is an S3 bucket everywhere. Managed stores and buckets are encrypted with a
+object storage is an S3 bucket everywhere. A managed store of a sharing application
+(``stores.placement: shared``, its own ``storePlacement``) is not created here: its services
+connect to the stack's shared store of that engine (components/stores/shared.py), which made
+their users and databases. The tenant's own managed stores and buckets are encrypted with a
 customer KMS key of the tenant's own (rotating, protected in prod).
 
 Each service that ``uses:`` a store gets two objects in the tenant's namespace: a ConfigMap
 ``<service>-<store>-store`` with HOST, PORT, DATABASE, USERNAME, TLS and PASSWORD_FILE (read by
-the pods as ``<STORE>_HOST`` ...), and a Secret ``<service>-<store>-store`` holding only its
+the pods as ``<STORE>_HOST`` ...; a managed store's ConfigMap names the store,
+``shipyard.dev/store-id``), and a Secret ``<service>-<store>-store`` holding only its
 password, mounted read-only as a file. The password is a ``pulumi_random`` secret Output from
 generation to the Secret: never in a ConfigMap, a custom resource or an export.
 """
