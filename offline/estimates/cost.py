@@ -16,6 +16,9 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from offline.estimates.apportion import ByApplication, by_application
+from offline.estimates.capacity import capacity
+from offline.estimates.volumes import chart_volumes, claim_templates, gib_of
 from offline.harness import Plan, ResourceRecord
 
 PRICES_FILE = Path(__file__).with_name("prices.json")
@@ -94,10 +97,16 @@ class CostEstimate:
     prices_date: str
     region: str = "us-east-1"
     by_component: dict[str, float] = field(default_factory=dict)
+    # per application (offline/estimates/apportion.py); None: not computed
+    by_application: ByApplication | None = None
 
     def to_json(self) -> dict[str, Any]:
-        return {"monthly_usd": self.monthly_usd, "items": self.items,
-                "assumptions": self.assumptions, "prices_date": self.prices_date}
+        out: dict[str, Any] = {"monthly_usd": self.monthly_usd, "items": self.items,
+                               "assumptions": self.assumptions,
+                               "prices_date": self.prices_date}
+        if self.by_application is not None:
+            out["by_application"] = self.by_application.to_json()
+        return out
 
     def summary_lines(self) -> list[str]:
         lines = [f"estimated monthly cost: ${self.monthly_usd:,.2f} ({self.region} on-demand "
@@ -105,6 +114,8 @@ class CostEstimate:
         width = max((len(c) for c in self.by_component), default=0)
         for component, usd in self.by_component.items():
             lines.append(f"    {component:<{width}}  ${usd:>10,.2f}")
+        if self.by_application is not None and self.by_application.applications:
+            lines += ["", *self.by_application.summary_lines()]
         if self.assumptions:
             lines.append(f"  assumptions ({len(self.assumptions)}):")
             lines += [f"    - {a}" for a in self.assumptions]
@@ -150,48 +161,16 @@ PRICERS: dict[str, str] = {
     "kubernetes:core/v1:Service": "service",
     "kubernetes:karpenter.sh/v1:NodePool": "nodepool",
     "kubernetes:helm.sh/v3:Release": "helm_release",
+    # the in-cluster stores' volumes (dev): a StatefulSet's claims, the operators' resources
+    "kubernetes:apps/v1:StatefulSet": "stateful_set",
+    "kubernetes:postgresql.cnpg.io/v1:Cluster": "cnpg_cluster",
+    "kubernetes:mongodbcommunity.mongodb.com/v1:MongoDBCommunity": "mongodb_community",
+    "kubernetes:rabbitmq.com/v1beta1:RabbitmqCluster": "rabbitmq_cluster",
 }
 # Types whose resources always produce items (the rest only note assumptions or may be free).
 PRICED_TYPES = frozenset(t for t in PRICERS if t.startswith("aws:")) - {
     "aws:elasticache/cluster:Cluster",
     "aws:cloudfront/distribution:Distribution"}  # usage only: noted, never an item
-
-
-_SIZE_UNITS = {"Gi": 1.0, "G": 1e9 / 2**30, "Ti": 1024.0, "T": 1e12 / 2**30, "Mi": 1 / 1024}
-
-
-def _gib(size: Any) -> float | None:
-    if not isinstance(size, str):
-        return None
-    for unit, factor in _SIZE_UNITS.items():
-        if size.endswith(unit) and size[: -len(unit)].replace(".", "", 1).isdigit():
-            return float(size[: -len(unit)]) * factor
-    return None
-
-
-def chart_volumes(values: Any, path: tuple[str, ...] = (),
-                  replicas: int = 1) -> list[tuple[str, float, int]]:
-    """The persistent volumes a chart's values ask for: (values path, GiB, how many), from a
-    StatefulSet-style ``volumeClaimTemplate`` or a ``persistence`` block that is enabled, each
-    times the nearest ``replicas`` at or above it."""
-    found: list[tuple[str, float, int]] = []
-    if not isinstance(values, dict):
-        return found
-    if isinstance(values.get("replicas"), int):
-        replicas = values["replicas"]
-    for key, child in values.items():
-        here = (*path, str(key))
-        if key == "volumeClaimTemplate" and isinstance(child, dict):
-            size = (((child.get("spec") or {}).get("resources") or {}).get("requests") or
-                    {}).get("storage")
-            if (gib := _gib(size)) is not None:
-                found.append((".".join(here), gib, replicas))
-        elif key == "persistence" and isinstance(child, dict) and child.get("enabled") is True:
-            if (gib := _gib(child.get("size"))) is not None:
-                found.append((".".join(here), gib, replicas))
-        elif isinstance(child, dict):
-            found += chart_volumes(child, here, replicas)
-    return found
 
 
 class _Estimator:
@@ -498,13 +477,48 @@ class _Estimator:
 
     def helm_release(self, r: ResourceRecord) -> None:
         self.note("Helm charts' templates are not rendered offline: the volumes their values "
-                  "ask for are priced (volumeClaimTemplate, persistence.size, times the "
-                  "replicas beside them); anything else a chart creates by itself is not "
-                  "(the ingress Gateway's NLB is priced from the Gateway)")
+                  "ask for are priced (volumeClaimTemplate, persistence.size, "
+                  "dataStorage.requestedSize, times the replicas beside them); anything else a "
+                  "chart creates by itself is not (the ingress Gateway's NLB is priced from the "
+                  "Gateway)")
         chart = str(r.inputs.get("chart", "")).rsplit("/", 1)[-1]
         for path, gib, count in chart_volumes(r.inputs.get("values") or {}):
             self.add("EBS volumes", r, f"{chart}: {count} × {gib:g} GiB gp3 ({path})",
                      count * gib, "GB-months", self.price("ebs.gp3.gb_month"))
+
+    # the in-cluster stores' volumes, on the cluster's storage class (shipyard's: gp3)
+    def _volumes(self, r: ResourceRecord, what: str, volumes: list[tuple[str, float]],
+                 count: float) -> None:
+        self.note("in-cluster stores' volumes (StatefulSet claims, CloudNativePG, MongoDB and "
+                  "RabbitMQ resources) are priced as EBS gp3, shipyard's storage class (an "
+                  "existing cluster's own class may cost otherwise)")
+        for label, gib in volumes:
+            self.add("EBS volumes", r, f"{what}: {count:g} × {gib:g} GiB gp3 ({label})",
+                     count * gib, "GB-months", self.price("ebs.gp3.gb_month"))
+
+    def stateful_set(self, r: ResourceRecord) -> None:
+        spec = r.inputs.get("spec") or {}
+        self._volumes(r, "StatefulSet", claim_templates(spec.get("volumeClaimTemplates")),
+                      float(spec.get("replicas") or 1))
+
+    def cnpg_cluster(self, r: ResourceRecord) -> None:
+        spec = r.inputs.get("spec") or {}
+        volumes = [(key, gib) for key in ("storage", "walStorage")
+                   if (gib := gib_of((spec.get(key) or {}).get("size"))) is not None]
+        self._volumes(r, "CloudNativePG Cluster", volumes, float(spec.get("instances") or 1))
+
+    def mongodb_community(self, r: ResourceRecord) -> None:
+        spec = r.inputs.get("spec") or {}
+        templates = ((spec.get("statefulSet") or {}).get("spec") or {}).get(
+            "volumeClaimTemplates")
+        self._volumes(r, "MongoDBCommunity", claim_templates(templates),
+                      float(spec.get("members") or 1))
+
+    def rabbitmq_cluster(self, r: ResourceRecord) -> None:
+        spec = r.inputs.get("spec") or {}
+        gib = gib_of((spec.get("persistence") or {}).get("storage"))
+        self._volumes(r, "RabbitmqCluster", [("persistence", gib)] if gib else [],
+                      float(spec.get("replicas") or 1))
 
     # -- dispatch
     def run(self) -> CostEstimate:
@@ -519,6 +533,10 @@ class _Estimator:
         if unpriced:
             listed = ", ".join(f"{t} ×{n}" for t, n in sorted(unpriced.items()))
             self.note(f"not in the price table, not included: {listed}")
+        # the node groups are priced, Karpenter's nodes are not: do the groups hold the pods?
+        held = capacity(self.plan)
+        if held is not None:
+            self.note(held.summary())
         for key in sorted(self.used_assumptions):
             entry = self.table["assumptions"][key]
             self.note(f"{key} = {entry['value']:g} {entry['unit']}: {entry['basis']}")
@@ -536,7 +554,10 @@ class _Estimator:
         return CostEstimate(monthly_usd=total, items=self.items, assumptions=self.assumptions,
                             prices_date=str(self.table["date"]),
                             region=str(self.table.get("region", "us-east-1")),
-                            by_component=by_component)
+                            by_component=by_component,
+                            by_application=by_application(
+                                self.plan, self.items, float(self.table["prices"][
+                                    "kms.key_month"]["usd"])))
 
 
 def estimate_cost(plan: Plan, prices: dict[str, Any] | None = None) -> CostEstimate:
