@@ -10,9 +10,11 @@ from components.existing_cluster import ExistingCluster
 from components.log_storage import LogStorage
 from components.network import Network
 from components.registry import Registry
+from components.stores.shared import SharedStores
 from compose import platform
 from compose.addons import addons_args
 from compose.applications import applications_args
+from compose.stores import shared_stores_args
 from shipyard.config.cluster import ClusterMode
 from shipyard.config.load import load_settings
 
@@ -41,8 +43,12 @@ dns = Dns("dns", dns_args) if dns_args is not None else None
 ctx = platform.cluster_context(settings, cluster, network, dns, logs)
 addon_args = addons_args(settings, ctx)
 addons = Addons("addons", addon_args)
+# the managed stores the applications share (stores.placement: shared), one per engine
+shared_args = shared_stores_args(settings, ctx)
+stores = SharedStores("stores", shared_args) if shared_args is not None else None
 apps = Applications("apps", applications_args(settings, ctx, addon_args, {
-    image: repo.repository_url for image, repo in registry.repositories.items()}), addons)
+    image: repo.repository_url for image, repo in registry.repositories.items()}), addons,
+    shared=stores)
 
 pulumi.export("environment", settings.environment.value)
 pulumi.export("region", settings.region)

@@ -78,6 +78,7 @@ def summary(plan: Plan) -> str:
 
 
 TENANT = "shipyard:apps:Tenant"
+USES_LABEL, STORE_ID = "shipyard.dev/uses", "shipyard.dev/store-id"
 TENANT_KINDS = (("Deployment", "deployments"), ("HorizontalPodAutoscaler", "autoscalers"),
                 ("PodDisruptionBudget", "budgets"), ("Service", "services"),
                 ("NetworkPolicy", "network policies"), ("HTTPRoute", "routes"),
@@ -96,9 +97,15 @@ def tenant_lines(plan: Plan) -> list[str]:
         counts = ", ".join(f"{kinds[kind]} {label}" for kind, label in TENANT_KINDS
                            if kinds[kind])
         lines.append(f"    {namespace:<20} {len(inside):4d} resources: {counts}")
-        stores = sorted(f"{r.name.rsplit('-stores-', 1)[-1]} ({r.type.rsplit(':', 1)[-1]})"
-                  for r in inside if r.type.startswith("shipyard:stores:")
-                  and r.type != "shipyard:stores:Stores")
+        own = {r.name.rsplit('-stores-', 1)[-1]: r.type.rsplit(':', 1)[-1] for r in inside
+               if r.type.startswith("shipyard:stores:") and r.type != "shipyard:stores:Stores"}
+        # a store on the stack's shared one: its services' connections name it
+        shared = {(r.inputs.get("metadata") or {}).get("labels", {}).get(USES_LABEL):
+                  (r.inputs.get("metadata") or {}).get("annotations", {}).get(STORE_ID)
+                  for r in inside if r.type == "kubernetes:core/v1:ConfigMap"}
+        stores = sorted([f"{name} ({kind})" for name, kind in own.items()] +
+                        [f"{name} (shared {store})" for name, store in shared.items()
+                         if name and store and name not in own])
         if stores:
             lines.append(f"    {'':<20}      stores: {', '.join(stores)}")
     return lines

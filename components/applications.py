@@ -18,6 +18,7 @@ import pulumi
 from components.addons.addons import Addons
 from components.cdn import Cdn, CdnArgs
 from components.cdn_firewall import CdnFirewall, CdnFirewallArgs
+from components.stores.shared import SharedStores
 from components.tenant import Tenant, TenantArgs, TenantPlatform
 
 TYPE = "shipyard:apps:Applications"
@@ -32,15 +33,18 @@ class ApplicationsArgs:
     cdn_firewall: CdnFirewallArgs | None = None   # one WAF web ACL for them all (cdn.waf)
 
 
-def wired(platform: TenantPlatform, addons: Addons) -> TenantPlatform:
-    """The platform with the add-ons' resources the tenants wait for."""
+def wired(platform: TenantPlatform, addons: Addons,
+          shared: SharedStores | None = None) -> TenantPlatform:
+    """The platform with the add-ons' resources the tenants wait for, and the stack's shared
+    stores their services connect to."""
     mesh = platform.mesh
     if mesh is not None and addons.istio is not None:
         mesh = replace(mesh, crds=[addons.istio.base], injector=[addons.istio.istiod])
     monitoring = addons.monitoring
     stores = platform.stores
     if stores is not None:
-        stores = replace(stores, operators=addons.store_operators)
+        stores = replace(stores, operators=addons.store_operators,
+                         shared=dict.fromkeys(shared.stores, shared) if shared else {})
     return replace(
         platform, mesh=mesh, stores=stores,
         workload=replace(platform.workload, monitoring=list(monitoring.crds)
@@ -53,9 +57,10 @@ class Applications(pulumi.ComponentResource):
     urls: dict[str, str]
 
     def __init__(self, name: str, args: ApplicationsArgs, addons: Addons,
-                 opts: pulumi.ResourceOptions | None = None) -> None:
+                 opts: pulumi.ResourceOptions | None = None,
+                 shared: SharedStores | None = None) -> None:
         super().__init__(TYPE, name, None, opts)
-        platform = wired(args.platform, addons)
+        platform = wired(args.platform, addons, shared)
         self.tenants, self.urls = {}, {}
         for tenant_args in args.tenants:
             app = tenant_args.app

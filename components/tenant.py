@@ -163,6 +163,15 @@ def routed_ports(app: Application, service: str) -> list[Port]:
     return list(found.values())
 
 
+def anywhere_but(store_cidrs: Sequence[str]) -> dict[str, Any]:
+    """HTTPS anywhere (AWS's APIs, S3) but the managed stores' subnets: only a store's own
+    consumers reach those, on its port (Amazon MQ's management API listens on 443 there)."""
+    block: dict[str, Any] = {"cidr": "0.0.0.0/0"}
+    if store_cidrs:
+        block["except"] = list(store_cidrs)
+    return {"ipBlock": block}
+
+
 def _namespace(name: str) -> dict[str, Any]:
     return {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": name}}}
 
@@ -223,14 +232,13 @@ def network_policies(app: Application, *, gateway_namespace: str | None,
             to: list[dict[str, Any]] = [{"podSelector": {"matchLabels": {
                 STORE_LABEL: store_name}}}]
             if store.kind == "objectStorage":
-                to = [{"ipBlock": {"cidr": "0.0.0.0/0"}}]    # S3's public endpoints
+                to = [anywhere_but(store_cidrs)]             # S3's public endpoints
             else:
                 to += [{"ipBlock": {"cidr": cidr}} for cidr in store_cidrs]
             port = (store_ports or {}).get(store_name, store.port)
             egress.append({"to": to, "ports": _ports([port])})
         if svc.aws and not any(app.stores[u.store].kind == "objectStorage" for u in svc.uses):
-            egress.append({"to": [{"ipBlock": {"cidr": "0.0.0.0/0"}}],
-                           "ports": _ports([443])})
+            egress.append({"to": [anywhere_but(store_cidrs)], "ports": _ports([443])})
         policy: dict[str, Any] = {"podSelector": {"matchLabels": {NAME_LABEL: name}},
                                   "policyTypes": []}
         if ingress:

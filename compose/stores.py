@@ -8,10 +8,12 @@ from __future__ import annotations
 
 from components.addons import cloudnative_pg, mongodb_operator, rabbitmq_operator
 from components.addons.base import ClusterContext
-from components.stores.base import ManagedNetwork
+from components.stores.base import Grant, ManagedNetwork
+from components.stores.shared import SharedStoresArgs, SharedStoreSpec
 from components.stores.stores import StoreContext
 from shipyard.config.cluster import ClusterMode
 from shipyard.config.stack import Settings
+from shipyard.rules import stores as store_rules
 
 
 def cloudnative_pg_highly_available(settings: Settings) -> bool:
@@ -81,3 +83,27 @@ def store_context(settings: Settings, ctx: ClusterContext) -> StoreContext:
         environment=settings.environment.value, region=settings.region,
         protect=settings.config.protect, network=managed_network(settings, ctx),
         tags=ctx.tags, storage_class=stores.storage_class, access_logs=ctx.access_logs)
+
+
+def shared_grants(settings: Settings, kind: str) -> tuple[Grant, ...]:
+    """Every consuming service's login on the stack's shared store of ``kind``."""
+    return tuple(Grant(login.service, login.user, login.database, app=login.app)
+                 for login in store_rules.shared_logins(kind, settings.applications,
+                                                        settings.config.stores))
+
+
+def shared_stores_args(settings: Settings, ctx: ClusterContext) -> SharedStoresArgs | None:
+    """The stack's shared managed stores: one per engine that a sharing application declares a
+    store of, with every consuming service's login; None when no application shares one (or
+    there is no VPC: the settings refuse a managed store without one)."""
+    stores = settings.config.stores
+    specs = [SharedStoreSpec(kind=kind, grants=shared_grants(settings, kind))
+             for kind in store_rules.SHARED_KINDS
+             if store_rules.shared_declared(kind, settings.applications, stores)]
+    network = managed_network(settings, ctx)
+    if not specs or network is None:
+        return None
+    return SharedStoresArgs(
+        stores=tuple(specs), settings=stores, cluster_name=settings.cluster_name,
+        environment=settings.environment.value, network=network, provider=ctx.provider,
+        protect=settings.config.protect, tags=ctx.tags)

@@ -568,9 +568,12 @@ def run_under_mocks(program: Callable[[], None], monitor: pulumi_mocks.MockMonit
 
 def run_program(stack: str, *, mocks: pulumi.runtime.Mocks | None = None,
                 overrides: Mapping[str, Any] | None = None, root: Path = ROOT,
-                stack_dir: Path | None = None) -> Plan:
+                stack_dir: Path | None = None,
+                program: Callable[[], None] | None = None) -> Plan:
     """Run ``root/__main__.py`` as stack ``stack`` under mocks (``run_under_mocks``); return
-    what it registered. Raises what the program raises (a ``SettingsError`` for bad config)."""
+    what it registered. Raises what the program raises (a ``SettingsError`` for bad config).
+    ``program`` runs instead of ``__main__.py``, with the same stack config (the tests' runs of
+    one component)."""
     config, secret_keys, project = read_stack_config(stack, root, stack_dir=stack_dir,
                                                     overrides=overrides)
     if mocks is None:
@@ -579,7 +582,7 @@ def run_program(stack: str, *, mocks: pulumi.runtime.Mocks | None = None,
         mocks = EchoMocks(region=config.get("aws:region", "us-east-1"))
     monitor = RecordingMonitor(mocks)
     started = time.perf_counter()
-    run_under_mocks(_program(root / "__main__.py"), monitor, project=project, stack=stack,
+    run_under_mocks(program or _program(root / "__main__.py"), monitor, project=project, stack=stack,
                     root=root, config=config, secret_keys=secret_keys)
     records = sorted(monitor.records, key=lambda r: r.urn)
     return Plan(stack=stack, project=project, resources=records,

@@ -193,10 +193,41 @@ def replace_keys(record: Any) -> tuple[str, ...]:
     return STATEFUL.get(kind_of(record), ())
 
 
+# A service's connection to a managed store names the store's AWS identifier
+# (components/stores/stores.py): a service whose store changes (its application's placement
+# moved, shared <-> perApplication) starts on an empty database while its data stays in the old.
+CONNECTION = "kubernetes:core/v1:ConfigMap"
+STORE_ID = "shipyard.dev/store-id"
+
+
+def moved_connections(old: Iterable[Mapping[str, Any]], new: Iterable[Mapping[str, Any]]
+                      ) -> list[dict[str, Any]]:
+    """Services (their connection ConfigMaps, plan JSON records) whose managed store is another
+    in ``new`` than in ``old``."""
+    def store_of(r: Mapping[str, Any]) -> str | None:
+        if r["type"] != CONNECTION:
+            return None
+        return ((r.get("inputs") or {}).get("metadata") or {}).get("annotations", {}).get(
+            STORE_ID)
+
+    before = {r["urn"]: store_of(r) for r in old if store_of(r)}
+    found = []
+    for r in new:
+        was, now = before.get(r["urn"]), store_of(r)
+        if was and now and was != now:
+            found.append({"urn": r["urn"], "type": r["type"], "name": r["name"],
+                          "change": f"its service's store moves from {was} to {now}: a new, "
+                                    f"empty database for it, its data stays in {was} (dump "
+                                    f"and restore first: docs/data-stores.md)"})
+    return found
+
+
 def replacements(old: Iterable[Mapping[str, Any]], new: Iterable[Mapping[str, Any]]
                  ) -> list[dict[str, Any]]:
     """Stateful resources (plan JSON records) a change between two plans would replace or
-    delete: by a changed replace-key, or by leaving the program (a renamed component)."""
+    delete: by a changed replace-key, or by leaving the program (a renamed component); and the
+    services whose connection moves to another managed store."""
+    old, new = list(old), list(new)
     def key(r: Mapping[str, Any]) -> str:
         return r["urn"]
 
@@ -219,4 +250,4 @@ def replacements(old: Iterable[Mapping[str, Any]], new: Iterable[Mapping[str, An
         if changed:
             found.append({"urn": urn, "type": r["type"], "name": r["name"],
                           "change": f"replaced ({', '.join(changed)} changed)"})
-    return found
+    return found + moved_connections(old, new)

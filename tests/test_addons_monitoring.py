@@ -355,7 +355,7 @@ def test_loki_and_tempo_data_sources_follow_their_add_ons_and_link_each_other():
 
 
 @pytest.mark.parametrize(("stack", "retention", "size", "replicas", "persistence"), [
-    ("dev", "3d", "10Gi", 1, False), ("prod", "30d", "200Gi", 2, True)])
+    ("dev", "3d", "10Gi", 1, False), ("prod", "30d", "100Gi", 2, True)])
 def test_prometheus_sized_per_environment(plans, stack, retention, size, replicas,
                                           persistence):
     v = values(plans[stack])

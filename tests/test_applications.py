@@ -11,10 +11,11 @@ import pytest
 
 from components.tenant import Routing, http_route_spec, network_policies, quota_spec
 from components.workload import pod_footprint
+from offline.estimates.capacity import capacity
 from offline.harness import SECRET, Plan, run_program
 from offline.manifests import manifests
 from shipyard.catalog.models import Application
-from shipyard.catalog.services import cpu_millis, memory_bytes
+from shipyard.catalog.services import cpu_millis
 from shipyard.config.base import SettingsError
 from tests.support.plans import assert_pod_identity, run_platform
 from tests.support.settings import stack_settings
@@ -22,8 +23,6 @@ from tests.support.settings import stack_settings
 APPS = ("mentorplatform", "learning-platform", "sre-platform", "code-learn", "everything-portal")
 MESH_APPS = ("code-learn", "everything-portal")
 NAME = "app.kubernetes.io/name"
-# vCPU and GiB of the node types the stacks' node groups start with (AWS instance specs)
-INSTANCES = {"t3.xlarge": (4, 16), "m6i.large": (2, 8), "m6i.xlarge": (4, 16)}
 
 
 def objects(plan: Plan, kind: str, namespaces: tuple[str, ...] = APPS) -> list[dict[str, Any]]:
@@ -146,25 +145,44 @@ def test_quotas_hold_each_tenant_at_its_largest(stack_plan):
         assert int(hard["pods"]) >= sum(svc.max_replicas + 1 for svc in app.services.values())
 
 
-def test_the_dev_nodes_hold_every_tenant_at_its_dev_replicas(dev):
-    """dev has no node autoscaler: its node group must fit the tenants' requests (sidecars
-    included) with room for the add-ons."""
-    group = stack_settings("dev").cluster.node_groups["general"]
-    vcpu, gib = INSTANCES[group.instance_types[0]]
-    cpu = memory = 0
+def test_the_node_groups_hold_each_stacks_pods_and_little_more(stack_plan):
+    """The estimate prices the node groups, not Karpenter's nodes (dev has none): each stack's
+    groups hold what its pods ask at their fewest replicas (tenants, sidecars, in-cluster
+    stores, add-ons, EKS's own, DaemonSets on every node), and are not half idle."""
+    held = capacity(stack_plan)
+    assert held is not None and not held.unknown
+    assert held.cpu_share <= 1 and held.memory_share <= 1, held.summary()
+    assert held.cpu_share >= 0.6, held.summary()
+    # the tenants alone, sidecars included, as the scheduler counts them
     minimum = {(h["metadata"]["namespace"], h["spec"]["scaleTargetRef"]["name"]):
-               h["spec"]["minReplicas"] for h in objects(dev, "HorizontalPodAutoscaler")}
-    for dep in objects(dev, "Deployment"):
+               h["spec"]["minReplicas"] for h in objects(stack_plan, "HorizontalPodAutoscaler")}
+    tenants = 0
+    for dep in objects(stack_plan, "Deployment"):
         replicas = dep["spec"].get("replicas") or minimum[(dep["metadata"]["namespace"],
                                                            dep["metadata"]["name"])]
         template = dep["spec"]["template"]
         requests = template["spec"]["containers"][0]["resources"]["requests"]
         mesh = "sidecar.istio.io/proxyCPU" in template["metadata"]["annotations"]
-        cpu += replicas * (cpu_millis(requests["cpu"]) + (50 if mesh else 0))
-        memory += replicas * (memory_bytes(requests["memory"]) + (64 * 2**20 if mesh else 0))
-    # leave a quarter of each node for the kubelet, DaemonSets and the add-ons' controllers
-    assert cpu <= 0.75 * group.desired_size * vcpu * 1000
-    assert memory <= 0.75 * group.desired_size * gib * 2**30
+        tenants += replicas * (cpu_millis(requests["cpu"]) + (50 if mesh else 0))
+    assert 0.4 * held.requested_cpu < tenants < held.requested_cpu
+
+
+def test_an_oversized_node_group_is_seen(prod):
+    """prod's groups before issue 18 (three m6i.large, six m6i.xlarge: 30 vCPU for ~16 asked)
+    would fail the check above."""
+    import copy
+    import dataclasses
+
+    groups = []
+    for record in prod.of_type("aws:eks/nodeGroup:NodeGroup"):
+        group = copy.deepcopy(record)
+        general = record.name.endswith("general")
+        group.inputs["instanceTypes"] = ["m6i.xlarge" if general else "m6i.large"]
+        group.inputs["scalingConfig"]["desiredSize"] = 6 if general else 3
+        groups.append(group)
+    others = [r for r in prod.resources if r.type != "aws:eks/nodeGroup:NodeGroup"]
+    held = capacity(dataclasses.replace(prod, resources=[*others, *groups]))
+    assert held is not None and held.nodes == 9 and held.cpu_share < 0.6
 
 
 # -- secrets ---------------------------------------------------------------------------------------

@@ -103,7 +103,7 @@ def test_prod_nodes_are_instance_type_times_desired_size(estimates, prod):
         assert nodes[group.name]["monthly_usd"] == round(desired * HOURS * price, 2)
     volumes = [i for i in estimates["prod"].items if i["component"] == "EBS volumes"
                and i["type"] == "aws:eks/nodeGroup:NodeGroup"]
-    assert sum(i["quantity"] for i in volumes) == (3 + 6) * 50  # desired × 50 GB gp3
+    assert sum(i["quantity"] for i in volumes) == (3 + 4) * 50  # desired × 50 GB gp3
 
 
 def test_total_is_the_sum_of_items(estimates):
@@ -179,14 +179,14 @@ def test_more_nodes_cost_more(prod):
     others = [r for r in prod.resources if r.urn != group.urn]
     bigger = estimate_cost(dataclasses.replace(prod, resources=[*others, group]))
     extra = bigger.monthly_usd - estimate_cost(prod).monthly_usd
-    per_node = usd("ec2.m6i.xlarge") * HOURS + 50 * usd("ebs.gp3.gb_month")
+    per_node = usd("ec2.m6a.xlarge") * HOURS + 50 * usd("ebs.gp3.gb_month")
     assert extra == pytest.approx(4 * per_node, abs=0.02)
 
 
 def test_to_json_and_summary(estimates):
     estimate = estimates["prod"]
     doc = estimate.to_json()
-    assert set(doc) == {"monthly_usd", "items", "assumptions", "prices_date"}
+    assert set(doc) == {"monthly_usd", "items", "assumptions", "prices_date", "by_application"}
     assert doc["prices_date"] == PRICES["date"]
     for item in doc["items"]:
         assert set(item) == {"component", "type", "name", "urn", "description", "quantity",
@@ -272,3 +272,170 @@ def test_the_volumes_a_charts_values_ask_for_are_priced_with_their_replicas(prod
     settings = stack_settings("prod").addons.monitoring
     prometheus = next(i for i in items if "prometheusSpec" in i["description"])
     assert prometheus["quantity"] == 2 * settings.storage_gi   # two replicas in prod
+
+
+# ---------------------------------------------------------------------------------------------
+# Per application (offline/estimates/apportion.py)
+
+
+def test_a_split_gives_away_every_cent_by_the_largest_remainder():
+    from offline.estimates.apportion import split
+
+    assert split(100, {"a": 1, "b": 1, "c": 1}) == {"a": 34, "b": 33, "c": 33}
+    assert split(1001, {"x": 6, "y": 1}) == {"x": 858, "y": 143}
+    assert split(5, {"a": 0, "b": 2}) == {"a": 0, "b": 5}
+    assert split(7, {}) == {}
+
+
+def test_the_applications_and_the_shared_platform_make_the_total_to_the_cent(estimates):
+    from offline.estimates.apportion import cents
+
+    for stack, estimate in estimates.items():
+        by = estimate.by_application
+        assert by is not None
+        assert set(by.applications) == {a.name for a in stack_settings(stack).applications}
+        assert by.total == cents(estimate.monthly_usd) == sum(
+            cents(i["monthly_usd"]) for i in estimate.items), stack
+        assert sum(a.total for a in by.applications.values()) + by.shared_platform_cents == \
+            by.total
+        doc = estimate.to_json()["by_application"]
+        assert cents(sum(a["total_usd"] for a in doc["applications"].values())
+                     + doc["shared_platform_usd"]) == cents(estimate.monthly_usd)
+        assert doc["total_usd"] == estimate.monthly_usd
+
+
+def test_a_shared_store_is_split_by_consuming_services(estimates, prod):
+    from collections import Counter
+
+    from offline.estimates.apportion import cents
+    from shipyard.rules.stores import SHARED_KINDS, shared_logins
+
+    settings = stack_settings("prod")
+    by = estimates["prod"].by_application
+    for kind in SHARED_KINDS:
+        urns = {r.urn for r in prod.descendants(prod.named(f"stores-{kind}"))}
+        cost = sum(cents(i["monthly_usd"]) for i in estimates["prod"].items if i["urn"] in urns)
+        services = Counter(login.app for login in shared_logins(
+            kind, settings.applications, settings.config.stores))
+        parts = {app: a.shared[kind] for app, a in by.applications.items() if kind in a.shared}
+        assert set(parts) == set(services) and sum(parts.values()) == cost, kind
+        for app, n in services.items():
+            assert abs(parts[app] - cost * n / services.total()) < 1, (kind, app)
+
+
+def test_an_applications_own_resources_are_its_tenants_and_its_cdns(estimates, prod):
+    by = estimates["prod"].by_application
+    own = {i["name"]: i["monthly_usd"] for i in estimates["prod"].items}
+    # sre-platform: its bucket and the key that encrypts it; code-learn: its CDN's bucket and
+    # (prod keeps access logs) the CDN's log delivery
+    assert by.applications["sre-platform"].own / 100 == pytest.approx(
+        own["apps-sre-platform-stores-images-bucket"] + own["apps-sre-platform-stores-key"])
+    cdn = [name for name in own if name.startswith("apps-code-learn-cdn-")]
+    assert "apps-code-learn-cdn-assets-bucket" in cdn
+    assert by.applications["code-learn"].own / 100 == pytest.approx(sum(own[n] for n in cdn))
+    assert by.applications["mentorplatform"].own == 0
+
+
+def test_dev_stores_in_the_cluster_have_no_placement_to_compare(estimates):
+    by = estimates["dev"].by_application
+    assert all(a.placement is None and a.other is None and not a.shared
+               for a in by.applications.values())
+
+
+def test_the_summary_prints_each_application_and_the_other_placement(estimates):
+    lines = estimates["prod"].summary_lines()
+    start = next(i for i, line in enumerate(lines) if "by application" in line)
+    table = lines[start + 1:start + 9]
+    assert table[0].split() == ["application", "own", "shared", "stores", "total", "placement",
+                                "other", "placement"]
+    by = estimates["prod"].by_application
+    for row, (name, cost) in zip(table[1:6], sorted(by.applications.items()), strict=True):
+        assert row.split()[0] == name
+        assert f"${cost.total / 100:,.2f}" in row and "shared" in row
+        assert f"${cost.other / 100:,.2f} (perApplication)" in row
+    assert table[6].split()[:2] == ["shared", "platform"]
+    assert table[7].split() == ["total", f"${estimates['prod'].monthly_usd:,.2f}"]
+
+
+# ---------------------------------------------------------------------------------------------
+# What dev's in-cluster stores and the node groups hold
+
+
+def test_the_in_cluster_stores_volumes_are_priced(estimates, dev):
+    items = [i for i in estimates["dev"].items if i["component"] == "EBS volumes"
+             and i["type"] != "aws:eks/nodeGroup:NodeGroup"]
+    by_type: dict[str, float] = {}
+    for item in items:
+        by_type[item["type"]] = by_type.get(item["type"], 0) + item["quantity"]
+    settings = stack_settings("dev").config.stores
+    clusters = dev.of_type("kubernetes:postgresql.cnpg.io/v1:Cluster")
+    assert by_type["kubernetes:postgresql.cnpg.io/v1:Cluster"] == \
+        len(clusters) * settings.postgresql.storage_gi
+    assert by_type["kubernetes:apps/v1:StatefulSet"] == settings.mysql.storage_gi
+    assert by_type["kubernetes:rabbitmq.com/v1beta1:RabbitmqCluster"] == \
+        settings.rabbitmq.storage_gi
+    replica_sets = dev.of_type("kubernetes:mongodbcommunity.mongodb.com/v1:MongoDBCommunity")
+    assert by_type["kubernetes:mongodbcommunity.mongodb.com/v1:MongoDBCommunity"] == \
+        len(replica_sets) * (settings.mongodb.storage_gi + 2)          # data and logs
+    valkey = [i for i in items if i["type"] == "kubernetes:helm.sh/v3:Release"
+              and "dataStorage" in i["description"]]
+    assert len(valkey) == 3 and {i["quantity"] for i in valkey} == {settings.redis.storage_gi}
+    assert any("in-cluster stores' volumes" in a for a in estimates["dev"].assumptions)
+
+
+def test_a_node_gives_what_the_eks_ami_leaves_it():
+    from offline.estimates.capacity import allocatable
+
+    cpu, memory = allocatable("m6a.xlarge")
+    assert cpu == 4000 - (60 + 10 + 5 + 5)
+    assert memory == 16 * 2**30 - (255 + 11 * 58 + 100) * 2**20
+    assert allocatable("m6a.large")[0] == 2000 - 70
+    assert allocatable("x9.huge") is None
+
+
+def test_a_charts_requests_count_with_their_replicas_and_daemonsets_per_node():
+    from offline.estimates.capacity import _requests
+
+    values = {"replicaCount": 2, "resources": {"requests": {"cpu": "100m", "memory": "64Mi"}},
+              "sidecar": {"replicas": 3, "requests": {"cpu": "0.5"}},
+              "hpa": {"autoscaling": {"enabled": True, "minReplicas": 4},
+                      "requests": {"memory": "1Gi"}}}
+    assert sorted(_requests(values)) == [(0.0, 2**30, 4), (100.0, 64 * 2**20, 2),
+                                         (500.0, 0.0, 3)]
+
+
+def test_every_stack_says_what_its_node_groups_hold(estimates):
+    for stack, estimate in estimates.items():
+        [line] = [a for a in estimate.assumptions if a.startswith("the pods ask")]
+        assert "nodes this estimate does not price" not in line, stack
+
+
+# The issue's targets (issue 18), by the plan's own estimate. dev's is $200: its floor is EKS's
+# control plane, one NAT gateway and the ingress NLB ($142) before the three spot nodes its
+# pods need (docs/offline-plan.md), so it is not asserted here.
+BUDGETS = {"staging": 600.0, "prod": 2500.0}
+
+
+@pytest.mark.parametrize("stack", sorted(BUDGETS))
+def test_staging_and_prod_stay_within_their_budgets(estimates, stack):
+    assert estimates[stack].monthly_usd <= BUDGETS[stack]
+    # and prod stays highly available: three zones, every store with a standby elsewhere
+    if stack == "prod":
+        settings = stack_settings("prod")
+        assert len(settings.network.availability_zones) == 3
+        assert settings.config.stores.multi_az
+        assert settings.config.stores.mongodb.instances == settings.config.stores.redis \
+            .instances == 3
+
+
+def test_the_managed_stores_are_graviton_and_the_nodes_x86():
+    """Every managed engine runs on Graviton; the nodes run the applications' images, which
+    their teams build for amd64."""
+    from shipyard.config.stores import DEFAULT_SIZES
+
+    for env in ENVIRONMENT_DEFAULTS.values():
+        for kind, default in DEFAULT_SIZES.items():
+            size = env.get("stores", {}).get(kind, {}).get("size", default)
+            assert size.split(".")[1].endswith("g"), size        # t4g, m7g, r6g
+        for group in env["cluster"]["nodeGroups"].values():
+            assert not any(t.split(".")[0].endswith("g") for t in group["instanceTypes"])

@@ -3,10 +3,11 @@
 import pulumi
 import pytest
 
-from components.dns import DnsArgs, certificate_names, validation_domains
+from components.dns import Dns, DnsArgs, certificate_names, validation_domains
+from compose import platform
 from offline.mocks import EchoMocks
 from shipyard.config.base import SettingsError
-from tests.support.plans import run_platform
+from tests.support.plans import run_component, run_platform
 from tests.support.settings import stack_settings
 
 ZONE = "aws:route53/zone:Zone"
@@ -41,6 +42,20 @@ class AdoptedZoneMocks(EchoMocks):
 
 def domain(stack):
     return stack_settings(stack).dns.domain
+
+
+def dns_only(settings):
+    """The Dns component alone, from the stack's settings as the program builds it, with the
+    outputs the program exports of it."""
+    args = platform.dns_args(settings)
+    if args is None:
+        return {}
+    dns = Dns("dns", args)
+    return {"zoneId": dns.zone_id, "zoneName": dns.zone_name, "nameServers": dns.name_servers}
+
+
+def run_dns(stack, **kwargs):
+    return run_component(stack, dns_only, **kwargs)
 
 
 def children(plan, type_):
@@ -122,7 +137,7 @@ def test_each_stack_delegates_its_zone_from_the_parent_zone_it_names(stack_plan)
 
 
 def test_a_parent_zone_gets_an_ns_record_delegating_the_domain():
-    plan = run_platform("dev", overrides={"shipyard:dns": {"parentZoneId": PARENT_ID}})
+    plan = run_dns("dev", overrides={"shipyard:dns": {"parentZoneId": PARENT_ID}})
     (zone,) = children(plan, ZONE)
     (ns,) = [r for r in children(plan, RECORD) if r.inputs["type"] == "NS"]
     assert ns.inputs["zoneId"] == PARENT_ID
@@ -135,7 +150,7 @@ def test_a_parent_zone_gets_an_ns_record_delegating_the_domain():
 def test_an_adopted_zone_is_looked_up_never_created():
     name = domain("staging")
     mocks = AdoptedZoneMocks(zone_name=f"{name}.")
-    plan = run_platform("staging", mocks=mocks, overrides={"shipyard:dns": {"zoneId": ADOPTED_ID}})
+    plan = run_dns("staging", mocks=mocks, overrides={"shipyard:dns": {"zoneId": ADOPTED_ID}})
     assert plan.of_type(ZONE) == []
     assert [lookup["zoneId"] for lookup in mocks.lookups] == [ADOPTED_ID]
     assert plan.outputs["zoneId"] == ADOPTED_ID
@@ -150,8 +165,8 @@ def test_an_adopted_zone_is_looked_up_never_created():
 
 
 def test_without_the_wildcard_certificate_there_is_no_certificate():
-    plan = run_platform("dev", overrides={"shipyard:dns": {"wildcardCertificate": False,
-                                                          "parentZoneId": PARENT_ID}})
+    plan = run_dns("dev", overrides={"shipyard:dns": {"wildcardCertificate": False,
+                                                     "parentZoneId": PARENT_ID}})
     assert children(plan, CERT) == [] and children(plan, VALIDATION) == []
     assert [r.inputs["type"] for r in children(plan, RECORD)] == ["NS"]  # the delegation only
     assert len(children(plan, ZONE)) == 1
@@ -169,7 +184,7 @@ def test_dns_can_be_switched_off_with_what_needs_it():
 def test_an_adopted_zone_that_does_not_hold_the_domain_stops_the_program():
     mocks = AdoptedZoneMocks(zone_name="other.example.org.")
     with pytest.raises(pulumi.RunError, match="does not contain dns.domain"):
-        run_platform("staging", mocks=mocks, overrides={"shipyard:dns": {"zoneId": ADOPTED_ID}})
+        run_dns("staging", mocks=mocks, overrides={"shipyard:dns": {"zoneId": ADOPTED_ID}})
 
 
 def test_an_undelegated_zone_is_refused_before_anything_waits_on_it():
@@ -179,6 +194,6 @@ def test_an_undelegated_zone_is_refused_before_anything_waits_on_it():
         run_platform("dev", overrides={"shipyard:dns": {"domain": "dev.example.org"}})
     assert info.value.problems[0].startswith("shipyard:dns.parentZoneId:")
     assert "dns.wildcardCertificate" in info.value.problems[0]
-    plan = run_platform("dev", overrides={"shipyard:dns": {"delegatedElsewhere": True}})
+    plan = run_dns("dev", overrides={"shipyard:dns": {"delegatedElsewhere": True}})
     assert plan.of_type(ZONE)
     assert not [r for r in plan.of_type(RECORD) if r.inputs["type"] == "NS"]

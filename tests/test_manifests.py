@@ -88,6 +88,9 @@ def test_strict_validation_catches_an_unknown_field(prod):
 
 def _checkov(directory: Path) -> Any:
     os.environ.setdefault("BC_SKIP_MAPPING", "TRUE")   # no Prisma Cloud lookups
+    # checkov parses the files in forked processes, one per core: a fork of this whole test
+    # worker each time, while the other worker has the second core. In this process: less CPU.
+    os.environ.setdefault("CHECKOV_PARALLELIZATION_TYPE", "none")
     from checkov.kubernetes.runner import Runner
     from checkov.runner_filter import RunnerFilter
 

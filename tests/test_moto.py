@@ -7,6 +7,7 @@ Nothing here touches the network or ~/.aws.
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -29,7 +30,14 @@ from pulumi.runtime import MockResourceArgs  # noqa: E402
 
 from offline.harness import Plan, read_stack_config, run_program  # noqa: E402
 from shipyard.catalog.load import load_catalogs
-from tests.support.moto import HANDLERS, MotoMocks, MotoResourceError, echoed_types  # noqa: E402
+from tests.support.moto import (  # noqa: E402
+    HANDLERS,
+    MotoMocks,
+    MotoResourceError,
+    echoed_types,
+    one_rsa_key_per_size,
+)
+from tests.support.stores import Served, served  # noqa: E402
 
 STACKS = ("dev", "staging", "prod")
 ACCOUNTS = {"dev": "111111111111", "staging": "222222222222", "prod": "333333333333"}
@@ -44,6 +52,9 @@ NEGATIVE_ACCOUNT = "999999999999"
 HOSTED = {"dev": ("learning-platform",),
           "staging": ("code-learn",),
           "prod": ("sre-platform", "everything-portal")}
+# Both placements meet moto: staging's code-learn and prod's sre-platform use the stack's shared
+# stores (the default), prod's everything-portal keeps stores of its own (MySQL, DocumentDB).
+OWN_STORES = {"prod": ("everything-portal",)}
 # What moto cannot emulate, and so is echoed: anything else echoed would be a silent gap.
 EXPECTED_ECHO_PREFIXES = ("shipyard:", "kubernetes:", "pulumi:providers:", "random:",
                           "aws:eks/addon:",
@@ -88,7 +99,7 @@ def deployed() -> Iterator[dict[str, Deployed]]:
             mp.setenv(key, value)
         for key in ENV_REMOVED:
             mp.delenv(key, raising=False)
-        with mock_aws():
+        with mock_aws(), one_rsa_key_per_size():
             out = {stack: deploy(stack) for stack in STACKS}
             print("\nechoed (not emulated by moto):",
                   json.dumps(echoed_types(d.mocks for d in out.values()), indent=1))
@@ -105,11 +116,28 @@ def deploy(stack: str) -> Deployed:
     parent = mocks.client("route53").create_hosted_zone(
         Name=domain.split(".", 1)[1], CallerReference=f"parent-{stack}")["HostedZone"]["Id"]
     overrides = {"shipyard:dns": {"parentZoneId": parent.rsplit("/", 1)[-1]},
-                 # moto checks the AWS side of the tenants HOSTED names; the Kubernetes
-                 # objects of the others would only be echoed, at a cost in time
-                 "shipyard:applications": {name: {"enabled": name in HOSTED[stack]}
-                                           for name in load_catalogs()}}
+                 "shipyard:applications": application_overrides(stack)}
     return Deployed(stack, run_program(stack, mocks=mocks, overrides=overrides), mocks)
+
+
+def application_overrides(stack: str) -> dict[str, dict[str, Any]]:
+    """moto checks the AWS side of the tenants HOSTED names; the Kubernetes objects of the
+    others would only be echoed, at a cost in time."""
+    return {name: {"enabled": name in HOSTED[stack],
+                   **({"storePlacement": "perApplication"}
+                      if name in OWN_STORES.get(stack, ()) else {})}
+            for name in load_catalogs()}
+
+
+@functools.cache
+def deployed_settings(stack: str) -> Any:
+    """The settings the stack is deployed with here (its applications overridden)."""
+    from shipyard.config.load import parse_settings
+
+    config, _, project = read_stack_config(
+        stack, overrides={"shipyard:applications": application_overrides(stack)})
+    raw = {k.split(":", 1)[1]: v for k, v in config.items() if k.startswith(f"{project}:")}
+    return parse_settings(raw, project=project, stack=stack, region=config["aws:region"])
 
 
 @pytest.fixture(params=STACKS)
@@ -204,7 +232,7 @@ def test_prod_private_subnets_span_three_zones_tagged_for_internal_load_balancer
         assert subnet["MapPublicIpOnLaunch"] is False
 
 
-@pytest.mark.parametrize("stack,nats", [("dev", 1), ("staging", 3), ("prod", 3)])
+@pytest.mark.parametrize("stack,nats", [("dev", 1), ("staging", 1), ("prod", 3)])
 def test_nat_gateways_per_environment(deployed, stack, nats):
     d = deployed[stack]
     gateways = d.client("ec2").describe_nat_gateways(
@@ -214,9 +242,8 @@ def test_nat_gateways_per_environment(deployed, stack, nats):
     assert all(g["SubnetId"] in public_ids and g["State"] == "available" for g in gateways)
 
 
-@pytest.mark.parametrize("stack", ["staging", "prod"])
-def test_private_subnets_route_through_the_nat_in_their_own_zone(deployed, stack):
-    d = deployed[stack]
+def test_private_subnets_route_through_the_nat_in_their_own_zone(deployed):
+    d = deployed["prod"]
     ec2 = d.client("ec2")
     zone_of_subnet = {s["SubnetId"]: s["AvailabilityZone"] for s in subnets(d, "public")}
     for subnet in subnets(d, "private"):
@@ -226,10 +253,11 @@ def test_private_subnets_route_through_the_nat_in_their_own_zone(deployed, stack
         assert zone_of_subnet[nat["SubnetId"]] == subnet["AvailabilityZone"]
 
 
-def test_dev_private_subnets_share_one_nat(deployed):
-    dev = deployed["dev"]
-    targets = {default_route(route_table_of(dev, s["SubnetId"]))["NatGatewayId"]
-               for s in subnets(dev, "private")}
+@pytest.mark.parametrize("stack", ["dev", "staging"])
+def test_dev_and_staging_private_subnets_share_one_nat(deployed, stack):
+    d = deployed[stack]
+    targets = {default_route(route_table_of(d, s["SubnetId"]))["NatGatewayId"]
+               for s in subnets(d, "private")}
     assert len(targets) == 1
 
 
@@ -914,22 +942,17 @@ def test_cloudfront_reads_certificates_from_us_east_1_only(fresh):
 # -- Managed data stores (issue 6): RDS, ElastiCache, Amazon MQ ------------------------------
 
 
-def hosted_stores(d: Deployed, *kinds: str) -> list[tuple[str, str, str]]:
-    """(app, store, kind) of the hosted tenants' managed stores of these kinds."""
-    settings = stack_settings(d.stack)
-    apps = {a.name: a for a in settings.applications}
-    return [(app, name, store.kind) for app in HOSTED[d.stack]
-            for name, store in apps[app].stores.items()
-            if store.kind in kinds and settings.config.stores.backend_of(store.kind) == "managed"]
+def hosted_stores(d: Deployed, *kinds: str) -> list[Served]:
+    """The hosted tenants' managed stores of these kinds, each with the store holding it."""
+    return served(deployed_settings(d.stack), kinds=kinds)
 
 
-def identifier(d: Deployed, app: str, store: str, limit: int = 63) -> str:
-    return f"{stack_settings(d.stack).cluster_name}-{app}-{store}"[:limit].rstrip("-")
-
-
-def tenant_key(d: Deployed, app: str) -> str:
+def data_key(d: Deployed, entry: Served) -> str:
+    """The KMS key the store holding ``entry`` is encrypted with: the shared stores' or its
+    tenant's."""
+    text = "the shared data stores" if entry.shared else f" {entry.app.name}: data stores"
     [key] = [r for r in d.plan.of_type("aws:kms/key:Key")
-             if f" {app}: data stores" in r.inputs.get("description", "")]
+             if text in r.inputs.get("description", "")]
     return key.outputs["arn"]
 
 
@@ -960,14 +983,16 @@ def test_managed_databases_are_private_encrypted_tls_only_and_kept(deployed, sta
     d = deployed[stack]
     rds = d.client("rds")
     expected = hosted_stores(d, "postgresql", "mysql")
-    assert {("mysql" in s) for _, s, _ in expected} >= {stack == "prod"}
+    assert {e.kind == "mysql" for e in expected} >= {stack == "prod"}
+    # prod: sre-platform's PostgreSQL on the shared store, everything-portal's MySQL its own
+    assert {e.shared for e in expected} == ({True, False} if stack == "prod" else {True})
     isolated = {s["SubnetId"] for s in subnets(d, "isolated")}
     instances = {i["DBInstanceIdentifier"]: i for i in rds.describe_db_instances()["DBInstances"]}
-    assert set(instances) == {identifier(d, app, store) for app, store, _ in expected}
-    for app, store, kind in expected:
-        db = instances[identifier(d, app, store)]
-        assert db["Engine"] == {"postgresql": "postgres", "mysql": "mysql"}[kind]
-        assert db["StorageEncrypted"] and db["KmsKeyId"] == tenant_key(d, app)
+    assert set(instances) == {e.identifier() for e in expected}
+    for entry in expected:
+        db = instances[entry.identifier()]
+        assert db["Engine"] == {"postgresql": "postgres", "mysql": "mysql"}[entry.kind]
+        assert db["StorageEncrypted"] and db["KmsKeyId"] == data_key(d, entry)
         assert db["MultiAZ"] is (stack == "prod")
         assert db["PubliclyAccessible"] is False
         assert db["DeletionProtection"] is (stack == "prod")
@@ -989,14 +1014,14 @@ def test_caches_are_valkey_tls_encrypted_with_a_user_per_service(deployed, stack
 
     d = deployed[stack]
     ec = d.client("elasticache")
-    apps = {a.name: a for a in stack_settings(stack).applications}
     groups = {g["ReplicationGroupId"]: g for g in ec.describe_replication_groups()[
         "ReplicationGroups"]}
     expected = hosted_stores(d, "redis")
-    assert set(groups) == {identifier(d, app, store, 40) for app, store, _ in expected}
+    assert set(groups) == {e.identifier(40) for e in expected}
     user_groups = d.mocks.user_groups()
-    for app, store, _ in expected:
-        group = groups[identifier(d, app, store, 40)]
+    for entry in expected:
+        app, store = entry.app, entry.name
+        group = groups[entry.identifier(40)]
         assert group["Engine"] == "valkey" and group["TransitEncryptionEnabled"]
         assert group["AtRestEncryptionEnabled"] and group["SnapshotRetentionLimit"] == 30
         assert group["AutomaticFailover"] == ("enabled" if stack == "prod" else "disabled")
@@ -1004,13 +1029,17 @@ def test_caches_are_valkey_tls_encrypted_with_a_user_per_service(deployed, stack
         [user_group] = group["UserGroupIds"]
         users = [ec.describe_users(UserId=u)["Users"][0] for u in user_groups[user_group]["users"]]
         names = {u["UserName"]: u for u in users}
-        assert set(names) == {"default", *consumers(apps[app], store)}
+        assert set(names) == {"default", *(entry.user(s) for s in consumers(app, store))}
         assert names["default"]["AccessString"].startswith("off")
         assert all(u["Authentication"]["Type"] == "password" for u in users)
-        for service in consumers(apps[app], store):
-            data = config_map(d, app, service, store)
+        for service in consumers(app, store):
+            data = config_map(d, app.name, service, store)
             assert data["HOST"] == group["NodeGroups"][0]["PrimaryEndpoint"]["Address"]
-            assert data["USERNAME"] == service and data["TLS"] == "true"
+            assert data["USERNAME"] == entry.user(service) and data["TLS"] == "true"
+            if entry.shared:      # its application's keys only
+                assert data["KEY_PREFIX"] == f"{app.name}:"
+                assert names[entry.user(service)]["AccessString"].startswith(
+                    f"on ~{app.name}:* &{app.name}:* ")
 
 
 def test_staging_broker_is_a_private_single_instance_with_only_its_administrator(deployed):
@@ -1018,7 +1047,8 @@ def test_staging_broker_is_a_private_single_instance_with_only_its_administrator
     mq = d.client("mq")
     [summary] = mq.list_brokers()["BrokerSummaries"]
     broker = mq.describe_broker(BrokerId=summary["BrokerId"])
-    assert broker["BrokerName"] == identifier(d, "code-learn", "rabbitmq", 50)
+    [entry] = hosted_stores(d, "rabbitmq")
+    assert entry.shared and broker["BrokerName"] == entry.identifier(50)
     assert broker["EngineType"].upper() == "RABBITMQ" and broker["EngineVersion"] == "4.2"
     assert broker["DeploymentMode"] == "SINGLE_INSTANCE"
     assert broker["HostInstanceType"].startswith("mq.m7g.")
@@ -1028,17 +1058,22 @@ def test_staging_broker_is_a_private_single_instance_with_only_its_administrator
     assert [u["Username"] for u in broker["Users"]] == ["shipyardadmin"]
     only_from_the_cluster(d, broker["SecurityGroups"], {5671, 443})
     data = config_map(d, "code-learn", "post-service", "rabbitmq")
-    assert (data["HOST"], data["PORT"], data["USERNAME"]) == ("mockmq", "5671", "post-service")
+    assert (data["HOST"], data["PORT"], data["USERNAME"], data["VHOST"]) == (
+        "mockmq", "5671", "code-learn.post-service", "code-learn")
 
 
 def test_database_connections_name_the_instance_aws_made(deployed):
     d = deployed["prod"]
     address = {i["DBInstanceIdentifier"]: i["Endpoint"]["Address"]
                for i in d.client("rds").describe_db_instances()["DBInstances"]}
+    # everything-portal's own MySQL, sre-platform's database on the shared PostgreSQL
     data = config_map(d, "everything-portal", "go-service", "mysql")
-    assert data["HOST"] == address[identifier(d, "everything-portal", "mysql")]
+    assert data["HOST"] == address["shipyard-prod-everything-portal-mysql"]
     assert (data["USERNAME"], data["DATABASE"], data["PORT"]) == ("go_service", "go_service",
                                                                   "3306")
+    data = config_map(d, "sre-platform", "api", "postgres")
+    assert data["HOST"] == address["shipyard-prod-postgresql"]
+    assert (data["USERNAME"], data["DATABASE"]) == ("sre_platform_api", "sre_platform_sreplatform")
 
 
 def subnet_pair(mocks: MotoMocks, cidr: str) -> tuple[str, list[str]]:

@@ -142,8 +142,11 @@ def test_the_plan_carries_cost_and_deploy_time_estimates(prod_json):
 
 def test_the_summary_names_each_tenants_stores_and_their_backend(prod_json):
     doc, stdout = prod_json
-    assert "stores: postgres (RdsDatabase), rabbitmq (RabbitMqBroker), redis " \
-           "(ValkeyReplicationGroup)" in stdout
+    # code-learn's stores are on the stack's shared ones (stores.placement: shared)
+    assert "stores: postgres (shared shipyard-prod-postgresql), rabbitmq (shared " \
+           "shipyard-prod-rabbitmq), redis (shared shipyard-prod-redis)" in stdout
+    # sre-platform's bucket is its own
+    assert "images (ObjectBucket), postgres (shared shipyard-prod-postgresql)" in stdout
     assert "stateful resources" in stdout and " protected" in stdout
 
 

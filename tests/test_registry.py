@@ -6,14 +6,16 @@ import pytest
 
 from components.registry import (
     PUSH_ACTIONS,
+    Registry,
     RegistryArgs,
     image_key,
     image_keys,
     lifecycle_policy,
     push_policy,
 )
+from compose import platform
 from shipyard.config.defaults import environment_defaults
-from tests.support.plans import run_platform
+from tests.support.plans import run_component
 from tests.support.settings import stack_settings
 
 REPO = "aws:ecr/repository:Repository"
@@ -22,6 +24,12 @@ REPO_POLICY = "aws:ecr/repositoryPolicy:RepositoryPolicy"
 KEY = "aws:kms/key:Key"
 REGISTRY = "shipyard:registry:Registry"
 CI_ROLE = "arn:aws:iam::123456789012:role/ci-push"
+
+
+def registry_only(settings):
+    """The Registry component alone, as the program builds it, with its repositories' URLs."""
+    registry = Registry("registry", platform.registry_args(settings))
+    return {"repositoryUrls": registry.repository_urls}
 
 
 def registry_settings(stack):
@@ -170,8 +178,8 @@ def test_no_repository_policy_without_push_principals(stack_plan):
 
 def test_push_principals_get_a_push_only_policy_on_every_repository():
     extra = ["team/api", "team/web"]
-    plan = run_platform("prod", hosting=("mentorplatform",), overrides={"shipyard:registry": {
-        "images": extra, "pushPrincipals": [CI_ROLE]}})
+    plan = run_component("prod", registry_only, hosting=("mentorplatform",), overrides={
+        "shipyard:registry": {"images": extra, "pushPrincipals": [CI_ROLE]}})
     repos = {r.inputs["name"]: r for r in children(plan, REPO)}
     # configured images come on top of the hosted applications'
     [mentor] = [a for a in stack_settings("prod").applications if a.name == "mentorplatform"]

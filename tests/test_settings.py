@@ -24,7 +24,7 @@ def problems(raw, stack="prod"):
 
 @pytest.mark.parametrize("env,azs,nat,retention", [
     ("dev", 2, NatStrategy.SINGLE, 14),
-    ("staging", 3, NatStrategy.PER_AZ, 30),
+    ("staging", 3, NatStrategy.SINGLE, 30),
     ("prod", 3, NatStrategy.PER_AZ, 365),
 ])
 def test_the_environment_drives_the_defaults(env, azs, nat, retention):

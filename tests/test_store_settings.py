@@ -3,12 +3,11 @@ the key and the value named, before it registers a single resource (the rules th
 shipyard/rules/stores.py, tested in test_rules_stores.py)."""
 
 import json
-import subprocess
-import sys
 
 import pytest
 import yaml
 
+import plan as plan_cli
 from offline.harness import read_stack_config, run_program
 from shipyard.config.base import SettingsError
 from shipyard.config.load import parse_settings
@@ -77,16 +76,16 @@ def test_a_rule_of_a_kind_no_hosted_application_runs_is_not_asked():
     assert settings.config.stores.mongodb.instances == 1
 
 
-def test_plan_exits_2_on_a_bad_store_setting_before_anything_is_planned(tmp_path):
+def test_plan_exits_2_on_a_bad_store_setting_before_anything_is_planned(tmp_path, capsys):
+    # plan.py's own entry point, in this process (tests/test_settings.py runs it as a command)
     stack = yaml.safe_load((ROOT / "Pulumi.staging.yaml").read_text())
     stack["config"]["shipyard:stores"] = {"postgresql": {"storageGi": 5}}
     (tmp_path / "Pulumi.staging.yaml").write_text(yaml.safe_dump(stack))
-    result = subprocess.run(
-        [sys.executable, str(ROOT / "plan.py"), "staging", "--stack-dir", str(tmp_path),
-         "--json", str(tmp_path / "plan.json")],
-        capture_output=True, text=True, cwd=ROOT, timeout=120)
-    assert result.returncode == 2, result.stderr
-    assert result.stdout == "" and "Traceback" not in result.stderr
+    code = plan_cli.main(["staging", "--stack-dir", str(tmp_path),
+                          "--json", str(tmp_path / "plan.json")])
+    out, err = capsys.readouterr()
+    assert code == 2, err
+    assert out == "" and "Traceback" not in err
     assert ("shipyard:stores.postgresql.storageGi: RDS gp3 storage starts at 20 GiB "
-            "(value: 5)") in result.stderr
+            "(value: 5)") in err
     assert not (tmp_path / "plan.json").exists()

@@ -25,12 +25,9 @@ from shipyard.config.base import Problem as Problem
 from shipyard.config.stores import StoresSettings
 from shipyard.versions import STORE_ENGINES, STORE_IMAGES
 from tests.support.settings import stack_settings as _stack_settings
+from tests.support.stores import MANAGED_TYPES as MANAGED_KINDS
+from tests.support.stores import Served, components, served
 
-MANAGED_KINDS = {"postgresql": "shipyard:stores:RdsDatabase",
-                 "mysql": "shipyard:stores:RdsDatabase",
-                 "redis": "shipyard:stores:ValkeyReplicationGroup",
-                 "rabbitmq": "shipyard:stores:RabbitMqBroker",
-                 "mongodb": "shipyard:stores:DocumentDbCluster"}
 PASSWORDS = {"api": "s3cr3t'quote\\slash", "auth": "Plain0Password1"}
 
 
@@ -43,18 +40,18 @@ def stack_settings(stack: str) -> Any:
     return _stack_settings(stack)
 
 
-def stores_of(stack: str) -> list[tuple[Any, str, Any]]:
-    """(application, store name, store) of every managed store the stack hosts."""
-    settings = stack_settings(stack)
-    return [(app, name, store) for app in settings.applications
-            for name, store in app.stores.items()
-            if store.kind in MANAGED_KINDS
-            and settings.config.stores.backend_of(store.kind) == "managed"]
+def stores_of(stack: str) -> list[Served]:
+    """Every managed store the stack's applications declare, with the store holding it."""
+    return served(stack_settings(stack))
 
 
-def component(plan: Plan, app: str, store: str) -> ResourceRecord:
+def store_components(stack: str) -> dict[str, list[Served]]:
+    return components(stores_of(stack))
+
+
+def component(plan: Plan, name: str) -> ResourceRecord:
     [record] = [r for r in plan.resources if r.type.startswith("shipyard:stores:")
-                and r.name == f"apps-{app}-stores-{store}"]
+                and r.name == name]
     return record
 
 
@@ -76,10 +73,6 @@ def children(plan: Plan, parent: ResourceRecord, type_: str) -> list[ResourceRec
 def one(plan: Plan, parent: ResourceRecord, type_: str) -> ResourceRecord:
     [record] = children(plan, parent, type_)
     return record
-
-
-def identifier(stack: str, app: str, store: str, limit: int = 63) -> str:
-    return f"{stack_settings(stack).cluster_name}-{app}-{store}"[:limit].rstrip("-")
 
 
 def cluster_security_group(plan: Plan) -> str:
@@ -313,18 +306,21 @@ def test_a_managed_store_without_a_vpc_is_refused():
 
 
 def test_prod_databases_are_multi_az_encrypted_protected_and_kept(prod):
-    expected = [(a, n, s) for a, n, s in stores_of("prod") if s.kind in ("postgresql", "mysql")]
-    assert {s.kind for _, _, s in expected} == {"postgresql", "mysql"}
-    assert len(prod.of_type("aws:rds/instance:Instance")) == len(expected)
-    for app, name, store in expected:
-        parent = component(prod, app.name, name)
+    databases = {name: entries for name, entries in store_components("prod").items()
+                 if entries[0].kind in ("postgresql", "mysql")}
+    assert {e[0].kind for e in databases.values()} == {"postgresql", "mysql"}
+    assert len(prod.of_type("aws:rds/instance:Instance")) == len(databases)
+    sizes = stack_settings("prod").config.stores
+    for name, entries in databases.items():
+        kind = entries[0].kind
+        parent = component(prod, name)
         assert parent.type == "shipyard:stores:RdsDatabase"
         db = one(prod, parent, "aws:rds/instance:Instance")
         i = db.inputs
-        assert i["identifier"] == identifier("prod", app.name, name)
-        assert i["engine"] == {"postgresql": "postgres", "mysql": "mysql"}[store.kind]
-        assert i["engineVersion"] == STORE_ENGINES[store.kind]
-        assert i["instanceClass"] == "db.m7g.large"
+        assert i["identifier"] == entries[0].identifier()
+        assert i["engine"] == {"postgresql": "postgres", "mysql": "mysql"}[kind]
+        assert i["engineVersion"] == STORE_ENGINES[kind]
+        assert i["instanceClass"] == sizes.size_of(kind)
         assert i["multiAz"] is True and i["storageEncrypted"] is True
         assert i["kmsKeyId"].startswith("arn:aws:kms:")
         assert i["deletionProtection"] is True and db.options["protect"] is True
@@ -333,7 +329,8 @@ def test_prod_databases_are_multi_az_encrypted_protected_and_kept(prod):
         assert re.fullmatch(re.escape(i["identifier"]) + "-final-[0-9a-f]{8}",
                             i["finalSnapshotIdentifier"])
         assert i["publiclyAccessible"] is False and i["storageType"] == "gp3"
-        assert (i["allocatedStorage"], i["maxAllocatedStorage"]) == (100, 1000)
+        assert (i["allocatedStorage"], i["maxAllocatedStorage"]) == (
+            sizes.kind(kind).storage_gi, sizes.kind(kind).max_storage_gi)
         assert i["applyImmediately"] is False and i["password"] == "[secret]"
         group = one(prod, parent, "aws:rds/parameterGroup:ParameterGroup")
         assert i["parameterGroupName"] == group.inputs["name"]
@@ -343,9 +340,13 @@ def test_prod_databases_are_multi_az_encrypted_protected_and_kept(prod):
 
 def test_staging_databases_are_single_az_and_unprotected_but_still_keep_a_final_snapshot(
         staging):
-    for record in staging.of_type("aws:rds/instance:Instance"):
+    sizes = stack_settings("staging").config.stores
+    records = staging.of_type("aws:rds/instance:Instance")
+    assert records
+    for record in records:
         i = record.inputs
-        assert i["multiAz"] is False and i["instanceClass"] == "db.t4g.medium"
+        kind = {"postgres": "postgresql", "mysql": "mysql"}[i["engine"]]
+        assert i["multiAz"] is False and i["instanceClass"] == sizes.size_of(kind)
         assert i["deletionProtection"] is False and record.options["protect"] is False
         assert i["skipFinalSnapshot"] is False and i["finalSnapshotIdentifier"]
 
@@ -353,23 +354,25 @@ def test_staging_databases_are_single_az_and_unprotected_but_still_keep_a_final_
 @pytest.mark.parametrize("stack", ["staging", "prod"])
 def test_caches_fail_over_in_prod_and_admit_each_service_by_its_own_user(plans, stack):
     plan = plans[stack]
-    expected = [(a, n) for a, n, s in stores_of(stack) if s.kind == "redis"]
-    assert len(plan.of_type("aws:elasticache/replicationGroup:ReplicationGroup")) == len(
-        expected)
-    for app, name in expected:
-        parent = component(plan, app.name, name)
+    caches = {name: entries for name, entries in store_components(stack).items()
+              if entries[0].kind == "redis"}
+    assert len(plan.of_type("aws:elasticache/replicationGroup:ReplicationGroup")) == len(caches)
+    instances = stack_settings(stack).config.stores.redis.instances
+    for name, entries in caches.items():
+        parent = component(plan, name)
         group = one(plan, parent, "aws:elasticache/replicationGroup:ReplicationGroup").inputs
         assert group["engine"] == "valkey" and group["transitEncryptionEnabled"] is True
         assert group.get("transitEncryptionMode", "required") == "required"
         assert group["atRestEncryptionEnabled"] is True and group["kmsKeyId"]
         assert group["automaticFailoverEnabled"] is (stack == "prod")
         assert group["multiAzEnabled"] is (stack == "prod")
-        assert group["numCacheClusters"] == (3 if stack == "prod" else 1)
+        assert group["numCacheClusters"] == instances
         assert group["snapshotRetentionLimit"] == 30 and group["finalSnapshotIdentifier"]
         assert "authToken" not in group
         users = {u.inputs["userName"]: u.inputs
                  for u in children(plan, parent, "aws:elasticache/user:User")}
-        assert set(users) == {"default", *consumers(app, name)}
+        assert set(users) == {"default", *(e.user(service) for e in entries
+                                           for service in consumers(e.app, e.name))}
         assert users["default"]["accessString"].startswith("off")
         assert all(u["authenticationMode"]["type"] == "password" for u in users.values())
         [user_group] = children(plan, parent, "aws:elasticache/userGroup:UserGroup")
@@ -396,11 +399,13 @@ def test_the_broker_is_a_cluster_in_prod_and_single_in_staging(plans, stack, mod
     assert broker.options["protect"] is (stack == "prod")
 
 
-def test_prod_documentdb_has_three_instances_tls_and_is_protected(prod):
-    expected = [(a, n) for a, n, s in stores_of("prod") if s.kind == "mongodb"]
-    assert expected
-    for app, name in expected:
-        parent = component(prod, app.name, name)
+def test_prod_documentdb_spans_the_zones_with_tls_and_is_protected(prod):
+    clusters = [name for name, entries in store_components("prod").items()
+                if entries[0].kind == "mongodb"]
+    assert clusters
+    sizes = stack_settings("prod").config.stores.mongodb
+    for name in clusters:
+        parent = component(prod, name)
         cluster = one(prod, parent, "aws:docdb/cluster:Cluster")
         i = cluster.inputs
         assert i["engine"] == "docdb" and i["engineVersion"] == "8.0.0"
@@ -410,8 +415,8 @@ def test_prod_documentdb_has_three_instances_tls_and_is_protected(prod):
         assert re.search("-final-[0-9a-f]{8}$", i["finalSnapshotIdentifier"])
         assert set(i["enabledCloudwatchLogsExports"]) == {"audit", "profiler"}
         instances = children(prod, parent, "aws:docdb/clusterInstance:ClusterInstance")
-        assert len(instances) == 3
-        assert {r.inputs["instanceClass"] for r in instances} == {"db.r6g.large"}
+        assert len(instances) == sizes.instances == 3      # one per zone
+        assert {r.inputs["instanceClass"] for r in instances} == {sizes.size}
         params = one(prod, parent, "aws:docdb/clusterParameterGroup:ClusterParameterGroup")
         assert params.inputs["family"] == "docdb8.0"
         assert {"name": "tls", "value": "enabled", "applyMethod": "pending-reboot"} in \
@@ -422,8 +427,8 @@ def test_prod_documentdb_has_three_instances_tls_and_is_protected(prod):
 def test_store_security_groups_admit_only_the_cluster(plans, stack):
     plan = plans[stack]
     cluster_group = cluster_security_group(plan)
-    for app, name, store in stores_of(stack):
-        parent = component(plan, app.name, name)
+    for name, entries in store_components(stack).items():
+        parent = component(plan, name)
         group = one(plan, parent, "aws:ec2/securityGroup:SecurityGroup")
         assert "egress" not in group.inputs and "ingress" not in group.inputs
         rules = children(plan, parent, "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule")
@@ -433,7 +438,7 @@ def test_store_security_groups_admit_only_the_cluster(plans, stack):
         for rule in rules:
             assert rule.inputs["referencedSecurityGroupId"] == cluster_group
             assert "cidrIpv4" not in rule.inputs
-            assert ports[rule.inputs["fromPort"]] == store.kind
+            assert ports[rule.inputs["fromPort"]] == entries[0].kind
             assert rule.inputs["fromPort"] == rule.inputs["toPort"]
 
 
@@ -444,32 +449,39 @@ def test_every_consumer_gets_its_connection_and_waits_for_its_user(plans, stack)
                    for r in plan.of_type("kubernetes:core/v1:ConfigMap")}
     secrets = {(r.inputs["metadata"]["namespace"], r.inputs["metadata"]["name"])
                for r in plan.of_type("kubernetes:core/v1:Secret")}
-    for app, name, store in stores_of(stack):
-        for service, database in consumers(app, name).items():
-            data = config_maps[(app.name, object_name(service, name))].inputs["data"]
-            kind = store.kind
-            user = bootstrap.username(service, kind) if kind != "redis" else service
-            assert data["USERNAME"] == user and data["TLS"] == "true"
+    for entry in stores_of(stack):
+        app, name, kind = entry.app, entry.name, entry.kind
+        for service in consumers(app, name):
+            record = config_maps[(app.name, object_name(service, name))]
+            data = record.inputs["data"]
+            assert data["USERNAME"] == entry.user(service) and data["TLS"] == "true"
             assert data["PORT"] == str({"postgresql": 5432, "mysql": 3306, "redis": 6379,
                                         "mongodb": 27017, "rabbitmq": 5671}[kind])
             if kind in ("postgresql", "mysql", "mongodb"):
-                assert data["DATABASE"] == (database or store.databases[0])
+                assert data["DATABASE"] == entry.database(service)
             if kind == "mongodb":
                 assert data["AUTH_SOURCE"] == "admin" and "retryWrites=false" in data["OPTIONS"]
+            if kind == "rabbitmq":
+                assert data["VHOST"] == (entry.database(service) or "/")
+            # where its data lives, for plan.py --against
+            assert record.inputs["metadata"]["annotations"] == {
+                "shipyard.dev/store-id": entry.identifier(40 if kind == "redis" else
+                                                          50 if kind == "rabbitmq" else 63)}
             assert (app.name, object_name(service, name)) in secrets
-        if store.kind != "redis":
-            job = one(plan, component(plan, app.name, name), "kubernetes:batch/v1:Job")
-            assert job.inputs["metadata"]["namespace"] == app.name
+        if kind != "redis":
+            job = one(plan, component(plan, entry.component), "kubernetes:batch/v1:Job")
+            assert job.inputs["metadata"]["namespace"] == entry.namespace
 
 
 @pytest.mark.parametrize("stack", ["staging", "prod"])
 def test_bootstrap_jobs_keep_every_password_in_their_secret(plans, stack):
     plan = plans[stack]
     cidrs = isolated_cidrs(stack)
-    jobs = [(a, n, s) for a, n, s in stores_of(stack) if s.kind != "redis"]
+    jobs = {name: entries[0] for name, entries in store_components(stack).items()
+            if entries[0].kind != "redis"}
     assert len(plan.of_type("kubernetes:batch/v1:Job")) >= len(jobs)
-    for app, name, store in jobs:
-        parent = component(plan, app.name, name)
+    for name, entry in jobs.items():
+        parent = component(plan, name)
         job = one(plan, parent, "kubernetes:batch/v1:Job")
         secret = one(plan, parent, "kubernetes:core/v1:Secret")
         policy = one(plan, parent, "kubernetes:networking.k8s.io/v1:NetworkPolicy")
@@ -480,13 +492,14 @@ def test_bootstrap_jobs_keep_every_password_in_their_secret(plans, stack):
         pod = job.inputs["spec"]["template"]["spec"]
         assert pod["volumes"][1]["secret"]["secretName"] == secret.inputs["metadata"]["name"]
         image = pod["containers"][0]["image"]
-        assert image == STORE_IMAGES[bootstrap.CLIENTS[store.kind].image_key]
-        assert job.inputs["metadata"]["name"].startswith(f"{name}-bootstrap-")
+        assert image == STORE_IMAGES[bootstrap.CLIENTS[entry.kind].image_key]
+        store = entry.kind if entry.shared else entry.name
+        assert job.inputs["metadata"]["name"].startswith(f"{store}-bootstrap-")
         [rule] = policy.inputs["spec"]["egress"]
         assert [b["ipBlock"]["cidr"] for b in rule["to"]] == cidrs
         assert policy.inputs["spec"]["podSelector"]["matchLabels"] == (
             job.inputs["spec"]["template"]["metadata"]["labels"] and
-            {bootstrap.BOOTSTRAP_LABEL: name})
+            {bootstrap.BOOTSTRAP_LABEL: store})
 
 
 def test_dev_has_no_managed_store(dev):

@@ -8,7 +8,8 @@
 - Users: Amazon MQ creates exactly one user for RabbitMQ, the administrator
   (``shipyardadmin``, generated password); its API refuses more. Each consuming service gets a
   user of its own (a generated password; configure/write/read on the default vhost, since the
-  services share exchanges) through the RabbitMQ management API, by a bootstrap Job
+  services share exchanges; on a shared broker its application's own vhost) through the
+  RabbitMQ management API, by a bootstrap Job
   (components/stores/bootstrap.py), and its Connection waits for that Job.
 - General logs to CloudWatch, minor versions applied by AWS in the maintenance window (Amazon
   MQ requires automatic minor upgrades for RabbitMQ 3.13 and later), ``protect`` in prod.
@@ -49,7 +50,7 @@ class RabbitMqBroker(StoreComponent):
                  opts: pulumi.ResourceOptions | None = None) -> None:
         if args.store.kind != "rabbitmq":
             raise ValueError(f"RabbitMqBroker runs rabbitmq, not {args.store.kind}")
-        grant_list = bootstrap.grants("rabbitmq", args.consumers, ())
+        grant_list = bootstrap.grants_of("rabbitmq", args)
         net = managed.network(args)
         super().__init__(TYPE, name, None, opts)
         identifier = args.identifier(MAX_NAME)
@@ -76,15 +77,15 @@ class RabbitMqBroker(StoreComponent):
             opts=pulumi.ResourceOptions(parent=self, protect=args.protect))
         self.host = self.broker.instances.apply(_host)
 
-        passwords = {g.service: password(f"{name}-{g.service}", parent=self) for g in grant_list}
-        services = [g.service for g in grant_list]
+        passwords = {g.key: password(f"{name}-{g.key}", parent=self) for g in grant_list}
+        services = [g.key for g in grant_list]
 
         def render(values: list) -> dict[str, str]:
             host, admin_password, *secrets = values
             files = {"netrc": bootstrap.rabbitmq_netrc(host, bootstrap.MASTER_USER,
                                                        admin_password)}
-            for service, secret in zip(services, secrets, strict=True):
-                files[f"user-{service}.json"] = bootstrap.rabbitmq_user(secret)
+            for g, secret in zip(grant_list, secrets, strict=True):
+                files[f"user-{g.user}.json"] = bootstrap.rabbitmq_user(secret)
             return files
 
         files = pulumi.Output.all(self.host, admin.result,
@@ -92,12 +93,14 @@ class RabbitMqBroker(StoreComponent):
         self.job = bootstrap.create(
             name, args, kind="rabbitmq", grant_list=grant_list, files=files,
             ports=[MANAGEMENT_PORT], parent=self,
-            command=["sh", "-c", bootstrap.rabbitmq_script(grant_list)],
+            command=["sh", "-c", bootstrap.rabbitmq_script(
+                grant_list, "quorum" if mode == "CLUSTER_MULTI_AZ" else "classic")],
             env={"MQ_HOST": self.host}, store_id=self.broker.id)
         self.connections = {
-            g.service: Connection(host=self.host, port=port, username=g.user,
-                                  password=passwords[g.service].result, database=None,
-                                  tls=True, extra={"VHOST": "/"}, ready=(self.job,))
+            g.key: Connection(host=self.host, port=port, username=g.user,
+                                  password=passwords[g.key].result, database=None,
+                                  tls=True, extra={"VHOST": g.database or "/"},
+                                  ready=(self.job,), store_id=identifier)
             for g in grant_list}
         self.register({"brokerName": identifier, "host": self.host, "port": port})
 

@@ -23,8 +23,10 @@ import pulumi_random as random
 from components.addons.base import AccessLogTarget
 from shipyard.catalog.models import Application, Store
 from shipyard.config.stores import StoreSettings, StoresSettings
+from shipyard.rules.stores import login_key
 
 STORE_LABEL = "shipyard.dev/store"          # in-cluster store pods carry their store's name
+SHARED_OWNER = "shared"                     # how a shared store names its owner (tags, labels)
 PASSWORD_LENGTH = 32
 # Letters and digits only: no character a connection URL, a shell or Amazon MQ
 # (which refuses , : =) would need escaped; 32 of them carry ~190 bits.
@@ -70,6 +72,24 @@ class Footprint:
 
 
 @dataclass(frozen=True)
+class Grant:
+    """One consuming service's user on a managed store and the database it may use (RabbitMQ:
+    its virtual host, None for the default one ``/``). ``app`` is set on a shared store, whose
+    consumers come from several applications (None: the store's own application's)."""
+
+    service: str
+    user: str
+    database: str | None
+    app: str | None = None
+
+    @property
+    def key(self) -> str:
+        """How the store names this consumer (its password, its connection): the service, or
+        on a shared store ``<app>-<service>``."""
+        return self.service if self.app is None else login_key(self.app, self.service)
+
+
+@dataclass(frozen=True)
 class Connection:
     """What one consuming service needs to reach one store."""
 
@@ -83,6 +103,9 @@ class Connection:
     extra: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
     # what the service must wait for before its pods start (its user exists, say)
     ready: Sequence[pulumi.Resource] = ()
+    # a managed store's AWS identifier: where the service's data lives (plan.py --against
+    # flags a connection that moves to another store)
+    store_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -97,8 +120,8 @@ class ManagedNetwork:
 
 @dataclass(frozen=True)
 class StoreArgs:
-    app: Application
-    store_name: str                          # its key in the catalog's stores
+    app: Application | None                  # None: a store the stack's applications share
+    store_name: str                          # its key in the catalog's stores (shared: its kind)
     store: Store
     consumers: Mapping[str, str | None]      # service -> the database it uses (None: none)
     kind_settings: StoreSettings             # stores.<kind>
@@ -119,16 +142,31 @@ class StoreArgs:
     access_logs: AccessLogTarget | None = None      # a bucket's server access logs (accessLogs)
     monitoring: Sequence[pulumi.Resource] | None = None   # the monitoring CRDs; None: off
     monitoring_namespace: str | None = None
+    # shared only: every consumer's login (a store of its own derives them from consumers)
+    grants: Sequence[Grant] | None = None
 
     @property
     def size(self) -> str:
         return self.stores.size_of(self.store.kind)
 
+    @property
+    def owner(self) -> str:
+        """The application the store is for, or ``shared``."""
+        return self.app.name if self.app is not None else SHARED_OWNER
+
+    @property
+    def label(self) -> str:
+        """``<app>/<store>`` (``shared/<kind>``): how descriptions and tags name the store."""
+        return f"{self.owner}/{self.store_name}"
+
     def identifier(self, max_length: int = 63) -> str:
-        """``<cluster>-<app>-<store>``: the AWS identifier of a managed store. Fixed (not
-        auto-named), so a replacement cannot silently create a second database beside the
-        first: AWS refuses the duplicate and the plan flags the change."""
-        name = re.sub("-{2,}", "-", f"{self.cluster_name}-{self.app.name}-"
+        """``<cluster>-<app>-<store>`` (a shared store: ``<cluster>-<kind>``): the AWS
+        identifier of a managed store. Fixed (not auto-named), so a replacement cannot
+        silently create a second database beside the first: AWS refuses the duplicate and the
+        plan flags the change. A kind has no hyphen, so no application's store comes to a
+        shared store's identifier."""
+        owner = f"{self.app.name}-" if self.app is not None else ""
+        name = re.sub("-{2,}", "-", f"{self.cluster_name}-{owner}"
                                      f"{self.store_name}".lower())
         if len(name) <= max_length:
             return name

@@ -4,7 +4,9 @@ AWS creates one master user with a managed database (RDS, DocumentDB) and one ad
 with an Amazon MQ for RabbitMQ broker (its API refuses more). The services must not share
 that account: each gets a user of its own, with a password of its own, allowed into its own
 database only. Only a client inside the VPC can create those users, so a Job in the tenant's
-namespace runs the engine's official client once per change of the user list:
+namespace (a shared store's in ``shipyard-stores``, with every sharing application's services,
+each user and database prefixed by its application: components/stores/shared.py) runs the
+engine's official client once per change of the user list:
 
 - PostgreSQL (``psql``): per database a NOLOGIN owner role ``<db>_owner`` that owns the
   database (CONNECT revoked from PUBLIC); per service a LOGIN role, member of the owner role of
@@ -15,7 +17,7 @@ namespace runs the engine's official client once per change of the user list:
 - DocumentDB (``mongosh``): a user in ``admin`` with ``readWrite`` on its database.
 - Amazon MQ for RabbitMQ (``curl``, the RabbitMQ management API): a user per service with
   configure/write/read on the default vhost (the services share exchanges: one publishes the
-  events another consumes).
+  events another consumes); on a shared broker on its application's own vhost, created first.
 
 Every statement is idempotent (IF NOT EXISTS, nothing done when present, PUT): a re-run only
 resets the passwords to the ones Pulumi holds. The Job's name carries a hash of the non-secret
@@ -48,7 +50,7 @@ from typing import Any
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components.stores.base import StoreArgs
+from components.stores.base import Grant, StoreArgs
 from components.workload import (
     MANAGED,
     NAME_LABEL,
@@ -90,15 +92,6 @@ CLIENTS: dict[str, Client] = {
 }
 
 
-@dataclass(frozen=True)
-class Grant:
-    """One service's user on a store and the database it may use (None: a broker's vhost)."""
-
-    service: str
-    user: str
-    database: str | None
-
-
 username = store_rules.login_user
 
 
@@ -117,6 +110,15 @@ def grants(kind: str, consumers: Mapping[str, str | None],
             database = consumers[service] or databases[0]
         out.append(Grant(service, username(service, kind), database))
     return out
+
+
+def grants_of(kind: str, args: StoreArgs) -> list[Grant]:
+    """The store's logins: a shared store's are given (every sharing application's
+    consumers, ``shipyard.rules.stores.shared_logins``); a store of its own derives them from
+    its consumers and databases."""
+    if args.grants is not None:
+        return sorted(args.grants, key=lambda g: g.key)
+    return grants(kind, args.consumers, args.store.databases)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -182,7 +184,7 @@ def postgres_sql(grant_list: Sequence[Grant], passwords: Mapping[str, str]) -> s
             # no attribute but LOGIN: the master (not a superuser on RDS) may not even name
             # SUPERUSER, and a new role has none of the others
             f"ALTER ROLE {pg_ident(user)} WITH LOGIN PASSWORD "
-            f"{pg_literal(scram_sha_256(passwords[g.service], role_salt(user, passwords[g.service])))};",
+            f"{pg_literal(scram_sha_256(passwords[g.key], role_salt(user, passwords[g.key])))};",
             f"GRANT {pg_ident(owner)} TO {pg_ident(user)};",
             f"GRANT CONNECT, TEMPORARY ON DATABASE {pg_ident(g.database)} TO {pg_ident(user)};",
             # its sessions create objects as the database's owner, not as itself
@@ -198,7 +200,7 @@ def mysql_sql(grant_list: Sequence[Grant], passwords: Mapping[str, str]) -> str:
     for g in grant_list:
         assert g.database is not None
         account = f"{mysql_literal(g.user)}@'%'"
-        secret = mysql_literal(passwords[g.service])
+        secret = mysql_literal(passwords[g.key])
         lines += [
             f"CREATE USER IF NOT EXISTS {account} IDENTIFIED BY {secret} REQUIRE SSL;",
             f"ALTER USER {account} IDENTIFIED BY {secret} REQUIRE SSL;",
@@ -217,7 +219,7 @@ def mongo_uri(host: str, port: int, user: str, password: str) -> str:
 
 def mongo_script(grant_list: Sequence[Grant], passwords: Mapping[str, str], uri: str) -> str:
     """mongosh --nodb --file: create or update each service's user in admin."""
-    users = [{"user": g.user, "pwd": passwords[g.service],
+    users = [{"user": g.user, "pwd": passwords[g.key],
               "roles": [{"role": "readWrite", "db": g.database}]} for g in grant_list]
     return "\n".join([
         "// shipyard: per-service users (idempotent; re-run resets the passwords)",
@@ -258,21 +260,42 @@ def rabbitmq_user(password: str) -> str:
 RABBITMQ_PERMISSIONS = json.dumps({"configure": ".*", "write": ".*", "read": ".*"})
 
 
-def rabbitmq_script(grant_list: Sequence[Grant]) -> str:
-    """sh: PUT each user and its permissions on the default vhost. No secret in it: curl reads
-    the admin's credentials from the netrc file and each body from its file."""
-    names = " ".join(g.user for g in grant_list)
+def rabbitmq_vhost(queue_type: str) -> str:
+    """The management API's body for PUT /api/vhosts/NAME: new queues of an application's own
+    virtual host are ``queue_type`` (quorum on a cluster: Amazon MQ's default policies, which
+    make them so on ``/``, are not applied to a new virtual host)."""
+    return json.dumps({"description": "shipyard: one application's exchanges and queues",
+                       "default_queue_type": queue_type})
+
+
+def rabbitmq_script(grant_list: Sequence[Grant], queue_type: str = "classic") -> str:
+    """sh: PUT each user and its permissions on its virtual host (the default one, or on a
+    shared broker its application's, created first). No secret in it: curl reads the admin's
+    credentials from the netrc file and each body from its file."""
     curl = ("curl --fail-with-body --silent --show-error --retry 5 --retry-all-errors "
             f"--netrc-file {MOUNT}/netrc -X PUT -H 'content-type: application/json'")
-    return "\n".join([
-        "set -eu",
-        'api="https://${MQ_HOST}/api"',
-        f"for user in {names}; do",
-        f'  {curl} --data-binary "@{MOUNT}/user-$user.json" "$api/users/$user"',
-        f"  {curl} --data-binary '{RABBITMQ_PERMISSIONS}' \"$api/permissions/%2F/$user\"",
-        '  echo "user $user: ready"',
-        "done",
-    ]) + "\n"
+    if all(g.database is None for g in grant_list):
+        names = " ".join(g.user for g in grant_list)
+        return "\n".join([
+            "set -eu",
+            'api="https://${MQ_HOST}/api"',
+            f"for user in {names}; do",
+            f'  {curl} --data-binary "@{MOUNT}/user-$user.json" "$api/users/$user"',
+            f"  {curl} --data-binary '{RABBITMQ_PERMISSIONS}' \"$api/permissions/%2F/$user\"",
+            '  echo "user $user: ready"',
+            "done",
+        ]) + "\n"
+    lines = ["set -eu", 'api="https://${MQ_HOST}/api"']
+    for vhost in sorted({g.database for g in grant_list if g.database is not None}):
+        lines += [f"{curl} --data-binary '{rabbitmq_vhost(queue_type)}' \"$api/vhosts/{vhost}\"",
+                  f'echo "vhost {vhost}: ready"']
+    for g in grant_list:
+        vhost = urllib.parse.quote(g.database or "/", safe="")
+        lines += [f'{curl} --data-binary "@{MOUNT}/user-{g.user}.json" "$api/users/{g.user}"',
+                  f"{curl} --data-binary '{RABBITMQ_PERMISSIONS}' "
+                  f"\"$api/permissions/{vhost}/{g.user}\"",
+                  f'echo "user {g.user} on {g.database or "/"}: ready"']
+    return "\n".join(lines) + "\n"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -407,11 +430,11 @@ def create(name: str, args: StoreArgs, *, kind: str, grant_list: Sequence[Grant]
     """The Secret (``files``, secret), the NetworkPolicy and the Job, children of ``parent``.
     ``store_id`` (the instance's id) goes on the pod template: a replaced store re-runs it."""
     if args.network is None:
-        raise ValueError(f"{args.app.name}/{args.store_name}: a managed store needs the VPC")
+        raise ValueError(f"{args.label}: a managed store needs the VPC")
     opts = pulumi.ResourceOptions(parent=parent, provider=args.provider)
     client = CLIENTS[kind]
     image = image_of(kind)
-    meta_labels = labels(args.app.name, args.store_name)
+    meta_labels = labels(args.owner, args.store_name)
     secret_name = f"{args.store_name}-bootstrap"[:63]
     secret = k8s.core.v1.Secret(
         f"{name}-bootstrap-secret",
@@ -422,7 +445,7 @@ def create(name: str, args: StoreArgs, *, kind: str, grant_list: Sequence[Grant]
         metadata={"name": f"{args.store_name}-bootstrap"[:63], "namespace": args.namespace,
                   "labels": meta_labels},
         spec=network_policy(args.store_name, args.network.cidrs, ports), opts=opts)
-    spec = job_spec(args.app.name, args.store_name, image=image, uid=client.uid,
+    spec = job_spec(args.owner, args.store_name, image=image, uid=client.uid,
                     secret_name=secret_name, command=command or COMMANDS[kind],
                     env={**ENV[kind], **(env or {})})
     # the Secret by its Output name: the Job waits for it

@@ -53,7 +53,7 @@ class DocumentDbCluster(StoreComponent):
                  opts: pulumi.ResourceOptions | None = None) -> None:
         if args.store.kind != "mongodb":
             raise ValueError(f"DocumentDbCluster runs mongodb, not {args.store.kind}")
-        grant_list = bootstrap.grants("mongodb", args.consumers, args.store.databases)
+        grant_list = bootstrap.grants_of("mongodb", args)
         net = managed.network(args)
         super().__init__(TYPE, name, None, opts)
         identifier = args.identifier()
@@ -65,12 +65,12 @@ class DocumentDbCluster(StoreComponent):
 
         subnet_group = aws.docdb.SubnetGroup(
             f"{name}-subnets", name=identifier, subnet_ids=net.subnet_ids,
-            description=f"{args.app.name}/{args.store_name}: the isolated subnets",
+            description=f"{args.label}: the isolated subnets",
             tags=tags, opts=child)
         security_group = managed.security_group(name, args, [port], parent=self)
         parameter_group = aws.docdb.ClusterParameterGroup(
             f"{name}-params", name=f"{identifier}-{family.replace('.', '-')}"[:255],
-            family=family, description=f"{args.app.name}/{args.store_name}: TLS, audit log",
+            family=family, description=f"{args.label}: TLS, audit log",
             parameters=[{"name": "tls", "value": "enabled", "apply_method": "pending-reboot"},
                         {"name": "audit_logs", "value": "enabled",
                          "apply_method": "pending-reboot"}],
@@ -102,8 +102,8 @@ class DocumentDbCluster(StoreComponent):
                 opts=pulumi.ResourceOptions(parent=self.cluster))
             for i in range(1, args.kind_settings.instances + 1)]
 
-        passwords = {g.service: password(f"{name}-{g.service}", parent=self) for g in grant_list}
-        services = [g.service for g in grant_list]
+        passwords = {g.key: password(f"{name}-{g.key}", parent=self) for g in grant_list}
+        services = [g.key for g in grant_list]
 
         def render(values: list) -> dict[str, str]:
             host, master_password, *secrets = values
@@ -120,11 +120,11 @@ class DocumentDbCluster(StoreComponent):
                                     files=files, ports=[port], parent=self,
                                     store_id=self.cluster.id)
         self.connections = {
-            g.service: Connection(host=self.cluster.endpoint, port=port, username=g.user,
-                                  password=passwords[g.service].result, database=g.database,
+            g.key: Connection(host=self.cluster.endpoint, port=port, username=g.user,
+                                  password=passwords[g.key].result, database=g.database,
                                   tls=True,
                                   extra={"AUTH_SOURCE": "admin", "OPTIONS": CLIENT_OPTIONS},
-                                  ready=(self.job,))
+                                  ready=(self.job,), store_id=identifier)
             for g in grant_list}
         self.register({"clusterIdentifier": identifier, "endpoint": self.cluster.endpoint,
                        "port": port})

@@ -13,6 +13,12 @@
   per-service key prefix would break them; ElastiCache itself forbids the administrative
   commands (CONFIG, SHUTDOWN, REPLICAOF, ...) to every user. What a user per service gives is a
   credential per service: revoked or rotated alone, visible in ``CLIENT LIST``.
+- Shared by the stack's applications (``stores.placement: shared``): a user per consuming
+  service still, named ``<app>-<service>``, whose keys and channels are its application's only
+  (``~<app>:* &<app>:*``, the prefix its connection carries as ``KEY_PREFIX``), without the
+  commands that reach past a key pattern: ``@dangerous`` (FLUSHALL, FLUSHDB, KEYS, ...),
+  SCAN and RANDOMKEY (they would list other applications' key names). An application that
+  cannot prefix its keys needs ``storePlacement: perApplication``.
 - Daily snapshots kept ``min(backupRetentionDays, 35)`` days in ``backupWindow``, minor
   upgrades in ``maintenanceWindow``, a final snapshot on deletion, ``protect`` in prod.
 """
@@ -25,7 +31,15 @@ import pulumi
 import pulumi_aws as aws
 
 from components.stores import managed
-from components.stores.base import Connection, StoreArgs, StoreComponent, password, store_port
+from components.stores.base import (
+    Connection,
+    Grant,
+    StoreArgs,
+    StoreComponent,
+    password,
+    store_port,
+)
+from shipyard.rules.stores import key_prefix
 
 TYPE = "shipyard:stores:ValkeyReplicationGroup"
 ENGINE = "valkey"
@@ -33,6 +47,17 @@ MAX_ID = 40                    # replication group, user and user group ids
 MAX_SNAPSHOT_DAYS = 35
 SERVICE_ACCESS = "on ~* &* +@all"
 DISABLED_DEFAULT_ACCESS = "off ~* -@all"
+
+
+def shared_access(app: str) -> str:
+    """A shared group's user: its application's keys and channels, no command that reaches
+    past a key pattern (flushing, listing or sampling the whole keyspace)."""
+    prefix = key_prefix(app)
+    return f"on ~{prefix}* &{prefix}* +@all -@dangerous -scan -randomkey"
+
+
+def access_of(grant: Grant) -> str:
+    return SERVICE_ACCESS if grant.app is None else shared_access(grant.app)
 
 
 def short_id(*parts: str, limit: int = MAX_ID) -> str:
@@ -70,7 +95,7 @@ class ValkeyReplicationGroup(StoreComponent):
 
         subnet_group = aws.elasticache.SubnetGroup(
             f"{name}-subnets", name=identifier, subnet_ids=net.subnet_ids,
-            description=f"{args.app.name}/{args.store_name}: the isolated subnets",
+            description=f"{args.label}: the isolated subnets",
             tags=tags, opts=child)
         security_group = managed.security_group(name, args, [port], parent=self)
 
@@ -81,13 +106,16 @@ class ValkeyReplicationGroup(StoreComponent):
             user_name="default", engine=ENGINE, access_string=DISABLED_DEFAULT_ACCESS,
             authentication_mode={"type": "password", "passwords": [default_password.result]},
             tags=tags, opts=child)
-        for service in sorted(args.consumers):
-            passwords[service] = password(f"{name}-{service}", parent=self)
-            self.users[service] = aws.elasticache.User(
-                f"{name}-user-{service}", user_id=short_id(identifier, service),
-                user_name=service, engine=ENGINE, access_string=SERVICE_ACCESS,
+        grant_list = list(args.grants) if args.grants is not None else \
+            [Grant(service, service, None) for service in args.consumers]
+        grant_list.sort(key=lambda g: g.key)
+        for g in grant_list:
+            passwords[g.key] = password(f"{name}-{g.key}", parent=self)
+            self.users[g.key] = aws.elasticache.User(
+                f"{name}-user-{g.key}", user_id=short_id(identifier, g.key),
+                user_name=g.user, engine=ENGINE, access_string=access_of(g),
                 authentication_mode={"type": "password",
-                                     "passwords": [passwords[service].result]},
+                                     "passwords": [passwords[g.key].result]},
                 tags=tags, opts=child)
         self.user_group = aws.elasticache.UserGroup(
             f"{name}-users", user_group_id=identifier, engine=ENGINE,
@@ -97,7 +125,7 @@ class ValkeyReplicationGroup(StoreComponent):
         stores = args.stores
         self.replication_group = aws.elasticache.ReplicationGroup(
             f"{name}-group", replication_group_id=identifier,
-            description=f"{args.app.name}/{args.store_name}",
+            description=args.label,
             engine=ENGINE, engine_version=args.version, node_type=args.size, port=port,
             **shape,
             subnet_group_name=subnet_group.name, security_group_ids=[security_group.id],
@@ -114,10 +142,12 @@ class ValkeyReplicationGroup(StoreComponent):
             opts=pulumi.ResourceOptions(parent=self, protect=args.protect))
 
         self.connections = {
-            service: Connection(host=self.replication_group.primary_endpoint_address,
-                                port=port, username=service,
-                                password=passwords[service].result, database=None, tls=True)
-            for service in sorted(args.consumers)}
+            g.key: Connection(host=self.replication_group.primary_endpoint_address,
+                              port=port, username=g.user,
+                              password=passwords[g.key].result, database=None, tls=True,
+                              extra={"KEY_PREFIX": key_prefix(g.app)} if g.app else {},
+                              store_id=identifier)
+            for g in grant_list}
         self.register({"replicationGroupId": identifier,
                        "primaryEndpoint": self.replication_group.primary_endpoint_address,
                        "port": port})

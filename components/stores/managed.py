@@ -25,7 +25,7 @@ CA_CERT = "rds-ca-rsa2048-g1"
 
 def network(args: StoreArgs) -> ManagedNetwork:
     if args.network is None:
-        raise ValueError(f"{args.app.name}/{args.store_name}: a managed {args.store.kind} "
+        raise ValueError(f"{args.label}: a managed {args.store.kind} "
                          f"store needs the stack's VPC (stores.backend: inCluster without one)")
     return args.network
 
@@ -44,7 +44,7 @@ def final_snapshot(name: str, identifier: str, *, parent: pulumi.Resource
 
 def tags(args: StoreArgs, name: str) -> dict[str, str]:
     return {**args.tags, "Name": name,
-            "shipyard.dev/store": f"{args.app.name}/{args.store_name}"}
+            "shipyard.dev/store": args.label}
 
 
 def security_group(name: str, args: StoreArgs, ports: Sequence[int], *,
@@ -55,7 +55,7 @@ def security_group(name: str, args: StoreArgs, ports: Sequence[int], *,
     identifier = args.identifier()
     group = aws.ec2.SecurityGroup(
         f"{name}-sg", vpc_id=net.vpc_id,
-        description=f"{args.app.name}/{args.store_name}: only from the cluster",
+        description=f"{args.label}: only from the cluster",
         tags=tags(args, identifier), opts=pulumi.ResourceOptions(parent=parent))
     for port in ports:
         aws.vpc.SecurityGroupIngressRule(

@@ -68,7 +68,7 @@ class RdsDatabase(StoreComponent):
         kind = args.store.kind
         if kind not in ENGINES:
             raise ValueError(f"RdsDatabase runs postgresql or mysql, not {kind}")
-        grant_list = bootstrap.grants(kind, args.consumers, args.store.databases)
+        grant_list = bootstrap.grants_of(kind, args)
         net = managed.network(args)
         super().__init__(TYPE, name, None, opts)
         identifier = args.identifier()
@@ -78,12 +78,12 @@ class RdsDatabase(StoreComponent):
 
         self.subnet_group = aws.rds.SubnetGroup(
             f"{name}-subnets", name=identifier, subnet_ids=net.subnet_ids,
-            description=f"{args.app.name}/{args.store_name}: the isolated subnets",
+            description=f"{args.label}: the isolated subnets",
             tags=managed.tags(args, identifier), opts=child)
         self.security_group = managed.security_group(name, args, [port], parent=self)
         self.parameter_group = aws.rds.ParameterGroup(
             f"{name}-params", name=f"{identifier}-{family.replace('.', '-')}"[:255],
-            family=family, description=f"{args.app.name}/{args.store_name}: TLS only",
+            family=family, description=f"{args.label}: TLS only",
             parameters=parameters(kind), tags=managed.tags(args, identifier), opts=child)
         master = password(f"{name}-master", parent=self)
         settings, stores = args.kind_settings, args.stores
@@ -113,14 +113,14 @@ class RdsDatabase(StoreComponent):
             tags=managed.tags(args, identifier),
             opts=pulumi.ResourceOptions(parent=self, protect=args.protect))
 
-        passwords = {g.service: password(f"{name}-{g.service}", parent=self) for g in grant_list}
+        passwords = {g.key: password(f"{name}-{g.key}", parent=self) for g in grant_list}
         files = self._files(kind, grant_list, master.result, passwords, port)
         self.job = bootstrap.create(name, args, kind=kind, grant_list=grant_list, files=files,
                                     ports=[port], parent=self, store_id=self.instance.id)
         self.connections = {
-            g.service: Connection(host=self.instance.address, port=port, username=g.user,
-                                  password=passwords[g.service].result, database=g.database,
-                                  tls=True, ready=(self.job,))
+            g.key: Connection(host=self.instance.address, port=port, username=g.user,
+                                  password=passwords[g.key].result, database=g.database,
+                                  tls=True, ready=(self.job,), store_id=identifier)
             for g in grant_list}
         self.register({"identifier": identifier, "address": self.instance.address,
                        "port": port})
@@ -128,7 +128,7 @@ class RdsDatabase(StoreComponent):
     def _files(self, kind: str, grant_list: list[bootstrap.Grant],
                master: pulumi.Output[str], passwords: dict, port: int
                ) -> pulumi.Output[dict[str, str]]:
-        services = [g.service for g in grant_list]
+        services = [g.key for g in grant_list]
 
         def render(values: list) -> dict[str, str]:
             host, master_password, *secrets = values

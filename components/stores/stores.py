@@ -4,12 +4,16 @@ For every store the application's catalog declares, the backend its kind has in 
 (``stores.backend`` / ``stores.<kind>.backend``: in the cluster in dev, AWS-managed in staging
 and prod) picks the component: CloudNativePG, MySQL, MongoDB, Valkey and RabbitMQ in the
 tenant's namespace; RDS, DocumentDB, ElastiCache and Amazon MQ in the VPC's isolated subnets;
-object storage is an S3 bucket everywhere. Managed stores and buckets are encrypted with a
+object storage is an S3 bucket everywhere. A managed store of a sharing application
+(``stores.placement: shared``, its own ``storePlacement``) is not created here: its services
+connect to the stack's shared store of that engine (components/stores/shared.py), which made
+their users and databases. The tenant's own managed stores and buckets are encrypted with a
 customer KMS key of the tenant's own (rotating, protected in prod).
 
 Each service that ``uses:`` a store gets two objects in the tenant's namespace: a ConfigMap
 ``<service>-<store>-store`` with HOST, PORT, DATABASE, USERNAME, TLS and PASSWORD_FILE (read by
-the pods as ``<STORE>_HOST`` ...), and a Secret ``<service>-<store>-store`` holding only its
+the pods as ``<STORE>_HOST`` ...; a managed store's ConfigMap names the store,
+``shipyard.dev/store-id``), and a Secret ``<service>-<store>-store`` holding only its
 password, mounted read-only as a file. The password is a ``pulumi_random`` secret Output from
 generation to the Secret: never in a ConfigMap, a custom resource or an export.
 """
@@ -42,6 +46,8 @@ from shipyard.rules import stores as store_rules
 from shipyard.versions import STORE_ENGINES
 
 TYPE = "shipyard:stores:Stores"
+# On a service's connection ConfigMap: the AWS identifier of the managed store it reaches
+STORE_ID_ANNOTATION = "shipyard.dev/store-id"
 
 # (kind, backend) -> "module:Class" under components/stores
 BACKENDS: dict[tuple[str, str], str] = {
@@ -90,10 +96,11 @@ def ports(app: Application, settings: StoresSettings) -> dict[str, int]:
 
 def footprints(app: Application, settings: StoresSettings) -> list[Footprint]:
     """What the in-cluster stores run at most, plus a Job's pod per store (bootstrap Jobs for
-    managed databases, operators' init jobs in the cluster)."""
+    managed databases, operators' init jobs in the cluster); a shared store's Job runs in the
+    shared stores' namespace, not the tenant's."""
     out: list[Footprint] = []
     for store in app.stores.values():
-        if store.kind == "objectStorage":
+        if store.kind == "objectStorage" or store_rules.shares(app, store.kind, settings):
             continue
         backend = settings.backend_of(store.kind)
         if backend == "inCluster":
@@ -109,6 +116,18 @@ def service_count(app: Application, settings: StoresSettings) -> int:
 
 
 object_name = store_object_name
+
+
+def placements(app: Application, settings: StoresSettings) -> dict[str, str]:
+    """Store name -> where it runs: ``shared`` (the stack's store of its engine), ``own`` (a
+    managed store of the application's) or ``inCluster``; object storage is always ``own``."""
+    out = {}
+    for name, store in app.stores.items():
+        if store_rules.shares(app, store.kind, settings):
+            out[name] = "shared"
+        else:
+            out[name] = "own" if settings.backend_of(store.kind) == "managed" else "inCluster"
+    return out
 
 
 def connection_data(store: str, connection: Connection) -> dict[str, pulumi.Input[str]]:
@@ -139,6 +158,8 @@ class StoreContext:
     storage_class: str = "gp3"
     tags: Mapping[str, str] = field(default_factory=dict)
     access_logs: AccessLogTarget | None = None      # the buckets' server access logs
+    # the stack's shared stores by kind (``Applications`` fills them in)
+    shared: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -156,6 +177,21 @@ def data_key_policy(account_id: str, partition: str = "aws") -> str:
     return secrets_key_policy(account_id, partition)
 
 
+def data_key(name: str, *, description: str, alias: str, name_tag: str,
+             tags: Mapping[str, str], protect: bool, parent: pulumi.Resource) -> aws.kms.Key:
+    """A customer KMS key for data stores at rest (rotating, protected where ``protect``), and
+    its alias: every backup and snapshot of the stores it encrypts is encrypted with it."""
+    caller = aws.get_caller_identity_output(opts=pulumi.InvokeOutputOptions(parent=parent))
+    key = aws.kms.Key(
+        f"{name}-key", description=description, enable_key_rotation=True,
+        deletion_window_in_days=30, policy=caller.account_id.apply(data_key_policy),
+        tags={**tags, "Name": name_tag},
+        opts=pulumi.ResourceOptions(parent=parent, protect=protect))
+    aws.kms.Alias(f"{name}-key-alias", name=alias, target_key_id=key.key_id,
+                  opts=pulumi.ResourceOptions(parent=key))
+    return key
+
+
 class Stores(pulumi.ComponentResource):
     components: dict[str, pulumi.ComponentResource]
     mounts: dict[str, list[StoreMount]]              # service -> what its pods mount
@@ -168,8 +204,12 @@ class Stores(pulumi.ComponentResource):
         super().__init__(TYPE, name, None, opts)
         app, ctx = args.app, args.context
         chosen = backends(app, ctx.settings)
+        where = placements(app, ctx.settings)
         self.key = None
-        if any(b == "managed" for b in chosen.values()) and ctx.network is not None or \
+        # the tenant's key encrypts its own managed stores and its buckets (a shared store has
+        # the shared stores' key)
+        if any(w == "own" for n, w in where.items()
+               if app.stores[n].kind != "objectStorage") and ctx.network is not None or \
                 any(s.kind == "objectStorage" for s in app.stores.values()):
             self.key = self._data_key(name, app, ctx, parent=self)
         key_arn = self.key.arn if self.key is not None else None
@@ -177,6 +217,16 @@ class Stores(pulumi.ComponentResource):
         self.components, self.mounts, self.ready, self.aws_policies = {}, {}, {}, {}
         k8s_opts = pulumi.ResourceOptions(parent=self, provider=args.provider)
         for store_name, store in app.stores.items():
+            if where[store_name] == "shared":
+                shared = ctx.shared.get(store.kind)
+                if shared is None:
+                    raise ValueError(f"{app.name}/{store_name}: no shared {store.kind} store "
+                                     f"(the stack's shared stores are created before tenants)")
+                for service in consumers(app, store_name):
+                    self._connect(name, app, service, store_name,
+                                  shared.connection(store.kind, app.name, service),
+                                  args.namespace, k8s_opts)
+                continue
             store_args = self._store_args(app, store_name, store, chosen[store_name], args,
                                           key_arn)
             child = f"{name}-{store_name}"
@@ -190,30 +240,31 @@ class Stores(pulumi.ComponentResource):
                 component = cls(child, store_args, opts=pulumi.ResourceOptions(parent=self))
             self.components[store_name] = component
             for service, connection in component.connections.items():
-                objects = self._connection_objects(name, app, service, store_name,
-                                                   connection, args.namespace, k8s_opts)
-                self.mounts.setdefault(service, []).append(StoreMount(
-                    store=store_name, prefix=env_prefix(store_name),
-                    config_map=object_name(service, store_name),
-                    secret=object_name(service, store_name)
-                    if connection.password is not None else None))
-                self.ready.setdefault(service, []).extend([*objects, *connection.ready])
+                self._connect(name, app, service, store_name, connection, args.namespace,
+                              k8s_opts)
         self.register_outputs({})
+
+    def _connect(self, name: str, app: Application, service: str, store_name: str,
+                 connection: Connection, namespace: pulumi.Input[str],
+                 opts: pulumi.ResourceOptions) -> None:
+        """The service's ConfigMap and Secret for one store, mounted by its pods, which wait
+        for them and for whatever the connection needs (its user made)."""
+        objects = self._connection_objects(name, app, service, store_name, connection,
+                                           namespace, opts)
+        self.mounts.setdefault(service, []).append(StoreMount(
+            store=store_name, prefix=env_prefix(store_name),
+            config_map=object_name(service, store_name),
+            secret=object_name(service, store_name)
+            if connection.password is not None else None))
+        self.ready.setdefault(service, []).extend([*objects, *connection.ready])
 
     @staticmethod
     def _data_key(name: str, app: Application, ctx: StoreContext,
                   parent: pulumi.Resource) -> aws.kms.Key:
-        caller = aws.get_caller_identity_output(opts=pulumi.InvokeOutputOptions(parent=parent))
-        key = aws.kms.Key(
-            f"{name}-key", description=f"{ctx.cluster_name} {app.name}: data stores at rest",
-            enable_key_rotation=True, deletion_window_in_days=30,
-            policy=caller.account_id.apply(data_key_policy),
-            tags={**ctx.tags, "Name": f"{ctx.cluster_name}-{app.name}-data"},
-            # every backup and snapshot of the tenant's stores is encrypted with it
-            opts=pulumi.ResourceOptions(parent=parent, protect=ctx.protect))
-        aws.kms.Alias(f"{name}-key-alias", name=f"alias/{ctx.cluster_name}-{app.name}-data",
-                      target_key_id=key.key_id, opts=pulumi.ResourceOptions(parent=key))
-        return key
+        return data_key(name, description=f"{ctx.cluster_name} {app.name}: data stores at rest",
+                        alias=f"alias/{ctx.cluster_name}-{app.name}-data",
+                        name_tag=f"{ctx.cluster_name}-{app.name}-data", tags=ctx.tags,
+                        protect=ctx.protect, parent=parent)
 
     @staticmethod
     def _store_args(app: Application, store_name: str, store: Store, backend: str,
@@ -238,12 +289,16 @@ class Stores(pulumi.ComponentResource):
     def _connection_objects(name: str, app: Application, service: str, store: str,
                             connection: Connection, namespace: pulumi.Input[str],
                             opts: pulumi.ResourceOptions) -> list[pulumi.Resource]:
-        meta = {"name": object_name(service, store), "namespace": namespace,
-                "labels": {"app.kubernetes.io/part-of": app.name,
-                           "app.kubernetes.io/name": service, "shipyard.dev/uses": store,
-                           **MANAGED}}
+        meta: dict[str, Any] = {
+            "name": object_name(service, store), "namespace": namespace,
+            "labels": {"app.kubernetes.io/part-of": app.name,
+                       "app.kubernetes.io/name": service, "shipyard.dev/uses": store,
+                       **MANAGED}}
+        # where the service's data lives: plan.py --against flags a change of it
+        where = {"annotations": {STORE_ID_ANNOTATION: connection.store_id}} \
+            if connection.store_id is not None else {}
         objects: list[pulumi.Resource] = [k8s.core.v1.ConfigMap(
-            f"{name}-{service}-{store}-connection", metadata=meta,
+            f"{name}-{service}-{store}-connection", metadata={**meta, **where},
             data=connection_data(store, connection), opts=opts)]
         if connection.password is not None:
             objects.append(k8s.core.v1.Secret(

@@ -16,6 +16,10 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from offline.estimates.apportion import ByApplication, by_application
+from offline.estimates.capacity import capacity
+from offline.estimates.store_costs import StorePricers
+from offline.estimates.volumes import chart_volumes
 from offline.harness import Plan, ResourceRecord
 
 PRICES_FILE = Path(__file__).with_name("prices.json")
@@ -110,10 +114,16 @@ class CostEstimate:
     prices_date: str
     region: str = "us-east-1"
     by_component: dict[str, float] = field(default_factory=dict)
+    # per application (offline/estimates/apportion.py); None: not computed
+    by_application: ByApplication | None = None
 
     def to_json(self) -> dict[str, Any]:
-        return {"monthly_usd": self.monthly_usd, "items": self.items,
-                "assumptions": self.assumptions, "prices_date": self.prices_date}
+        out: dict[str, Any] = {"monthly_usd": self.monthly_usd, "items": self.items,
+                               "assumptions": self.assumptions,
+                               "prices_date": self.prices_date}
+        if self.by_application is not None:
+            out["by_application"] = self.by_application.to_json()
+        return out
 
     def summary_lines(self) -> list[str]:
         lines = [f"estimated monthly cost: ${self.monthly_usd:,.2f} ({self.region} on-demand "
@@ -121,6 +131,8 @@ class CostEstimate:
         width = max((len(c) for c in self.by_component), default=0)
         for component, usd in self.by_component.items():
             lines.append(f"    {component:<{width}}  ${usd:>10,.2f}")
+        if self.by_application is not None and self.by_application.applications:
+            lines += ["", *self.by_application.summary_lines()]
         if self.assumptions:
             lines.append(f"  assumptions ({len(self.assumptions)}):")
             lines += [f"    - {a}" for a in self.assumptions]
@@ -168,6 +180,11 @@ PRICERS: dict[str, str] = {
     "kubernetes:helm.sh/v3:Release": "helm_release",
     "aws:cloudwatch/logDelivery:LogDelivery": "log_delivery",
     "aws:wafv2/webAcl:WebAcl": "web_acl",
+    # the in-cluster stores' volumes (dev): a StatefulSet's claims, the operators' resources
+    "kubernetes:apps/v1:StatefulSet": "stateful_set",
+    "kubernetes:postgresql.cnpg.io/v1:Cluster": "cnpg_cluster",
+    "kubernetes:mongodbcommunity.mongodb.com/v1:MongoDBCommunity": "mongodb_community",
+    "kubernetes:rabbitmq.com/v1beta1:RabbitmqCluster": "rabbitmq_cluster",
 }
 # Types whose resources always produce items (the rest only note assumptions or may be free).
 PRICED_TYPES = frozenset(t for t in PRICERS if t.startswith("aws:")) - {
@@ -175,44 +192,7 @@ PRICED_TYPES = frozenset(t for t in PRICERS if t.startswith("aws:")) - {
     "aws:cloudfront/distribution:Distribution"}  # usage only: noted, never an item
 
 
-_SIZE_UNITS = {"Gi": 1.0, "G": 1e9 / 2**30, "Ti": 1024.0, "T": 1e12 / 2**30, "Mi": 1 / 1024}
-
-
-def _gib(size: Any) -> float | None:
-    if not isinstance(size, str):
-        return None
-    for unit, factor in _SIZE_UNITS.items():
-        if size.endswith(unit) and size[: -len(unit)].replace(".", "", 1).isdigit():
-            return float(size[: -len(unit)]) * factor
-    return None
-
-
-def chart_volumes(values: Any, path: tuple[str, ...] = (),
-                  replicas: int = 1) -> list[tuple[str, float, int]]:
-    """The persistent volumes a chart's values ask for: (values path, GiB, how many), from a
-    StatefulSet-style ``volumeClaimTemplate`` or a ``persistence`` block that is enabled, each
-    times the nearest ``replicas`` at or above it."""
-    found: list[tuple[str, float, int]] = []
-    if not isinstance(values, dict):
-        return found
-    if isinstance(values.get("replicas"), int):
-        replicas = values["replicas"]
-    for key, child in values.items():
-        here = (*path, str(key))
-        if key == "volumeClaimTemplate" and isinstance(child, dict):
-            size = (((child.get("spec") or {}).get("resources") or {}).get("requests") or
-                    {}).get("storage")
-            if (gib := _gib(size)) is not None:
-                found.append((".".join(here), gib, replicas))
-        elif key == "persistence" and isinstance(child, dict) and child.get("enabled") is True:
-            if (gib := _gib(child.get("size"))) is not None:
-                found.append((".".join(here), gib, replicas))
-        elif isinstance(child, dict):
-            found += chart_volumes(child, here, replicas)
-    return found
-
-
-class _Estimator:
+class _Estimator(StorePricers):
     def __init__(self, plan: Plan, table: dict[str, Any]) -> None:
         self.plan = plan
         self.table = table
@@ -477,70 +457,6 @@ class _Estimator:
                   "transfer out are billed by usage (https://aws.amazon.com/cloudfront/"
                   "pricing/), not included")
 
-    # data stores
-    def _instance_hours(self, r: ResourceRecord, key: str, label: str, count: float) -> bool:
-        if not self.has_price(key):
-            self.note(f"{r.type.split(':')[-1]} {r.name}: no price for {label}; not included")
-            return False
-        self.add("data stores", r, f"{count:g} × {label}", count * self.hours, "instance-hours",
-                 self.price(key))
-        return True
-
-    def _engine_key(self, service: str, engine: str, size: str) -> str:
-        """``service.engine.size`` where the table prices that engine apart (RDS for MySQL,
-        ElastiCache for Valkey), else ``service.size``."""
-        key = f"{service}.{engine}.{size}"
-        return key if engine and self.has_price(key) else f"{service}.{size}"
-
-    def rds_instance(self, r: ResourceRecord) -> None:
-        cls = str(r.inputs.get("instanceClass", ""))
-        engine = str(r.inputs.get("engine", "postgres"))
-        copies = 2.0 if r.inputs.get("multiAz") else 1.0
-        self._instance_hours(r, self._engine_key("rds", engine, cls),
-                             f"{cls} {engine}{' Multi-AZ' if copies > 1 else ''}", copies)
-        size = r.inputs.get("allocatedStorage")
-        if size is None:
-            size = self.nominal("rds.default_storage_gb")
-        self.add("data stores", r, f"{float(size):g} GB RDS storage × {copies:g}",
-                 float(size) * copies, "GB-months", self.price("rds.gp3.gb_month"))
-        if engine != "postgres" and not self.has_price(f"rds.{engine}.{cls}"):
-            self.note(f"RDS {r.name}: priced at PostgreSQL rates; engine {engine} may differ")
-
-    def elasticache_replication_group(self, r: ResourceRecord) -> None:
-        node = str(r.inputs.get("nodeType", ""))
-        if r.inputs.get("numNodeGroups") is not None:
-            nodes = float(r.inputs["numNodeGroups"]) * \
-                (1 + float(r.inputs.get("replicasPerNodeGroup") or 0))
-        else:
-            nodes = float(r.inputs.get("numCacheClusters") or 1)
-        engine = str(r.inputs.get("engine") or "redis")
-        self._instance_hours(r, self._engine_key("elasticache", engine, node),
-                             f"{node} {engine}", nodes)
-
-    def elasticache_cluster(self, r: ResourceRecord) -> None:
-        node = str(r.inputs.get("nodeType", ""))
-        if not node:  # a member of a replication group, priced there
-            return
-        self._instance_hours(r, f"elasticache.{node}", node, float(r.inputs.get("numCacheNodes")
-                                                                   or 1))
-
-    def mq_broker(self, r: ResourceRecord) -> None:
-        instance = str(r.inputs.get("hostInstanceType", ""))
-        mode = str(r.inputs.get("deploymentMode", "SINGLE_INSTANCE"))
-        count = {"ACTIVE_STANDBY_MULTI_AZ": 2.0, "CLUSTER_MULTI_AZ": 3.0}.get(mode, 1.0)
-        self._instance_hours(r, f"mq.{instance}", f"{instance} ({mode.lower()})", count)
-        self.note("Amazon MQ broker storage and data transfer are not included")
-
-    def docdb_instance(self, r: ResourceRecord) -> None:
-        cls = str(r.inputs.get("instanceClass", ""))
-        self._instance_hours(r, f"docdb.{cls}", cls, 1)
-
-    def docdb_cluster(self, r: ResourceRecord) -> None:
-        gb = self.nominal("docdb.storage_gb")
-        self.add("data stores", r, f"DocumentDB storage (nominal {gb:g} GB)", gb, "GB-months",
-                 self.price("docdb.storage_gb_month"))
-        self.note("DocumentDB I/O ($0.20 per million requests) is not included")
-
     def nodepool(self, r: ResourceRecord) -> None:
         limits = ((r.inputs.get("spec") or {}).get("limits") or {})
         bound = f" (up to {limits.get('cpu')} vCPU)" if limits.get("cpu") else ""
@@ -549,9 +465,10 @@ class _Estimator:
 
     def helm_release(self, r: ResourceRecord) -> None:
         self.note("Helm charts' templates are not rendered offline: the volumes their values "
-                  "ask for are priced (volumeClaimTemplate, persistence.size, times the "
-                  "replicas beside them); anything else a chart creates by itself is not "
-                  "(the ingress Gateway's NLB is priced from the Gateway)")
+                  "ask for are priced (volumeClaimTemplate, persistence.size, "
+                  "dataStorage.requestedSize, times the replicas beside them); anything else a "
+                  "chart creates by itself is not (the ingress Gateway's NLB is priced from the "
+                  "Gateway)")
         chart = str(r.inputs.get("chart", "")).rsplit("/", 1)[-1]
         for path, gib, count in chart_volumes(r.inputs.get("values") or {}):
             self.add("EBS volumes", r, f"{chart}: {count} × {gib:g} GiB gp3 ({path})",
@@ -570,6 +487,10 @@ class _Estimator:
         if unpriced:
             listed = ", ".join(f"{t} ×{n}" for t, n in sorted(unpriced.items()))
             self.note(f"not in the price table, not included: {listed}")
+        # the node groups are priced, Karpenter's nodes are not: do the groups hold the pods?
+        held = capacity(self.plan)
+        if held is not None:
+            self.note(held.summary())
         for key in sorted(self.used_assumptions):
             entry = self.table["assumptions"][key]
             self.note(f"{key} = {entry['value']:g} {entry['unit']}: {entry['basis']}")
@@ -587,7 +508,10 @@ class _Estimator:
         return CostEstimate(monthly_usd=total, items=self.items, assumptions=self.assumptions,
                             prices_date=str(self.table["date"]),
                             region=str(self.table.get("region", "us-east-1")),
-                            by_component=by_component)
+                            by_component=by_component,
+                            by_application=by_application(
+                                self.plan, self.items, float(self.table["prices"][
+                                    "kms.key_month"]["usd"])))
 
 
 def estimate_cost(plan: Plan, prices: dict[str, Any] | None = None) -> CostEstimate:

@@ -19,6 +19,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from offline.estimates.apportion import by_application
+from offline.estimates.cost import load_prices
 from offline.estimates.deploy_time import create_minutes, dependency_edges
 from offline.harness import ROOT, Plan, ResourceRecord
 from offline.stateful import is_stateful, protected, replacements
@@ -85,7 +87,7 @@ class Report:
     monthly_usd: float
     prices_date: str
     cost_by_kind: dict[str, float]
-    cost_by_application: dict[str, float]
+    cost_by_application: dict[str, float]        # its own and its share of the shared stores
     cost_shared: dict[str, float]                # top component -> shared platform cost
     cost_assumptions: list[str]
     deploy_assumptions: list[str]
@@ -265,21 +267,17 @@ def build(document: Mapping[str, Any], old: Mapping[str, Any] | None = None) -> 
                                    units)
     items = list(estimate.get("items") or ())
     by_kind: dict[str, float] = {}
-    by_app: dict[str, float] = {}
-    shared: dict[str, float] = {}
     for item in items:
         usd = float(item["monthly_usd"])
         by_kind[item["component"]] = by_kind.get(item["component"], 0.0) + usd
         unit = units.get(of_unit.get(item["urn"], ""))
         if unit is not None:
             unit.monthly_usd += usd
-        if unit is not None and unit.kind == "tenant":
-            by_app[unit.label] = by_app.get(unit.label, 0.0) + usd
-        else:
-            top = unit.top if unit is not None else "?"
-            shared[top] = shared.get(top, 0.0) + usd
-    for app in namespaces:
-        by_app.setdefault(app, 0.0)
+    # per application: the estimate's own rule (offline/estimates/apportion.py)
+    split = by_application(plan, items, float(load_prices()["prices"]["kms.key_month"]["usd"]))
+    by_app = {app: split.applications[app].total / 100 if app in split.applications else 0.0
+              for app in namespaces}
+    shared = {top: c / 100 for top, c in split.shared_platform.items()}
     stateful = []
     for r in plan.resources:
         if is_stateful(r, namespaces):

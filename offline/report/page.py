@@ -116,13 +116,15 @@ def _cost(r: Report) -> str:
             '<h3>By kind</h3>'
             + bars(r.cost_by_kind, ident="cost-by-kind", label="monthly cost by kind",
                        colour="#4e79a7")
-            + '</div><div><h3>By application: resources in the tenant</h3>'
-            f'<p class="note">{_usd(apps_total)} in the applications\' own tenants.</p>'
+            + '</div><div><h3>By application: its own, and its share of the shared stores'
+            '</h3>'
+            f'<p class="note">{_usd(apps_total)} for the applications: the resources in each '
+            'tenant, and each shared store split by consuming services.</p>'
             + bars(r.cost_by_application, ident="cost-by-application",
-                       label="monthly cost of the resources in each tenant", colour="#59a14f",
+                       label="monthly cost of each application", colour="#59a14f",
                        scale_to=most)
             + '<h3>Shared platform, by component</h3>'
-            f'<p class="note">{_usd(shared_total)} outside any tenant: shared by every '
+            f'<p class="note">{_usd(shared_total)} not split: shared by every '
             'application.</p>'
             + bars(r.cost_shared, ident="cost-shared", label="shared platform cost",
                        colour="#9c755f", scale_to=most)

@@ -123,7 +123,7 @@ def load_catalogs(directory: Path = CATALOG_DIR) -> dict[str, dict[str, Any]]:
     return catalogs
 
 
-OVERRIDABLE = ("enabled", "hostname", "mesh", "services", "routes", "cdn")
+OVERRIDABLE = ("enabled", "hostname", "mesh", "services", "routes", "cdn", "storePlacement")
 
 
 def resolve_applications(catalogs: Mapping[str, Mapping[str, Any]],

@@ -100,6 +100,10 @@ class Application(Model):
     routes: list[Route] = Field(default_factory=list, description="What the Gateway exposes.")
     stores: dict[str, Store] = Field(default_factory=dict, description="Its data stores.")
     cdn: Cdn | None = Field(None, description="CloudFront for its static assets.")
+    store_placement: Literal["shared", "perApplication"] | None = Field(
+        None, description="Where its managed stores run: shared (the stack's store of each "
+                          "engine, a database and a user per service) or perApplication (its "
+                          "own); unset: stores.placement.")
     environments: dict[Literal["dev", "staging", "prod"], dict[str, Any]] = Field(
         default_factory=dict, description="Per-environment overrides (catalog files only).")
 

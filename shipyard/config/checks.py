@@ -394,6 +394,16 @@ def store_problems(settings: Settings) -> list[str]:
     if windowed:
         out += [p.render() for p in store_rules.window_problems(stores.backup_window,
                                                                 stores.maintenance_window)]
+    sharing = False
+    for kind in store_rules.SHARED_KINDS:
+        logins = store_rules.shared_logins(kind, settings.applications, stores)
+        out += [p.render() for p in store_rules.shared_problems(kind, logins)]
+        sharing |= store_rules.shared_declared(kind, settings.applications, stores)
+    if sharing and any(app.name == store_rules.SHARED_NAMESPACE for app in settings.applications):
+        out.append(Problem(f"applications.{store_rules.SHARED_NAMESPACE}",
+                           store_rules.SHARED_NAMESPACE,
+                           "the shared stores' namespace has that name: rename the "
+                           "application").render())
     return out
 
 

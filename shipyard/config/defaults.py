@@ -21,6 +21,11 @@ ENVIRONMENT_DEFAULTS: dict[str, dict[str, Any]] = {
         "network": {
             "cidr": "10.10.0.0/16",
             "azCount": 2,
+            # one NAT gateway ($41 a month with its address and nominal data), not interface
+            # endpoints instead: only the applications' images come from ECR; the add-ons'
+            # come from quay.io, registry.k8s.io, ghcr.io and Docker Hub, and cert-manager
+            # (ACME) and external-dns call out, so dev needs the internet anyway; and ECR's two
+            # endpoints, STS's and CloudWatch Logs' in two zones alone cost $58 a month
             "natGateways": "single",
             "flowLogs": {"retentionDays": 14},
         },
@@ -33,10 +38,14 @@ ENVIRONMENT_DEFAULTS: dict[str, dict[str, Any]] = {
             "logRetentionDays": 14,
             "deletionProtection": False,
             "nodeGroups": {
-                # the five tenants ask ~4.7 vCPU at their dev replica counts, the add-ons and
-                # the observability stack ~4 more: three 4-vCPU spot nodes
-                # (tests/test_applications.py keeps the tenants' share in bounds)
-                "general": {"instanceTypes": ["t3.xlarge", "t3a.xlarge", "m5.xlarge"],
+                # sized to dev's replicas: its pods ask ~10 vCPU and ~20 GiB at their fewest
+                # (the five tenants ~4.7 vCPU with their sidecars, their in-cluster stores
+                # ~2.0, the add-ons ~2.2, EKS's own ~0.3, ~0.3 a node of DaemonSets); three
+                # 4-vCPU nodes hold it (11.8 allocatable), two would not, and dev has no
+                # Karpenter. Spot, x86 (the applications' images are their teams' amd64
+                # builds): AMD's t3a first, 10% under t3, then t3 and m5a for spot capacity
+                # (tests/test_applications.py checks what the groups hold)
+                "general": {"instanceTypes": ["t3a.xlarge", "t3.xlarge", "m5a.xlarge"],
                             "capacityType": "SPOT", "minSize": 2, "desiredSize": 3,
                             "maxSize": 5, "diskSizeGb": 30},
             },
@@ -82,7 +91,10 @@ ENVIRONMENT_DEFAULTS: dict[str, dict[str, Any]] = {
         "network": {
             "cidr": "10.20.0.0/16",
             "azCount": 3,
-            "natGateways": "per-az",
+            # prod's three zones, one NAT gateway: a zone's outage costs staging its egress
+            # (image pulls, API calls) for as long, which staging can wait out; $82 a month less
+            # than one per zone
+            "natGateways": "single",
             "flowLogs": {"retentionDays": 30},
         },
         "cluster": {
@@ -92,24 +104,47 @@ ENVIRONMENT_DEFAULTS: dict[str, dict[str, Any]] = {
             "logRetentionDays": 30,
             "deletionProtection": False,
             "nodeGroups": {
-                "general": {"instanceTypes": ["m6i.large"], "capacityType": "ON_DEMAND",
-                            "minSize": 3, "desiredSize": 3, "maxSize": 6},
+                # sized to staging's replicas: its pods ask ~14 vCPU and ~23 GiB at their
+                # fewest (the tenants at prod's replica counts ~7.9 vCPU, the add-ons ~4.6 with
+                # one observability replica each, Karpenter's two controllers 2 of it, EKS's
+                # own ~0.3, ~0.3 a node of DaemonSets): four 4-vCPU nodes (15.7 allocatable)
+                # hold it, Karpenter adds what bursts.
+                # Spot, as Karpenter buys in staging: a reclaimed node's pods reschedule. x86
+                # (the applications' images are amd64 builds): AMD's m6a first, 10% under
+                # m6i, then others of the size for spot capacity
+                "general": {"instanceTypes": ["m6a.xlarge", "m5a.xlarge", "m6i.xlarge",
+                                              "m5.xlarge"],
+                            "capacityType": "SPOT", "minSize": 3, "desiredSize": 4,
+                            "maxSize": 8},
             },
         },
         "registry": {"keepTaggedImages": 30},
-        # the managed services prod runs, single-zone and small: the same engines, drivers and
-        # TLS, at a fraction of the price
-        "stores": {"backend": "managed", "multiAz": False},
+        # the managed services prod runs, single-zone, shared by the applications, at the
+        # smallest sizes that run them (Graviton everywhere: every engine runs on it): the same
+        # engines, drivers and TLS at a fraction of the price
+        "stores": {"backend": "managed", "multiAz": False,
+                   # five applications' staging databases, one user each: 2 GiB
+                   "postgresql": {"size": "db.t4g.small"},
+                   # one service's database (everything-portal's go-service): 1 GiB
+                   "mysql": {"size": "db.t4g.micro"},
+                   # three applications' caches, sessions and rate-limit counters: 0.5 GiB
+                   "redis": {"size": "cache.t4g.micro"}},
+        # (DocumentDB and Amazon MQ keep the defaults, their smallest: db.t4g.medium, and
+        # mq.m7g.medium, a single instance: RabbitMQ 4 runs on mq.m7g only)
         "dns": {"domain": "staging.shipyard.example.com", "queryLogs": False},
         "addons": {
             "certManager": {"issuer": "letsencrypt-staging"},
             "istio": {"mtls": "STRICT", "traceSampling": 10.0},
             "karpenter": {"capacityTypes": ["spot", "on-demand"], "cpuLimit": 64,
                           "memoryLimitGi": 256},
-            "monitoring": {"retentionDays": 15, "storageGi": 50, "grafanaHostname": "grafana"},
-            "logging": {"retentionDays": 14},
-            "tracing": {"retentionHours": 72},
-            "kiali": {"hostname": "kiali"},
+            # observability: one replica each (staging's metrics, logs and traces are for the
+            # release at hand, not for an outage's post-mortem), two weeks' metrics and logs,
+            # three days of traces
+            "monitoring": {"retentionDays": 15, "storageGi": 50, "grafanaHostname": "grafana",
+                           "highAvailability": False},
+            "logging": {"retentionDays": 14, "highAvailability": False},
+            "tracing": {"retentionHours": 72, "highAvailability": False},
+            "kiali": {"hostname": "kiali", "highAvailability": False},
             "argocd": {"hostname": "argocd"},
         },
     },
@@ -125,30 +160,47 @@ ENVIRONMENT_DEFAULTS: dict[str, dict[str, Any]] = {
             "endpointPublicAccess": False,
             "logRetentionDays": 365,
             "deletionProtection": True,
+            # sized to prod's replicas: its pods ask ~14 vCPU and ~23 GiB at their fewest (the
+            # tenants ~8.3 vCPU with their sidecars, the add-ons ~5.2 with two replicas each,
+            # EKS's own ~0.3) and ~0.3 vCPU a node of DaemonSets: ~16 vCPU on seven nodes,
+            # three system ones (one a zone) and four general ones (21.5 allocatable, ~75%
+            # asked: a node's loss and the rollouts' surge pods fit); Karpenter adds what
+            # bursts. On-demand; x86 (the applications' images are amd64 builds): AMD's m6a,
+            # 10% under m6i. It was 30 vCPU (m6i: three large, six xlarge), half of it idle
             "nodeGroups": {
-                "system": {"instanceTypes": ["m6i.large"], "capacityType": "ON_DEMAND",
+                "system": {"instanceTypes": ["m6a.large"], "capacityType": "ON_DEMAND",
                            "minSize": 3, "desiredSize": 3, "maxSize": 6,
                            "labels": {"shipyard.dev/pool": "system"}},
-                "general": {"instanceTypes": ["m6i.xlarge"], "capacityType": "ON_DEMAND",
-                            "minSize": 3, "desiredSize": 6, "maxSize": 15,
+                "general": {"instanceTypes": ["m6a.xlarge"], "capacityType": "ON_DEMAND",
+                            "minSize": 3, "desiredSize": 4, "maxSize": 15,
                             "labels": {"shipyard.dev/pool": "general"}},
             },
         },
         "registry": {"keepTaggedImages": 100},
-        # managed stores, a standby in another zone each, production sizes
+        # managed stores shared by the applications (one per engine), a standby in another
+        # zone each, Graviton (every engine runs on it), sized to what they hold
         "stores": {"backend": "managed", "multiAz": True,
-                   "postgresql": {"size": "db.m7g.large", "storageGi": 100,
+                   # fourteen services of five applications: 2 vCPU, 8 GiB, not burstable;
+                   # 50 GiB to start (RDS storage grows, never shrinks: autoscaling to 1000)
+                   "postgresql": {"size": "db.m7g.large", "storageGi": 50,
                                   "maxStorageGi": 1000},
-                   "mysql": {"size": "db.m7g.large", "storageGi": 100, "maxStorageGi": 1000},
-                   "mongodb": {"size": "db.r6g.large", "instances": 3},
-                   "redis": {"size": "cache.m7g.large", "instances": 3},
+                   # one service's database (everything-portal's go-service): 4 GiB, burstable
+                   "mysql": {"size": "db.t4g.medium", "storageGi": 20, "maxStorageGi": 1000},
+                   # two applications' document stores: one instance per zone, 4 GiB each
+                   "mongodb": {"size": "db.t4g.medium", "instances": 3},
+                   # three applications' caches, sessions and counters: a node per zone
+                   "redis": {"size": "cache.t4g.medium", "instances": 3},
+                   # AWS's production size for RabbitMQ 4 (mq.m7g.medium is for tests), three
+                   # nodes in three zones
                    "rabbitmq": {"size": "mq.m7g.large"}},
         "dns": {"domain": "shipyard.example.com"},
         "addons": {
             "certManager": {"issuer": "letsencrypt-prod"},
             "istio": {"mtls": "STRICT", "traceSampling": 1.0},
-            # no UI on the internet: kubectl port-forward (docs/observability.md)
-            "monitoring": {"retentionDays": 30, "storageGi": 200},
+            # no UI on the internet: kubectl port-forward (docs/observability.md). Two
+            # Prometheus replicas of 30 days: ~200k series at a 30 s scrape is ~25 GB a month;
+            # 100 GiB (retentionSize 85 GB) keeps three times that
+            "monitoring": {"retentionDays": 30, "storageGi": 100},
             "logging": {"retentionDays": 30},
             "tracing": {"retentionHours": 168},
         },

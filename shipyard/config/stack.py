@@ -92,9 +92,9 @@ class StackConfig(Model):
         description="S3 server access logs and CloudFront access logs.")
     applications: dict[str, dict[str, Any]] = Field(
         default_factory=dict,
-        description="Per application (a catalog in catalogs/): enabled, hostname, mesh, cdn, and "
-                    "services.NAME.* overrides (replicas, autoscaling, tag, delivery, ...). "
-                    "Every catalog is hosted unless enabled is false.")
+        description="Per application (a catalog in catalogs/): enabled, hostname, mesh, cdn, "
+                    "storePlacement, and services.NAME.* overrides (replicas, autoscaling, tag, "
+                    "delivery, ...). Every catalog is hosted unless enabled is false.")
 
 
     @field_validator("tags")

@@ -10,6 +10,9 @@ from pydantic import Field, field_validator
 from shipyard.config.base import Int, Model
 
 StoreBackend = Literal["inCluster", "managed"]
+# Where a managed store runs: one per engine for the stack, shared by the applications (a
+# database and a user per consuming service), or one per application that declares it.
+Placement = Literal["shared", "perApplication"]
 # What a managed store's size names: its AWS service's instance-class prefix.
 SIZE_PREFIX = {"postgresql": "db.", "mysql": "db.", "mongodb": "db.", "redis": "cache.",
                "rabbitmq": "mq."}
@@ -46,6 +49,14 @@ class StoresSettings(Model):
 
     backend: StoreBackend = Field(
         "managed", description="inCluster or managed, for every kind without its own backend.")
+    placement: Placement = Field(
+        "shared", description="managed: shared runs one store per engine for the stack (one "
+                              "RDS PostgreSQL, one MySQL, one DocumentDB, one ElastiCache, one "
+                              "Amazon MQ), with a database and a user per consuming service; "
+                              "perApplication one per application that declares it. An "
+                              "application may choose its own (storePlacement in its catalog or "
+                              "shipyard:applications.NAME). In-cluster stores are always the "
+                              "application's own.")
     multi_az: bool = Field(True, description="managed: standbys in other zones (RDS Multi-AZ, "
                                              "ElastiCache failover, Amazon MQ cluster).")
     backup_retention_days: Int = Field(30, ge=1, le=35,

@@ -9,11 +9,14 @@ never meet a value the checks let through.
 
 from __future__ import annotations
 
+import hashlib
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 
 from shipyard.catalog.models import Application
 from shipyard.config.base import Problem
+from shipyard.config.stores import StoresSettings
 from shipyard.versions import STORE_IMAGES
 
 # --- in the cluster: the operand images shipyard pins, by kind and version
@@ -351,3 +354,147 @@ def problems(kind: str, backend: str, *, version: str | None, storage_gi: int,
                                    "'.', '_', '-'; not guest)"))
     return out
 
+
+
+# ---------------------------------------------------------------------------------------------
+# Placement: a managed store per application, or one per engine shared by the stack's
+# applications (the database-per-service pattern: a database and a user per consuming service)
+
+SHARED_KINDS = ("postgresql", "mysql", "mongodb", "redis", "rabbitmq")
+# the platform's namespace of the shared stores' bootstrap Jobs and master credentials
+SHARED_NAMESPACE = "shipyard-stores"
+# PostgreSQL names a database's owner role <database>_owner (components/stores/bootstrap.py):
+# a shared database name leaves room for the suffix within PostgreSQL's 63 characters
+PG_MAX_NAME = 63
+SHARED_DATABASE_LIMIT = {"postgresql": PG_MAX_NAME - len("_owner"), "mysql": 64, "mongodb": 63}
+SHARED_USER_LIMIT = {"postgresql": PG_MAX_NAME, "mysql": MYSQL_MAX_USER, "mongodb": 63}
+
+
+def placement_of(app: Application, stores: StoresSettings) -> str:
+    """The application's placement: its own (catalog or shipyard:applications.NAME), else the
+    stack's ``stores.placement``."""
+    return app.store_placement or stores.placement
+
+
+def shares(app: Application, kind: str, stores: StoresSettings) -> bool:
+    """Whether ``app``'s stores of ``kind`` live on the stack's shared store of that engine: a
+    managed kind (in-cluster stores and S3 buckets stay the application's own) and placement
+    shared."""
+    return kind in SHARED_KINDS and stores.backend_of(kind) == "managed" and \
+        placement_of(app, stores) == "shared"
+
+
+def shared_name(app: str, name: str, limit: int) -> str:
+    """``<app>_<name>`` with ``_`` for ``-``: a name on a shared store, prefixed by its
+    application so that two applications' ``users`` never meet; cut to ``limit`` and made
+    unique again by a hash of the whole when longer."""
+    joined = f"{app}_{name}".replace("-", "_")
+    if len(joined) <= limit:
+        return joined
+    digest = hashlib.sha256(f"{app}/{name}".encode()).hexdigest()[:6]
+    return f"{joined[:limit - 7].rstrip('_')}_{digest}"
+
+
+def login_key(app: str, service: str) -> str:
+    """How a shared store names one consumer (its resources and connection): ``<app>-<service>``."""
+    return f"{app}-{service}"
+
+
+def key_prefix(app: str) -> str:
+    """On a shared Valkey group an application's keys and channels start with its name."""
+    return f"{app}:"
+
+
+@dataclass(frozen=True)
+class SharedLogin:
+    """One consuming service on a shared store: its user, and the database it owns there (for
+    RabbitMQ: its application's virtual host; for Valkey none: its key prefix)."""
+
+    app: str
+    store: str          # the store's name in the application's catalog
+    service: str
+    user: str
+    database: str | None
+
+    @property
+    def key(self) -> str:
+        return login_key(self.app, self.service)
+
+
+def shared_user(kind: str, app: str, service: str) -> str:
+    if kind == "rabbitmq":
+        return f"{app}.{service}"          # '.' never occurs in a DNS label: unambiguous
+    if kind == "redis":
+        return login_key(app, service)
+    return shared_name(app, service, SHARED_USER_LIMIT[kind])
+
+
+def shared_logins(kind: str, apps: Iterable[Application],
+                  stores: StoresSettings) -> list[SharedLogin]:
+    """Every consumer of the stack's shared store of ``kind``: each service of a sharing
+    application that uses one of its stores of that kind, with the user and database it gets
+    there (a database its catalog names, or the store's first, prefixed by the application)."""
+    out: list[SharedLogin] = []
+    for app in apps:
+        if not shares(app, kind, stores):
+            continue
+        for store_name, store in app.stores.items():
+            if store.kind != kind:
+                continue
+            for service, named in consumers_of(app, store_name).items():
+                if kind == "rabbitmq":
+                    database: str | None = app.name
+                elif kind == "redis" or named is None:
+                    database = None
+                else:
+                    database = shared_name(app.name, named, SHARED_DATABASE_LIMIT[kind])
+                out.append(SharedLogin(app.name, store_name, service,
+                                       shared_user(kind, app.name, service), database))
+    return sorted(out, key=lambda login: (login.app, login.service, login.store))
+
+
+def shared_declared(kind: str, apps: Iterable[Application], stores: StoresSettings) -> bool:
+    """Some sharing application declares a store of ``kind``: the shared store exists."""
+    return any(shares(app, kind, stores) and store.kind == kind
+               for app in apps for store in app.stores.values())
+
+
+def shared_problems(kind: str, logins: Sequence[SharedLogin]) -> list[Problem]:
+    """What one shared store cannot hold: a service that would log in twice (two stores of one
+    engine in its application), two consumers coming to one name, a user an engine reserves."""
+    out: list[Problem] = []
+    keys: dict[str, SharedLogin] = {}
+    users: dict[str, SharedLogin] = {}
+    databases: dict[str, str] = {}
+    for login in logins:
+        where = f"applications.{login.app}.services.{login.service}"
+        first = keys.get(login.key)
+        if first is not None:
+            if first.app == login.app and first.service == login.service:
+                message = (f"uses stores {first.store!r} and {login.store!r}, both {kind}: on "
+                           f"the stack's shared {kind} store a service logs in once (set "
+                           f"applications.{login.app}.storePlacement: perApplication)")
+            else:
+                message = (f"it and {first.app}/{first.service} would log in to the shared "
+                           f"{kind} store under one name ({login.key}): rename one")
+            out.append(Problem(where, login.service, message))
+            continue
+        keys[login.key] = login
+        other = users.get(login.user)
+        if other is not None:
+            out.append(Problem(where, login.service,
+                               f"its user {login.user!r} on the shared {kind} store is also "
+                               f"{other.app}/{other.service}'s: rename one"))
+        users[login.user] = login
+        if kind in ("postgresql", "mysql", "mongodb") and (
+                login.user.startswith(("pg_", "rds")) or login.user in MYSQL_RESERVED_USERS):
+            out.append(Problem(where, login.service,
+                               f"makes user {login.user!r} on the shared {kind} store, which "
+                               f"is reserved (pg_*, rds*)"))
+        if login.database is not None and kind != "rabbitmq":
+            taken = databases.setdefault(login.database, login.app)
+            if taken != login.app:
+                out.append(Problem(where, login.service,
+                                   f"its database {login.database!r} on the shared {kind} "
+                                   f"store is also {taken}'s: rename one"))
+    return out

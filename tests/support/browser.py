@@ -8,8 +8,8 @@ says why not: the test then skips with that reason, unless ``SHIPYARD_BROWSER_RE
 
 ``Browser.open(path)`` loads a page from the file system and returns what it rendered: its
 errors (caught by a collector that runs before the page's own scripts, and the console's), each
-section's size on screen, a PNG of each picture and of the window, and how much of each picture
-is drawn (the browser counts the PNG's pixels).
+section's size on screen, how much of each picture is drawn (the browser counts the pixels of
+the picture's box in one capture of the whole page) and a PNG of the window's view.
 """
 
 from __future__ import annotations
@@ -53,14 +53,14 @@ def chromium() -> tuple[str, str] | str:
 class Rendered:
     errors: list[str]                        # the console's SEVERE entries (script errors...)
     sections: dict[str, tuple[int, int]]     # section id -> (width, height) on screen
-    pictures: dict[str, bytes]               # svg id -> PNG of the element as drawn
     ink: dict[str, tuple[float, int]]        # svg id -> (share not background, colours)
     screenshot: bytes                        # PNG of the window
 
 
 class Browser:
-    def __init__(self, driver) -> None:
+    def __init__(self, driver, window: tuple[int, int]) -> None:
         self.driver = driver
+        self.window = window
 
     def open(self, path: Path) -> Rendered:
         from selenium.webdriver.common.by import By
@@ -77,22 +77,16 @@ class Browser:
         for element in d.find_elements(By.CSS_SELECTOR, "section[id]"):
             size = element.size
             sections[element.get_attribute("id")] = (int(size["width"]), int(size["height"]))
-        pictures = {}
-        for element in d.find_elements(By.CSS_SELECTOR, "svg[id]"):
-            d.execute_script("arguments[0].scrollIntoView()", element)
-            pictures[element.get_attribute("id")] = element.screenshot_as_png
-        d.execute_script("window.scrollTo(0, 0)")
-        shot = d.get_screenshot_as_png()
-        ink = {key: self.ink(png) for key, png in pictures.items()}
-        return Rendered(errors, sections, pictures, ink, shot)
-
-    def ink(self, png: bytes) -> tuple[float, int]:
-        """(the share of a screenshot's pixels that are not its background colour, how many
-        colours it has): a blank picture gives (0.0, 1). The browser decodes the PNG (a canvas
-        counts its pixels), faster than Python would."""
-        found = self.driver.execute_async_script(INK, base64.b64encode(png).decode())
-        assert found is not None, "the browser could not decode the screenshot"
-        return float(found[0]), int(found[1])
+        # One capture of the whole page as drawn; the browser cuts each picture's box and the
+        # window's top out of it (one capture instead of one per picture: half the time).
+        rects = d.execute_script(RECTS)
+        page = d.execute_cdp_cmd("Page.captureScreenshot",
+                                 {"format": "png", "captureBeyondViewport": True})["data"]
+        found = d.execute_async_script(CUT, page, rects, *self.window)
+        assert found is not None, "the browser could not decode its capture of the page"
+        ink = {key: (float(share), int(colours)) for key, (share, colours) in found[0].items()}
+        shot = base64.b64decode(found[1].split(",", 1)[1])
+        return Rendered(errors, sections, ink, shot)
 
 
 # Runs before each page's own scripts: keeps every uncaught error, rejected promise, failed load
@@ -114,27 +108,48 @@ console.error = function () {
 """
 
 
-# Counts a PNG's colours on a canvas: arguments[0] is the PNG in base64.
-INK = """
+# Each svg[id]'s box, in the page's coordinates.
+RECTS = """
+return Array.from(document.querySelectorAll("svg[id]")).map(function (e) {
+  const r = e.getBoundingClientRect();
+  return [e.id, r.left + window.scrollX, r.top + window.scrollY, r.width, r.height];
+});
+"""
+
+
+# Decodes the capture of the page on a canvas (arguments: the PNG in base64, the boxes, the
+# window's width and height). For each box: the share of its pixels that are not its most common
+# colour (its background), and how many colours it has -- a blank picture gives [0, 1]. Also
+# the window's top of the page, as a PNG data URL.
+CUT = """
 const done = arguments[arguments.length - 1];
+const [png, rects, width, height] = arguments;
 const img = new Image();
 img.onload = function () {
   const canvas = document.createElement("canvas");
   canvas.width = img.width; canvas.height = img.height;
   const g = canvas.getContext("2d");
   g.drawImage(img, 0, 0);
-  const data = g.getImageData(0, 0, canvas.width, canvas.height).data;
-  const counts = new Map();
-  for (let i = 0; i < data.length; i += 4) {
-    const key = (data[i] << 16) | (data[i + 1] << 8) | data[i + 2];
-    counts.set(key, (counts.get(key) || 0) + 1);
+  const ink = {};
+  for (const [id, x, y, w, h] of rects) {
+    const W = Math.max(1, Math.round(w)), H = Math.max(1, Math.round(h));
+    const data = g.getImageData(Math.round(x), Math.round(y), W, H).data;
+    const counts = new Map();
+    for (let i = 0; i < data.length; i += 4) {
+      const key = (data[i] << 16) | (data[i + 1] << 8) | data[i + 2];
+      counts.set(key, (counts.get(key) || 0) + 1);
+    }
+    let background = 0;
+    for (const n of counts.values()) { background = Math.max(background, n); }
+    ink[id] = [1 - background / (W * H), counts.size];
   }
-  let background = 0;
-  for (const n of counts.values()) { background = Math.max(background, n); }
-  done([1 - background / Math.max(canvas.width * canvas.height, 1), counts.size]);
+  const top = document.createElement("canvas");
+  top.width = Math.min(width, img.width); top.height = Math.min(height, img.height);
+  top.getContext("2d").drawImage(img, 0, 0);
+  done([ink, top.toDataURL("image/png")]);
 };
 img.onerror = function () { done(null); };
-img.src = "data:image/png;base64," + arguments[0];
+img.src = "data:image/png;base64," + png;
 """
 
 
@@ -157,6 +172,6 @@ def browser(width: int = 1600, height: int = 1500) -> Iterator[Browser]:
     driver = webdriver.Chrome(service=Service(executable_path=driver_path), options=options)
     try:
         driver.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": COLLECT})
-        yield Browser(driver)
+        yield Browser(driver, (width, height))
     finally:
         driver.quit()

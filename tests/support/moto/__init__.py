@@ -36,7 +36,7 @@ from collections.abc import Iterable
 
 from tests.support.moto.acm import Acm
 from tests.support.moto.cloudfront import CloudFront
-from tests.support.moto.core import HANDLERS, MotoResourceError
+from tests.support.moto.core import HANDLERS, MotoResourceError, one_rsa_key_per_size
 from tests.support.moto.ec2 import Ec2
 from tests.support.moto.ecr import Ecr
 from tests.support.moto.eks import Eks
@@ -51,7 +51,7 @@ from tests.support.moto.route53 import Route53
 from tests.support.moto.s3 import S3
 from tests.support.moto.sqs import Sqs
 
-__all__ = ["HANDLERS", "MotoMocks", "MotoResourceError", "echoed_types"]
+__all__ = ["HANDLERS", "MotoMocks", "MotoResourceError", "echoed_types", "one_rsa_key_per_size"]
 
 
 class MotoMocks(Ec2, Logs, Kms, Iam, Eks, Ecr, Route53, Acm, S3, CloudFront, Rds, ElastiCache,

@@ -3,8 +3,10 @@ service uses: Pulumi's camelCase inputs -> boto3's request shapes."""
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 # Pulumi type token -> name of the MotoMocks method that creates it (filled by @handles).
@@ -92,3 +94,24 @@ def revealed(value: Any) -> Any:
 def as_bool(value: Any) -> bool:
     """The AWS provider types some booleans as strings ("true")."""
     return value.lower() == "true" if isinstance(value, str) else bool(value)
+
+
+@contextlib.contextmanager
+def one_rsa_key_per_size() -> Iterator[None]:
+    """moto makes a fresh 2048-bit RSA key for every KMS key (for its Sign/Verify, even a
+    symmetric key gets one) and every ACM certificate: ~50 ms each, a second of every
+    deployment. Nothing here signs or verifies, so one key per size and exponent serves them
+    all while this is active."""
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    generate = rsa.generate_private_key
+
+    @functools.cache
+    def reused(public_exponent: int, key_size: int, backend: Any = None) -> Any:
+        return generate(public_exponent=public_exponent, key_size=key_size)
+
+    rsa.generate_private_key = reused
+    try:
+        yield
+    finally:
+        rsa.generate_private_key = generate
