@@ -35,7 +35,7 @@ from offline.estimates.deploy_time import estimate_deploy
 from offline.harness import Plan, StackFileError, collector_paused, run_program
 from offline.manifests import write_manifests
 from offline.report import write as write_report
-from offline.stateful import is_stateful, protected, replacements
+from offline.stateful import is_stateful, protected, renamed, replacements
 from offline.upgrade import UpgradeError, upgrade_report
 from offline.upgrade import summary_lines as upgrade_lines
 from shipyard.catalog.load import CatalogError
@@ -195,6 +195,9 @@ def _main(argv: list[str] | None) -> int:
               f"{len(risks)}")
         for risk in risks:
             print(f"  DATA AT RISK  {risk['type']} {risk['name']}: {risk['change']}")
+        moved = renamed(old.get("resources", []), document["resources"])
+        if moved:
+            print(f"renamed under an alias, updated in place (not replaced): {len(moved)}")
         if upgrade is not None:
             document["upgrade"] = upgrade
             print("\n" + "\n".join(upgrade_lines(upgrade)))

@@ -431,6 +431,9 @@ class RecordingMonitor(SyncMockMonitor):
             provider=_provider_urn(request.provider),
             options=_options(request),
         )
+        if request.aliases:
+            record.options["aliases"] = sorted(self._alias_urn(request, a)
+                                               for a in request.aliases)
         response = super().RegisterResource(request)
         registered = self.resources.get(urn)
         if registered is not None:
@@ -439,6 +442,15 @@ class RecordingMonitor(SyncMockMonitor):
         with self._lock:
             self.records.append(record)
         return response
+
+    def _alias_urn(self, request: Any, alias: Any) -> str:
+        """The URN an alias names (what the engine matches against the previous state): a
+        spec's unset parts are the resource's own."""
+        if alias.urn:
+            return str(alias.urn)
+        spec = alias.spec
+        parent = "" if spec.noParent else (spec.parentUrn or request.parent)
+        return self.make_urn(parent, spec.type or request.type, spec.name or request.name)
 
     def RegisterResourceOutputs(self, request: Any) -> Any:
         if request.urn == self.stack_urn:

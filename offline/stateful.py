@@ -222,14 +222,26 @@ def moved_connections(old: Iterable[Mapping[str, Any]], new: Iterable[Mapping[st
     return found
 
 
+def renamed(old: Iterable[Mapping[str, Any]], new: Iterable[Mapping[str, Any]]
+            ) -> dict[str, str]:
+    """Old URN -> new URN for each resource the new plan moved under another name, type or
+    parent with an alias naming the old URN (``options.aliases``): the engine updates it in
+    place instead of deleting the old one and creating the new."""
+    gone = {r["urn"] for r in old} - {r["urn"] for r in new}
+    return {alias: r["urn"] for r in new
+            for alias in (r.get("options") or {}).get("aliases") or () if alias in gone}
+
+
 def replacements(old: Iterable[Mapping[str, Any]], new: Iterable[Mapping[str, Any]]
                  ) -> list[dict[str, Any]]:
     """Stateful resources (plan JSON records) a change between two plans would replace or
-    delete: by a changed replace-key, or by leaving the program (a renamed component); and the
-    services whose connection moves to another managed store."""
+    delete: by a changed replace-key, or by leaving the program (a renamed component without
+    an alias); and the services whose connection moves to another managed store."""
     old, new = list(old), list(new)
+    moved = renamed(old, new)
+
     def key(r: Mapping[str, Any]) -> str:
-        return r["urn"]
+        return moved.get(r["urn"], r["urn"])
 
     def kind(r: Mapping[str, Any]) -> str:
         if r["type"] == RELEASE:

@@ -191,6 +191,18 @@ def test_against_an_earlier_plan_the_change_and_the_data_at_risk_stand_out(docum
     assert "No earlier plan given" in html(documents["prod"])
 
 
+def test_a_rename_under_an_alias_is_a_change_not_a_deletion_and_an_addition(documents):
+    doc = documents["prod"]
+    old = copy.deepcopy(doc)
+    role = next(r for r in old["resources"] if r["options"].get("aliases"))
+    role["urn"] = role["options"]["aliases"][0]      # the earlier plan had the old name
+    del role["options"]["aliases"]
+    report = build(doc, old)
+    assert report.added == [] and report.deleted == []
+    new_urn = next(r["urn"] for r in doc["resources"] if r["name"] == role["name"])
+    assert report.changed == [new_urn]                # its options gained the alias
+
+
 def test_a_destroy_report_in_the_plan_is_shown_with_its_problems_and_what_stays(documents):
     """``plan.py --destroy`` puts its report in the JSON (order, problems, leftBehind, stopsAt):
     the page shows it; without one it says how to get it."""

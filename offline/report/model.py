@@ -23,7 +23,7 @@ from offline.estimates.apportion import by_application
 from offline.estimates.cost import load_prices
 from offline.estimates.deploy_time import create_minutes, dependency_edges
 from offline.harness import ROOT, Plan, ResourceRecord
-from offline.stateful import is_stateful, protected, replacements
+from offline.stateful import is_stateful, protected, renamed, replacements
 
 TENANT = "shipyard:apps:Tenant"
 NAMESPACE = "kubernetes:core/v1:Namespace"
@@ -316,9 +316,13 @@ def _compare(report: Report, document: Mapping[str, Any], old: Mapping[str, Any]
     old_plan = plan_of(old)
     old_units = {r.urn: unit_key(_chain(old_plan, r)) for r in old_plan.resources}
     report.against = True
-    report.added = sorted(u for u in new_by if u not in old_by)
-    report.deleted = sorted(u for u in old_by if u not in new_by)
-    report.changed = sorted(u for u in new_by if u in old_by and _differs(new_by[u], old_by[u]))
+    # a resource moved under an alias is the same resource, updated in place
+    moved = renamed(old_by.values(), new_by.values())
+    was = {new: old for old, new in moved.items()}
+    report.added = sorted(u for u in new_by if u not in old_by and u not in was)
+    report.deleted = sorted(u for u in old_by if u not in new_by and u not in moved)
+    report.changed = sorted(u for u in new_by if (u in old_by or u in was) and
+                            _differs(new_by[u], old_by[was.get(u, u)]))
     new_plan = plan_of(document)
     of_unit = {r.urn: unit_key(_chain(new_plan, r)) for r in new_plan.resources}
     for urn in report.added:
