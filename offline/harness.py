@@ -444,13 +444,11 @@ class RecordingMonitor(SyncMockMonitor):
         return response
 
     def _alias_urn(self, request: Any, alias: Any) -> str:
-        """The URN an alias names (what the engine matches against the previous state): a
-        spec's unset parts are the resource's own."""
-        if alias.urn:
-            return str(alias.urn)
+        """The URN an alias names (the engine matches it in the previous state); a spec's unset
+        parts are the resource's own."""
         spec = alias.spec
-        parent = "" if spec.noParent else (spec.parentUrn or request.parent)
-        return self.make_urn(parent, spec.type or request.type, spec.name or request.name)
+        return str(alias.urn) or self.make_urn("" if spec.noParent else (
+            spec.parentUrn or request.parent), spec.type or request.type, spec.name or request.name)
 
     def RegisterResourceOutputs(self, request: Any) -> Any:
         if request.urn == self.stack_urn:
