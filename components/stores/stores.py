@@ -100,7 +100,7 @@ def footprints(app: Application, settings: StoresSettings) -> list[Footprint]:
     shared stores' namespace, not the tenant's."""
     out: list[Footprint] = []
     for store in app.stores.values():
-        if store.kind == "objectStorage" or store_rules.shares(app, store.kind, settings):
+        if store.kind == "objectStorage" or store_rules.shares_store(app, store, settings):
             continue
         backend = settings.backend_of(store.kind)
         if backend == "inCluster":
@@ -123,7 +123,7 @@ def placements(app: Application, settings: StoresSettings) -> dict[str, str]:
     managed store of the application's) or ``inCluster``; object storage is always ``own``."""
     out = {}
     for name, store in app.stores.items():
-        if store_rules.shares(app, store.kind, settings):
+        if store_rules.shares_store(app, store, settings):
             out[name] = "shared"
         else:
             out[name] = "own" if settings.backend_of(store.kind) == "managed" else "inCluster"

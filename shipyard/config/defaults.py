@@ -127,7 +127,11 @@ ENVIRONMENT_DEFAULTS: dict[str, dict[str, Any]] = {
                    "postgresql": {"size": "db.t4g.small"},
                    # one service's database (everything-portal's go-service): 1 GiB
                    "mysql": {"size": "db.t4g.micro"},
-                   # three applications' caches, sessions and rate-limit counters: 0.5 GiB
+                   # Valkey: one group per application whose clients do not prefix their
+                   # keys (the seeds' three: docs/data-stores.md), each a single node of
+                   # 0.5 GiB for one application's staging caches, sessions and rate-limit
+                   # counters ($9 a month each); a shared group, where catalogs allow one, is
+                   # the same size
                    "redis": {"size": "cache.t4g.micro"}},
         # (DocumentDB and Amazon MQ keep the defaults, their smallest: db.t4g.medium, and
         # mq.m7g.medium, a single instance: RabbitMQ 4 runs on mq.m7g only)
@@ -188,8 +192,14 @@ ENVIRONMENT_DEFAULTS: dict[str, dict[str, Any]] = {
                    "mysql": {"size": "db.t4g.medium", "storageGi": 20, "maxStorageGi": 1000},
                    # two applications' document stores: one instance per zone, 4 GiB each
                    "mongodb": {"size": "db.t4g.medium", "instances": 3},
-                   # three applications' caches, sessions and counters: a node per zone
-                   "redis": {"size": "cache.t4g.medium", "instances": 3},
+                   # Valkey: one group per application whose clients do not prefix their
+                   # keys (the seeds' three: docs/data-stores.md), each a primary and a
+                   # replica in two zones with automatic failover (Multi-AZ), 1.37 GiB of
+                   # Graviton for one application's caches, sessions and counters ($37 a month
+                   # a group; three such groups cost what the one shared group of three
+                   # t4g.medium nodes did). A shared group, where catalogs allow one, is the
+                   # same size: raise stores.redis.size when several applications share it
+                   "redis": {"size": "cache.t4g.small", "instances": 2},
                    # AWS's production size for RabbitMQ 4 (mq.m7g.medium is for tests), three
                    # nodes in three zones
                    "rabbitmq": {"size": "mq.m7g.large"}},

@@ -14,7 +14,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-from shipyard.catalog.models import Application
+from shipyard.catalog.models import Application, Store
 from shipyard.config.base import Problem
 from shipyard.config.stores import StoresSettings
 from shipyard.versions import STORE_IMAGES
@@ -377,11 +377,28 @@ def placement_of(app: Application, stores: StoresSettings) -> str:
 
 
 def shares(app: Application, kind: str, stores: StoresSettings) -> bool:
-    """Whether ``app``'s stores of ``kind`` live on the stack's shared store of that engine: a
-    managed kind (in-cluster stores and S3 buckets stay the application's own) and placement
-    shared."""
+    """Whether ``app``'s placement puts its stores of ``kind`` on the stack's shared store of
+    that engine: a managed kind (in-cluster stores and S3 buckets stay the application's own)
+    and placement shared. A Valkey store also needs its catalog's word (``shares_store``)."""
     return kind in SHARED_KINDS and stores.backend_of(kind) == "managed" and \
         placement_of(app, stores) == "shared"
+
+
+def shares_store(app: Application, store: Store, stores: StoresSettings) -> bool:
+    """Whether this store of ``app`` lives on the stack's shared store of its engine: its
+    application's placement shares the kind and, for Valkey, the catalog says its clients
+    prefix every key and channel (``keyPrefix: true``). A shared Valkey group separates its
+    applications by an ACL on key and channel patterns only, which a client that writes
+    unprefixed keys would meet as NOPERM on every command: without that word the application's
+    Valkey stays a group of its own."""
+    return shares(app, store.kind, stores) and (store.kind != "redis" or store.key_prefix)
+
+
+def unprefixed_caches(app: Application, stores: StoresSettings) -> list[str]:
+    """``app``'s Valkey stores that stay its own although its placement is shared: their
+    catalog does not say the clients prefix their keys (the settings' note names them)."""
+    return [name for name, store in app.stores.items()
+            if shares(app, store.kind, stores) and not shares_store(app, store, stores)]
 
 
 def shared_name(app: str, name: str, limit: int) -> str:
@@ -400,9 +417,24 @@ def login_key(app: str, service: str) -> str:
     return f"{app}-{service}"
 
 
+# The variable (after the store's own prefix: REDIS_KEY_PREFIX) that gives a Valkey client its
+# application's key prefix
+KEY_PREFIX_VAR = "KEY_PREFIX"
+
+
 def key_prefix(app: str) -> str:
-    """On a shared Valkey group an application's keys and channels start with its name."""
+    """The prefix of an application's keys and channels on Valkey (``<app>:``): on a shared
+    group the only ones its users may touch; its connections carry it as ``KEY_PREFIX``
+    wherever its catalog says its clients prefix their keys."""
     return f"{app}:"
+
+
+def declared_prefix(app: Application | None, store: Store) -> str | None:
+    """The prefix ``app``'s clients put on this store's keys, where its catalog says they do
+    (``keyPrefix: true``): given as ``KEY_PREFIX`` on a store of its own too (in the cluster,
+    or its own ElastiCache group), so that its keys keep their names whichever placement
+    holds them. None: not declared (or a shared store's own args, which have no application)."""
+    return key_prefix(app.name) if app is not None and store.key_prefix else None
 
 
 @dataclass(frozen=True)
@@ -436,10 +468,8 @@ def shared_logins(kind: str, apps: Iterable[Application],
     there (a database its catalog names, or the store's first, prefixed by the application)."""
     out: list[SharedLogin] = []
     for app in apps:
-        if not shares(app, kind, stores):
-            continue
         for store_name, store in app.stores.items():
-            if store.kind != kind:
+            if store.kind != kind or not shares_store(app, store, stores):
                 continue
             for service, named in consumers_of(app, store_name).items():
                 if kind == "rabbitmq":
@@ -455,7 +485,7 @@ def shared_logins(kind: str, apps: Iterable[Application],
 
 def shared_declared(kind: str, apps: Iterable[Application], stores: StoresSettings) -> bool:
     """Some sharing application declares a store of ``kind``: the shared store exists."""
-    return any(shares(app, kind, stores) and store.kind == kind
+    return any(store.kind == kind and shares_store(app, store, stores)
                for app in apps for store in app.stores.values())
 
 

@@ -64,7 +64,7 @@ def served(settings: Any, apps: tuple[str, ...] | None = None,
         for name, store in app.stores.items():
             if store.kind not in kinds or stores.backend_of(store.kind) != "managed":
                 continue
-            shared = store_rules.shares(app, store.kind, stores)
+            shared = store_rules.shares_store(app, store, stores)
             if shared:
                 out.append(Served(app, name, store.kind, True,
                                   f"{SHARED_COMPONENT}-{store.kind}",
