@@ -375,6 +375,53 @@ def test_master_credentials_stay_in_the_shared_stores_namespace(prod):
                 if r.inputs["metadata"]["namespace"] in tenants]
 
 
+def https_rule(plan: Plan, app: str, service: str) -> dict[str, Any]:
+    """The service's egress rule to anywhere on 443 (AWS's APIs, S3)."""
+    [policy] = [r.inputs["spec"] for r in plan.of_type(
+        "kubernetes:networking.k8s.io/v1:NetworkPolicy")
+        if r.inputs["metadata"] == {**r.inputs["metadata"], "namespace": app, "name": service}]
+    [rule] = [rule for rule in policy["egress"]
+              if any(peer.get("ipBlock", {}).get("cidr") == "0.0.0.0/0" for peer in rule["to"])]
+    assert rule["ports"] == [{"protocol": "TCP", "port": 443}]
+    return rule
+
+
+def test_https_egress_leaves_out_the_stores_own_subnets_never_the_endpoints(prod):
+    """prod's stores have an isolated tier: the services' HTTPS-anywhere rule leaves it out
+    (only a store's consumers reach it, on its port) and still reaches the private subnets,
+    which hold the interface endpoints (STS, ECR, logs)."""
+    layout = stack_settings("prod").network.layout()
+    rule = https_rule(prod, "sre-platform", "image")
+    [block] = [peer["ipBlock"] for peer in rule["to"]]
+    assert block["except"] == [z.isolated for z in layout]
+    for zone in layout:
+        assert reaches({"egress": [rule]}, zone.private, 443)
+        assert not reaches({"egress": [rule]}, zone.isolated, 443)
+
+
+def test_in_seed_001s_layout_https_egress_reaches_the_endpoints_in_the_private_subnets():
+    """Seed 001's network has no isolated tier: the stores share the private subnets with the
+    interface endpoints (private DNS: STS, ECR, logs resolve there), so the HTTPS rule leaves
+    nothing out, else a service could not reach STS to take its role."""
+    from tests.support.settings import SEED_001_NETWORK
+
+    plan = run_platform("prod", hosting=("sre-platform",), overrides={"shipyard:network": {
+        **SEED_001_NETWORK, "availabilityZones": ["us-east-1a", "us-east-1b", "us-east-1c"]}})
+    subnets = {r.id: r.inputs["cidrBlock"]
+               for r in plan.of_type("aws:ec2/subnet:Subnet")}
+    endpoints = plan.of_type("aws:ec2/vpcEndpoint:VpcEndpoint")
+    held = {subnets[i] for e in endpoints if e.inputs["vpcEndpointType"] == "Interface"
+            for i in e.inputs["subnetIds"]}
+    assert held == set(SEED_001_NETWORK["subnets"]["private"])
+    # the stores are there too (no isolated tier)
+    [group] = plan.of_type("aws:rds/subnetGroup:SubnetGroup")
+    assert {subnets[i] for i in group.inputs["subnetIds"]} == held
+    rule = https_rule(plan, "sre-platform", "image")
+    assert [peer["ipBlock"] for peer in rule["to"]] == [{"cidr": "0.0.0.0/0"}]
+    for cidr in held:
+        assert reaches({"egress": [rule]}, cidr, 443)
+
+
 # ---------------------------------------------------------------------------------------------
 # The other placement, and switching
 
