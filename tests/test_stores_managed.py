@@ -560,13 +560,19 @@ def test_long_identifiers_are_cut_and_kept_apart_by_a_hash():
     from components.stores.base import StoreArgs
     [app] = [a for a in stack_settings("staging").applications if a.name == "code-learn"]
 
-    def ident(store: str) -> str:
+    def ident(store: str, limit: int = 40) -> str:
         args = StoreArgs(app=app, store_name=store, store=app.stores["redis"], consumers={},
                          kind_settings=None, stores=None, version="8.2",  # type: ignore[arg-type]
                          namespace="code-learn", provider=None,  # type: ignore[arg-type]
                          cluster_name="shipyard-staging", environment="staging")
-        return args.identifier(40)
+        return args.identifier(limit)
 
     assert ident("redis") == "shipyard-staging-code-learn-redis"
     a, b = ident("redis-sessions-cache"), ident("redis-sessions-queue")
     assert len(a) == len(b) == 40 and a != b and "--" not in a
+    # the tests' own reader of the plans (tests/support/stores.py) names it as the product does
+    from tests.support.stores import Served
+    served = Served(app, "redis-sessions-cache", "redis", False, "", "shipyard-staging",
+                    "code-learn")
+    assert served.identifier(40) == a and served.identifier(30) == ident(
+        "redis-sessions-cache", 30)

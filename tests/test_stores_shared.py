@@ -443,13 +443,18 @@ def test_a_prod_with_stores_per_application_plans_and_costs_more(prod, own_store
     shared, own = estimate_cost(prod), estimate_cost(own_stores)
     assert own.monthly_usd > shared.monthly_usd
     assert own.by_component["data stores"] > shared.by_component["data stores"]
-    # what the shared plan says each application would cost with stores of its own is what
-    # it costs in that plan
+    # what each plan says an application would cost under the other placement is what it
+    # costs in the other plan, to the cent, both ways (the stores of its own, or its share of
+    # the shared stores and of their key)
     assert shared.by_application and own.by_application
-    for name, cost in shared.by_application.applications.items():
-        assert cost.placement == "shared"
-        assert cost.other == own.by_application.applications[name].total, name
-        assert own.by_application.applications[name].placement == "perApplication"
+    apps = shared.by_application.applications
+    assert set(apps) == set(own.by_application.applications)
+    for name, cost in apps.items():
+        mine = own.by_application.applications[name]
+        assert (cost.placement, mine.placement) == ("shared", "perApplication"), name
+        assert cost.other == mine.total, name
+        assert mine.other == cost.total, name
+        assert cost.shared.get("key", 0) > 0, name
 
 
 def test_switching_placement_is_flagged_as_data_at_risk(prod, own_stores, tmp_path, capsys):
@@ -499,8 +504,11 @@ def test_one_application_may_keep_stores_of_its_own(prod):
     assert {r.name for r in under(plan, shared, "random:index/randomPassword:RandomPassword")
             if not r.name.endswith("-master")} == {"stores-postgresql-sre-platform-api",
                                                    "stores-postgresql-sre-platform-auth"}
-    assert not plan.of_type("aws:elasticache/user:User") or all(
-        "mentorplatform" not in u.name for u in plan.of_type("aws:elasticache/user:User"))
+    # nothing of mentorplatform's on the shared stores: no login, password, database or grant
+    assert [r.name for r in plan.descendants(plan.named("stores"))
+            if "mentorplatform" in r.name or "mentorplatform" in json.dumps(r.inputs)] == []
+    assert plan.named("apps-mentorplatform-stores-postgres").type == \
+        "shipyard:stores:RdsDatabase"
     [moved] = moved_connections(prod.to_json()["resources"], plan.to_json()["resources"])
     assert moved["name"] == "apps-mentorplatform-stores-backend-postgres-connection"
     assert "from shipyard-prod-postgresql to shipyard-prod-mentorplatform-postgres" in \

@@ -23,8 +23,9 @@ stores there, a store of its own at the same settings (the sizes are per engine,
 placement: so the shared store's whole cost), plus a KMS key of its own if it has none; an
 application with stores of its own would pay, instead of them, its share of one store of each
 engine for the whole stack (the shared one, or one like its own where the stack has none), split
-over every consuming service of that engine in the stack, shared or not, as if all shared it;
-less its key, unless a bucket still needs it. A Valkey store whose clients do not prefix their
+over every consuming service of that engine in the stack, shared or not, as if all shared it,
+and its part of the shared stores' key (split over every consumer of every engine the same
+way); less its own key, unless a bucket still needs it. A Valkey store whose clients do not prefix their
 keys (its connections carry no ``KEY_PREFIX``) stays its application's own under either
 placement (``kept_own`` says so): it is neither priced as moving nor moved, and it keeps the
 application's key. In-cluster stores have no placement: none is given.
@@ -112,8 +113,8 @@ class ApplicationCost:
     shared: dict[str, int] = field(default_factory=dict)      # shared store kind -> cents
     placement: str | None = None                  # shared, perApplication; None: no managed store
     other: int | None = None                      # cents under the other placement
-    # its stores of its own under the shared placement (identifier -> why): Valkey whose
-    # clients do not prefix their keys
+    # its stores of its own under either placement (identifier -> why): Valkey whose clients
+    # do not prefix their keys
     kept_own: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -305,17 +306,18 @@ def by_application(plan: Plan, items: Iterable[Mapping[str, Any]],
     elif pooled:
         platform[pool_top] += pooled
 
-    _other_placement(apps, stores, own_keys, cents(key_usd),
+    _other_placement(apps, stores, own_keys, cents(key_usd), pooled if shared else None,
                      {name: urn for urn, name in tenants.items()}, plan)
     total = sum(a.total for a in apps.values()) + sum(platform.values())
     return ByApplication(applications=apps, shared_platform=dict(platform), total=total)
 
 
 def _other_placement(apps: dict[str, ApplicationCost], stores: Mapping[str, Store],
-                     own_keys: Mapping[str, int], key_cents: int,
+                     own_keys: Mapping[str, int], key_cents: int, pooled: int | None,
                      tenant_of: Mapping[str, str], plan: Plan) -> None:
     """Each application's placement and its cost under the other one (the module's rule).
-    ``tenant_of``: application -> its tenant's URN."""
+    ``pooled``: the shared stores' own cost (their key) where the plan has shared stores, else
+    None (one key at ``key_cents``); ``tenant_of``: application -> its tenant's URN."""
     shared = {s.kind: s for s in stores.values() if s.shared}
     buckets = {next((a.urn for a in plan.ancestors(r) if a.type == TENANT), None)
                for r in plan.resources if r.type == OBJECT_BUCKET}
@@ -325,12 +327,15 @@ def _other_placement(apps: dict[str, ApplicationCost], stores: Mapping[str, Stor
     for store in stores.values():
         if store.movable:
             sharing.setdefault(store.kind, Counter()).update(store.consumers)
+    everyone: Counter[str] = Counter()
+    for consumers in sharing.values():
+        everyone.update(consumers)
     for name, cost in apps.items():
         mine = [s for s in stores.values() if not s.shared and s.app == name]
         uses = [s for s in shared.values() if s.consumers.get(name)]
         cost.kept_own = {s.identifier: "Valkey: its catalog does not say its clients prefix "
                                        "their keys (keyPrefix), which a shared group needs"
-                         for s in mine if not s.movable} if uses else {}
+                         for s in mine if not s.movable}
         if uses:
             cost.placement = "shared"
             dedicated = sum(s.cents * len(s.names.get(name, ())) for s in uses)
@@ -347,6 +352,11 @@ def _other_placement(apps: dict[str, ApplicationCost], stores: Mapping[str, Stor
                 whole = there.cents if there is not None else \
                     next(s.cents for s in moving if s.kind == kind)
                 instead += split(whole, sharing[kind]).get(name, 0)
+            if moving:
+                # and its part of the shared stores' own key, split as the shared plan splits
+                # it: over every consumer of every shared store
+                instead += split(key_cents if pooled is None else pooled,
+                                 everyone).get(name, 0)
             keeps_key = tenant_of.get(name) in buckets or len(moving) < len(mine)
             cost.other = cost.own - sum(s.cents for s in moving) + instead - (
                 0 if keeps_key else own_keys.get(name, 0))
