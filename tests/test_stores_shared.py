@@ -196,6 +196,47 @@ def test_what_a_shared_store_cannot_hold_is_refused_by_the_settings(tmp_path):
         "perApplication"
 
 
+def test_a_postgres_login_that_is_another_databases_owner_role_is_refused(tmp_path):
+    """The bootstrap makes each database's NOLOGIN owner role <database>_owner: app a's service
+    b-c-owner would log in as a_b_c_owner, the owner role of app a-b's database c (a_b_c), and
+    so own a-b's data. The settings refuse it, naming the service; with stores of their own
+    the two never meet."""
+    from shipyard.config.load import parse_settings
+    from tests.support.catalogs import shop
+    from tests.support.settings import REQUIRED
+
+    first, second = shop(), shop()
+    first["name"], first["hostname"] = "a", "a"
+    first["services"]["b-c-owner"] = first["services"].pop("api")
+    first["services"]["b-c-owner"]["callers"] = ["web"]
+    second["name"], second["hostname"] = "a-b", "ab"
+    second["stores"]["pg"]["databases"] = ["c"]
+    second["services"]["api"]["uses"] = [{"store": "pg", "database": "c"}]
+    for i, svc in enumerate(second["services"].values()):
+        svc["image"] = f"ab/svc{i}"
+    write_catalogs(tmp_path, first, second)
+
+    def parse_with(stores: dict[str, Any]) -> Any:
+        return parse_settings({**REQUIRED, "stores": json.dumps(stores)}, project="shipyard",
+                              stack="prod", region="us-east-1", catalog_dir=tmp_path)
+
+    with pytest.raises(SettingsError) as error:
+        parse_with({})
+    assert error.value.problems == [
+        "shipyard:applications.a.services.b-c-owner: its user 'a_b_c_owner' on the shared "
+        "postgresql store is also the owner role of a-b's database 'a_b_c' (<database>_owner): "
+        "rename one (value: \"b-c-owner\")"]
+    assert parse_with({"placement": "perApplication"}).config.stores.placement == \
+        "perApplication"
+    # the pure rule, both orders of the logins
+    one = rules.SharedLogin("a", "pg", "b-c-owner", "a_b_c_owner", "a_orders")
+    other = rules.SharedLogin("a-b", "pg", "api", "a_b_api", "a_b_c")
+    for logins_ in ([one, other], [other, one]):
+        [problem] = rules.shared_problems("postgresql", logins_)
+        assert problem.path == "applications.a.services.b-c-owner"
+    assert rules.shared_problems("mysql", [one, other]) == []     # no owner roles there
+
+
 def test_a_bad_placement_is_refused_naming_its_key():
     with pytest.raises(SettingsError, match=r"shipyard:stores\.placement"):
         parse({"stores": json.dumps({"placement": "perApp"})})

@@ -148,8 +148,7 @@ def mysql_literal(value: str) -> str:
     return "'" + _no_nul(value).replace("\\", "\\\\").replace("'", "\\'") + "'"
 
 
-def owner_role(database: str) -> str:
-    return f"{database}_owner"
+owner_role = store_rules.pg_owner_role
 
 
 # ---------------------------------------------------------------------------------------------

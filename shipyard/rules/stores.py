@@ -274,8 +274,12 @@ def login_problems(kind: str, backend: str, store_name: str, consumers: Mapping[
         return out
     if backend != "managed" or kind not in ("postgresql", "mysql", "mongodb", "rabbitmq"):
         return out
+    owners = {pg_owner_role(db) for db in databases} if kind == "postgresql" else set()
     for service in sorted(consumers):
         user = login_user(service, kind)
+        if user in owners:
+            out.append(f"stores: service {service!r} makes user {user!r}, the owner role of "
+                       f"database {user.removesuffix(PG_OWNER_SUFFIX)!r}: rename the service")
         if kind != "rabbitmq":
             database = consumers[service] or (databases[0] if databases else None)
             if database is None:
@@ -363,11 +367,20 @@ def problems(kind: str, backend: str, *, version: str | None, storage_gi: int,
 SHARED_KINDS = ("postgresql", "mysql", "mongodb", "redis", "rabbitmq")
 # the platform's namespace of the shared stores' bootstrap Jobs and master credentials
 SHARED_NAMESPACE = "shipyard-stores"
-# PostgreSQL names a database's owner role <database>_owner (components/stores/bootstrap.py):
-# a shared database name leaves room for the suffix within PostgreSQL's 63 characters
+# PostgreSQL names a database's owner role <database>_owner (pg_owner_role, which the
+# bootstrap creates): a shared database name leaves room for the suffix within PostgreSQL's 63
+# characters
 PG_MAX_NAME = 63
-SHARED_DATABASE_LIMIT = {"postgresql": PG_MAX_NAME - len("_owner"), "mysql": 64, "mongodb": 63}
+PG_OWNER_SUFFIX = "_owner"
+SHARED_DATABASE_LIMIT = {"postgresql": PG_MAX_NAME - len(PG_OWNER_SUFFIX), "mysql": 64,
+                         "mongodb": 63}
 SHARED_USER_LIMIT = {"postgresql": PG_MAX_NAME, "mysql": MYSQL_MAX_USER, "mongodb": 63}
+
+
+def pg_owner_role(database: str) -> str:
+    """The NOLOGIN role that owns a managed PostgreSQL database, which each of its services'
+    login roles is a member of (components/stores/bootstrap.py)."""
+    return f"{database}{PG_OWNER_SUFFIX}"
 
 
 def placement_of(app: Application, stores: StoresSettings) -> str:
@@ -496,6 +509,9 @@ def shared_problems(kind: str, logins: Sequence[SharedLogin]) -> list[Problem]:
     keys: dict[str, SharedLogin] = {}
     users: dict[str, SharedLogin] = {}
     databases: dict[str, str] = {}
+    # PostgreSQL: every database's owner role, which no login may be
+    owners = {pg_owner_role(login.database): login for login in logins
+              if kind == "postgresql" and login.database is not None}
     for login in logins:
         where = f"applications.{login.app}.services.{login.service}"
         first = keys.get(login.key)
@@ -516,6 +532,12 @@ def shared_problems(kind: str, logins: Sequence[SharedLogin]) -> list[Problem]:
                                f"its user {login.user!r} on the shared {kind} store is also "
                                f"{other.app}/{other.service}'s: rename one"))
         users[login.user] = login
+        owner = owners.get(login.user)
+        if owner is not None:
+            out.append(Problem(where, login.service,
+                               f"its user {login.user!r} on the shared {kind} store is also the "
+                               f"owner role of {owner.app}'s database {owner.database!r} "
+                               f"(<database>{PG_OWNER_SUFFIX}): rename one"))
         if kind in ("postgresql", "mysql", "mongodb") and (
                 login.user.startswith(("pg_", "rds")) or login.user in MYSQL_RESERVED_USERS):
             out.append(Problem(where, login.service,
