@@ -419,6 +419,36 @@ def test_a_charts_requests_count_with_their_replicas_and_daemonsets_per_node():
                                          (500.0, 0.0, 3)]
 
 
+@pytest.mark.parametrize("stack", ["staging", "prod"])
+def test_unconfirmed_prices_are_named_under_the_date_each_was_read(estimates, stack):
+    [note] = [a for a in estimates[stack].assumptions
+              if a.startswith("list prices not re-confirmed: ")]
+    named = {}
+    for part in note.removeprefix("list prices not re-confirmed: ").split("; "):
+        date, _, keys = part.removeprefix("read on ").partition(": ")
+        named.update({key: date for key in keys.split(", ")})
+    assert len(set(named.values())) > 1          # the table's date and later entries' own
+    for key, date in named.items():
+        entry = PRICES["prices"][key]
+        assert not entry.get("confirmed") and entry.get("date", PRICES["date"]) == date, key
+
+
+def test_the_plans_quantities_are_read_by_the_catalogs_rule():
+    """capacity.py reads the pods' and charts' requests with the catalog's parsers (one rule),
+    which take what Kubernetes writes: decimals, decimal and binary suffixes, numbers."""
+    from offline.estimates import capacity
+    from shipyard.catalog import services
+
+    for value, cpu in (("250m", 250), ("0.5", 500), (2, 2000), (None, 0), ("", 0)):
+        assert capacity.millicores(value) == cpu
+    for value, size in (("128Mi", 128 * 2**20), ("1.5Gi", 3 * 2**29), ("500M", 500 * 10**6),
+                        ("2k", 2000), (1024, 1024), (None, 0)):
+        assert capacity.memory_bytes(value) == size
+    assert services.memory_bytes("64Ki") == 64 * 1024
+    with pytest.raises(ValueError, match="not a memory quantity"):
+        services.memory_bytes("12 parsecs")
+
+
 def test_every_stack_says_what_its_node_groups_hold(estimates):
     for stack, estimate in estimates.items():
         [line] = [a for a in estimate.assumptions if a.startswith("the pods ask")]

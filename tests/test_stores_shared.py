@@ -22,7 +22,6 @@ import pytest
 
 from components.labels import NAME_LABEL
 from components.stores import bootstrap, elasticache
-from components.stores.stores import STORE_ID_ANNOTATION
 from compose.stores import shared_grants
 from offline.estimates.apportion import cents
 from offline.estimates.cost import estimate_cost
@@ -31,6 +30,7 @@ from offline.stateful import moved_connections, replacements
 from shipyard.config.base import SettingsError
 from shipyard.config.stack import Settings
 from shipyard.rules import stores as rules
+from shipyard.rules.stores import STORE_ID_ANNOTATION
 from tests.support.plans import run_platform
 from tests.support.settings import parse, stack_settings
 

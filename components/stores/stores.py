@@ -43,11 +43,10 @@ from components.workload import MANAGED, StoreMount, store_password_file
 from shipyard.catalog.models import Application, Store, store_object_name
 from shipyard.config.stores import StoreSettings, StoresSettings
 from shipyard.rules import stores as store_rules
+from shipyard.rules.stores import STORE_ID_ANNOTATION, USES_LABEL
 from shipyard.versions import STORE_ENGINES
 
 TYPE = "shipyard:stores:Stores"
-# On a service's connection ConfigMap: the AWS identifier of the managed store it reaches
-STORE_ID_ANNOTATION = "shipyard.dev/store-id"
 
 # (kind, backend) -> "module:Class" under components/stores
 BACKENDS: dict[tuple[str, str], str] = {
@@ -292,7 +291,7 @@ class Stores(pulumi.ComponentResource):
         meta: dict[str, Any] = {
             "name": object_name(service, store), "namespace": namespace,
             "labels": {"app.kubernetes.io/part-of": app.name,
-                       "app.kubernetes.io/name": service, "shipyard.dev/uses": store,
+                       "app.kubernetes.io/name": service, USES_LABEL: store,
                        **MANAGED}}
         # where the service's data lives: plan.py --against flags a change of it
         where = {"annotations": {STORE_ID_ANNOTATION: connection.store_id}} \

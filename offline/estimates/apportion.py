@@ -1,6 +1,6 @@
 """The estimate per application: what each hosted application costs, and what it would cost
-under the other store placement. The one home of the rule; ``plan.py`` (the JSON's
-``estimate.by_application`` and the summary's table) and the plan report both use it.
+under the other store placement. The one home of the rule; ``plan.py`` writes it (the JSON's
+``estimate.by_application`` and the summary's table), and the plan report reads it there.
 
 The rule, item by priced item (``offline/estimates/cost.py``), in whole cents:
 
@@ -39,7 +39,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from offline.harness import Plan, ResourceRecord
-from shipyard.rules.stores import KEY_PREFIX_VAR
+from shipyard.rules.stores import KEY_PREFIX_VAR, USES_LABEL
+from shipyard.rules.stores import STORE_ID_ANNOTATION as STORE_ID
 
 TENANT = "shipyard:apps:Tenant"
 NAMESPACE = "kubernetes:core/v1:Namespace"
@@ -48,8 +49,6 @@ OBJECT_BUCKET = "shipyard:stores:ObjectBucket"
 CONNECTION = "kubernetes:core/v1:ConfigMap"
 KMS_KEY = "aws:kms/key:Key"
 APPLICATION_TAG = "shipyard.dev/application"
-STORE_ID = "shipyard.dev/store-id"
-USES_LABEL = "shipyard.dev/uses"
 SHARED_PLATFORM = "shared platform"
 # The store components of managed stores, and the resource (with the input) naming each
 STORE_COMPONENTS = frozenset({"shipyard:stores:RdsDatabase", "shipyard:stores:DocumentDbCluster",

@@ -433,6 +433,12 @@ def login_key(app: str, service: str) -> str:
 # The variable (after the store's own prefix: REDIS_KEY_PREFIX) that gives a Valkey client its
 # application's key prefix
 KEY_PREFIX_VAR = "KEY_PREFIX"
+# A service's connection ConfigMap to a store: the label names the store (its name in the
+# catalog); the annotation, on a managed store's, the AWS identifier of the store that holds the
+# service's data (plan.py --against flags a connection that moves, offline/stateful.py; the
+# estimate splits a shared store by them, offline/estimates/apportion.py)
+USES_LABEL = "shipyard.dev/uses"
+STORE_ID_ANNOTATION = "shipyard.dev/store-id"
 
 
 def key_prefix(app: str) -> str:
