@@ -123,7 +123,14 @@ ENVIRONMENT_DEFAULTS: dict[str, dict[str, Any]] = {
         # smallest sizes that run them (Graviton everywhere: every engine runs on it): the same
         # engines, drivers and TLS at a fraction of the price
         "stores": {"backend": "managed", "multiAz": False,
-                   # five applications' staging databases, one user each: 2 GiB
+                   # five applications' staging databases, a user for each of their eleven
+                   # consuming services: 2 GiB. That gives ~190 connections (RDS's default
+                   # max_connections, DBInstanceClassMemory / 9531392, less the reserved);
+                   # the eleven services run 23 pods at their fewest replicas, 62 at their
+                   # autoscalers' most: a pool of 5 a pod fits at the fewest (115), pools of 10
+                   # (many drivers' default) or a scale-out do not. Keep staging's pools small
+                   # (the catalogs' environments.staging env); db.t4g.medium (~410) would cost
+                   # $24 a month more and break staging's $600 target
                    "postgresql": {"size": "db.t4g.small"},
                    # one service's database (everything-portal's go-service): 1 GiB
                    "mysql": {"size": "db.t4g.micro"},
@@ -184,7 +191,7 @@ ENVIRONMENT_DEFAULTS: dict[str, dict[str, Any]] = {
         # managed stores shared by the applications (one per engine), a standby in another
         # zone each, Graviton (every engine runs on it), sized to what they hold
         "stores": {"backend": "managed", "multiAz": True,
-                   # fourteen services of five applications: 2 vCPU, 8 GiB, not burstable;
+                   # eleven services of five applications: 2 vCPU, 8 GiB, not burstable;
                    # 50 GiB to start (RDS storage grows, never shrinks: autoscaling to 1000)
                    "postgresql": {"size": "db.m7g.large", "storageGi": 50,
                                   "maxStorageGi": 1000},
