@@ -40,6 +40,8 @@ from offline.upgrade import UpgradeError, upgrade_report
 from offline.upgrade import summary_lines as upgrade_lines
 from shipyard.catalog.load import CatalogError
 from shipyard.config.base import SettingsError
+from shipyard.rules.stores import STORE_ID_ANNOTATION as STORE_ID
+from shipyard.rules.stores import USES_LABEL
 
 # Input errors: the message alone, exit 2. Anything else is a bug of shipyard's: one line (the
 # traceback with SHIPYARD_TRACEBACK=1), exit 1.
@@ -78,7 +80,6 @@ def summary(plan: Plan) -> str:
 
 
 TENANT = "shipyard:apps:Tenant"
-USES_LABEL, STORE_ID = "shipyard.dev/uses", "shipyard.dev/store-id"
 TENANT_KINDS = (("Deployment", "deployments"), ("HorizontalPodAutoscaler", "autoscalers"),
                 ("PodDisruptionBudget", "budgets"), ("Service", "services"),
                 ("NetworkPolicy", "network policies"), ("HTTPRoute", "routes"),

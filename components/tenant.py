@@ -163,12 +163,13 @@ def routed_ports(app: Application, service: str) -> list[Port]:
     return list(found.values())
 
 
-def anywhere_but(store_cidrs: Sequence[str]) -> dict[str, Any]:
-    """HTTPS anywhere (AWS's APIs, S3) but the managed stores' subnets: only a store's own
-    consumers reach those, on its port (Amazon MQ's management API listens on 443 there)."""
+def anywhere_but(excepted: Sequence[str]) -> dict[str, Any]:
+    """HTTPS anywhere (AWS's APIs, S3) but ``excepted``: the managed stores' subnets where
+    they have their own (only a store's consumers reach those, on its port: Amazon MQ's
+    management API listens on 443 there), never the subnets of the interface endpoints."""
     block: dict[str, Any] = {"cidr": "0.0.0.0/0"}
-    if store_cidrs:
-        block["except"] = list(store_cidrs)
+    if excepted:
+        block["except"] = list(excepted)
     return {"ipBlock": block}
 
 
@@ -180,8 +181,10 @@ def network_policies(app: Application, *, gateway_namespace: str | None,
                      store_cidrs: Sequence[str], mesh: bool,
                      monitoring_namespace: str | None = None,
                      tracing_namespace: str | None = None,
-                     store_ports: Mapping[str, int] | None = None) -> dict[str, dict[str, Any]]:
-    """Every NetworkPolicy of the tenant, by name: deny all, then allow what the catalog says."""
+                     store_ports: Mapping[str, int] | None = None,
+                     https_except: Sequence[str] = ()) -> dict[str, dict[str, Any]]:
+    """Every NetworkPolicy of the tenant, by name: deny all, then allow what the catalog says.
+    ``https_except``: what the HTTPS-anywhere rules leave out (``TenantPlatform``)."""
     policies: dict[str, dict[str, Any]] = {
         "default-deny": {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]},
         "allow-dns": {
@@ -232,13 +235,13 @@ def network_policies(app: Application, *, gateway_namespace: str | None,
             to: list[dict[str, Any]] = [{"podSelector": {"matchLabels": {
                 STORE_LABEL: store_name}}}]
             if store.kind == "objectStorage":
-                to = [anywhere_but(store_cidrs)]             # S3's public endpoints
+                to = [anywhere_but(https_except)]            # S3's public endpoints
             else:
                 to += [{"ipBlock": {"cidr": cidr}} for cidr in store_cidrs]
             port = (store_ports or {}).get(store_name, store.port)
             egress.append({"to": to, "ports": _ports([port])})
         if svc.aws and not any(app.stores[u.store].kind == "objectStorage" for u in svc.uses):
-            egress.append({"to": [anywhere_but(store_cidrs)], "ports": _ports([443])})
+            egress.append({"to": [anywhere_but(https_except)], "ports": _ports([443])})
         policy: dict[str, Any] = {"podSelector": {"matchLabels": {NAME_LABEL: name}},
                                   "policyTypes": []}
         if ingress:
@@ -313,6 +316,9 @@ class TenantPlatform:
     image_repositories: Mapping[str, pulumi.Input[str]]  # image -> ECR repository URL
     mesh: MeshContext | None = None                    # None: no mesh (the Istio add-on off)
     store_cidrs: Sequence[str] = ()                    # where the managed stores live
+    # what the HTTPS-anywhere rules leave out: the stores' subnets where they are an isolated
+    # tier of their own (compose.stores.https_exceptions)
+    https_except: Sequence[str] = ()
     monitoring_namespace: str | None = None            # None: no Prometheus
     tracing_namespace: str | None = None               # None: no trace collector
     stores: StoreContext | None = None                 # None: its stores are not created
@@ -369,7 +375,8 @@ class Tenant(pulumi.ComponentResource):
                 store_cidrs=platform.store_cidrs, mesh=mesh is not None,
                 monitoring_namespace=platform.monitoring_namespace,
                 tracing_namespace=platform.tracing_namespace,
-                store_ports=ports(app, store_settings) if store_settings else None).items():
+                store_ports=ports(app, store_settings) if store_settings else None,
+                https_except=platform.https_except).items():
             k8s.networking.v1.NetworkPolicy(f"{name}-netpol-{policy_name}",
                                             metadata=meta(policy_name), spec=spec, opts=k8s_opts)
 

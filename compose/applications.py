@@ -27,7 +27,7 @@ from components.cdn_firewall import CdnFirewallArgs
 from components.mesh import MeshContext
 from components.tenant import Routing, TenantArgs, TenantPlatform
 from components.workload import WorkloadPlatform
-from compose.stores import store_cidrs, store_context
+from compose.stores import https_exceptions, store_cidrs, store_context
 from shipyard.catalog.models import Application
 from shipyard.config.base import NAMESPACE
 from shipyard.config.stack import Settings
@@ -69,7 +69,7 @@ def tenant_platform(settings: Settings, ctx: ClusterContext,
         mesh=MeshContext(strict=a.istio.mtls == "STRICT",
                          gateway_in_mesh=a.ingress.controller == "istio")
         if a.istio.enabled else None,
-        store_cidrs=store_cidrs(settings),
+        store_cidrs=store_cidrs(settings), https_except=https_exceptions(settings),
         monitoring_namespace=MONITORING_NAMESPACE if a.monitoring.enabled else None,
         tracing_namespace=TRACING_NAMESPACE if a.tracing.enabled else None,
         stores=store_context(settings, ctx), protect=settings.config.protect)

@@ -17,6 +17,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from shipyard.rules.stores import STORE_ID_ANNOTATION
+
 RELEASE = "kubernetes:helm.sh/v3:Release"
 
 # type (or "type[chart]" for Helm releases) -> inputs whose change replaces it
@@ -194,10 +196,11 @@ def replace_keys(record: Any) -> tuple[str, ...]:
 
 
 # A service's connection to a managed store names the store's AWS identifier
-# (components/stores/stores.py): a service whose store changes (its application's placement
-# moved, shared <-> perApplication) starts on an empty database while its data stays in the old.
+# (shipyard.rules.stores.STORE_ID_ANNOTATION): a service whose store changes (its application's
+# placement moved, shared <-> perApplication) starts on an empty database while its data stays
+# in the old.
 CONNECTION = "kubernetes:core/v1:ConfigMap"
-STORE_ID = "shipyard.dev/store-id"
+STORE_ID = STORE_ID_ANNOTATION
 
 
 def moved_connections(old: Iterable[Mapping[str, Any]], new: Iterable[Mapping[str, Any]]

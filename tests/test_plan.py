@@ -142,9 +142,10 @@ def test_the_plan_carries_cost_and_deploy_time_estimates(prod_json):
 
 def test_the_summary_names_each_tenants_stores_and_their_backend(prod_json):
     doc, stdout = prod_json
-    # code-learn's stores are on the stack's shared ones (stores.placement: shared)
+    # code-learn's stores are on the stack's shared ones (stores.placement: shared), but for
+    # its Valkey: its catalog does not say its clients prefix their keys
     assert "stores: postgres (shared shipyard-prod-postgresql), rabbitmq (shared " \
-           "shipyard-prod-rabbitmq), redis (shared shipyard-prod-redis)" in stdout
+           "shipyard-prod-rabbitmq), redis (ValkeyReplicationGroup)" in stdout
     # sre-platform's bucket is its own
     assert "images (ObjectBucket), postgres (shared shipyard-prod-postgresql)" in stdout
     assert "stateful resources" in stdout and " protected" in stdout

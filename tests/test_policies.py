@@ -224,15 +224,16 @@ def test_prods_rules_apply_to_the_prod_plan_and_not_to_dev(prod: Plan, dev: Plan
 def test_prod_kms_keys_are_protected_and_dev_ones_are_not(prod: Plan, dev: Plan) -> None:
     """The policy passes prod because the keys are protected there (shipyard:protect), not
     because it looks at nothing; dev keeps them deletable."""
-    from shipyard.rules.stores import shares
+    from shipyard.rules.stores import shares_store
 
-    # a tenant's own key where it has a store of its own (sre-platform's bucket); the shared
-    # stores' key
+    # a tenant's own key where it has a store of its own (sre-platform's bucket, the Valkey
+    # stores whose clients do not prefix their keys); the shared stores' key
     settings = stack_settings("prod")
     tenants = {a.name for a in settings.applications
-               if any(s.kind == "objectStorage" or not shares(a, s.kind, settings.config.stores)
+               if any(s.kind == "objectStorage" or
+                      not shares_store(a, s, settings.config.stores)
                       for s in a.stores.values())}
-    assert tenants == {"sre-platform"}
+    assert tenants == {"sre-platform", "code-learn", "learning-platform"}
     assert {r.name for r in prod.of_type("aws:kms/key:Key") if r.options["protect"]} == {
         "cluster-secrets-key", "registry-key", "addons-velero-key", "logs-key", "stores-key",
         *(f"apps-{t}-stores-key" for t in tenants)}

@@ -123,6 +123,22 @@ def test_costs_are_the_estimates_split_without_loss(stack, plans, documents):
     assert split == pytest.approx(report.monthly_usd, abs=0.05)
 
 
+def test_the_split_per_application_is_read_from_the_document(documents):
+    """The report shows the document's estimate.by_application (made at the prices the plan
+    was made with), not a split recomputed at today's; a document without one shows none."""
+    doc = copy.deepcopy(documents["prod"])
+    split = doc["estimate"]["by_application"]
+    split["applications"]["mentorplatform"]["total_usd"] = 12.34
+    split["shared_platform_by_component"] = {"network": 1.0}
+    report = build(doc)
+    assert report.cost_by_application["mentorplatform"] == 12.34
+    assert report.cost_shared == {"network": 1.0}
+    del doc["estimate"]["by_application"]
+    report = build(doc)
+    assert report.cost_by_application == {} and report.cost_shared == {}
+    assert "cost-by-application" in html(doc)
+
+
 @pytest.mark.parametrize("stack", STACKS)
 def test_the_timeline_is_the_estimates_critical_path(stack, documents):
     report = build(documents[stack])

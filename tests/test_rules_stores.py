@@ -96,6 +96,11 @@ def test_managed_logins_refuse_reserved_and_overlong_users():
     assert "names no database" in nodb
     [guest] = rules.login_problems("rabbitmq", "managed", "events", {"guest": None}, [])
     assert "guest" in guest
+    # a service whose user is a database's owner role (<database>_owner) on an own PostgreSQL
+    [owner] = rules.login_problems("postgresql", "managed", "db", {"app-owner": "app"},
+                                   ["app"])
+    assert "'app_owner', the owner role of database 'app'" in owner
+    assert rules.login_problems("mysql", "managed", "db", {"app-owner": "app"}, ["app"]) == []
 
 
 def _problems(kind, backend, **changes):

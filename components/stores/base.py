@@ -11,8 +11,6 @@ and a Secret (the password, mounted as a file) — see ``connection_objects``.
 
 from __future__ import annotations
 
-import hashlib
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -23,6 +21,7 @@ import pulumi_random as random
 from components.addons.base import AccessLogTarget
 from shipyard.catalog.models import Application, Store
 from shipyard.config.stores import StoreSettings, StoresSettings
+from shipyard.rules.aws_names import store_identifier
 from shipyard.rules.stores import login_key
 
 STORE_LABEL = "shipyard.dev/store"          # in-cluster store pods carry their store's name
@@ -161,19 +160,12 @@ class StoreArgs:
 
     def identifier(self, max_length: int = 63) -> str:
         """``<cluster>-<app>-<store>`` (a shared store: ``<cluster>-<kind>``): the AWS
-        identifier of a managed store. Fixed (not auto-named), so a replacement cannot
-        silently create a second database beside the first: AWS refuses the duplicate and the
-        plan flags the change. A kind has no hyphen, so no application's store comes to a
-        shared store's identifier."""
-        owner = f"{self.app.name}-" if self.app is not None else ""
-        name = re.sub("-{2,}", "-", f"{self.cluster_name}-{owner}"
-                                     f"{self.store_name}".lower())
-        if len(name) <= max_length:
-            return name
-        # cut, and made unique again by a hash of the whole (two long store names that share a
-        # prefix must not collapse into one AWS identifier)
-        digest = hashlib.sha256(name.encode()).hexdigest()[:6]
-        return f"{name[:max_length - 7].rstrip('-')}-{digest}"
+        identifier of a managed store (``shipyard.rules.aws_names.store_identifier``). Fixed
+        (not auto-named), so a replacement cannot silently create a second database beside
+        the first: AWS refuses the duplicate and the plan flags the change."""
+        return store_identifier(self.cluster_name,
+                                self.app.name if self.app is not None else None,
+                                self.store_name, max_length)
 
 
 class StoreComponent(pulumi.ComponentResource):

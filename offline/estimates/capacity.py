@@ -28,6 +28,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from offline.harness import Plan
+from shipyard.catalog.services import cpu_millis
+from shipyard.catalog.services import memory_bytes as catalog_memory_bytes
 
 NODE_GROUP = "aws:eks/nodeGroup:NodeGroup"
 HPA = "kubernetes:autoscaling/v2:HorizontalPodAutoscaler"
@@ -52,25 +54,18 @@ PER_NODE_CHARTS = frozenset({"cni", "alloy"})
 # each pod's containers' requests)
 SIDECAR_CPU, SIDECAR_MEMORY = "sidecar.istio.io/proxyCPU", "sidecar.istio.io/proxyMemory"
 
-_CPU = {"m": 1.0, "": 1000.0}
-_MEMORY = {"Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40, "k": 1e3, "M": 1e6, "G": 1e9,
-           "T": 1e12, "": 1.0}
 
 
-def millicores(value: Any) -> float:
-    text = str(value or "0")
-    for suffix, factor in _CPU.items():
-        if suffix and text.endswith(suffix):
-            return float(text[:-len(suffix)]) * factor
-    return float(text) * 1000
+def millicores(value: Any) -> int:
+    """A CPU request as the plan carries it (a string, a number, or nothing: 0), read by the
+    catalog's rule (``shipyard.catalog.services.cpu_millis``)."""
+    return cpu_millis(str(value)) if value not in (None, "") else 0
 
 
-def memory_bytes(value: Any) -> float:
-    text = str(value or "0")
-    for suffix, factor in _MEMORY.items():
-        if suffix and text.endswith(suffix):
-            return float(text[:-len(suffix)]) * factor
-    return float(text)
+def memory_bytes(value: Any) -> int:
+    """A memory request as the plan carries it, read by the catalog's rule
+    (``shipyard.catalog.services.memory_bytes``)."""
+    return catalog_memory_bytes(str(value)) if value not in (None, "") else 0
 
 
 @dataclass

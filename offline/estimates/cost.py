@@ -494,11 +494,15 @@ class _Estimator(StorePricers):
         for key in sorted(self.used_assumptions):
             entry = self.table["assumptions"][key]
             self.note(f"{key} = {entry['value']:g} {entry['unit']}: {entry['basis']}")
-        unconfirmed = sorted(k for k in self.used_prices
-                             if not self.table["prices"][k].get("confirmed"))
+        # each unconfirmed price under the date it was read (an entry's own, else the table's)
+        unconfirmed: dict[str, list[str]] = {}
+        for k in sorted(self.used_prices):
+            entry = self.table["prices"][k]
+            if not entry.get("confirmed"):
+                unconfirmed.setdefault(str(entry.get("date", self.table["date"])), []).append(k)
         if unconfirmed:
-            self.note(f"list prices not re-confirmed on {self.table['date']}: "
-                      f"{', '.join(unconfirmed)}")
+            self.note("list prices not re-confirmed: " + "; ".join(
+                f"read on {date}: {', '.join(keys)}" for date, keys in sorted(unconfirmed.items())))
         by_component: dict[str, float] = {}
         for component in COMPONENTS:
             total = sum(i["monthly_usd"] for i in self.items if i["component"] == component)

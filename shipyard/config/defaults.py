@@ -123,11 +123,22 @@ ENVIRONMENT_DEFAULTS: dict[str, dict[str, Any]] = {
         # smallest sizes that run them (Graviton everywhere: every engine runs on it): the same
         # engines, drivers and TLS at a fraction of the price
         "stores": {"backend": "managed", "multiAz": False,
-                   # five applications' staging databases, one user each: 2 GiB
+                   # five applications' staging databases, a user for each of their eleven
+                   # consuming services: 2 GiB. That gives ~190 connections (RDS's default
+                   # max_connections, DBInstanceClassMemory / 9531392, less the reserved);
+                   # the eleven services run 23 pods at their fewest replicas, 62 at their
+                   # autoscalers' most: a pool of 5 a pod fits at the fewest (115), pools of 10
+                   # (many drivers' default) or a scale-out do not. Keep staging's pools small
+                   # (the catalogs' environments.staging env); db.t4g.medium (~410) would cost
+                   # $24 a month more and break staging's $600 target
                    "postgresql": {"size": "db.t4g.small"},
                    # one service's database (everything-portal's go-service): 1 GiB
                    "mysql": {"size": "db.t4g.micro"},
-                   # three applications' caches, sessions and rate-limit counters: 0.5 GiB
+                   # Valkey: one group per application whose clients do not prefix their
+                   # keys (the seeds' three: docs/data-stores.md), each a single node of
+                   # 0.5 GiB for one application's staging caches, sessions and rate-limit
+                   # counters ($9 a month each); a shared group, where catalogs allow one, is
+                   # the same size
                    "redis": {"size": "cache.t4g.micro"}},
         # (DocumentDB and Amazon MQ keep the defaults, their smallest: db.t4g.medium, and
         # mq.m7g.medium, a single instance: RabbitMQ 4 runs on mq.m7g only)
@@ -180,7 +191,7 @@ ENVIRONMENT_DEFAULTS: dict[str, dict[str, Any]] = {
         # managed stores shared by the applications (one per engine), a standby in another
         # zone each, Graviton (every engine runs on it), sized to what they hold
         "stores": {"backend": "managed", "multiAz": True,
-                   # fourteen services of five applications: 2 vCPU, 8 GiB, not burstable;
+                   # eleven services of five applications: 2 vCPU, 8 GiB, not burstable;
                    # 50 GiB to start (RDS storage grows, never shrinks: autoscaling to 1000)
                    "postgresql": {"size": "db.m7g.large", "storageGi": 50,
                                   "maxStorageGi": 1000},
@@ -188,8 +199,14 @@ ENVIRONMENT_DEFAULTS: dict[str, dict[str, Any]] = {
                    "mysql": {"size": "db.t4g.medium", "storageGi": 20, "maxStorageGi": 1000},
                    # two applications' document stores: one instance per zone, 4 GiB each
                    "mongodb": {"size": "db.t4g.medium", "instances": 3},
-                   # three applications' caches, sessions and counters: a node per zone
-                   "redis": {"size": "cache.t4g.medium", "instances": 3},
+                   # Valkey: one group per application whose clients do not prefix their
+                   # keys (the seeds' three: docs/data-stores.md), each a primary and a
+                   # replica in two zones with automatic failover (Multi-AZ), 1.37 GiB of
+                   # Graviton for one application's caches, sessions and counters ($37 a month
+                   # a group; three such groups cost what the one shared group of three
+                   # t4g.medium nodes did). A shared group, where catalogs allow one, is the
+                   # same size: raise stores.redis.size when several applications share it
+                   "redis": {"size": "cache.t4g.small", "instances": 2},
                    # AWS's production size for RabbitMQ 4 (mq.m7g.medium is for tests), three
                    # nodes in three zones
                    "rabbitmq": {"size": "mq.m7g.large"}},
