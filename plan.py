@@ -76,6 +76,9 @@ def summary(plan: Plan) -> str:
     lines += ["", "outputs:"]
     for key in sorted(plan.outputs):
         lines.append(f"    {key}: {json.dumps(plan.outputs[key])}")
+    if plan.messages:  # what `pulumi up` would print of the program's own: its settings' notes
+        lines += ["", f"the program's messages ({len(plan.messages)}):"]
+        lines += [f"    {m['severity']}: {m['message']}" for m in plan.messages]
     return "\n".join(lines)
 
 
