@@ -66,12 +66,47 @@ def test_nat_gateways_per_stack(estimates):
         return {i["urn"] for i in items_of(estimates[stack], "aws:ec2/natGateway:NatGateway")}
 
     assert len(nat_gateways("prod")) == 3
-    assert len(nat_gateways("dev")) == 1
+    assert len(nat_gateways("staging")) == 1
+    assert not nat_gateways("dev")   # a NAT instance (next test)
     # each NAT gateway's public IPv4 address is priced with it
     eips = [i for i in items_of(estimates["prod"], "aws:ec2/eip:Eip")
             if i["component"] == "NAT gateways"]
     assert len(eips) == 3
     assert all(i["monthly_usd"] == round(usd("public_ipv4.hour") * HOURS, 2) for i in eips)
+
+
+def test_devs_nat_instance_is_priced_with_its_address_and_volume(estimates, dev):
+    """The NAT instance: its type's hourly price, its Elastic IP beside it, its root volume
+    (from its launch template) with the EBS volumes; what a NAT gateway charges per GB it does
+    not, and the estimate says what it leaves out."""
+    (instance,) = dev.of_type("aws:ec2/instance:Instance")
+    nat = {i["type"]: i for i in estimates["dev"].items if i["component"] == "NAT instance"}
+    assert set(nat) == {"aws:ec2/instance:Instance", "aws:ec2/eip:Eip"}
+    kind = instance.inputs["instanceType"]
+    assert nat["aws:ec2/instance:Instance"]["monthly_usd"] == round(
+        usd(f"ec2.{kind}") * HOURS, 2)
+    assert nat["aws:ec2/eip:Eip"]["monthly_usd"] == round(usd("public_ipv4.hour") * HOURS, 2)
+    (volume,) = [i for i in estimates["dev"].items if i["component"] == "EBS volumes"
+                 and i["urn"] == instance.urn]
+    assert volume["quantity"] == 8 and volume["monthly_usd"] == round(8 * usd("ebs.gp3.gb_month"),
+                                                                       2)
+    # a few dollars where the NAT gateway was $41
+    assert sum(i["monthly_usd"] for i in nat.values()) + volume["monthly_usd"] < 10
+    assert any(a.startswith("NAT instance: no data-processing charge")
+               for a in estimates["dev"].assumptions)
+    assert estimates["dev"].by_component["NAT instance"] == round(
+        sum(i["monthly_usd"] for i in nat.values()), 2)
+
+
+def test_an_instance_of_an_unpriced_type_is_noted_not_zeroed(dev):
+    (instance,) = dev.of_type("aws:ec2/instance:Instance")
+    other = copy.deepcopy(instance)
+    other.inputs["instanceType"] = "x9g.huge"
+    others = [r for r in dev.resources if r.urn != instance.urn]
+    estimate = estimate_cost(dataclasses.replace(dev, resources=[*others, other]))
+    assert not [i for i in estimate.items if i["type"] == "aws:ec2/instance:Instance"
+                and i["component"] == "NAT instance"]
+    assert any("no price for instance type x9g.huge" in a for a in estimate.assumptions)
 
 
 def test_eks_control_plane_in_every_stack(estimates):

@@ -23,7 +23,7 @@ def problems(raw, stack="prod"):
 
 
 @pytest.mark.parametrize("env,azs,nat,retention", [
-    ("dev", 2, NatStrategy.SINGLE, 14),
+    ("dev", 2, NatStrategy.INSTANCE, 14),
     ("staging", 3, NatStrategy.SINGLE, 30),
     ("prod", 3, NatStrategy.PER_AZ, 365),
 ])
@@ -67,6 +67,22 @@ def test_a_typo_in_a_nested_key_names_the_full_key_and_suggests_the_right_one():
     (problem,) = problems({"network": json.dumps({"natGateway": "single"})})
     assert problem.startswith("shipyard:network.natGateway: unknown key")
     assert "did you mean 'natGateways'" in problem
+
+
+@pytest.mark.parametrize("kind", ["t3a.nano", "m5.large", "g5.xlarge", "t4g"])
+def test_the_nat_instance_must_be_graviton(kind):
+    """Its image is Amazon Linux 2023 for arm64: an x86 type would not boot it."""
+    (problem,) = problems({"network": json.dumps({"natGateways": "instance",
+                                                  "natInstanceType": kind})})
+    assert problem.startswith("shipyard:network.natInstanceType:") and "Graviton" in problem
+    assert json.dumps(kind) in problem
+
+
+def test_graviton_nat_instance_types_are_accepted():
+    for kind in ("t4g.nano", "t4g.micro", "c7gn.medium", "m7g.large"):
+        settings = parse({"network": json.dumps({"natGateways": "instance",
+                                                 "natInstanceType": kind})}, stack="dev")
+        assert settings.network.nat_instance_type == kind
 
 
 def test_an_invalid_cidr_names_the_key_and_the_value():

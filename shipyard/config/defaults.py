@@ -21,12 +21,14 @@ ENVIRONMENT_DEFAULTS: dict[str, dict[str, Any]] = {
         "network": {
             "cidr": "10.10.0.0/16",
             "azCount": 2,
-            # one NAT gateway ($41 a month with its address and nominal data), not interface
-            # endpoints instead: only the applications' images come from ECR; the add-ons'
+            # one NAT instance (a t4g.nano, its address and root volume: ~$7 a month) instead of
+            # a NAT gateway ($41 with its address and nominal data). dev needs the internet,
+            # not just endpoints: only the applications' images come from ECR; the add-ons'
             # come from quay.io, registry.k8s.io, ghcr.io and Docker Hub, and cert-manager
-            # (ACME) and external-dns call out, so dev needs the internet anyway; and ECR's two
-            # endpoints, STS's and CloudWatch Logs' in two zones alone cost $58 a month
-            "natGateways": "single",
+            # (ACME) and external-dns call out (and ECR's two endpoints, STS's and CloudWatch
+            # Logs' in two zones alone would cost $58 a month). Not highly available: while the
+            # instance or its zone is down dev has no egress (docs/architecture.md)
+            "natGateways": "instance",
             "flowLogs": {"retentionDays": 14},
         },
         "cluster": {
