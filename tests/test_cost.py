@@ -130,6 +130,15 @@ def test_dev_nodes_are_spot_discounted(estimates, dev):
     assert any("spot.discount" in a for a in estimates["dev"].assumptions)
 
 
+def test_burstable_nodes_say_what_their_credits_may_add(estimates):
+    """dev's t3a nodes are priced at their hourly rate: the estimate says what surplus CPU
+    credits would add beyond it; prod's m6a are not burstable."""
+    def noted(stack: str) -> bool:
+        return any("is burstable" in a for a in estimates[stack].assumptions)
+
+    assert noted("dev") and not noted("prod")
+
+
 def test_prod_nodes_are_instance_type_times_desired_size(estimates, prod):
     nodes = {i["name"]: i for i in estimates["prod"].items if i["component"] == "nodes"}
     for group in prod.of_type("aws:eks/nodeGroup:NodeGroup"):
@@ -439,15 +448,28 @@ def test_a_charts_requests_count_with_their_replicas_and_daemonsets_per_node():
                                          (500.0, 0.0, 3)]
 
 
+def test_init_containers_and_hook_jobs_are_not_the_running_pods():
+    """A pod asks the larger of its init containers' and its containers' sum; a hook Job is
+    gone at the steady state: neither adds to what the nodes hold (valkey, velero)."""
+    from offline.estimates.capacity import _requests
+
+    values = {"resources": {"requests": {"cpu": "100m", "memory": "128Mi"}},
+              "initResources": {"requests": {"cpu": "50m", "memory": "32Mi"}},
+              "initContainers": [{"resources": {"requests": {"cpu": "10m"}}}],
+              "upgradeJobResources": {"requests": {"cpu": "50m", "memory": "64Mi"}}}
+    assert _requests(values) == [(100.0, 128 * 2**20, 1)]
+
+
 def test_every_stack_says_what_its_node_groups_hold(estimates):
     for stack, estimate in estimates.items():
         [line] = [a for a in estimate.assumptions if a.startswith("the pods ask")]
         assert "nodes this estimate does not price" not in line, stack
 
 
-# The issue's targets (issue 18), by the plan's own estimate. dev's is $200: its floor is EKS's
-# control plane, one NAT gateway and the ingress NLB ($142) before the three spot nodes its
-# pods need (docs/offline-plan.md), so it is not asserted here.
+# The issue's targets (issue 18), by the plan's own estimate. dev's is $200, not met: with its
+# NAT instance and dev-sized requests it is $219.56, $137.91 before the two 4-vCPU spot nodes
+# its ~80 pods need for their addresses and memory (docs/offline-plan.md); smaller nodes do not
+# hold them, and would still cost $200.35. Not asserted here until a further choice is made.
 BUDGETS = {"staging": 600.0, "prod": 2500.0}
 
 

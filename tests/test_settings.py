@@ -85,6 +85,28 @@ def test_graviton_nat_instance_types_are_accepted():
         assert settings.network.nat_instance_type == kind
 
 
+@pytest.mark.parametrize("cpu_requests,key,value", [
+    ({"scale": 0}, "scale", 0), ({"scale": 1.5}, "scale", 1.5), ({"scale": "half"}, "scale",
+                                                                  "half"),
+    ({"floor": "0m"}, "floor", "0m"), ({"floor": "25mi"}, "floor", "25mi"),
+    ({"floor": "-5m"}, "floor", "-5m"),
+])
+def test_a_bad_cpu_request_scaling_names_its_key(cpu_requests, key, value):
+    (problem,) = problems({"workloads": json.dumps({"cpuRequests": cpu_requests})}, "dev")
+    assert problem.startswith(f"shipyard:workloads.cpuRequests.{key}:"), problem
+    assert json.dumps(value) in problem
+
+
+def test_cpu_requests_are_the_catalogs_but_in_dev():
+    for env in ("staging", "prod"):
+        assert parse({}, stack=env).workloads.cpu_requests.scale == 1
+    sizing = parse({}, stack="dev").workloads.cpu_requests
+    assert (sizing.scale, sizing.floor_millicores) == (0.25, 25)
+    own = parse({"workloads": json.dumps({"cpuRequests": {"floor": "0.05"}})}, stack="dev")
+    assert own.workloads.cpu_requests.floor_millicores == 50
+    assert own.workloads.cpu_requests.scale == 0.25    # the rest of dev's default stays
+
+
 def test_an_invalid_cidr_names_the_key_and_the_value():
     (problem,) = problems({"network": json.dumps({"cidr": "10.0.0.0/33"})})
     assert problem.startswith("shipyard:network.cidr:")

@@ -33,6 +33,8 @@ NLB_ANNOTATION = "service.beta.kubernetes.io/aws-load-balancer-type"
 # Any of these on a Gateway or Service asks for an AWS load balancer: the load balancer
 # controller's (aws-load-balancer-type) or EKS Auto Mode's (which refuses that one).
 NLB_ANNOTATION_PREFIX = "service.beta.kubernetes.io/aws-load-balancer-"
+# Burstable (T) instance families: CPU credits above a baseline
+BURSTABLE = ("t2.", "t3.", "t3a.", "t4g.")
 # What an EKS Auto Mode cluster's load-dependent nodes are counted as (automode.* assumptions).
 AUTO_MODE_NOMINAL_TYPE = "m6i.large"
 
@@ -307,6 +309,11 @@ class _Estimator(StorePricers):
                 label = f"spot, {discount:.0%} off on-demand"
             self.add("nodes", r, f"{int(desired)} × {instance_type} ({label})",
                      desired * self.hours, "instance-hours", hourly)
+            if instance_type.startswith(BURSTABLE):
+                self.note(f"node group {r.name}: {instance_type} is burstable, priced as if the "
+                          f"nodes' average CPU stays under its baseline; above it, unlimited "
+                          f"mode (T3's and T4g's default, Spot's too) bills surplus CPU "
+                          f"credits by usage, not included")
         # root volumes: from the launch template's block device mappings
         volumes: list[tuple[float, str]] = []
         for template in self.deps_of_type(r, "aws:ec2/launchTemplate:LaunchTemplate"):
