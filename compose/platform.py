@@ -55,6 +55,7 @@ def network_args(settings: Settings,
         flow_logs_traffic_type=net.flow_logs.traffic_type,
         interface_endpoints=tuple(net.interface_endpoints),
         logs_key_arn=logs_key_arn,
+        nat_instance_type=net.nat_instance_type,
         tags=settings.tags,
     )
 

@@ -63,6 +63,9 @@ STATELESS: dict[str, str] = {
         "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule",
         "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule",
         "aws:ec2/vpcEndpoint:VpcEndpoint", "aws:ec2/flowLog:FlowLog")},
+    # shipyard's only instances are NAT instances (components/network.py)
+    "aws:ec2/instance:Instance": "a NAT instance: its root volume holds the image and what its "
+                                 "user data writes, which a replacement writes again",
     **{t: "compute and its configuration: nodes are cattle, the cluster's state is in the "
           "Kubernetes objects this program recreates" for t in (
         "aws:eks/cluster:Cluster", "aws:eks/nodeGroup:NodeGroup", "aws:eks/addon:Addon",

@@ -100,6 +100,17 @@ def _check_launch_template(props: Any) -> str | None:
     return f"launch template EBS volumes not encrypted: {', '.join(bad)}" if bad else None
 
 
+def _check_instance(props: Any) -> str | None:
+    """Its root volume encrypted, here or in its launch template (checked there)."""
+    root = get(props, "rootBlockDevice")
+    if (root is None and not get(props, "launchTemplate")) or \
+            (root is not None and not is_true(get(root, "encrypted"))):
+        return "EC2 instance root volume must be encrypted (rootBlockDevice or launch template)"
+    bad = [str(get(v, "deviceName", default="?")) for v in get_list(props, "ebsBlockDevices")
+           if not is_true(get(v, "encrypted"))]
+    return f"EC2 instance EBS volumes not encrypted: {', '.join(bad)}" if bad else None
+
+
 def _check_node_class(props: Any) -> str | None:
     # No blockDeviceMappings: Karpenter's default root volume is encrypted.
     bad = _ebs_mappings_unencrypted(get_list(props, "spec", "blockDeviceMappings"))
@@ -156,6 +167,7 @@ ENCRYPTION_CHECKS: dict[str, Callable[[Any], str | None]] = {
     EKS_CLUSTER: _check_eks,
     "aws:ecr/repository:Repository": _check_ecr,
     "aws:ec2/launchTemplate:LaunchTemplate": _check_launch_template,
+    "aws:ec2/instance:Instance": _check_instance,
     "kubernetes:karpenter.k8s.aws/v1:EC2NodeClass": _check_node_class,
     "kubernetes:storage.k8s.io/v1:StorageClass": _check_storage_class,
     "aws:rds/instance:Instance": _check_rds_instance,

@@ -12,7 +12,9 @@ Read from the plan, as the scheduler would count it (requests, not use):
 - the Helm charts: the ``requests`` their values declare, times the nearest replica count at
   or above them (``replicas``, ``replicaCount``, ``autoscaling.minReplicas``, istiod's
   ``autoscaleMin``); the DaemonSet charts' once per node. A chart's pod whose values declare no
-  requests counts nothing, as it counts nothing for the scheduler;
+  requests counts nothing, as it counts nothing for the scheduler; nor do init containers
+  (a pod asks the larger of its init containers' and the sum of its containers', and these
+  are smaller) and hook Jobs, which do not run at the steady state;
 - EKS's own add-ons (CoreDNS, kube-proxy, the VPC CNI, the EBS CSI driver) at their default
   requests, which the plan does not carry.
 
@@ -50,6 +52,9 @@ EKS_CLUSTER = (2 * 100 + 2 * 60, 2 * 70 + 2 * 240)
 EKS_PER_NODE = (100 + 25 + 30, 120)
 # Charts whose pods run one per node (DaemonSets): Istio's CNI, Alloy (the log collector)
 PER_NODE_CHARTS = frozenset({"cni", "alloy"})
+# Chart values that size init containers and hook Jobs, not the running pods (valkey's
+# initResources, velero's initContainers and upgradeJobResources)
+NOT_RUNNING = frozenset({"initContainers", "initResources", "upgradeJobResources"})
 # The operators' resources that run a store's pods: type -> (replica count key, how to find
 # each pod's containers' requests)
 SIDECAR_CPU, SIDECAR_MEMORY = "sidecar.istio.io/proxyCPU", "sidecar.istio.io/proxyMemory"
@@ -134,6 +139,8 @@ def _requests(values: Any, replicas: int = 1) -> list[tuple[float, float, int]]:
                 isinstance(scaling.get("minReplicas"), int):
             replicas = scaling["minReplicas"]
         for key, child in values.items():
+            if key in NOT_RUNNING:
+                continue
             if key == "requests" and isinstance(child, Mapping) and \
                     ({"cpu", "memory"} & set(child)):
                 found.append((millicores(child.get("cpu")), memory_bytes(child.get("memory")),
