@@ -9,8 +9,8 @@ its routed ports. Pure functions of the catalog; ``components/workload.py`` regi
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 import pulumi
@@ -18,17 +18,35 @@ import pulumi
 from components.labels import NAME_LABEL
 from shipyard.catalog.models import Application
 from shipyard.catalog.services import Port, Service
+from shipyard.config.addons import SIDECAR_LIMITS, SIDECAR_REQUESTS
 
 TRUST_DOMAIN = "cluster.local"
 MERGED_METRICS_PORT = 15020                   # a sidecar serves the app's metrics merged here
-# The Envoy sidecar's own requests and limits (Istio's default limit is 2 CPUs / 1 GiB a pod).
-SIDECAR = {"cpu": "50m", "memory": "64Mi", "cpuLimit": "500m", "memoryLimit": "256Mi"}
-SIDECAR_ANNOTATIONS = {
-    "sidecar.istio.io/proxyCPU": SIDECAR["cpu"],
-    "sidecar.istio.io/proxyMemory": SIDECAR["memory"],
-    "sidecar.istio.io/proxyCPULimit": SIDECAR["cpuLimit"],
-    "sidecar.istio.io/proxyMemoryLimit": SIDECAR["memoryLimit"],
-}
+
+
+def sidecar(cpu: str = SIDECAR_REQUESTS["cpu"],
+            memory: str = SIDECAR_REQUESTS["memory"]) -> dict[str, str]:
+    """The Envoy sidecar's requests (the environment's: ``addons.istio.sidecarRequests``) and
+    its limits (always these; Istio's default limit is 2 CPUs / 1 GiB a pod)."""
+    return {"cpu": cpu, "memory": memory, "cpuLimit": SIDECAR_LIMITS["cpu"],
+            "memoryLimit": SIDECAR_LIMITS["memory"]}
+
+
+# shipyard's own sidecar, the one the catalogs' requests are stated beside (prod's)
+SIDECAR = sidecar()
+
+
+def sidecar_annotations(proxy: Mapping[str, str] = SIDECAR) -> dict[str, str]:
+    """What the injector reads a pod's sidecar resources from."""
+    return {
+        "sidecar.istio.io/proxyCPU": proxy["cpu"],
+        "sidecar.istio.io/proxyMemory": proxy["memory"],
+        "sidecar.istio.io/proxyCPULimit": proxy["cpuLimit"],
+        "sidecar.istio.io/proxyMemoryLimit": proxy["memoryLimit"],
+    }
+
+
+SIDECAR_ANNOTATIONS = sidecar_annotations()
 
 
 @dataclass(frozen=True)
@@ -39,6 +57,8 @@ class MeshContext:
     gateway_in_mesh: bool                    # the shared Gateway's proxies are mesh members
     crds: Sequence[pulumi.Resource] = ()     # installs Istio's CRDs (istio-base)
     injector: Sequence[pulumi.Resource] = ()  # serves the sidecar injector (istiod)
+    # the sidecar's requests and limits in this environment (``sidecar``)
+    sidecar: Mapping[str, str] = field(default_factory=sidecar)
 
 
 def proxy_config(svc: Service) -> str:

@@ -29,12 +29,12 @@ from components.labels import MANAGED, NAME_LABEL, PART_OF_LABEL, TRACK_LABEL, V
 from components.mesh import (
     MERGED_METRICS_PORT,
     SIDECAR,
-    SIDECAR_ANNOTATIONS,
     MeshContext,
     authorization_policy_spec,
     destination_rule_spec,
     permissive_ports_spec,
     proxy_config,
+    sidecar_annotations,
     virtual_service_spec,
 )
 from components.workload_identity import (
@@ -45,7 +45,7 @@ from components.workload_identity import (
 from shipyard.catalog import mounts as catalog_mounts
 from shipyard.catalog.models import Application
 from shipyard.catalog.services import Port, Service, cpu_millis, memory_bytes
-from shipyard.rules.requests import same_threshold, sized
+from shipyard.rules.requests import AS_THEY_ARE, Sizing, same_threshold, sized
 
 TYPE = "shipyard:apps:Workload"
 SECRETS_ROOT = catalog_mounts.SECRETS_ROOT
@@ -247,7 +247,8 @@ def anti_affinity(svc: Service, labels: Mapping[str, str]) -> dict[str, Any]:
 def pod_template(app: Application, name: str, svc: Service, track: Track, *, image: str,
                  mesh: bool, zone_spread: str, immutable_tags: bool = True,
                  telemetry: Mapping[str, str] | None = None,
-                 stores: Sequence[StoreMount] = ()) -> dict[str, Any]:
+                 stores: Sequence[StoreMount] = (),
+                 sidecar: Mapping[str, str] = SIDECAR) -> dict[str, Any]:
     vols, mounts = volumes(svc)
     env_from, store_vols, store_mounts = store_wiring(stores)
     vols, mounts = vols + store_vols, mounts + store_mounts
@@ -255,7 +256,8 @@ def pod_template(app: Application, name: str, svc: Service, track: Track, *, ima
               VERSION_LABEL: track.tag_ref.lstrip(":@").replace("sha256:", "")[:63]}
     annotations = {"kubectl.kubernetes.io/default-container": name}
     if mesh:
-        annotations.update({**SIDECAR_ANNOTATIONS, "proxy.istio.io/config": proxy_config(svc)})
+        annotations.update({**sidecar_annotations(sidecar),
+                            "proxy.istio.io/config": proxy_config(svc)})
         metrics = svc.metrics_port
         if metrics is not None and svc.metrics is not None:
             # the sidecar merges these metrics with its own on MERGED_METRICS_PORT
@@ -319,7 +321,8 @@ def deployment(app: Application, name: str, svc: Service, track: Track, *, image
                mesh: bool, zone_spread: str, await_rollout: bool,
                immutable_tags: bool = True,
                telemetry: Mapping[str, str] | None = None,
-               stores: Sequence[StoreMount] = ()) -> dict[str, Any]:
+               stores: Sequence[StoreMount] = (),
+               sidecar: Mapping[str, str] = SIDECAR) -> dict[str, Any]:
     annotations = checkov_skips(svc, immutable_tags=immutable_tags)
     if not await_rollout:
         annotations["pulumi.com/skipAwait"] = "true"
@@ -339,7 +342,7 @@ def deployment(app: Application, name: str, svc: Service, track: Track, *, image
                          "rollingUpdate": {"maxSurge": 1, "maxUnavailable": 0}},
             "template": pod_template(app, name, svc, track, image=image, mesh=mesh,
                                      zone_spread=zone_spread, immutable_tags=immutable_tags,
-                                     telemetry=telemetry, stores=stores),
+                                     telemetry=telemetry, stores=stores, sidecar=sidecar),
         },
     }
 
@@ -359,17 +362,15 @@ def service_manifest(app: Application, service_name: str, name: str, svc: Servic
 
 
 def hpa_spec(deployment_name: str, svc: Service,
-             cpu_utilization: int | None = None) -> dict[str, Any]:
-    """``cpu_utilization``: the CPU target restated for requests the environment scaled
-    (``hpa_cpu_target``); None: the catalog's."""
+             targets: tuple[int | None, int | None] | None = None) -> dict[str, Any]:
+    """``targets``: the CPU and memory targets restated for requests the environment scaled
+    (``hpa_targets``); None: the catalog's."""
     scaling = svc.autoscaling
     assert scaling is not None
-    cpu = scaling.cpu_utilization
-    if cpu is not None and cpu_utilization is not None:
-        cpu = cpu_utilization
+    cpu, memory = targets or (scaling.cpu_utilization, scaling.memory_utilization)
     metrics = [{"type": "Resource", "resource": {
         "name": resource, "target": {"type": "Utilization", "averageUtilization": target}}}
-        for resource, target in (("cpu", cpu), ("memory", scaling.memory_utilization))
+        for resource, target in (("cpu", cpu), ("memory", memory))
         if target is not None]
     spec: dict[str, Any] = {
         "scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment",
@@ -410,19 +411,25 @@ def pod_monitor_spec(app: Application, name: str, svc: Service) -> dict[str, Any
                                      "path": "/stats/prometheus", "interval": "30s"}]}
 
 
-def hpa_cpu_target(catalog: Service, svc: Service, *, mesh: bool) -> int | None:
-    """The CPU target of ``svc`` (``catalog`` sized by the environment) that its HPA reaches at
-    the same CPU per pod as the catalog's target with the catalog's requests: utilization is
-    of the pod's requests, the sidecar's included (``shipyard.rules.requests``)."""
+def hpa_targets(catalog: Service, svc: Service, *, mesh: bool,
+                sidecar: Mapping[str, str] = SIDECAR) -> tuple[int | None, int | None]:
+    """The CPU and memory targets of ``svc`` (``catalog`` sized by the environment, its pods'
+    sidecar ``sidecar``) that its HPA reaches at the same CPU and memory per pod as the
+    catalog's targets with the catalog's requests and shipyard's sidecar: utilization is of
+    the pod's requests, the sidecar's included (``shipyard.rules.requests``)."""
     scaling = catalog.autoscaling
-    if scaling is None or scaling.cpu_utilization is None:
-        return None
-    return same_threshold(scaling.cpu_utilization,
-                          pod_footprint(catalog, mesh=mesh)["requests.cpu"],
-                          pod_footprint(svc, mesh=mesh)["requests.cpu"])
+    if scaling is None:
+        return None, None
+    before = pod_footprint(catalog, mesh=mesh)
+    now = pod_footprint(svc, mesh=mesh, sidecar=sidecar)
+    return tuple(  # type: ignore[return-value]
+        None if target is None else same_threshold(target, before[key], now[key])
+        for target, key in ((scaling.cpu_utilization, "requests.cpu"),
+                            (scaling.memory_utilization, "requests.memory")))
 
 
-def pod_footprint(svc: Service, *, mesh: bool) -> dict[str, int]:
+def pod_footprint(svc: Service, *, mesh: bool,
+                  sidecar: Mapping[str, str] = SIDECAR) -> dict[str, int]:
     """One pod's requests and limits (millicores, bytes), its sidecar included."""
     r = svc.resources
     out = {"requests.cpu": cpu_millis(r.requests.cpu),
@@ -430,10 +437,10 @@ def pod_footprint(svc: Service, *, mesh: bool) -> dict[str, int]:
            "limits.cpu": cpu_millis(r.limits.cpu),
            "limits.memory": memory_bytes(r.limits.memory)}
     if mesh:
-        out["requests.cpu"] += cpu_millis(SIDECAR["cpu"])
-        out["requests.memory"] += memory_bytes(SIDECAR["memory"])
-        out["limits.cpu"] += cpu_millis(SIDECAR["cpuLimit"])
-        out["limits.memory"] += memory_bytes(SIDECAR["memoryLimit"])
+        out["requests.cpu"] += cpu_millis(sidecar["cpu"])
+        out["requests.memory"] += memory_bytes(sidecar["memory"])
+        out["limits.cpu"] += cpu_millis(sidecar["cpuLimit"])
+        out["limits.memory"] += memory_bytes(sidecar["memoryLimit"])
     return out
 
 
@@ -456,9 +463,9 @@ class WorkloadPlatform:
     environment: str = ""
     monitoring: Sequence[pulumi.Resource] | None = None  # the monitoring CRDs; None: off
     tracing: bool = False                    # the OpenTelemetry Collector receives traces
-    # the environment's CPU requests against the catalogs' (workloads.cpuRequests)
-    cpu_request_scale: float = 1.0
-    cpu_request_floor: int = 0               # millicores
+    # the environment's requests against the catalogs' (workloads.cpuRequests and
+    # memoryRequests)
+    sizing: Sizing = AS_THEY_ARE
 
 
 @dataclass(frozen=True)
@@ -487,9 +494,10 @@ class Workload(pulumi.ComponentResource):
                  opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__(TYPE, name, None, opts)
         app, svc_name, platform = args.app, args.name, args.platform
-        # the catalog's service, its CPU request as this environment sizes it
-        svc = sized(args.service, platform.cpu_request_scale, platform.cpu_request_floor)
-        cpu_target = hpa_cpu_target(args.service, svc, mesh=args.mesh is not None)
+        # the catalog's service, its requests as this environment sizes them
+        svc = sized(args.service, platform.sizing)
+        proxy = args.mesh.sidecar if args.mesh is not None else SIDECAR
+        targets = hpa_targets(args.service, svc, mesh=args.mesh is not None, sidecar=proxy)
         k8s_opts = pulumi.ResourceOptions(parent=self, provider=platform.provider)
 
         def meta(object_name: str, **extra: Any) -> dict[str, Any]:
@@ -523,7 +531,8 @@ class Workload(pulumi.ComponentResource):
                                   await_rollout=platform.await_rollout,
                                   immutable_tags=platform.immutable_tags,
                                   telemetry=telemetry_env(app, svc_name, platform.environment)
-                                  if platform.tracing else None, stores=args.stores)
+                                  if platform.tracing else None, stores=args.stores,
+                                  sidecar=proxy)
             manifest["metadata"]["namespace"] = args.namespace
             manifest["spec"]["template"]["spec"]["containers"][0]["image"] = image
             suffix = track.name.removeprefix(svc_name)
@@ -537,7 +546,7 @@ class Workload(pulumi.ComponentResource):
             if track.autoscaled:
                 k8s.autoscaling.v2.HorizontalPodAutoscaler(
                     f"{name}{suffix}-hpa", metadata=meta(track.name),
-                    spec=hpa_spec(track.name, svc, cpu_target), opts=k8s_opts)
+                    spec=hpa_spec(track.name, svc, targets), opts=k8s_opts)
             k8s.policy.v1.PodDisruptionBudget(
                 f"{name}{suffix}-pdb", metadata=meta(track.name), spec=pdb_spec(svc_name, track),
                 opts=k8s_opts)

@@ -24,7 +24,7 @@ from components.addons.ingress import (
 from components.applications import ApplicationsArgs
 from components.cdn import CdnArgs
 from components.cdn_firewall import CdnFirewallArgs
-from components.mesh import MeshContext
+from components.mesh import MeshContext, sidecar
 from components.tenant import Routing, TenantArgs, TenantPlatform
 from components.workload import WorkloadPlatform
 from compose.stores import https_exceptions, store_cidrs, store_context
@@ -65,11 +65,12 @@ def tenant_platform(settings: Settings, ctx: ClusterContext,
             await_rollout=settings.workloads.await_rollouts,
             immutable_tags=settings.registry.immutable_tags,
             environment=settings.environment.value, tracing=a.tracing.enabled,
-            cpu_request_scale=settings.workloads.cpu_requests.scale,
-            cpu_request_floor=settings.workloads.cpu_requests.floor_millicores),
+            sizing=settings.workloads.sizing),
         image_repositories=image_repositories,
         mesh=MeshContext(strict=a.istio.mtls == "STRICT",
-                         gateway_in_mesh=a.ingress.controller == "istio")
+                         gateway_in_mesh=a.ingress.controller == "istio",
+                         sidecar=sidecar(a.istio.sidecar_requests.cpu,
+                                         a.istio.sidecar_requests.memory))
         if a.istio.enabled else None,
         store_cidrs=store_cidrs(settings), https_except=https_exceptions(settings),
         monitoring_namespace=MONITORING_NAMESPACE if a.monitoring.enabled else None,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from shipyard.catalog.services import Resources, cpu_millis
-from shipyard.rules.requests import same_threshold, scaled_cpu, sized
+from shipyard.rules.requests import Sizing, same_threshold, scaled_cpu, sized
 from tests.support.settings import stack_settings
 
 
@@ -37,7 +37,7 @@ def test_an_autoscaler_crosses_its_target_at_the_same_cpu_per_pod():
 def test_sizing_a_service_changes_its_cpu_request_only():
     (app,) = [a for a in stack_settings("staging").applications if a.name == "code-learn"]
     svc = app.services["post-service"]
-    small = sized(svc, 0.25, 25)
+    small = sized(svc, Sizing(cpu_scale=0.25, cpu_floor=25))
     assert cpu_millis(small.resources.requests.cpu) == scaled_cpu(
         cpu_millis(svc.resources.requests.cpu), 0.25, 25) < cpu_millis(
         svc.resources.requests.cpu)
@@ -45,4 +45,4 @@ def test_sizing_a_service_changes_its_cpu_request_only():
     assert small.resources.requests.memory == svc.resources.requests.memory
     assert small.model_dump(exclude={"resources"}) == svc.model_dump(exclude={"resources"})
     Resources.model_validate(small.resources.model_dump())   # still requests <= limits
-    assert sized(svc, 1.0, 25) is svc
+    assert sized(svc, Sizing(cpu_floor=25)) is svc

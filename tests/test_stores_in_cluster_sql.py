@@ -59,7 +59,7 @@ def test_the_cluster_spec_is_valid_for_operator_1_30_and_says_what_it_runs():
     assert validate(cr("Cluster", spec)) == []
     assert spec["instances"] == 1 and spec["storage"] == {"storageClass": "gp3", "size": "10Gi"}
     assert spec["imageName"] == STORE_IMAGES["postgresql-17"]
-    assert spec["resources"] == {"requests": cnpg.REQUESTS, "limits": cnpg.LIMITS}
+    assert spec["resources"] == cnpg.POSTGRES.resources()
     # the store's label and no sidecar on every pod (Jobs included) the operator creates
     assert spec["inheritedMetadata"]["labels"] == {
         STORE_LABEL: "postgres", "app.kubernetes.io/part-of": "shop",
@@ -240,7 +240,7 @@ def test_the_statefulset_meets_pod_security_restricted_and_keeps_its_volume():
     assert {e["name"]: e["value"] for e in container["env"]} == {
         "MYSQL_ROOT_PASSWORD_FILE": "/etc/mysql-root/password", "MYSQL_ROOT_HOST": "localhost"}
     assert all(k in container for k in ("startupProbe", "livenessProbe", "readinessProbe"))
-    assert container["resources"] == {"requests": mysql.REQUESTS, "limits": mysql.LIMITS}
+    assert container["resources"] == mysql.MYSQL.resources()
     (claim,) = spec["volumeClaimTemplates"]
     assert claim["spec"]["storageClassName"] == "gp3"
     assert claim["spec"]["resources"]["requests"]["storage"] == "10Gi"

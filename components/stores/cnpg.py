@@ -14,7 +14,8 @@ What a store is:
   standbys, spread over nodes and zones when there are several, behind the operator's
   PodDisruptionBudgets; one instance gets none, or it would block every node drain), each with
   a ``storageGi`` volume on the encrypted gp3 class, explicit requests and limits
-  (``footprint``), the pinned operand image of the version's major (shipyard/versions.py).
+  (``footprint``; the requests as the environment sizes them, ``stores.cpuRequests`` and
+  ``memoryRequests``), the pinned operand image of the version's major (shipyard/versions.py).
   Plain-text connections are refused (``hostnossl ... reject``): clients use
   ``sslmode=require``, as on RDS with ``rds.force_ssl``. Pods are labelled with the store's name
   (what the consumers' NetworkPolicies admit) and kept out of the mesh: PostgreSQL speaks its
@@ -58,10 +59,13 @@ from components.stores.base import (
     StoreComponent,
     password,
 )
+from components.stores.in_cluster import Container
+from components.stores.in_cluster import footprint as pods_footprint
 from components.workload import MANAGED, NAME_LABEL, PART_OF_LABEL
 from shipyard.config.base import Problem as Problem
 from shipyard.config.stores import StoreSettings
 from shipyard.rules import stores as store_rules
+from shipyard.rules.requests import AS_THEY_ARE, Sizing
 
 TYPE = "shipyard:stores:PostgresCluster"
 API_VERSION = "postgresql.cnpg.io/v1"
@@ -77,11 +81,8 @@ BOOTSTRAP = store_rules.CNPG_BOOTSTRAP
 # One instance's postgres container (the bootstrap init container and the initdb/join Jobs
 # take the same). Memory request = limit: PostgreSQL's shared memory is never reclaimed, so a
 # node under pressure must not count on getting it back (CloudNativePG recommends Guaranteed
-# memory); CPU may burst.
-REQUESTS = {"cpu": "100m", "memory": "512Mi"}
-LIMITS = {"cpu": "1", "memory": "512Mi"}
-_CPU_MILLIS = {"requests": 100, "limits": 1000}
-_MEMORY_BYTES = {"requests": 512 * 2**20, "limits": 512 * 2**20}
+# memory); CPU may burst. An environment may ask less (dev does: ``stores.memoryRequests``).
+POSTGRES = Container("postgres", "100m", "512Mi", "1", "512Mi")
 WAIT_APPLIED = "jsonpath={.status.applied}=true"   # pulumi.com/waitFor for roles, databases
 
 
@@ -89,16 +90,9 @@ WAIT_APPLIED = "jsonpath={.status.applied}=true"   # pulumi.com/waitFor for role
 # Pure builders
 
 
-def footprint(kind_settings: StoreSettings) -> Footprint:
+def footprint(kind_settings: StoreSettings, sizing: Sizing = AS_THEY_ARE) -> Footprint:
     """What the store's instances run at most (its Jobs run before their instance's pod)."""
-    n = kind_settings.instances
-    return Footprint(pods=n,
-                     requests_cpu=n * _CPU_MILLIS["requests"],
-                     requests_memory=n * _MEMORY_BYTES["requests"],
-                     limits_cpu=n * _CPU_MILLIS["limits"],
-                     limits_memory=n * _MEMORY_BYTES["limits"],
-                     max_container_cpu=_CPU_MILLIS["limits"],
-                     max_container_memory=_MEMORY_BYTES["limits"])
+    return pods_footprint(kind_settings.instances, (POSTGRES.sized(sizing),))
 
 
 def login_secret(store_name: str, login: str) -> str:
@@ -142,7 +136,8 @@ def pod_labels(app: str, store_name: str) -> dict[str, str]:
 
 def cluster_spec(*, app: str, store_name: str, instances: int, image_name: str,
                  storage_class: str, storage_gi: int,
-                 owner_secret: pulumi.Input[str]) -> dict[str, Any]:
+                 owner_secret: pulumi.Input[str],
+                 sizing: Sizing = AS_THEY_ARE) -> dict[str, Any]:
     """The ``Cluster``'s spec (postgresql.cnpg.io/v1 at operator 1.30)."""
     spec: dict[str, Any] = {
         "instances": instances,
@@ -151,7 +146,7 @@ def cluster_spec(*, app: str, store_name: str, instances: int, image_name: str,
         "enablePDB": instances > 1,
         "enableSuperuserAccess": False,
         "storage": {"storageClass": storage_class, "size": f"{storage_gi}Gi"},
-        "resources": {"requests": dict(REQUESTS), "limits": dict(LIMITS)},
+        "resources": POSTGRES.sized(sizing).resources(),
         "inheritedMetadata": {"labels": pod_labels(app, store_name)},
         "bootstrap": {"initdb": {"database": BOOTSTRAP, "owner": BOOTSTRAP,
                                  "secret": {"name": owner_secret}}},
@@ -271,7 +266,8 @@ class PostgresCluster(StoreComponent):
             metadata=meta(store, annotations={"pulumi.com/waitFor": "condition=Ready"}),
             spec=cluster_spec(app=app, store_name=store, instances=s.instances,
                               image_name=image_name, storage_class=args.storage_class,
-                              storage_gi=s.storage_gi, owner_secret=owner_secret),
+                              storage_gi=s.storage_gi, owner_secret=owner_secret,
+                              sizing=args.stores.sizing),
             opts=pulumi.ResourceOptions.merge(cr_opts,
                                               pulumi.ResourceOptions(protect=args.protect)))
 

@@ -1,7 +1,9 @@
 """What the in-cluster MongoDB, Valkey and RabbitMQ stores share (pure functions).
 
-- Container sizes, and the quota ``Footprint`` they add up to: a pod counts as the larger of
-  its containers' sum and its largest init container (how the API server computes a pod's
+- Container sizes, as the environment sizes their requests (``stores.cpuRequests`` and
+  ``memoryRequests``: ``shipyard.rules.requests``, one rule for every store's containers;
+  limits stay), and the quota ``Footprint`` they add up to: a pod counts as the larger of its
+  containers' sum and its largest init container (how the API server computes a pod's
   effective requests and limits), the LimitRange's ceiling as the largest single container.
 - The labels every store pod carries: its store's name (the consuming services' NetworkPolicy
   lets them reach pods with it) and an opt-out of sidecar injection: the stores stay out of
@@ -23,6 +25,7 @@ from typing import Any
 from components.stores.base import STORE_LABEL, Footprint
 from components.workload import NAME_LABEL
 from shipyard.catalog.services import cpu_millis, memory_bytes
+from shipyard.rules.requests import Sizing
 
 SIDECAR_OPT_OUT = {"sidecar.istio.io/inject": "false"}
 # The API server behind the ``kubernetes`` Service, after its DNAT (which network policies
@@ -44,6 +47,13 @@ class Container:
     def resources(self) -> dict[str, dict[str, str]]:
         return {"requests": {"cpu": self.requests_cpu, "memory": self.requests_memory},
                 "limits": {"cpu": self.limits_cpu, "memory": self.limits_memory}}
+
+    def sized(self, sizing: Sizing) -> Container:
+        """This container with its requests as the environment sizes them; its limits as
+        they are."""
+        return Container(self.name, sizing.cpu(self.requests_cpu),
+                         sizing.memory(self.requests_memory), self.limits_cpu,
+                         self.limits_memory)
 
     def amounts(self) -> tuple[int, int, int, int]:
         """(requests cpu m, requests bytes, limits cpu m, limits bytes)."""

@@ -49,6 +49,7 @@ from components.stores.in_cluster import Container
 from components.workload import MANAGED
 from shipyard.config.stores import StoreSettings
 from shipyard.rules import stores as store_rules
+from shipyard.rules.requests import AS_THEY_ARE, Sizing
 
 TYPE = "shipyard:stores:MongoDbReplicaSet"
 API_VERSION = "mongodbcommunity.mongodb.com/v1"
@@ -77,8 +78,10 @@ CONTAINERS = (MONGOD, AGENT)
 INIT_CONTAINERS = (VERSION_HOOK, READINESS)
 
 
-def footprint(kind_settings: StoreSettings) -> Footprint:
-    return in_cluster.footprint(kind_settings.instances, CONTAINERS, INIT_CONTAINERS)
+def footprint(kind_settings: StoreSettings, sizing: Sizing = AS_THEY_ARE) -> Footprint:
+    return in_cluster.footprint(kind_settings.instances,
+                                [c.sized(sizing) for c in CONTAINERS],
+                                [c.sized(sizing) for c in INIT_CONTAINERS])
 
 
 def version(kind_settings: StoreSettings) -> str:
@@ -135,7 +138,7 @@ def pod_security_context() -> dict[str, Any]:
 
 
 def statefulset_override(store_name: str, *, storage_class: str, storage_gi: int,
-                         members: int = 1) -> dict[str, Any]:
+                         members: int = 1, sizing: Sizing = AS_THEY_ARE) -> dict[str, Any]:
     """``spec.statefulSet``: merged by the operator into the StatefulSet it builds (containers
     and volume claim templates by name)."""
     def claim(volume: str, size: str) -> dict[str, Any]:
@@ -146,8 +149,9 @@ def statefulset_override(store_name: str, *, storage_class: str, storage_gi: int
     pod_spec: dict[str, Any] = {
         "serviceAccountName": service_account(store_name),
         "securityContext": pod_security_context(),
-        "containers": [{"name": c.name, "resources": c.resources()} for c in CONTAINERS],
-        "initContainers": [{"name": c.name, "resources": c.resources()}
+        "containers": [{"name": c.name, "resources": c.sized(sizing).resources()}
+                       for c in CONTAINERS],
+        "initContainers": [{"name": c.name, "resources": c.sized(sizing).resources()}
                            for c in INIT_CONTAINERS],
     }
     if members > 1:
@@ -167,7 +171,8 @@ def statefulset_override(store_name: str, *, storage_class: str, storage_gi: int
 
 def replica_set_spec(store_name: str, *, members: int, mongodb_version: str,
                      users: list[dict[str, Any]], storage_class: str, storage_gi: int,
-                     metrics_secret: pulumi.Input[str] | None = None) -> dict[str, Any]:
+                     metrics_secret: pulumi.Input[str] | None = None,
+                     sizing: Sizing = AS_THEY_ARE) -> dict[str, Any]:
     """The MongoDBCommunity spec. Secrets are referenced by name only."""
     spec: dict[str, Any] = {
         "members": members,
@@ -177,7 +182,8 @@ def replica_set_spec(store_name: str, *, members: int, mongodb_version: str,
         "security": {"authentication": {"modes": ["SCRAM"]}},
         "users": users,
         "statefulSet": statefulset_override(store_name, storage_class=storage_class,
-                                            storage_gi=storage_gi, members=members),
+                                            storage_gi=storage_gi, members=members,
+                                            sizing=sizing),
     }
     if metrics_secret is not None:
         spec["prometheus"] = {"username": METRICS_USER,
@@ -259,7 +265,8 @@ class MongoDbReplicaSet(StoreComponent):
             spec=replica_set_spec(
                 store, members=ks.instances, mongodb_version=mongodb_version, users=users,
                 storage_class=args.storage_class, storage_gi=ks.storage_gi,
-                metrics_secret=metrics_secret.metadata.name if metrics_secret else None),
+                metrics_secret=metrics_secret.metadata.name if metrics_secret else None,
+                sizing=args.stores.sizing),
             opts=pulumi.ResourceOptions.merge(k8s_opts, pulumi.ResourceOptions(
                 protect=args.protect, depends_on=list(args.operator))))
 

@@ -43,6 +43,7 @@ from typing import Any
 import pulumi
 import pulumi_kubernetes as k8s
 
+from components.stores import in_cluster
 from components.stores.base import (
     STORE_LABEL,
     Connection,
@@ -51,10 +52,12 @@ from components.stores.base import (
     StoreComponent,
     password,
 )
+from components.stores.in_cluster import Container
 from components.workload import MANAGED, NAME_LABEL, PART_OF_LABEL, RUNTIME_DEFAULT
 from shipyard.config.base import Problem as Problem
 from shipyard.config.stores import StoreSettings
 from shipyard.rules import stores as store_rules
+from shipyard.rules.requests import AS_THEY_ARE, Sizing
 
 TYPE = "shipyard:stores:MysqlServer"
 PORT = 3306
@@ -66,11 +69,9 @@ DATA_MOUNT = "/var/lib/mysql"
 DATADIR = f"{DATA_MOUNT}/data"
 ROOT_SECRET_DIR = "/etc/mysql-root"
 USERS_SECRET_DIR = "/etc/mysql-users"
-REQUESTS = {"cpu": "100m", "memory": "1Gi"}
-# memory request = limit: InnoDB's buffer pool is not given back under pressure
-LIMITS = {"cpu": "1", "memory": "1Gi"}
-_CPU = {"requests": 100, "limits": 1000}
-_MEMORY = {"requests": 2**30, "limits": 2**30}
+# memory request = limit: InnoDB's buffer pool is not given back under pressure (an
+# environment may ask less: dev does, ``stores.memoryRequests``)
+MYSQL = Container("mysql", "100m", "1Gi", "1", "1Gi")
 HOOK_ATTEMPTS, HOOK_PERIOD = 120, 5      # the hook waits up to 10 minutes for the server
 SERVER_ARGS = (
     "mysqld",
@@ -91,11 +92,9 @@ CHECKOV_SKIPS = {
 # Pure builders
 
 
-def footprint(kind_settings: StoreSettings) -> Footprint:
+def footprint(kind_settings: StoreSettings, sizing: Sizing = AS_THEY_ARE) -> Footprint:
     """One server (the settings refuse more: ``shipyard.config.checks``)."""
-    return Footprint(pods=1, requests_cpu=_CPU["requests"], requests_memory=_MEMORY["requests"],
-                     limits_cpu=_CPU["limits"], limits_memory=_MEMORY["limits"],
-                     max_container_cpu=_CPU["limits"], max_container_memory=_MEMORY["limits"])
+    return in_cluster.footprint(1, (MYSQL.sized(sizing),))
 
 
 def user_name(service: str) -> str:
@@ -162,7 +161,8 @@ def _exec_probe(period: int, failures: int) -> dict[str, Any]:
 def statefulset_spec(*, app: str, store_name: str, image_name: str, storage_class: str,
                      storage_gi: int, root_secret: pulumi.Input[str],
                      users_secret: pulumi.Input[str],
-                     users: Mapping[str, str]) -> dict[str, Any]:
+                     users: Mapping[str, str],
+                     sizing: Sizing = AS_THEY_ARE) -> dict[str, Any]:
     labels = {**selector(store_name), PART_OF_LABEL: app, "sidecar.istio.io/inject": "false"}
     container = {
         "name": "mysql",
@@ -172,7 +172,7 @@ def statefulset_spec(*, app: str, store_name: str, image_name: str, storage_clas
         "env": [{"name": "MYSQL_ROOT_PASSWORD_FILE", "value": f"{ROOT_SECRET_DIR}/password"},
                 {"name": "MYSQL_ROOT_HOST", "value": "localhost"}],
         "ports": [{"name": "mysql", "containerPort": PORT, "protocol": "TCP"}],
-        "resources": {"requests": dict(REQUESTS), "limits": dict(LIMITS)},
+        "resources": MYSQL.sized(sizing).resources(),
         # first start: initialisation, time zones, the users (up to 10 minutes)
         "startupProbe": _exec_probe(period=10, failures=60),
         "livenessProbe": _exec_probe(period=10, failures=6),
@@ -294,7 +294,8 @@ class MysqlServer(StoreComponent):
                                 storage_class=args.storage_class, storage_gi=s.storage_gi,
                                 # the names as outputs: the pod waits for its Secrets
                                 root_secret=root_secret.metadata.name,
-                                users_secret=users_secret.metadata.name, users=users)
+                                users_secret=users_secret.metadata.name, users=users,
+                                sizing=args.stores.sizing)
         # the passwords by hash on the pod template: a changed one rolls the pod, whose start
         # hook applies it (a SHA-256 of random passwords gives nothing away: not secret)
         spec["template"]["metadata"]["annotations"]["shipyard.dev/passwords-sha256"] = \

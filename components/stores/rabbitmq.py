@@ -4,7 +4,8 @@ RabbitMQ Cluster Operator (``components/addons/rabbitmq_operator.py``).
 - ``stores.rabbitmq.instances`` nodes of RabbitMQ 4.2 (the minor Amazon MQ runs in staging and
   prod; Docker Hub's official image with the management plugin), quorum-ready; each node's
   volume on ``args.storage_class``; explicit resources (memory request = limit, as the
-  operator asks: RabbitMQ sizes its memory watermark from it).
+  operator asks: RabbitMQ sizes its memory watermark from the limit; an environment may ask
+  less, as dev does: ``stores.memoryRequests``).
 - Credentials: one user for the application's services, shared. The Cluster Operator creates
   exactly one user (its "default user", an administrator); per-service users need the
   Messaging Topology Operator, whose release manifest cannot be applied beside this one (both
@@ -52,6 +53,7 @@ from components.stores.in_cluster import Container
 from components.workload import MANAGED
 from shipyard.config.stores import StoreSettings
 from shipyard.rules import stores as store_rules
+from shipyard.rules.requests import AS_THEY_ARE, Sizing
 
 TYPE = "shipyard:stores:RabbitMqCluster"
 API_VERSION = "rabbitmq.com/v1beta1"
@@ -70,8 +72,9 @@ RABBITMQ = Container("rabbitmq", "250m", "1Gi", "1", "1Gi")
 SETUP = Container("setup-container", "20m", "64Mi", "20m", "64Mi")   # the operator's, fixed
 
 
-def footprint(kind_settings: StoreSettings) -> Footprint:
-    return in_cluster.footprint(kind_settings.instances, (RABBITMQ,), (SETUP,))
+def footprint(kind_settings: StoreSettings, sizing: Sizing = AS_THEY_ARE) -> Footprint:
+    # the setup container is the operator's, its size fixed: not ours to scale
+    return in_cluster.footprint(kind_settings.instances, (RABBITMQ.sized(sizing),), (SETUP,))
 
 
 def image(kind_settings: StoreSettings) -> str:
@@ -89,12 +92,13 @@ def default_user_conf(username: str, secret: pulumi.Input[str]) -> pulumi.Output
 
 
 def cluster_spec(store_name: str, *, replicas: int, image_ref: str, storage_class: str,
-                 storage_gi: int, secret_name: pulumi.Input[str]) -> dict[str, Any]:
+                 storage_gi: int, secret_name: pulumi.Input[str],
+                 sizing: Sizing = AS_THEY_ARE) -> dict[str, Any]:
     """The RabbitmqCluster spec. The credentials Secret is referenced by name only."""
     return {
         "replicas": replicas,
         "image": image_ref,
-        "resources": RABBITMQ.resources(),
+        "resources": RABBITMQ.sized(sizing).resources(),
         "persistence": {"storageClassName": storage_class, "storage": f"{storage_gi}Gi"},
         "secretBackend": {"externalSecret": {"name": secret_name}},
         "terminationGracePeriodSeconds": TERMINATION_GRACE_SECONDS,
@@ -155,7 +159,7 @@ class RabbitMqCluster(StoreComponent):
             metadata={**meta, "name": store, "annotations": {"pulumi.com/waitFor": WAIT_READY}},
             spec=cluster_spec(store, replicas=ks.instances, image_ref=image_ref,
                               storage_class=args.storage_class, storage_gi=ks.storage_gi,
-                              secret_name=secret.metadata.name),
+                              secret_name=secret.metadata.name, sizing=args.stores.sizing),
             opts=pulumi.ResourceOptions.merge(k8s_opts, pulumi.ResourceOptions(
                 protect=args.protect, depends_on=list(args.operator))))
 

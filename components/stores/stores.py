@@ -103,7 +103,8 @@ def footprints(app: Application, settings: StoresSettings) -> list[Footprint]:
             continue
         backend = settings.backend_of(store.kind)
         if backend == "inCluster":
-            out.append(_module(store.kind, backend).footprint(settings.kind(store.kind)))
+            out.append(_module(store.kind, backend).footprint(settings.kind(store.kind),
+                                                              settings.sizing))
         out.append(JOB_ALLOWANCE)
     return out
 

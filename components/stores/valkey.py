@@ -52,6 +52,7 @@ from components.workload import MANAGED
 from shipyard.catalog.services import memory_bytes
 from shipyard.config.stores import StoreSettings
 from shipyard.rules import stores as store_rules
+from shipyard.rules.requests import AS_THEY_ARE, Sizing
 from shipyard.versions import CHARTS
 
 TYPE = "shipyard:stores:ValkeyServer"
@@ -68,9 +69,11 @@ EXPORTER = Container("metrics", "50m", "32Mi", "200m", "128Mi")
 INIT = Container("init", "50m", "32Mi", "200m", "64Mi")     # writes the config and ACL file
 
 
-def footprint(kind_settings: StoreSettings) -> Footprint:
+def footprint(kind_settings: StoreSettings, sizing: Sizing = AS_THEY_ARE) -> Footprint:
     # the exporter counts even when monitoring is off: a footprint is an upper bound
-    return in_cluster.footprint(kind_settings.instances, (VALKEY, EXPORTER), (INIT,))
+    return in_cluster.footprint(kind_settings.instances,
+                                (VALKEY.sized(sizing), EXPORTER.sized(sizing)),
+                                (INIT.sized(sizing),))
 
 
 def image(kind_settings: StoreSettings) -> dict[str, str]:
@@ -106,8 +109,10 @@ def _probe() -> dict[str, Any]:
 
 def valkey_values(store_name: str, *, consumers: Sequence[str], instances: int,
                   storage_class: str, storage_gi: int, image_values: Mapping[str, str],
-                  secret_name: pulumi.Input[str], metrics: bool) -> dict[str, Any]:
-    """The valkey chart's values (keys as in its values.yaml at valkey-0.11.0)."""
+                  secret_name: pulumi.Input[str], metrics: bool,
+                  sizing: Sizing = AS_THEY_ARE) -> dict[str, Any]:
+    """The valkey chart's values (keys as in its values.yaml at valkey-0.11.0); the
+    containers' requests as the environment sizes them (``maxmemory`` follows the limit)."""
     container_security = {"allowPrivilegeEscalation": False, "capabilities": {"drop": ["ALL"]},
                           "readOnlyRootFilesystem": True, "runAsNonRoot": True,
                           "runAsUser": 1000, "seccompProfile": {"type": "RuntimeDefault"}}
@@ -119,15 +124,15 @@ def valkey_values(store_name: str, *, consumers: Sequence[str], instances: int,
         "podSecurityContext": {"runAsNonRoot": True, "runAsUser": 1000, "runAsGroup": 1000,
                                "fsGroup": 1000, "seccompProfile": {"type": "RuntimeDefault"}},
         "securityContext": container_security,
-        "resources": VALKEY.resources(),
-        "initResources": INIT.resources(),
+        "resources": VALKEY.sized(sizing).resources(),
+        "initResources": INIT.sized(sizing).resources(),
         "deploymentStrategy": "Recreate",
         "startupProbe": _probe(), "livenessProbe": _probe(), "readinessProbe": _probe(),
         "valkeyConfig": f"maxmemory {max_memory()}\nmaxmemory-policy {EVICTION_POLICY}\n",
         "auth": {"enabled": True, "usersExistingSecret": secret_name,
                  "aclUsers": acl_users(consumers)},
         "metrics": {"enabled": metrics,
-                    "exporter": {"resources": EXPORTER.resources(),
+                    "exporter": {"resources": EXPORTER.sized(sizing).resources(),
                                  "securityContext": container_security},
                     "service": {"enabled": True},
                     "serviceMonitor": {"enabled": False}},   # shipyard's own, below
@@ -192,7 +197,7 @@ class ValkeyServer(StoreComponent):
             values=valkey_values(store, consumers=consumers, instances=ks.instances,
                                  storage_class=args.storage_class, storage_gi=ks.storage_gi,
                                  image_values=image_values, secret_name=secret.metadata.name,
-                                 metrics=metrics),
+                                 metrics=metrics, sizing=args.stores.sizing),
             atomic=True, cleanup_on_fail=True, max_history=10, timeout=600, skip_await=False,
             opts=pulumi.ResourceOptions.merge(k8s_opts, pulumi.ResourceOptions(
                 protect=args.protect, depends_on=list(args.operator))))

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, Field
+from pydantic import AfterValidator, Field, field_validator
 
+from shipyard.catalog.services import cpu_millis, memory_bytes
 from shipyard.config.base import (
     Email,
     Float,
@@ -23,6 +25,43 @@ from shipyard.config.base import (
 # website/content/en/preview/reference/instance-types.md, August 2026).
 INSTANCE_CATEGORIES = ("a", "c", "d", "dl", "f", "g", "gr", "h", "hpc", "i", "im", "inf", "is",
                        "m", "p", "r", "t", "trn", "u", "vt", "x", "z")
+
+
+# The mesh's Envoy sidecar on every pod of a mesh application: shipyard's requests (prod's, what
+# the catalogs' requests are stated beside) and its limits, which no environment changes.
+SIDECAR_REQUESTS = {"cpu": "50m", "memory": "64Mi"}
+SIDECAR_LIMITS = {"cpu": "500m", "memory": "256Mi"}
+_CPU = re.compile(r"^(\d+m|\d+(\.\d+)?)$")
+_MEMORY = re.compile(r"^\d+(\.\d+)?(Ki|Mi|Gi|K|M|G)?$")
+
+
+class SidecarRequests(Model):
+    """What the mesh's sidecar asks of its node on every mesh pod; its limits stay 500m and
+    256Mi."""
+
+    cpu: str = Field(SIDECAR_REQUESTS["cpu"],
+                     description="CPU request (sidecar.istio.io/proxyCPU), at most 500m.")
+    memory: str = Field(SIDECAR_REQUESTS["memory"],
+                        description="Memory request (sidecar.istio.io/proxyMemory), at most "
+                                    "256Mi.")
+
+    @field_validator("cpu")
+    @classmethod
+    def _cpu(cls, v: str) -> str:
+        if not _CPU.match(str(v)) or not 1 <= cpu_millis(str(v)) <= cpu_millis(
+                SIDECAR_LIMITS["cpu"]):
+            raise ValueError(f"{v!r} is not a CPU quantity from 1m to the sidecar's limit "
+                             f"{SIDECAR_LIMITS['cpu']}")
+        return str(v)
+
+    @field_validator("memory")
+    @classmethod
+    def _memory(cls, v: str) -> str:
+        if not _MEMORY.match(str(v)) or not 2**20 <= memory_bytes(str(v)) <= memory_bytes(
+                SIDECAR_LIMITS["memory"]):
+            raise ValueError(f"{v!r} is not a memory quantity from 1Mi to the sidecar's limit "
+                             f"{SIDECAR_LIMITS['memory']}")
+        return str(v)
 
 
 class AddonSettings(Model):
@@ -66,6 +105,9 @@ class IstioSettings(AddonSettings):
     trace_sampling: Float = Field(1.0, ge=0, le=100,
                                   description="Percent of requests traced.")
     access_logs: bool = Field(True, description="Envoy access logs to stdout.")
+    sidecar_requests: SidecarRequests = Field(
+        default_factory=SidecarRequests,
+        description="The sidecar's requests on every mesh pod in this environment.")
 
 
 class KarpenterSettings(AddonSettings):

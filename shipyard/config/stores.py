@@ -7,7 +7,9 @@ from typing import Literal
 
 from pydantic import Field, field_validator
 
-from shipyard.config.base import Int, Model
+from shipyard.config.base import Float, Int, Model
+from shipyard.config.workloads import CpuRequestSettings, MemoryRequestSettings, sizing
+from shipyard.rules.requests import Sizing
 
 StoreBackend = Literal["inCluster", "managed"]
 # Where a managed store runs: one per engine for the stack, shared by the applications (a
@@ -42,6 +44,38 @@ class StoreSettings(Model):
                                                       "DocumentDB instances, cache nodes.")
 
 
+class StoreCpuRequests(CpuRequestSettings):
+    """How this environment sizes the in-cluster stores' CPU requests against shipyard's own
+    (shipyard/rules/requests.py)."""
+
+    scale: Float = Field(
+        1.0, gt=0, le=1,
+        description="in-cluster: each container of a store's pods (the engine, its agent or "
+                    "exporter, their init containers) asks this times shipyard's CPU request, "
+                    "rounded up to a millicore, never under floor nor over shipyard's; limits "
+                    "stay. 1: shipyard's requests.")
+    floor: str = Field(
+        "10m", description="The least a scaled CPU request becomes (a CPU quantity: 10m, 0.01).")
+
+
+class StoreMemoryRequests(MemoryRequestSettings):
+    """How this environment sizes the in-cluster stores' memory requests against shipyard's own
+    (shipyard/rules/requests.py)."""
+
+    scale: Float = Field(
+        1.0, gt=0, le=1,
+        description="in-cluster: each container of a store's pods asks this times shipyard's "
+                    "memory request, rounded up to a MiB, never under floor nor over "
+                    "shipyard's; limits stay (shipyard's requests equal the limits of "
+                    "PostgreSQL, MySQL and RabbitMQ, whose memory is not given back: below "
+                    "them the scheduler may place pods whose use the node cannot hold, which "
+                    "only a small, lightly used environment should accept). 1: shipyard's "
+                    "requests.")
+    floor: str = Field(
+        "16Mi", description="The least a scaled memory request becomes (a memory quantity: "
+                            "16Mi).")
+
+
 class StoresSettings(Model):
     """Where the applications' data stores run: in the cluster (operators, volumes on the
     encrypted gp3 class) or on AWS (RDS, ElastiCache, Amazon MQ, DocumentDB). Object storage
@@ -68,6 +102,14 @@ class StoresSettings(Model):
         "gp3", pattern=r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$",
         description="in-cluster: the StorageClass of the stores' volumes (eks: shipyard's "
                     "encrypted gp3; an existing cluster: its own, `standard` by default).")
+    cpu_requests: StoreCpuRequests = Field(
+        default_factory=StoreCpuRequests,
+        description="The in-cluster stores' CPU requests in this environment, against "
+                    "shipyard's.")
+    memory_requests: StoreMemoryRequests = Field(
+        default_factory=StoreMemoryRequests,
+        description="The in-cluster stores' memory requests in this environment, against "
+                    "shipyard's.")
     postgresql: StoreSettings = Field(default_factory=StoreSettings, description="PostgreSQL.")
     mysql: StoreSettings = Field(default_factory=StoreSettings, description="MySQL.")
     mongodb: StoreSettings = Field(default_factory=StoreSettings,
@@ -91,6 +133,12 @@ class StoresSettings(Model):
         if not re.fullmatch(f"{day}-{day}", v):
             raise ValueError(f"{v!r} is not a window ddd:hh:mm-ddd:hh:mm (UTC)")
         return v
+
+    @property
+    def sizing(self) -> Sizing:
+        """The in-cluster stores' containers' requests against shipyard's
+        (``shipyard.rules.requests``)."""
+        return sizing(self.cpu_requests, self.memory_requests)
 
     def kind(self, kind: str) -> StoreSettings:
         return getattr(self, kind)
