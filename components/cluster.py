@@ -73,8 +73,22 @@ class ClusterArgs:
     workload_identity: str = "podIdentity"     # podIdentity | irsa
     auto_mode: bool = False                    # EKS Auto Mode: no node groups (node_groups empty)
     logs_key_arn: pulumi.Input[str] | None = None  # encrypts the control-plane logs' group
+    # the VPC CNI assigns /28 prefixes: managed nodes run up to 110 pods (EKS sets maxPods)
+    prefix_delegation: bool = False
     protect: bool = False
     tags: Mapping[str, str] = field(default_factory=dict)
+
+
+def vpc_cni_configuration(*, prefix_delegation: bool) -> dict[str, object]:
+    """The vpc-cni add-on's configuration values: NetworkPolicy objects enforced by its agent;
+    with prefix delegation, /28 prefixes on the nodes' interfaces and one spare prefix a node
+    (16 addresses ready for the next pods). Managed node groups created after it (the node
+    groups wait for the add-on) get EKS's maxPods for prefixes: 110 under 30 vCPUs (EKS User
+    Guide, "Increase the available IP addresses for your Amazon EKS node")."""
+    configuration: dict[str, object] = {"enableNetworkPolicy": "true"}
+    if prefix_delegation:
+        configuration["env"] = {"ENABLE_PREFIX_DELEGATION": "true", "WARM_PREFIX_TARGET": "1"}
+    return configuration
 
 
 def control_plane_log_group(cluster_name: str) -> str:
@@ -262,8 +276,8 @@ class Cluster(pulumi.ComponentResource):
         """Managed add-ons in order and the managed node groups."""
         vpc_cni = self._addon("vpc-cni", service_account=("kube-system", "aws-node"),
                               managed_policies=[iam.managed_policy_arn("AmazonEKS_CNI_Policy")],
-                              # enforce NetworkPolicy objects with the VPC CNI's agent
-                              configuration={"enableNetworkPolicy": "true"})
+                              configuration=vpc_cni_configuration(
+                                  prefix_delegation=self._args.prefix_delegation))
         pod_identity = self._addon("eks-pod-identity-agent")
         self.node_role = self._create_node_role()
         self.node_role_arn = self.node_role.arn

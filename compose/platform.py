@@ -84,7 +84,7 @@ def cluster_args(settings: Settings, subnet_ids: pulumi.Input[Sequence[str]],
         deletion_protection=c.deletion_protection,
         node_groups={k: node_group_spec(g) for k, g in c.node_groups.items()},
         workload_identity=c.workload_identity, auto_mode=c.auto_mode,
-        logs_key_arn=logs_key_arn,
+        logs_key_arn=logs_key_arn, prefix_delegation=c.prefix_delegation,
         protect=settings.config.protect, tags=settings.tags)
 
 

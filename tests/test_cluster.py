@@ -145,6 +145,26 @@ def test_the_vpc_cni_enforces_network_policies(prod):
     assert config["enableNetworkPolicy"] == "true"
 
 
+def test_dev_delegates_prefixes_and_eks_sets_its_nodes_max_pods(plans):
+    """dev's VPC CNI assigns /28 prefixes (one warm a node), staging's and prod's single
+    addresses. EKS sets a managed node's maxPods for prefixes itself (110 under 30 vCPUs) when
+    its launch template names no AMI: the templates name none and carry no user data, and the
+    groups are created after the add-on is configured."""
+    for stack in ("dev", "staging", "prod"):
+        plan = plans[stack]
+        cni = addon(plan, "vpc-cni")
+        env = json.loads(cni.inputs["configurationValues"]).get("env", {})
+        if stack == "dev":
+            assert env == {"ENABLE_PREFIX_DELEGATION": "true", "WARM_PREFIX_TARGET": "1"}
+        else:
+            assert "ENABLE_PREFIX_DELEGATION" not in env, stack
+        for group in plan.of_type(NODE_GROUP):
+            (template,) = [t for t in plan.of_type("aws:ec2/launchTemplate:LaunchTemplate")
+                           if t.id == group.inputs["launchTemplate"]["id"]]
+            assert "imageId" not in template.inputs and "userData" not in template.inputs
+            assert cni.urn in group.dependencies
+
+
 def test_addons_install_in_order_around_the_nodes(stack_plan):
     groups = stack_plan.of_type(NODE_GROUP)
     assert groups

@@ -1,11 +1,12 @@
-"""An environment's CPU requests against the catalogs' (shipyard/rules/requests.py), pure."""
+"""An environment's requests against the catalogs' and shipyard's (shipyard/rules/requests.py),
+pure."""
 
 from __future__ import annotations
 
 import pytest
 
 from shipyard.catalog.services import Resources, cpu_millis
-from shipyard.rules.requests import Sizing, same_threshold, scaled_cpu, sized
+from shipyard.rules.requests import Sizing, same_threshold, scaled_cpu, scaled_memory, sized
 from tests.support.settings import stack_settings
 
 
@@ -46,3 +47,34 @@ def test_sizing_a_service_changes_its_cpu_request_only():
     assert small.model_dump(exclude={"resources"}) == svc.model_dump(exclude={"resources"})
     Resources.model_validate(small.resources.model_dump())   # still requests <= limits
     assert sized(svc, Sizing(cpu_floor=25)) is svc
+
+
+MI = 2**20
+
+
+@pytest.mark.parametrize("own,scale,floor,expected", [
+    (512 * MI, 1.0, 64 * MI, 512 * MI),     # nothing scaled
+    (512 * MI, 0.5, 64 * MI, 256 * MI),
+    (192 * MI, 0.5, 16 * MI, 96 * MI),
+    (100 * MI, 0.33, 16 * MI, 33 * MI),     # rounded up to a whole MiB
+    (128 * MI, 0.25, 64 * MI, 64 * MI),     # the floor
+    (32 * MI, 0.5, 64 * MI, 32 * MI),       # never more than its own
+])
+def test_a_scaled_memory_request(own, scale, floor, expected):
+    assert scaled_memory(own, scale, floor) == expected
+
+
+def test_a_sizing_keeps_what_it_does_not_change_as_written():
+    half = Sizing(cpu_scale=0.25, cpu_floor=10, memory_scale=0.5, memory_floor=16 * MI)
+    assert (half.cpu("250m"), half.cpu("1"), half.cpu("20m")) == ("63m", "250m", "10m")
+    assert (half.memory("1Gi"), half.memory("16Mi")) == ("512Mi", "16Mi")
+    assert Sizing().cpu("0.5") == "0.5" and Sizing().memory("1Gi") == "1Gi"
+
+
+def test_sizing_a_service_changes_its_memory_request_too():
+    (app,) = [a for a in stack_settings("staging").applications if a.name == "code-learn"]
+    svc = app.services["post-service"]
+    small = sized(svc, Sizing(memory_scale=0.5, memory_floor=64 * MI))
+    assert small.resources.requests.memory == "256Mi" != svc.resources.requests.memory
+    assert small.resources.requests.cpu == svc.resources.requests.cpu
+    assert small.resources.limits == svc.resources.limits

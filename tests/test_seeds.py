@@ -16,7 +16,7 @@ import pytest
 from offline.harness import Plan
 from offline.manifests import manifests
 from shipyard.catalog.services import cpu_millis, memory_bytes
-from shipyard.rules.requests import scaled_cpu
+from shipyard.rules.requests import scaled_cpu, scaled_memory
 from tests.support.settings import stack_settings
 
 DOMAIN = {"dev": "dev.shipyard.example.com", "staging": "staging.shipyard.example.com",
@@ -381,9 +381,11 @@ def test_seed_000_gateway_budget_rollout_and_spread(stack_plan):
 
 
 def test_seed_000_resources(stack_plan):
-    # the seed's "Resource Allocation"; its CPU requests as the environment sizes them
-    # (workloads.cpuRequests: dev asks a quarter, docs/architecture.md), the rest as the seed's
-    sizing = stack_settings(stack_plan.stack).workloads.cpu_requests
+    # the seed's "Resource Allocation"; its requests as the environment sizes them
+    # (workloads.cpuRequests and memoryRequests: dev asks a quarter of the CPU and half the
+    # memory, docs/architecture.md), the limits as the seed's
+    workloads = stack_settings(stack_plan.stack).workloads
+    sizing, memory = workloads.cpu_requests, workloads.memory_requests
     expected = {"gateway": (("100m", "128Mi"), ("500m", "512Mi")),
                 "backend": (("250m", "256Mi"), ("1000m", "1Gi")),
                 "frontend": (("50m", "64Mi"), ("200m", "256Mi"))}
@@ -392,10 +394,11 @@ def test_seed_000_resources(stack_plan):
         got = (cpu_millis(str(res["requests"]["cpu"])), memory_bytes(str(res["requests"]["memory"])),
                cpu_millis(str(res["limits"]["cpu"])), memory_bytes(str(res["limits"]["memory"])))
         cpu = scaled_cpu(cpu_millis(rc), sizing.scale, sizing.floor_millicores)
-        assert got == (cpu, memory_bytes(rm), cpu_millis(lc), memory_bytes(lm)), \
+        mem = scaled_memory(memory_bytes(rm), memory.scale, memory.floor_bytes)
+        assert got == (cpu, mem, cpu_millis(lc), memory_bytes(lm)), \
             f"mentorplatform/{service}: {res}"
     if stack_plan.stack != "dev":   # the seed's own requests where nothing scales them
-        assert sizing.scale == 1
+        assert sizing.scale == memory.scale == 1
 
 
 def test_seed_000_gateway_health_endpoint(stack_plan):

@@ -107,6 +107,44 @@ def test_cpu_requests_are_the_catalogs_but_in_dev():
     assert own.workloads.cpu_requests.scale == 0.25    # the rest of dev's default stays
 
 
+@pytest.mark.parametrize("raw,key,value", [
+    ({"workloads": {"memoryRequests": {"floor": "64"}}}, "workloads.memoryRequests.floor",
+     "64"),
+    ({"workloads": {"memoryRequests": {"scale": 2}}}, "workloads.memoryRequests.scale", 2),
+    ({"stores": {"cpuRequests": {"floor": "ten"}}}, "stores.cpuRequests.floor", "ten"),
+    ({"stores": {"memoryRequests": {"floor": "1Ki"}}}, "stores.memoryRequests.floor", "1Ki"),
+    # the sidecar's requests stay within its limits (500m, 256Mi)
+    ({"addons": {"istio": {"sidecarRequests": {"cpu": "600m"}}}},
+     "addons.istio.sidecarRequests.cpu", "600m"),
+    ({"addons": {"istio": {"sidecarRequests": {"memory": "1Gi"}}}},
+     "addons.istio.sidecarRequests.memory", "1Gi"),
+    ({"cluster": {"autoMode": True, "prefixDelegation": True}}, "cluster.prefixDelegation",
+     True),
+])
+def test_a_bad_sizing_names_its_key(raw, key, value):
+    section = next(iter(raw))
+    body = raw[section]
+    if section == "addons":
+        body = {**body, "certManager": {"acmeEmail": "ops@example.com"}}
+    (problem,) = problems({section: json.dumps(body)}, "dev")
+    assert problem.startswith(f"shipyard:{key}:"), problem
+    assert json.dumps(value) in problem
+
+
+def test_only_dev_sizes_requests_down_and_delegates_prefixes():
+    for env in ("staging", "prod"):
+        s = parse({}, stack=env)
+        assert s.workloads.sizing.memory_scale == s.config.stores.sizing.cpu_scale == \
+            s.config.stores.sizing.memory_scale == 1
+        assert s.addons.istio.sidecar_requests.model_dump() == {"cpu": "50m", "memory": "64Mi"}
+        assert not s.cluster.prefix_delegation
+    dev = parse({}, stack="dev")
+    assert dev.workloads.sizing.memory_scale == 0.5
+    assert (dev.config.stores.sizing.cpu_scale, dev.config.stores.sizing.memory_scale) == \
+        (0.25, 0.5)
+    assert dev.addons.istio.sidecar_requests.cpu == "10m" and dev.cluster.prefix_delegation
+
+
 def test_an_invalid_cidr_names_the_key_and_the_value():
     (problem,) = problems({"network": json.dumps({"cidr": "10.0.0.0/33"})})
     assert problem.startswith("shipyard:network.cidr:")

@@ -190,3 +190,42 @@ def test_an_existing_cluster_puts_the_stores_on_its_own_storage_class():
     assert stack_settings("dev").config.stores.storage_class == "gp3"
     found = problems({"cluster": cluster, "stores": json.dumps({"storageClass": "Fast SSD"})})
     assert found[0].startswith("shipyard:stores.storageClass")
+
+
+def test_devs_in_cluster_stores_ask_a_share_of_shipyards_requests(dev):
+    """stores.cpuRequests and memoryRequests, one rule for every container of every in-cluster
+    store (shipyard/rules/requests.py): dev's ask less than shipyard's sizes, their limits (and
+    so the engines' own sizing from them) are shipyard's."""
+    from components.stores import cnpg, mongodb, mysql, rabbitmq, valkey
+
+    sizing = stack_settings("dev").config.stores.sizing
+    assert sizing.cpu_scale < 1 and sizing.memory_scale < 1
+
+    def asked(containers, resources):
+        for container, got in zip(containers, resources, strict=True):
+            assert got == container.sized(sizing).resources(), container.name
+            assert got["limits"] == container.resources()["limits"]
+            assert got["requests"] != container.resources()["requests"], container.name
+
+    kinds = 0
+    for r in dev.resources:
+        spec = r.inputs.get("spec") or {}
+        if r.type == "kubernetes:postgresql.cnpg.io/v1:Cluster":
+            asked([cnpg.POSTGRES], [spec["resources"]])
+        elif r.type == "kubernetes:mongodbcommunity.mongodb.com/v1:MongoDBCommunity":
+            pod = spec["statefulSet"]["spec"]["template"]["spec"]
+            asked([*mongodb.CONTAINERS, *mongodb.INIT_CONTAINERS],
+                  [c["resources"] for c in pod["containers"] + pod["initContainers"]])
+        elif r.type == "kubernetes:rabbitmq.com/v1beta1:RabbitmqCluster":
+            asked([rabbitmq.RABBITMQ], [spec["resources"]])
+        elif r.type == "kubernetes:apps/v1:StatefulSet" and r.name.endswith("mysql-statefulset"):
+            asked([mysql.MYSQL], [spec["template"]["spec"]["containers"][0]["resources"]])
+        elif r.type == "kubernetes:helm.sh/v3:Release" and r.inputs.get("chart") == "valkey":
+            values = r.inputs["values"]
+            asked([valkey.VALKEY, valkey.INIT, valkey.EXPORTER],
+                  [values["resources"], values["initResources"],
+                   values["metrics"]["exporter"]["resources"]])
+        else:
+            continue
+        kinds += 1
+    assert kinds == 12      # five PostgreSQL, two MongoDB, one RabbitMQ, one MySQL, three Valkey

@@ -75,6 +75,10 @@ def cluster_problems(cluster: ClusterSettings) -> list[Problem]:
                                                   "shipyard creates: cluster.mode is existing")]
     if out or cluster.mode is not ClusterMode.EKS:
         return out
+    if cluster.auto_mode and cluster.prefix_delegation:
+        return [Problem("cluster.prefixDelegation", True,
+                        "Auto Mode runs the VPC CNI itself (cluster.autoMode is true): there is "
+                        "no vpc-cni add-on to configure")]
     if cluster.auto_mode and cluster.node_groups:
         return [Problem("cluster.nodeGroups", sorted(cluster.node_groups),
                         "Auto Mode runs no managed node groups (cluster.autoMode is true): its "

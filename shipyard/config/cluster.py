@@ -173,6 +173,15 @@ class ClusterSettings(Model):
     node_groups: dict[str, NodeGroupSettings] = Field(
         default_factory=dict, description="Managed node groups, keyed by name (none with "
                                           "autoMode).")
+    prefix_delegation: bool = Field(
+        False,
+        description="The VPC CNI gives the nodes' network interfaces /28 prefixes instead of "
+                    "single addresses (its ENABLE_PREFIX_DELEGATION, one warm prefix a node): "
+                    "a managed node runs up to 110 pods (250 from 30 vCPUs), which EKS sets "
+                    "itself, instead of its instance type's address limit (17 for a "
+                    "t3a.medium). Needs free contiguous /28 blocks in the private subnets and "
+                    "Nitro instance types; a node group keeps its nodes' limit until they are "
+                    "replaced. eks mode, not with autoMode.")
     context: str | None = Field(
         None, description="existing mode: the kubeconfig context to use (else the secret "
                           "shipyard:kubeconfig).")

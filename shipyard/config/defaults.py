@@ -39,21 +39,29 @@ ENVIRONMENT_DEFAULTS: dict[str, dict[str, Any]] = {
             "logTypes": ["api", "audit", "authenticator"],
             "logRetentionDays": 14,
             "deletionProtection": False,
+            # the VPC CNI hands out /28 prefixes: a managed node runs up to 110 pods instead of
+            # a t3a.medium's 17 addresses (dev's five nodes: 85 addresses for ~110 pods, of
+            # which 35 are DaemonSets'). dev's private subnets are fresh /19s, with /28 blocks
+            "prefixDelegation": True,
             "nodeGroups": {
-                # sized to dev's replicas and dev's requests (workloads.cpuRequests, the
-                # add-ons' dev values): its pods ask ~5.7 vCPU and ~18 GiB at their fewest (the
-                # tenants ~1.2 vCPU and their sidecars ~0.55, their in-cluster stores ~2.0, the
-                # add-ons ~1.3, EKS's own ~0.3, ~0.3 a node of DaemonSets): two 4-vCPU nodes
-                # (7.8 allocatable, ~3/4 asked; 30 GiB) hold it, and their 116 pod addresses
-                # (58 a node, the VPC CNI's limit) its ~80 pods. Smaller nodes would not: three
-                # 2-vCPU ones give 105 addresses and 22 GiB. dev has no Karpenter. Spot, x86
-                # (the applications' images are their teams' amd64 builds): AMD's t3a first,
-                # 10% under t3, then t3 and m5a for spot capacity (tests/test_applications.py
-                # checks what the groups hold). desiredSize is the autoscalers' after creation:
-                # an existing dev keeps its node count until scaled (docs/offline-plan.md)
-                "general": {"instanceTypes": ["t3a.xlarge", "t3.xlarge", "m5a.xlarge"],
-                            "capacityType": "SPOT", "minSize": 2, "desiredSize": 2,
-                            "maxSize": 5, "diskSizeGb": 30},
+                # sized to dev's replicas and dev's requests (workloads.cpuRequests and
+                # memoryRequests, the stores' and the sidecars' dev sizes, the add-ons' dev
+                # values): its pods ask ~4.7 vCPU and ~13 GiB at their fewest, ~0.3 vCPU and
+                # ~0.35 GiB of it a node (DaemonSets). Five 2-vCPU, 4-GiB nodes (9.7 vCPU,
+                # 17 GiB allocatable: ~1/2 and ~3/4 asked, a surge pod of every Deployment
+                # still fits) for $48 a month: memory binds dev, and a t3a.medium is half a
+                # t3a.large's price for the same two vCPUs. Two t3a.large (the same $38 as
+                # four mediums) would be asked 99% of their CPU, four mediums 91% of their
+                # memory; three t3a.large hold it but bring dev to $200.35.
+                # dev has no Karpenter. Spot, x86 (the applications' images are their teams'
+                # amd64 builds): AMD's t3a first, 10% under t3, then t3 for spot capacity (both
+                # Nitro, which prefix delegation needs; tests/test_applications.py checks what
+                # the groups hold). 20 GiB roots, EKS's default: a node holds a fifth of dev's
+                # images. desiredSize is the autoscalers' after creation: an existing dev's group
+                # is replaced (new instance types) and starts at five (docs/offline-plan.md)
+                "general": {"instanceTypes": ["t3a.medium", "t3.medium"],
+                            "capacityType": "SPOT", "minSize": 5, "desiredSize": 5,
+                            "maxSize": 8, "diskSizeGb": 20},
             },
         },
         "registry": {"immutableTags": False, "keepTaggedImages": 10,
@@ -69,9 +77,28 @@ ENVIRONMENT_DEFAULTS: dict[str, dict[str, Any]] = {
             # prod (shipyard/rules/requests.py): against a quarter of the request, 70% would
             # scale dev out at a fifth of the load the seeds meant
             "cpuRequests": {"scale": 0.25, "floor": "25m"},
+            # and half the catalogs' memory (at least 64Mi): dev's services hold little data
+            # for few users. The JVMs' heaps follow their limits, which stay; a request under a
+            # pod's use makes it among the first evicted when its node runs short, not
+            # OOM-killed. Memory autoscaling targets are restated as the CPU ones are
+            "memoryRequests": {"scale": 0.5, "floor": "64Mi"},
         },
         # the stores in the cluster, one member each, on the encrypted gp3 volumes
         "stores": {"backend": "inCluster", "multiAz": False,
+                   # a quarter of shipyard's CPU (at least 10m) for every container of the
+                   # stores' pods: idle engines serving developers' requests use a few
+                   # millicores (a PostgreSQL 25m of its 100m, a mongod 63m of its 250m); the
+                   # limits (1 CPU) stay for a migration's or a restore's burst
+                   "cpuRequests": {"scale": 0.25, "floor": "10m"},
+                   # half of shipyard's memory (at least 16Mi): a PostgreSQL asks 256Mi of its
+                   # 512Mi limit, MySQL and RabbitMQ 512Mi of 1Gi, a mongod 256Mi of 1Gi, Valkey
+                   # 64Mi of 512Mi. shipyard's requests of PostgreSQL, MySQL and RabbitMQ equal
+                   # their limits because their memory is not given back under pressure; dev's
+                   # small databases and queues stay far below the halves (PostgreSQL's 128 MB
+                   # of shared buffers, InnoDB's 128 MB pool), and an eviction under node
+                   # pressure is a restart dev can take. The limits, and so the engines' own
+                   # sizing (RabbitMQ's watermark, Valkey's maxmemory), stay
+                   "memoryRequests": {"scale": 0.5, "floor": "16Mi"},
                    "postgresql": {"storageGi": 10}, "mysql": {"storageGi": 10},
                    "mongodb": {"storageGi": 10}, "redis": {"storageGi": 2},
                    "rabbitmq": {"storageGi": 5}},
@@ -88,6 +115,10 @@ ENVIRONMENT_DEFAULTS: dict[str, dict[str, Any]] = {
             "ingress": {"highAvailability": False},
             "externalDns": {"policy": "sync", "highAvailability": False},
             "istio": {"mtls": "PERMISSIVE", "traceSampling": 100.0, "highAvailability": False,
+                      # each of dev's eleven sidecars proxies a developer's few requests: an
+                      # idle Envoy uses a few millicores and ~40 MiB (Istio measures 60 MB at
+                      # 1000 requests a second); its limits (500m, 256Mi) stay
+                      "sidecarRequests": {"cpu": "10m", "memory": "48Mi"},
                       # istiod for dev's mesh (two tenants, eleven sidecars) needs a tenth of
                       # prod's 500m/1Gi; its HPA (80% of the request) adds a replica while
                       # config pushes keep it busy
@@ -289,13 +320,16 @@ EXISTING_CLUSTER_DEFAULTS: dict[str, Any] = {
 
 
 # Laid over the environment's defaults when ``cluster.autoMode`` is true: what Auto Mode runs
-# itself (Karpenter, the load balancer controller) is off. The environment's managed node groups
-# are dropped too (``without_node_groups``): Auto Mode's built-in node pools replace them.
+# itself (Karpenter, the load balancer controller, the VPC CNI) is off or left to it. The
+# environment's managed node groups are dropped too (``without_node_groups``): Auto Mode's
+# built-in node pools replace them.
 AUTO_MODE_DEFAULTS: dict[str, Any] = {
     "addons": {
         "karpenter": {"enabled": False},
         "loadBalancerController": {"enabled": False},
     },
+    # Auto Mode runs the VPC CNI itself: no add-on to delegate prefixes (dev's default)
+    "cluster": {"prefixDelegation": False},
 }
 
 
