@@ -30,7 +30,7 @@ logs_key = logs.key_arn(settings.region) if logs is not None else None
 if settings.cluster.mode is ClusterMode.EKS:
     network = Network("network", platform.network_args(settings, logs_key))
     cluster = Cluster("cluster", platform.cluster_args(settings, network.private_subnet_ids,
-                                                       logs_key))
+                                                       logs_key, egress=network.egress))
 else:
     network = None
     cluster = ExistingCluster("cluster", platform.existing_cluster_args(settings))

@@ -75,6 +75,9 @@ class ClusterArgs:
     logs_key_arn: pulumi.Input[str] | None = None  # encrypts the control-plane logs' group
     # the VPC CNI assigns /28 prefixes: managed nodes run up to 110 pods (EKS sets maxPods)
     prefix_delegation: bool = False
+    # the network's default routes and route table associations: the nodes (on Auto Mode the
+    # Kubernetes provider) wait for them, and destroy removes them after (Network.egress)
+    egress: Sequence[pulumi.Resource] = ()
     protect: bool = False
     tags: Mapping[str, str] = field(default_factory=dict)
 
@@ -310,7 +313,8 @@ class Cluster(pulumi.ComponentResource):
         self.snapshot_controller = self._addon(
             "snapshot-controller", configuration={"nodeSelector": {
                 "karpenter.sh/nodepool": "system"}})
-        self._provider_waits = []
+        # no node group to wait for the routes: everything in the cluster waits for them
+        self._provider_waits = list(self._args.egress)
 
     def _enable_network_policies(self) -> None:
         """Auto Mode enforces NetworkPolicy objects only once its network policy controller is
@@ -450,7 +454,10 @@ class Cluster(pulumi.ComponentResource):
                     id=template.id, version=template.latest_version.apply(str)),
                 tags=tags,
                 opts=pulumi.ResourceOptions(
-                    parent=self, depends_on=[*self._node_policies, *depends_on],
+                    # the routes too: a node joins and pulls through them, and destroy keeps
+                    # them until the nodes (and what runs on them) are gone
+                    parent=self,
+                    depends_on=[*self._node_policies, *depends_on, *self._args.egress],
                     # autoscalers own the live size; a deploy must not reset it
                     ignore_changes=["scalingConfig.desiredSize"]),
             )

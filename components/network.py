@@ -116,6 +116,13 @@ class Network(pulumi.ComponentResource):
     nat_gateway_ids: pulumi.Output[list[str]]
     nat_instance_ids: pulumi.Output[list[str]]
     availability_zones: pulumi.Output[list[str]]
+    # What the private subnets reach AWS's APIs and the internet by: the default routes (to the
+    # NAT and the internet gateway) and the public and private subnets' route table
+    # associations. What runs in the cluster waits for them (the nodes, and on Auto Mode the
+    # Kubernetes provider), so ``pulumi destroy`` removes them after it: the controllers that
+    # clean up through AWS's APIs (load balancers, DNS records, Karpenter's nodes, volumes)
+    # keep their way out until they are gone.
+    egress: list[pulumi.Resource]
 
     def __init__(self, name: str, args: NetworkArgs,
                  opts: pulumi.ResourceOptions | None = None) -> None:
@@ -147,6 +154,7 @@ class Network(pulumi.ComponentResource):
         self.private_subnets = self._create_subnets("private", zone_keys)
         self.isolated_subnets = self._create_subnets("isolated", zone_keys)
 
+        self.egress = []
         self.nat_gateways: dict[str, aws.ec2.NatGateway] = {}
         self.nat_instances: dict[str, aws.ec2.Instance] = {}
         if args.nat is NatStrategy.INSTANCE:
@@ -312,14 +320,14 @@ class Network(pulumi.ComponentResource):
         table = aws.ec2.RouteTable(f"{self._name}-public-rt", vpc_id=self.vpc.id,
                                    tags=self._tags(f"{self._args.cluster_name}-public"),
                                    opts=self._child)
-        aws.ec2.Route(f"{self._name}-public-default", route_table_id=table.id,
-                      destination_cidr_block="0.0.0.0/0",
-                      gateway_id=self.internet_gateway.id, opts=self._child)
+        self.egress.append(aws.ec2.Route(
+            f"{self._name}-public-default", route_table_id=table.id,
+            destination_cidr_block="0.0.0.0/0", gateway_id=self.internet_gateway.id,
+            opts=self._child))
         for key in zone_keys:
-            aws.ec2.RouteTableAssociation(f"{self._name}-public-{key}",
-                                          route_table_id=table.id,
-                                          subnet_id=self.public_subnets[key].id,
-                                          opts=self._child)
+            self.egress.append(aws.ec2.RouteTableAssociation(
+                f"{self._name}-public-{key}", route_table_id=table.id,
+                subnet_id=self.public_subnets[key].id, opts=self._child))
         return table
 
     def _create_private_routes(self, zone_keys: list[str]) -> dict[str, aws.ec2.RouteTable]:
@@ -330,17 +338,19 @@ class Network(pulumi.ComponentResource):
                                        opts=self._child)
             if nat_zone is not None and nat_zone in self.nat_instances:
                 # through the NAT instance's network interface
-                aws.ec2.Route(f"{self._name}-private-default-{key}", route_table_id=table.id,
-                              destination_cidr_block="0.0.0.0/0",
-                              network_interface_id=self.nat_instances[nat_zone]
-                              .primary_network_interface_id, opts=self._child)
+                self.egress.append(aws.ec2.Route(
+                    f"{self._name}-private-default-{key}", route_table_id=table.id,
+                    destination_cidr_block="0.0.0.0/0",
+                    network_interface_id=self.nat_instances[nat_zone]
+                    .primary_network_interface_id, opts=self._child))
             elif nat_zone is not None:
-                aws.ec2.Route(f"{self._name}-private-default-{key}", route_table_id=table.id,
-                              destination_cidr_block="0.0.0.0/0",
-                              nat_gateway_id=self.nat_gateways[nat_zone].id, opts=self._child)
-            aws.ec2.RouteTableAssociation(f"{self._name}-private-{key}", route_table_id=table.id,
-                                          subnet_id=self.private_subnets[key].id,
-                                          opts=self._child)
+                self.egress.append(aws.ec2.Route(
+                    f"{self._name}-private-default-{key}", route_table_id=table.id,
+                    destination_cidr_block="0.0.0.0/0",
+                    nat_gateway_id=self.nat_gateways[nat_zone].id, opts=self._child))
+            self.egress.append(aws.ec2.RouteTableAssociation(
+                f"{self._name}-private-{key}", route_table_id=table.id,
+                subnet_id=self.private_subnets[key].id, opts=self._child))
             tables[key] = table
         return tables
 

@@ -71,8 +71,9 @@ def node_group_spec(group: NodeGroupSettings) -> NodeGroupSpec:
 
 
 def cluster_args(settings: Settings, subnet_ids: pulumi.Input[Sequence[str]],
-                 logs_key_arn: pulumi.Input[str] | None = None) -> ClusterArgs:
-    """The EKS cluster, in the network's private subnets."""
+                 logs_key_arn: pulumi.Input[str] | None = None,
+                 egress: Sequence[pulumi.Resource] = ()) -> ClusterArgs:
+    """The EKS cluster, in the network's private subnets, after their egress (``egress``)."""
     c = settings.cluster
     return ClusterArgs(
         cluster_name=settings.cluster_name, version=c.version, region=settings.region,
@@ -85,6 +86,7 @@ def cluster_args(settings: Settings, subnet_ids: pulumi.Input[Sequence[str]],
         node_groups={k: node_group_spec(g) for k, g in c.node_groups.items()},
         workload_identity=c.workload_identity, auto_mode=c.auto_mode,
         logs_key_arn=logs_key_arn, prefix_delegation=c.prefix_delegation,
+        egress=tuple(egress),
         protect=settings.config.protect, tags=settings.tags)
 
 

@@ -24,6 +24,8 @@ from typing import Any
 from offline.harness import Plan, ResourceRecord
 
 RELEASE = "kubernetes:helm.sh/v3:Release"
+ROUTE = "aws:ec2/route:Route"
+ASSOCIATION = "aws:ec2/routeTableAssociation:RouteTableAssociation"
 CONFIG_FILE = "kubernetes:yaml/v2:ConfigFile"
 ROLE = "aws:iam/role:Role"
 POD_IDENTITY = "aws:eks/podIdentityAssociation:PodIdentityAssociation"
@@ -127,13 +129,49 @@ def routes_with_hostnames(r: ResourceRecord) -> bool:
         listener.get("hostname") for listener in spec.get("listeners") or [])
 
 
+def default_route(r: ResourceRecord) -> bool:
+    return r.type == ROUTE and r.inputs.get("destinationCidrBlock") == "0.0.0.0/0"
+
+
+def nat(r: ResourceRecord) -> bool:
+    """A NAT gateway, or a NAT instance (an instance that forwards others' packets)."""
+    return r.type == "aws:ec2/natGateway:NatGateway" or (
+        r.type == "aws:ec2/instance:Instance" and r.inputs.get("sourceDestCheck") is False)
+
+
+@dataclass(frozen=True)
+class OfPlan:
+    """A match that needs the whole plan to decide, bound to each plan."""
+
+    bind: Callable[[Plan], Match]
+
+
+def _egress_associations(plan: Plan) -> Match:
+    """Subnets' associations with a route table that holds a default route: deleted, the
+    subnet falls back to the VPC's main table, which has none."""
+    tables = {str(r.inputs.get("routeTableId")) for r in plan.resources if default_route(r)}
+    return lambda r: r.type == ASSOCIATION and str(r.inputs.get("routeTableId")) in tables
+
+
+egress_association = OfPlan(_egress_associations)
+
+
 @dataclass(frozen=True)
 class Rule:
     what: str           # what the controller makes, in words
     makes: Match        # the resources whose deletion has the controller clean up
     controller: str     # who cleans up
-    needs: tuple[tuple[str, Match], ...]  # the controller and what it needs, each by name
+    needs: tuple[tuple[str, Match | OfPlan], ...]  # the controller and what it needs, by name
     why: str            # what goes wrong when the order is broken
+
+
+def needed(rule: Rule, plan: Plan) -> list[tuple[str, ResourceRecord]]:
+    """What the rule's controller needs in this plan, each with its label."""
+    found = []
+    for label, match in rule.needs:
+        test = match.bind(plan) if isinstance(match, OfPlan) else match
+        found += [(label, t) for t in plan.resources if test(t)]
+    return found
 
 
 GATEWAY_API = "gateway.networking.k8s.io"
@@ -214,6 +252,21 @@ RULES: tuple[Rule, ...] = (
          group("monitoring.coreos.com"), "the Prometheus operator",
          (("the Prometheus operator", chart("kube-prometheus-stack")),),
          "their CRDs go first and the admission webhook rejects the deletion"),
+    # The controllers above call AWS's APIs (and cert-manager's ACME server) from the nodes,
+    # through the private subnets' default routes: those must outlive them. Everything in the
+    # cluster goes before the nodes (the Kubernetes provider waits for them), so the nodes
+    # going before the routes covers it; on Auto Mode the provider waits for the routes.
+    Rule("the nodes and the controllers that clean up through AWS's APIs",
+         any_of(kind("aws:eks/nodeGroup:NodeGroup"),
+                chart("aws-load-balancer-controller", "external-dns", "karpenter"),
+                eks_addon("aws-ebs-csi-driver")),
+         "the VPC's egress",
+         (("the default routes", default_route),
+          ("the subnets' route table associations", egress_association),
+          ("the NAT gateways and instances", nat)),
+         "the private subnets lose their way out first: the controllers' calls to AWS (load "
+         "balancers, DNS records, Karpenter's instances, volumes) time out mid-teardown and "
+         "what they made is left behind"),
     Rule("Argo CD projects and applications (finalizers)",
          group("argoproj.io"), "Argo CD",
          (("Argo CD", chart("argo-cd")),),
@@ -297,8 +350,7 @@ def problems(plan: Plan, graph: DestroyGraph | None = None,
         made = [r for r in plan.resources if rule.makes(r)]
         if not made:
             continue
-        targets = [(label, t) for label, match in rule.needs for t in plan.resources
-                   if match(t)]
+        targets = needed(rule, plan)
         for r in made:
             late = [(label, t) for label, t in targets
                     if t.urn != r.urn and not graph.deleted_before(r.urn, t.urn)]

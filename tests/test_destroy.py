@@ -42,7 +42,7 @@ def test_each_rule_catches_its_controller_going_first(rule, all_plans):
     # controller (its dependencies and provider) and the report must name it
     for plan in all_plans.values():
         made = [r for r in plan.resources if rule.makes(r)]
-        needed = [t for _, match in rule.needs for t in plan.resources if match(t)]
+        needed = destroy.needed(rule, plan)
         if made and needed:
             break
     else:

@@ -87,6 +87,19 @@ NECESSARY: tuple[Necessary, ...] = (
     Necessary(NODE_GROUP, f"{ADDON}[eks-pod-identity-agent]",
               "pods using EKS Pod Identity need the agent on their node when they start; "
               "terraform-aws-eks installs it before compute (it runs beside vpc-cni: no cost)"),
+    Necessary(NODE_GROUP, "aws:ec2/route:Route",
+              "a node joins through the private subnets' default route (the API's public "
+              "endpoint, image pulls); on destroy the route outlives the nodes and the "
+              "controllers on them, which clean up through AWS's APIs (offline/destroy.py)"),
+    Necessary(NODE_GROUP, "aws:ec2/routeTableAssociation:RouteTableAssociation",
+              "the subnets reach their default route only through their table's association "
+              "(and keep it on destroy until the nodes are gone)"),
+    Necessary("pulumi:providers:kubernetes", "aws:ec2/route:Route",
+              "Auto Mode (no node group): everything in the cluster waits for the egress "
+              "routes, so destroy removes them after it (offline/destroy.py)"),
+    Necessary("pulumi:providers:kubernetes",
+              "aws:ec2/routeTableAssociation:RouteTableAssociation",
+              "Auto Mode: as for the routes"),
     Necessary(f"{ADDON}[coredns]", NODE_GROUP,
               "CoreDNS pods need nodes: before them the add-on stays DEGRADED and its create "
               "times out (terraform-aws-eks#3001)"),
