@@ -33,6 +33,14 @@ import pulumi_aws as aws
 from shipyard.rules import iam
 
 ROLE_ARN_ANNOTATION = "eks.amazonaws.com/role-arn"   # IRSA's, on the service account
+# Where a pod under Pod Identity gets its credentials: the EKS Pod Identity agent on its node
+# (EKS User Guide, "Set up the Amazon EKS Pod Identity Agent": it listens on 169.254.170.23, and
+# [fd00:ec2::23] on IPv6), over plain HTTP (the webhook sets AWS_CONTAINER_CREDENTIALS_FULL_URI
+# to http://169.254.170.23/v1/credentials). A pod whose egress a NetworkPolicy restricts must be
+# let out to it. Only the IPv4 address: shipyard's VPC and
+# clusters are IPv4-only (no IPv6 CIDR, ipFamily ipv4), so no pod reaches the IPv6 one.
+POD_IDENTITY_AGENT_CIDR = "169.254.170.23/32"
+POD_IDENTITY_AGENT_PORT = 80
 
 
 @dataclass(frozen=True)

@@ -96,7 +96,7 @@ class Connection:
     host: pulumi.Input[str]
     port: int
     username: pulumi.Input[str]
-    password: pulumi.Output[str] | None      # a secret Output; None: IAM (S3 through IRSA)
+    password: pulumi.Output[str] | None      # a secret Output; None: IAM (S3 through its AWS role)
     database: str | None = None              # None: the kind has none (redis), or none named
     tls: bool = True                         # the client must use TLS
     # more non-secret settings for the service, by variable suffix (BUCKET, REGION for S3)
