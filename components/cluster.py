@@ -71,6 +71,9 @@ class ClusterArgs:
     deletion_protection: bool
     node_groups: Mapping[str, NodeGroupSpec]
     workload_identity: str = "podIdentity"     # podIdentity | irsa
+    # podIdentity: keep IRSA's OIDC provider, trusted beside Pod Identity (pods started under
+    # IRSA, before the switch, keep their credentials until they restart)
+    irsa_transition: bool = False
     auto_mode: bool = False                    # EKS Auto Mode: no node groups (node_groups empty)
     logs_key_arn: pulumi.Input[str] | None = None  # encrypts the control-plane logs' group
     protect: bool = False
@@ -215,18 +218,23 @@ class Cluster(pulumi.ComponentResource):
 
         # The IAM OIDC provider only for IRSA: with EKS Pod Identity every role trusts
         # pods.eks.amazonaws.com (every pinned chart and EKS add-on here takes its credentials
-        # from Pod Identity: docs/architecture.md), so nothing needs it.
+        # from Pod Identity: docs/architecture.md), so nothing needs it - but during the move
+        # of a stack deployed under IRSA (irsa_transition), whose pods keep IRSA's credentials
+        # until they restart: then the roles trust it too, until the pods have all restarted
+        # (docs/operations.md).
         self.oidc_provider: aws.iam.OpenIdConnectProvider | None = None
         oidc = None
-        if args.workload_identity == "irsa":
+        if args.workload_identity == "irsa" or args.irsa_transition:
             self.oidc_provider = aws.iam.OpenIdConnectProvider(
                 f"{name}-oidc", url=self.eks.identities[0].oidcs[0].issuer,
                 client_id_lists=["sts.amazonaws.com"],
                 tags=self._tags(f"{args.cluster_name}-oidc"), opts=child)
             oidc = OidcProvider(arn=self.oidc_provider.arn,
                                 issuer_url=self.eks.identities[0].oidcs[0].issuer)
+        irsa = args.workload_identity == "irsa"
         self.identity = WorkloadIdentity(cluster_name=args.cluster_name, cluster=self.eks.name,
-                                         oidc=oidc)
+                                         oidc=oidc if irsa else None,
+                                         transition=None if irsa else oidc)
 
         self._create_access_entries()
         self._create_webhook_rules()

@@ -246,13 +246,16 @@ def anti_affinity(svc: Service, labels: Mapping[str, str]) -> dict[str, Any]:
 def pod_template(app: Application, name: str, svc: Service, track: Track, *, image: str,
                  mesh: bool, zone_spread: str, immutable_tags: bool = True,
                  telemetry: Mapping[str, str] | None = None,
-                 stores: Sequence[StoreMount] = ()) -> dict[str, Any]:
+                 stores: Sequence[StoreMount] = (),
+                 pod_annotations: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """``pod_annotations``: its AWS role's (the workload identity: a switch rolls the pods,
+    which keep the credentials they started with)."""
     vols, mounts = volumes(svc)
     env_from, store_vols, store_mounts = store_wiring(stores)
     vols, mounts = vols + store_vols, mounts + store_mounts
     labels = {**selector(name, track.track), PART_OF_LABEL: app.name,
               VERSION_LABEL: track.tag_ref.lstrip(":@").replace("sha256:", "")[:63]}
-    annotations = {"kubectl.kubernetes.io/default-container": name}
+    annotations = {"kubectl.kubernetes.io/default-container": name, **(pod_annotations or {})}
     if mesh:
         annotations.update({**SIDECAR_ANNOTATIONS, "proxy.istio.io/config": proxy_config(svc)})
         metrics = svc.metrics_port
@@ -318,7 +321,8 @@ def deployment(app: Application, name: str, svc: Service, track: Track, *, image
                mesh: bool, zone_spread: str, await_rollout: bool,
                immutable_tags: bool = True,
                telemetry: Mapping[str, str] | None = None,
-               stores: Sequence[StoreMount] = ()) -> dict[str, Any]:
+               stores: Sequence[StoreMount] = (),
+               pod_annotations: Mapping[str, str] | None = None) -> dict[str, Any]:
     annotations = checkov_skips(svc, immutable_tags=immutable_tags)
     if not await_rollout:
         annotations["pulumi.com/skipAwait"] = "true"
@@ -338,7 +342,8 @@ def deployment(app: Application, name: str, svc: Service, track: Track, *, image
                          "rollingUpdate": {"maxSurge": 1, "maxUnavailable": 0}},
             "template": pod_template(app, name, svc, track, image=image, mesh=mesh,
                                      zone_spread=zone_spread, immutable_tags=immutable_tags,
-                                     telemetry=telemetry, stores=stores),
+                                     telemetry=telemetry, stores=stores,
+                                     pod_annotations=pod_annotations),
         },
     }
 
@@ -498,7 +503,9 @@ class Workload(pulumi.ComponentResource):
                                   await_rollout=platform.await_rollout,
                                   immutable_tags=platform.immutable_tags,
                                   telemetry=telemetry_env(app, svc_name, platform.environment)
-                                  if platform.tracing else None, stores=args.stores)
+                                  if platform.tracing else None, stores=args.stores,
+                                  pod_annotations=self.role.pod_annotations
+                                  if self.role is not None else None)
             manifest["metadata"]["namespace"] = args.namespace
             manifest["spec"]["template"]["spec"]["containers"][0]["image"] = image
             suffix = track.name.removeprefix(svc_name)

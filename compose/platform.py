@@ -82,7 +82,8 @@ def cluster_args(settings: Settings, subnet_ids: pulumi.Input[Sequence[str]],
         log_retention_days=c.log_retention_days, admins=tuple(c.admins),
         deletion_protection=c.deletion_protection,
         node_groups={k: node_group_spec(g) for k, g in c.node_groups.items()},
-        workload_identity=c.workload_identity, auto_mode=c.auto_mode,
+        workload_identity=c.workload_identity, irsa_transition=c.irsa_transition,
+        auto_mode=c.auto_mode,
         logs_key_arn=logs_key_arn,
         protect=settings.config.protect, tags=settings.tags)
 

@@ -37,6 +37,7 @@ from tests.support.moto import (  # noqa: E402
     echoed_types,
     one_rsa_key_per_size,
 )
+from tests.support.plans import pod_identity_statement  # noqa: E402
 from tests.support.stores import Served, served  # noqa: E402
 
 STACKS = ("dev", "staging", "prod")
@@ -336,10 +337,22 @@ def test_every_role_trust_policy_and_inline_policy_passes_the_iam_validators(eac
             IAMPolicyDocumentValidator(json.dumps(document)).validate()
 
 
-def pod_identity_subject(role: dict[str, Any]) -> str | None:
-    """``NS/NAME`` a role's trust admits through EKS Pod Identity (None: not such a role)."""
-    [statement] = role["AssumeRolePolicyDocument"]["Statement"]
-    if statement.get("Principal") != {"Service": "pods.eks.amazonaws.com"}:
+def kept_provider(d: Deployed) -> str | None:
+    """The OIDC provider (its ARN in moto) a stack keeps during its move from IRSA
+    (cluster.irsaTransition, on in the three stack files); None once the move is over."""
+    providers = d.client("iam").list_open_id_connect_providers()["OpenIDConnectProviderList"]
+    if not deployed_settings(d.stack).cluster.irsa_transition:
+        assert providers == []      # nothing uses IRSA
+        return None
+    [provider] = providers
+    return provider["Arn"]
+
+
+def pod_identity_subject(d: Deployed, role: dict[str, Any]) -> str | None:
+    """``NS/NAME`` a role's trust admits through EKS Pod Identity (None: not such a role);
+    besides it, only IRSA's for the same account through the kept provider (kept_provider)."""
+    statement = pod_identity_statement(role["AssumeRolePolicyDocument"], kept_provider(d))
+    if statement is None:
         return None
     assert sorted(statement["Action"]) == ["sts:AssumeRole", "sts:TagSession"]
     tags = statement["Condition"]["StringEquals"]
@@ -348,10 +361,10 @@ def pod_identity_subject(role: dict[str, Any]) -> str | None:
 
 
 def test_service_account_roles_trust_pod_identity_for_their_own_account_only(each):
-    """No OIDC provider (nothing uses IRSA); every role of a service account, as IAM holds
-    it, trusts pods.eks.amazonaws.com for that service account of this cluster alone."""
+    """Every role of a service account, as IAM holds it, trusts pods.eks.amazonaws.com for that
+    service account of this cluster alone (and during the move from IRSA that account alone
+    through the kept OIDC provider)."""
     iam = each.client("iam")
-    assert iam.list_open_id_connect_providers()["OpenIDConnectProviderList"] == []
     cluster = each.plan.of_type("aws:eks/cluster:Cluster")[0].inputs["name"]
     accounts = []
     for role in iam.list_roles()["Roles"]:
@@ -359,10 +372,10 @@ def test_service_account_roles_trust_pod_identity_for_their_own_account_only(eac
                 iam.list_role_tags(RoleName=role["RoleName"])["Tags"]}
         account = tags.get("shipyard.dev/service-account")
         if account is None:
-            assert pod_identity_subject(role) is None, role["RoleName"]
+            assert pod_identity_subject(each, role) is None, role["RoleName"]
             continue
-        assert pod_identity_subject(role) == account.replace(".", "/", 1)
-        [statement] = role["AssumeRolePolicyDocument"]["Statement"]
+        assert pod_identity_subject(each, role) == account.replace(".", "/", 1)
+        statement = pod_identity_statement(role["AssumeRolePolicyDocument"], kept_provider(each))
         assert statement["Condition"]["StringEquals"][
             "aws:RequestTag/eks-cluster-name"] == cluster
         accounts.append(account)
@@ -383,7 +396,7 @@ def test_each_pod_identity_association_names_a_role_iam_lets_it_assume(each):
     for namespace, account, arn in bindings:
         role = iam.get_role(RoleName=arn.rsplit("/", 1)[-1])["Role"]
         assert role["Arn"] == arn
-        assert pod_identity_subject(role) == f"{namespace}/{account}"
+        assert pod_identity_subject(each, role) == f"{namespace}/{account}"
 
 
 def test_node_role_has_the_worker_policies_attached(each):
@@ -547,7 +560,7 @@ def test_only_the_bucket_roles_service_account_may_use_its_bucket(deployed, stac
                 if json.dumps(document).count(arn):
                     users.append(role)
         [role] = users
-        assert pod_identity_subject(role) == {"loki": "logging/loki",
+        assert pod_identity_subject(d, role) == {"loki": "logging/loki",
                                               "tempo": "observability/tempo"}[purpose]
 
 
@@ -717,7 +730,7 @@ def test_only_velero_may_use_its_bucket_and_key(deployed, stack):
             if record.outputs["arn"] in json.dumps(document):
                 users.append((role, document))
     [(role, document)] = users
-    assert pod_identity_subject(role) == "velero/velero"
+    assert pod_identity_subject(d, role) == "velero/velero"
     s3_resources = {r for st in document["Statement"] for r in
                     ([st["Resource"]] if isinstance(st["Resource"], str) else st["Resource"])
                     if any(a.startswith("s3:") for a in st["Action"])}
