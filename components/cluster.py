@@ -30,6 +30,16 @@ AUTO_MODE_CLUSTER_POLICIES = ("AmazonEKSComputePolicy", "AmazonEKSBlockStoragePo
 AUTO_MODE_NODE_POLICIES = ("AmazonEKSWorkerNodeMinimalPolicy",
                            "AmazonEC2ContainerRegistryPullOnly")
 AUTO_MODE_NODE_POOLS = ("general-purpose", "system")
+# Where a critical add-on runs under Auto Mode (EKS User Guide, "Run critical add-ons on
+# dedicated instances"): on the built-in system pool, whose nodes carry the taint
+# CriticalAddonsOnly:NoSchedule, so the pods both select the pool and tolerate the taint. The
+# snapshot-controller add-on takes both as configuration values (nodeSelector, tolerations:
+# its schema, `aws eks describe-addon-configuration --addon-name snapshot-controller`, has them
+# since aws/containers-roadmap#2311).
+SYSTEM_POOL_PLACEMENT = {
+    "nodeSelector": {"karpenter.sh/nodepool": "system"},
+    "tolerations": [{"key": "CriticalAddonsOnly", "operator": "Exists"}],
+}
 # The EBS CSI driver's name: the add-on's, or Auto Mode's own block storage.
 EBS_DRIVERS = {False: "ebs.csi.aws.com", True: "ebs.csi.eks.amazonaws.com"}
 # Control plane -> pod ports that admission webhooks listen on. Managed nodes share the
@@ -297,13 +307,13 @@ class Cluster(pulumi.ComponentResource):
         """EKS Auto Mode runs the nodes (its built-in pools), the VPC CNI, kube-proxy, CoreDNS,
         the Pod Identity agent and the EBS CSI driver itself (EKS User Guide, "Update an EKS
         Auto Mode cluster"): of the managed add-ons only the snapshot controller remains, on
-        the built-in ``system`` pool as the guide suggests (it tolerates its CriticalAddonsOnly
-        taint). No managed node groups."""
+        the built-in ``system`` pool as the guide suggests: it selects the pool and tolerates
+        its CriticalAddonsOnly taint (without the toleration it would never schedule). No
+        managed node groups."""
         self.node_groups = {}
         self.node_role_arn = self.node_role.arn
         self.snapshot_controller = self._addon(
-            "snapshot-controller", configuration={"nodeSelector": {
-                "karpenter.sh/nodepool": "system"}})
+            "snapshot-controller", configuration=SYSTEM_POOL_PLACEMENT)
         self._provider_waits = []
 
     def _enable_network_policies(self) -> None:

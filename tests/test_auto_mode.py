@@ -118,9 +118,11 @@ def test_storage_snapshots_load_balancers_and_network_policies_fit_auto_mode(aut
                    if c.inputs["metadata"]["name"] == "amazon-vpc-cni"]
     assert policies.inputs["metadata"]["namespace"] == "kube-system"
     assert policies.inputs["data"] == {"enable-network-policy-controller": "true"}
+    # the snapshot controller runs on the system pool: it selects it and tolerates its taint
     (addon,) = plan.of_type("aws:eks/addon:Addon")
     assert json.loads(addon.inputs["configurationValues"]) == {
-        "nodeSelector": {"karpenter.sh/nodepool": "system"}}
+        "nodeSelector": {"karpenter.sh/nodepool": "system"},
+        "tolerations": [{"key": "CriticalAddonsOnly", "operator": "Exists"}]}
 
 
 def test_the_estimate_adds_auto_modes_fee_and_still_prices_the_nlb(auto):
