@@ -171,9 +171,14 @@ class Cluster(pulumi.ComponentResource):
                 policy_arn=iam.managed_policy_arn(policy), opts=child)
                 for policy in AUTO_MODE_CLUSTER_POLICIES]
             # The nodes' role goes in the cluster's compute config: it exists, with its
-            # policies, before the cluster (its nodes start as soon as pods are pending).
+            # policies, before the cluster (its nodes start as soon as pods are pending). A
+            # role of its own, not the node groups' (cluster-node-role): switching a deployed
+            # stack to Auto Mode must not take the node groups' policies from under their
+            # running nodes, and the node groups' role has EKS's EC2_LINUX access entry, while
+            # Auto Mode gives its role an access entry of type EC2 (a principal has one entry
+            # per cluster, whose type never changes).
             self.node_role = self._create_node_role(AUTO_MODE_NODE_POLICIES,
-                                                    "EKS Auto Mode nodes")
+                                                    "EKS Auto Mode nodes", key="auto-node")
             cluster_policies += self._node_policies
             auto_mode = {
                 "compute_config": aws.eks.ClusterComputeConfigArgs(
@@ -397,14 +402,14 @@ class Cluster(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self, depends_on=[*depends_on, *grants]))
 
     def _create_node_role(self, policies: Sequence[str] = NODE_POLICIES,
-                          what: str = "EKS managed nodes") -> aws.iam.Role:
+                          what: str = "EKS managed nodes", key: str = "node") -> aws.iam.Role:
         role = aws.iam.Role(
-            f"{self._name}-node-role", assume_role_policy=iam.service_trust("ec2.amazonaws.com"),
+            f"{self._name}-{key}-role", assume_role_policy=iam.service_trust("ec2.amazonaws.com"),
             description=f"{what} of {self._args.cluster_name}",
-            tags=self._tags(f"{self._args.cluster_name}-node"),
+            tags=self._tags(f"{self._args.cluster_name}-{key}"),
             opts=pulumi.ResourceOptions(parent=self))
         self._node_policies = [
-            aws.iam.RolePolicyAttachment(f"{self._name}-node-{policy}", role=role.name,
+            aws.iam.RolePolicyAttachment(f"{self._name}-{key}-{policy}", role=role.name,
                                          policy_arn=iam.managed_policy_arn(policy),
                                          opts=pulumi.ResourceOptions(parent=self))
             for policy in policies

@@ -15,13 +15,12 @@ above, so a rule holds when the program's dependencies say so, never by luck of 
 
 from __future__ import annotations
 
-import json
-import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
 from offline.harness import Plan, ResourceRecord
+from offline.stateful import makes_claims
 
 RELEASE = "kubernetes:helm.sh/v3:Release"
 CONFIG_FILE = "kubernetes:yaml/v2:ConfigFile"
@@ -99,18 +98,8 @@ def elb_subnet(r: ResourceRecord) -> bool:
 
 
 def has_claims(r: ResourceRecord) -> bool:
-    """Makes PersistentVolumeClaims: a StatefulSet with claim templates, an operator's cluster
-    with storage, or a chart whose values ask for persistent storage."""
-    if r.type == "kubernetes:apps/v1:StatefulSet":
-        return bool((r.inputs.get("spec") or {}).get("volumeClaimTemplates"))
-    if r.type.startswith(("kubernetes:postgresql.cnpg.io/v1:Cluster",
-                          "kubernetes:mongodbcommunity.mongodb.com/", "kubernetes:rabbitmq.com/")):
-        return True
-    if r.type == RELEASE:
-        text = json.dumps(r.inputs.get("values") or {})
-        return '"storageClassName"' in text or '"volumeClaimTemplate"' in text or \
-            re.search(r'"persistence": \{[^{}]*"enabled": true', text) is not None
-    return False
+    """Makes PersistentVolumeClaims (offline/stateful.py's makes_claims)."""
+    return makes_claims(r.type, r.inputs)
 
 
 def gateway_of_class(name: str) -> Match:

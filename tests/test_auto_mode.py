@@ -92,6 +92,9 @@ def test_the_roles_are_the_ones_auto_mode_needs(auto):
         "Service": "ec2.amazonaws.com"}
     assert attached(plan, node_role) == {"AmazonEKSWorkerNodeMinimalPolicy",
                                          "AmazonEC2ContainerRegistryPullOnly"}
+    # not the node groups' role (cluster-node-role): a switch leaves their nodes' policies and
+    # access entry alone until the node groups are gone
+    assert node_role.name == "cluster-auto-node-role"
     # the cluster starts once both roles hold their policies (its nodes may start at once)
     grants = [a.urn for a in plan.of_type("aws:iam/rolePolicyAttachment:RolePolicyAttachment")
               if a.inputs["role"] in (cluster_role.outputs["name"], node_role.outputs["name"])]
@@ -137,6 +140,24 @@ def test_the_estimate_adds_auto_modes_fee_and_still_prices_the_nlb(auto):
 
 def test_destroy_deletes_load_balancers_and_volumes_before_the_auto_mode_cluster(auto):
     assert destroy_report(auto["prod"])["problems"] == []
+
+
+def test_switching_a_deployed_stack_to_auto_mode_flags_the_volumes_it_strands(prod, auto):
+    """plan.py --against the deployed plan: the StorageClass's provisioner moves from the EBS
+    CSI add-on's driver to Auto Mode's, which does not attach the volumes the other made, so
+    everything that holds volumes of it is DATA AT RISK (Prometheus, Loki, Tempo here)."""
+    from offline.stateful import replacements
+
+    old = json.loads(json.dumps([r.to_json() for r in prod.resources]))
+    new = json.loads(json.dumps([r.to_json() for r in auto["prod"].resources]))
+    stranded = [r for r in replacements(old, new) if "ebs.csi.aws.com" in r["change"]]
+    names = {r["name"] for r in stranded}
+    assert {"addons-monitoring-release", "addons-logging-loki-release",
+            "addons-tracing-tempo-release"} <= names
+    assert all("ebs.csi.eks.amazonaws.com" in r["change"] for r in stranded)
+    # nothing but what holds volumes; and the same plan against itself flags nothing
+    assert all(r["type"] == RELEASE or "StatefulSet" in r["type"] for r in stranded)
+    assert replacements(new, new) == []
 
 
 # -- settings ---------------------------------------------------------------------------------
