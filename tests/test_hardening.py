@@ -16,7 +16,7 @@ from offline.estimates.cost import estimate_cost
 from shipyard.config.base import SettingsError
 from shipyard.rules import iam
 from tests.support.plans import run_platform
-from tests.support.settings import parse
+from tests.support.settings import parse, stack_settings
 
 LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
 KEY = "aws:kms/key:Key"
@@ -188,12 +188,24 @@ def test_prods_distributions_sit_behind_one_waf_web_acl(prod):
     (rate,) = [r for r in acl.inputs["rules"] if "rateBasedStatement" in r["statement"]]
     assert rate["action"] == {"block": {}}
     assert rate["statement"]["rateBasedStatement"]["aggregateKeyType"] == "IP"
+    # every viewer request counts, cache hits too: a crowd behind one address gets through
+    assert rate["statement"]["rateBasedStatement"]["limit"] == \
+        stack_settings("prod").config.cdn.waf_rate_limit == 20000
     assert len({r["priority"] for r in acl.inputs["rules"]}) == len(acl.inputs["rules"])
     distributions = prod.of_type("aws:cloudfront/distribution:Distribution")
     assert distributions
     assert {d.inputs["webAclId"] for d in distributions} == {acl.outputs["arn"]}
     items = [i for i in estimate_cost(prod).items if i["type"] == acl.type]
     assert {i["unit"] for i in items} == {"ACL-months", "rule-months", "million requests"}
+
+
+def test_the_waf_rate_limit_is_a_setting_within_what_aws_waf_takes():
+    assert parse({"cdn": json.dumps({"wafRateLimit": 50000})}).config.cdn.waf_rate_limit == \
+        50000
+    with pytest.raises(SettingsError) as info:
+        parse({"cdn": json.dumps({"wafRateLimit": 5})})
+    (problem,) = info.value.problems
+    assert problem.startswith("shipyard:cdn.wafRateLimit:") and "5" in problem
 
 
 @pytest.mark.parametrize("stack", ["dev", "staging"])
