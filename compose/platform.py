@@ -14,6 +14,7 @@ from components.log_storage import LogStorage, LogStorageArgs
 from components.network import Network, NetworkArgs, flow_log_group_name
 from components.registry import RegistryArgs
 from shipyard.config.cluster import ClusterMode, NodeGroupSettings
+from shipyard.config.network import interface_endpoints
 from shipyard.config.stack import Settings
 
 
@@ -53,7 +54,8 @@ def network_args(settings: Settings,
         flow_logs_enabled=net.flow_logs.enabled,
         flow_logs_retention_days=net.flow_logs.retention_days,
         flow_logs_traffic_type=net.flow_logs.traffic_type,
-        interface_endpoints=tuple(net.interface_endpoints),
+        interface_endpoints=interface_endpoints(net.interface_endpoints,
+                                                settings.cluster.workload_identity),
         logs_key_arn=logs_key_arn,
         tags=settings.tags,
     )

@@ -317,7 +317,7 @@ def test_prod_interface_endpoints_sit_in_the_private_subnets(deployed):
     assert [e["ServiceName"] for e in by_type["Gateway"]] == ["com.amazonaws.us-east-1.s3"]
     private = {s["SubnetId"] for s in subnets(prod, "private")}
     assert sorted(e["ServiceName"].removeprefix("com.amazonaws.us-east-1.")
-                  for e in by_type["Interface"]) == ["ecr.api", "ecr.dkr", "logs", "sts"]
+                  for e in by_type["Interface"]) == ["ecr.api", "ecr.dkr", "eks-auth", "logs"]
     for endpoint in by_type["Interface"]:
         assert set(endpoint["SubnetIds"]) == private
 

@@ -154,7 +154,9 @@ ENVIRONMENT_DEFAULTS: dict[str, dict[str, Any]] = {
             "azCount": 3,
             "natGateways": "per-az",
             "flowLogs": {"retentionDays": 365},
-            "interfaceEndpoints": ["ecr.api", "ecr.dkr", "sts", "logs"],
+            # images and logs without the NAT; the credentials' endpoint (eks-auth under Pod
+            # Identity, sts under IRSA) comes with them (network.interface_endpoints)
+            "interfaceEndpoints": ["ecr.api", "ecr.dkr", "logs"],
         },
         "cluster": {
             "endpointPublicAccess": False,
