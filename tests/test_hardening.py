@@ -78,8 +78,13 @@ def test_every_lifecycle_rule_aborts_incomplete_multipart_uploads(stack_plan):
 
 def test_iam_policies_name_resources_wherever_aws_allows(stack_plan):
     """"*" only for actions that take no resource-level permissions (each with its comment in
-    the policy's function), or Describe* reads, which never do."""
-    for policy in stack_plan.of_type("aws:iam/rolePolicy:RolePolicy"):
+    the policy's function), or Describe* reads, which never do. Inline role policies and
+    managed policies alike (the policy pack's IAM_POLICIES: a policy the program adds later
+    is held to the same rule)."""
+    policies = [*stack_plan.of_type("aws:iam/rolePolicy:RolePolicy"),
+                *stack_plan.of_type("aws:iam/policy:Policy")]
+    assert policies
+    for policy in policies:
         for statement in statements(policy.inputs["policy"]):
             if statement["Resource"] != "*":
                 continue

@@ -30,6 +30,7 @@ from pulumi.runtime import MockResourceArgs  # noqa: E402
 
 from offline.harness import Plan, read_stack_config, run_program  # noqa: E402
 from shipyard.catalog.load import load_catalogs
+from shipyard.config.defaults import deep_merge  # noqa: E402
 from tests.support.moto import (  # noqa: E402
     HANDLERS,
     MotoMocks,
@@ -56,6 +57,13 @@ HOSTED = {"dev": ("learning-platform",),
 # Both placements meet moto: staging's code-learn and prod's sre-platform use the stack's shared
 # stores (the default), prod's everything-portal keeps stores of its own (MySQL, DocumentDB).
 OWN_STORES = {"prod": ("everything-portal",)}
+# dev's run also switches on what prod has and dev lacks around its CDN (the WAF web ACL, access
+# logs: the log bucket and CloudFront's log delivery), and DNSSEC (an option everywhere: its
+# asymmetric KMS key meets moto, the signing itself moto cannot do), so those AWS calls meet
+# moto: prod's run hosts no CDN application, and a tenant more there costs more than these.
+SWITCHED_ON = {"dev": {"shipyard:cdn": {"waf": True},
+                       "shipyard:accessLogs": {"enabled": True},
+                       "shipyard:dns": {"dnssec": True}}}
 # What moto cannot emulate, and so is echoed: anything else echoed would be a silent gap.
 EXPECTED_ECHO_PREFIXES = ("shipyard:", "kubernetes:", "pulumi:providers:", "random:",
                           "aws:eks/addon:",
@@ -63,7 +71,10 @@ EXPECTED_ECHO_PREFIXES = ("shipyard:", "kubernetes:", "pulumi:providers:", "rand
                           "aws:eks/podIdentityAssociation:",
                           # moto has no DocumentDB (its docdb client reaches the RDS backend,
                           # which refuses engine docdb): checked in components/stores/documentdb.py
-                          "aws:docdb/")
+                          "aws:docdb/",
+                          # moto 5.2.5's Route53 answers GetDNSSEC only: no key-signing keys, no
+                          # EnableHostedZoneDNSSEC (the KMS key they use is moto's)
+                          "aws:route53/keySigningKey:", "aws:route53/hostedZoneDnsSec:")
 ENV = {
     "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
     "AWS_SESSION_TOKEN": "testing", "AWS_DEFAULT_REGION": "us-east-1",
@@ -116,8 +127,9 @@ def deploy(stack: str) -> Deployed:
     domain = stack_settings(stack).dns.domain
     parent = mocks.client("route53").create_hosted_zone(
         Name=domain.split(".", 1)[1], CallerReference=f"parent-{stack}")["HostedZone"]["Id"]
-    overrides = {"shipyard:dns": {"parentZoneId": parent.rsplit("/", 1)[-1]},
-                 "shipyard:applications": application_overrides(stack)}
+    overrides = deep_merge(switched_on(stack), {
+        "shipyard:dns": {"parentZoneId": parent.rsplit("/", 1)[-1]},
+        "shipyard:applications": application_overrides(stack)})
     return Deployed(stack, run_program(stack, mocks=mocks, overrides=overrides), mocks)
 
 
@@ -130,13 +142,20 @@ def application_overrides(stack: str) -> dict[str, dict[str, Any]]:
             for name in load_catalogs()}
 
 
+def switched_on(stack: str) -> dict[str, Any]:
+    """SWITCHED_ON's keys over the stack file's values of them (an override replaces a key)."""
+    config = read_stack_config(stack)[0]
+    return {key: deep_merge(json.loads(config.get(key, "{}")), value)
+            for key, value in SWITCHED_ON.get(stack, {}).items()}
+
+
 @functools.cache
 def deployed_settings(stack: str) -> Any:
     """The settings the stack is deployed with here (its applications overridden)."""
     from shipyard.config.load import parse_settings
 
-    config, _, project = read_stack_config(
-        stack, overrides={"shipyard:applications": application_overrides(stack)})
+    config, _, project = read_stack_config(stack, overrides={
+        **switched_on(stack), "shipyard:applications": application_overrides(stack)})
     raw = {k.split(":", 1)[1]: v for k, v in config.items() if k.startswith(f"{project}:")}
     return parse_settings(raw, project=project, stack=stack, region=config["aws:region"])
 
@@ -567,7 +586,8 @@ def test_only_the_bucket_roles_service_account_may_use_its_bucket(deployed, stac
 def test_prods_data_buckets_keep_their_access_logs_in_the_access_log_bucket(deployed):
     """S3 accepted each data bucket's logging (its target exists, in the region, with a
     policy that lets S3's logging service write under s3/ and SSE-S3); the log bucket itself
-    logs nowhere. dev and staging keep none (accessLogs is prod's)."""
+    logs nowhere. staging keeps none (accessLogs is prod's; dev's run switches them on:
+    SWITCHED_ON)."""
     d = deployed["prod"]
     s3 = d.client("s3")
     buckets = {r.inputs["tags"]["shipyard.dev/purpose"]: r.outputs["bucket"]
@@ -582,8 +602,65 @@ def test_prods_data_buckets_keep_their_access_logs_in_the_access_log_bucket(depl
     writers = {st["Principal"]["Service"] for st in policy["Statement"]
                if st["Effect"] == "Allow"}
     assert writers == {"logging.s3.amazonaws.com", "delivery.logs.amazonaws.com"}
-    for stack in ("dev", "staging"):
-        assert not deployed[stack].plan.of_type("aws:s3/bucketLogging:BucketLogging")
+    assert not deployed["staging"].plan.of_type("aws:s3/bucketLogging:BucketLogging")
+
+
+def test_the_cdn_delivers_its_access_logs_to_the_log_bucket_through_cloudwatch_logs(deployed):
+    """CloudFront's standard logging v2 as AWS holds it (dev's run, SWITCHED_ON): a delivery
+    source for the distribution in us-east-1, a destination for the access-log bucket, and the
+    delivery between them, which AWS made only because the bucket's policy lets its log
+    delivery service write under AWSLogs/ACCOUNT/."""
+    d = deployed["dev"]
+    logs = d.mocks.regional_client("logs", "us-east-1")
+    (distribution,) = d.plan.of_type("aws:cloudfront/distribution:Distribution")
+    (source,) = logs.describe_delivery_sources()["deliverySources"]
+    assert source["resourceArns"] == [distribution.outputs["arn"]]
+    assert (source["service"], source["logType"]) == ("cloudfront", "ACCESS_LOGS")
+    (bucket,) = [b for b in d.plan.of_type("aws:s3/bucket:Bucket")
+                 if b.inputs["tags"]["shipyard.dev/purpose"] == "access-logs"]
+    (destination,) = logs.describe_delivery_destinations()["deliveryDestinations"]
+    assert destination["deliveryDestinationConfiguration"]["destinationResourceArn"] == \
+        bucket.outputs["arn"]
+    (delivery,) = logs.describe_deliveries()["deliveries"]
+    assert (delivery["deliverySourceName"], delivery["deliveryDestinationArn"]) == (
+        source["name"], destination["arn"])
+    assert delivery["s3DeliveryConfiguration"]["suffixPath"].startswith("{DistributionId}/")
+
+
+def test_the_cdn_sits_behind_the_waf_web_acl_aws_holds(deployed):
+    """The web ACL exists in WAF (CLOUDFRONT scope, us-east-1) with the managed groups and the
+    rate limit, and the distribution names it (dev's run, SWITCHED_ON)."""
+    d = deployed["dev"]
+    wafv2 = d.mocks.regional_client("wafv2", "us-east-1")
+    (summary,) = wafv2.list_web_acls(Scope="CLOUDFRONT")["WebACLs"]
+    acl = wafv2.get_web_acl(Name=summary["Name"], Scope="CLOUDFRONT", Id=summary["Id"])[
+        "WebACL"]
+    assert acl["DefaultAction"] == {"Allow": {}}
+    rate = [r for r in acl["Rules"] if "RateBasedStatement" in r["Statement"]]
+    assert [r["Statement"]["RateBasedStatement"]["Limit"] for r in rate] == [
+        deployed_settings("dev").config.cdn.waf_rate_limit]
+    assert len(acl["Rules"]) == 4
+    (distribution,) = d.plan.of_type("aws:cloudfront/distribution:Distribution")
+    config = d.client("cloudfront").get_distribution_config(
+        Id=distribution.outputs["arn"].rsplit("/", 1)[-1])
+    assert config["DistributionConfig"]["WebACLId"] == summary["ARN"]
+
+
+def test_the_dnssec_signing_key_is_an_asymmetric_key_route53_may_use(deployed):
+    """moto cannot sign a zone (the key-signing key and the signing are echoed), but the KMS
+    key they rest on is moto's: ECC_NIST_P256 for signing, in us-east-1, Route53's DNSSEC
+    service allowed for this account only (dev's run, SWITCHED_ON)."""
+    d = deployed["dev"]
+    kms = d.mocks.regional_client("kms", "us-east-1")
+    keys = [kms.describe_key(KeyId=k["KeyId"])["KeyMetadata"] for k in kms.list_keys()["Keys"]]
+    (key,) = [k for k in keys if k.get("KeySpec") == "ECC_NIST_P256"]
+    assert key["KeyUsage"] == "SIGN_VERIFY"
+    policy = json.loads(kms.get_key_policy(KeyId=key["KeyId"], PolicyName="default")["Policy"])
+    (route53,) = [s for s in policy["Statement"]
+                  if s.get("Principal") == {"Service": "dnssec-route53.amazonaws.com"}
+                  and "kms:Sign" in s["Action"]]
+    assert d.mocks.account_id in json.dumps(route53["Condition"])
+    assert d.mocks.echoed["aws:route53/keySigningKey:KeySigningKey"] == 1
 
 
 def test_prods_zone_logs_its_queries_to_an_encrypted_group_in_us_east_1(deployed):
