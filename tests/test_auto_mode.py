@@ -110,7 +110,8 @@ def test_storage_snapshots_load_balancers_and_network_policies_fit_auto_mode(aut
     assert snapshots.inputs["driver"] == "ebs.csi.eks.amazonaws.com"
     (gateway,) = plan.of_type("kubernetes:gateway.networking.k8s.io/v1:Gateway")
     annotations = gateway.inputs["spec"]["infrastructure"]["annotations"]
-    # Auto Mode refuses aws-load-balancer-type: the Service's class says it
+    # the Service's class names Auto Mode's controller; aws-load-balancer-type (which Auto
+    # Mode's page lists, "external") is left off
     assert "service.beta.kubernetes.io/aws-load-balancer-type" not in annotations
     assert annotations["service.beta.kubernetes.io/aws-load-balancer-scheme"] == \
         "internet-facing"
@@ -135,6 +136,9 @@ def test_the_estimate_adds_auto_modes_fee_and_still_prices_the_nlb(auto):
     assert len(fee) == 1 and fee[0]["monthly_usd"] > 0
     assert [i for i in items if "× m6i.large (on-demand, EKS Auto Mode" in i["description"]]
     assert any("Auto Mode capacity is load-dependent" in a for a in estimate.assumptions)
+    # the fee is derived, not read off AWS's page: the estimate says how
+    assert any(a.startswith("eks.auto_mode.m6i.large = $0.01152 per hour: derived, not read")
+               for a in estimate.assumptions)
     assert [i for i in estimate.items if i["description"].startswith("Network Load Balancer")]
 
 

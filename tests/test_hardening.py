@@ -278,6 +278,18 @@ def test_dnssec_signs_the_zone_with_a_protected_kms_key_and_publishes_its_ds(sig
     assert signing.urn in ds.dependencies
 
 
+def test_query_logs_are_refused_for_an_adopted_zone_only_when_asked_for():
+    """prod's default (on) gives way to an adopted zone; an explicit true beside zoneId is a
+    settings error naming the key, as dnssec is."""
+    adopted = {"zoneId": "ZADOPTED", "domain": "shipyard.example.com"}
+    assert parse({"dns": json.dumps(adopted)}).dns.query_logs
+    with pytest.raises(SettingsError) as info:
+        parse({"dns": json.dumps({**adopted, "queryLogs": True})})
+    (problem,) = info.value.problems
+    assert problem.startswith("shipyard:dns.queryLogs:") and "dns.zoneId" in problem
+    assert not parse({"dns": json.dumps({**adopted, "queryLogs": False})}).dns.query_logs
+
+
 def test_dnssec_is_off_by_default_and_refused_for_an_adopted_zone(prod):
     assert prod.of_type("aws:route53/keySigningKey:KeySigningKey") == []
     with pytest.raises(SettingsError) as info:

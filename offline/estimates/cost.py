@@ -31,7 +31,8 @@ COMPONENTS = ("EKS control plane", "nodes", "EBS volumes", "NAT gateways", "publ
 
 NLB_ANNOTATION = "service.beta.kubernetes.io/aws-load-balancer-type"
 # Any of these on a Gateway or Service asks for an AWS load balancer: the load balancer
-# controller's (aws-load-balancer-type) or EKS Auto Mode's (which refuses that one).
+# controller's (aws-load-balancer-type) or EKS Auto Mode's (shipyard gives its Services the
+# class eks.amazonaws.com/nlb and the other annotations, not that one).
 NLB_ANNOTATION_PREFIX = "service.beta.kubernetes.io/aws-load-balancer-"
 # What an EKS Auto Mode cluster's load-dependent nodes are counted as (automode.* assumptions).
 AUTO_MODE_NOMINAL_TYPE = "m6i.large"
@@ -494,6 +495,11 @@ class _Estimator(StorePricers):
         for key in sorted(self.used_assumptions):
             entry = self.table["assumptions"][key]
             self.note(f"{key} = {entry['value']:g} {entry['unit']}: {entry['basis']}")
+        for key in sorted(self.used_prices):
+            basis = self.table["prices"][key].get("basis")
+            if basis:
+                self.note(f"{key} = ${self.table['prices'][key]['usd']:g} per "
+                          f"{self.table['prices'][key]['per']}: {basis}")
         unconfirmed = sorted(k for k in self.used_prices
                              if not self.table["prices"][k].get("confirmed"))
         if unconfirmed:

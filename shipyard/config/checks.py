@@ -100,6 +100,12 @@ def dns_problems(dns: DnsSettings) -> list[Problem]:
     if dns.enabled and dns.zone_id and dns.dnssec:
         return [Problem("dns.dnssec", True, "signs a zone shipyard creates, but dns.zoneId "
                                             "adopts one: sign it where it is managed")]
+    # the field's default (true) gives way to an adopted zone silently; a true written in the
+    # stack file (or an environment's defaults) asks for something shipyard will not do
+    if dns.enabled and dns.zone_id and dns.query_logs and "query_logs" in dns.model_fields_set:
+        return [Problem("dns.queryLogs", True, "logs the queries of a zone shipyard creates, "
+                                               "but dns.zoneId adopts one: log them where it "
+                                               "is managed")]
     if dns.zone_id and dns.parent_zone_id:
         return [Problem("dns.parentZoneId", dns.parent_zone_id,
                         "delegation is only for a zone shipyard creates; drop zoneId or "
