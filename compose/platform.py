@@ -16,6 +16,7 @@ from components.registry import RegistryArgs
 from shipyard.config.cluster import ClusterMode, NodeGroupSettings
 from shipyard.config.network import interface_endpoints
 from shipyard.config.stack import Settings
+from shipyard.rules import stores as store_rules
 
 
 def log_storage_args(settings: Settings) -> LogStorageArgs | None:
@@ -26,6 +27,10 @@ def log_storage_args(settings: Settings) -> LogStorageArgs | None:
         own.append(control_plane_log_group(settings.cluster_name))
         if settings.network.flow_logs.enabled:
             own.append(flow_log_group_name(settings.cluster_name))
+        # the managed databases' exported logs (their groups are shipyard's: encrypted, kept
+        # stores.logRetentionDays)
+        own += store_rules.database_log_groups(settings.cluster_name, settings.applications,
+                                               settings.config.stores)
     if query_logs(settings):
         assert settings.dns.domain is not None
         groups.setdefault(QUERY_LOG_REGION, []).append(query_log_group(settings.dns.domain))
@@ -163,5 +168,6 @@ def cluster_context(settings: Settings, cluster: Cluster | ExistingCluster,
                                *network.private_subnets.values()) if network else (),
         domain=settings.dns.domain if dns is not None else None,
         access_logs=logs.access_log_target if logs is not None else None,
+        logs_key_arn=logs.key_arn(settings.region) if logs is not None else None,
         tags=settings.tags,
     )

@@ -25,6 +25,7 @@ from hardening_policies import (
     validate_iam_star_resources_read_only,
     validate_kms_key_policy,
     validate_log_group_encrypted,
+    validate_prod_databases_observed,
     validate_s3_abort_incomplete_uploads,
     validate_workload_role_trust,
 )
@@ -536,6 +537,11 @@ ALL: list[Policy] = [
         name="log-groups-encrypted",
         description="Every CloudWatch log group is encrypted with a KMS key.",
         validate=validate_log_group_encrypted),
+    ResourceValidationPolicy(
+        name="prod-databases-observed",
+        description="In prod, RDS databases have Performance Insights encrypted with a "
+                    "customer key and export their logs; DocumentDB exports its audit log.",
+        validate=validate_prod_databases_observed),
     ResourceValidationPolicy(
         name="workload-role-trust-scoped",
         description="A role pods assume (EKS Pod Identity or IRSA) admits one service account.",

@@ -296,3 +296,109 @@ def test_dnssec_is_off_by_default_and_refused_for_an_adopted_zone(prod):
         parse({"dns": json.dumps({"zoneId": "ZADOPTED", "dnssec": True,
                                   "domain": "shipyard.example.com"})})
     assert info.value.problems[0].startswith("shipyard:dns.dnssec:")
+
+
+# -- the managed databases: Performance Insights, Enhanced Monitoring, exported logs -----------
+
+
+RDS = "aws:rds/instance:Instance"
+DOCDB = "aws:docdb/cluster:Cluster"
+
+
+def groups_of(plan, record) -> dict[str, object]:
+    """The log groups the database's exports go to, made before it (it depends on them)."""
+    groups = {g.inputs["name"]: g for g in plan.of_type(LOG_GROUP)}
+    if record.type == RDS:
+        names = [f"/aws/rds/instance/{record.inputs['identifier']}/{log}"
+                 for log in record.inputs["enabledCloudwatchLogsExports"]]
+    else:
+        names = [f"/aws/docdb/{record.inputs['clusterIdentifier']}/{log}"
+                 for log in record.inputs["enabledCloudwatchLogsExports"]]
+    assert set(names) <= set(groups), record.name
+    assert {groups[n].urn for n in names} <= set(record.dependencies), record.name
+    return {n: groups[n] for n in names}
+
+
+def parameters_of(plan, record, key: str) -> dict[str, str]:
+    (group,) = [g for g in plan.resources if g.outputs.get("name") == record.inputs[key]
+                and "arameterGroup" in g.type]
+    return {p["name"]: p["value"] for p in group.inputs["parameters"]}
+
+
+def test_prods_databases_keep_performance_insights_monitoring_and_their_logs(prod):
+    """Each RDS database: Performance Insights kept stores.performanceInsights.retentionDays,
+    encrypted with the store's own key; Enhanced Monitoring every 60 s through a role RDS's
+    monitoring service assumes; its logs exported into groups made first, encrypted with the
+    stack's logs key and kept a year; PostgreSQL logs DDL and slow statements. DocumentDB
+    audits and profiles into its groups."""
+    stores = stack_settings("prod").config.stores
+    logs_key = prod.named("logs-key").outputs["arn"]
+    databases = prod.of_type(RDS)
+    assert {d.inputs["engine"] for d in databases} == {"postgres", "mysql"}
+    for db in databases:
+        i = db.inputs
+        assert i["performanceInsightsEnabled"] is True
+        assert i["performanceInsightsKmsKeyId"] == i["kmsKeyId"]
+        assert i["performanceInsightsRetentionPeriod"] == \
+            stores.performance_insights.retention_days == 31
+        assert i["monitoringInterval"] == stores.monitoring_interval == 60
+        (role,) = [r for r in prod.of_type("aws:iam/role:Role")
+                   if r.outputs["arn"] == i["monitoringRoleArn"]]
+        assert statements(role.inputs["assumeRolePolicy"])[0]["Principal"] == {
+            "Service": "monitoring.rds.amazonaws.com"}
+        (grant,) = [a for a in prod.of_type("aws:iam/rolePolicyAttachment:RolePolicyAttachment")
+                    if a.inputs["role"] == role.outputs["name"]]
+        assert grant.inputs["policyArn"].endswith(
+            "policy/service-role/AmazonRDSEnhancedMonitoringRole")
+        assert grant.urn in db.dependencies
+        for group in groups_of(prod, db).values():
+            assert (group.inputs["kmsKeyId"], group.inputs["retentionInDays"]) == (
+                logs_key, stores.log_retention_days)
+    postgres = next(d for d in databases if d.inputs["engine"] == "postgres")
+    assert postgres.inputs["enabledCloudwatchLogsExports"] == ["postgresql", "upgrade"]
+    params = parameters_of(prod, postgres, "parameterGroupName")
+    assert (params["log_statement"], params["log_min_duration_statement"]) == (
+        "ddl", str(stores.slow_query_ms))
+    mysql = next(d for d in databases if d.inputs["engine"] == "mysql")
+    assert mysql.inputs["enabledCloudwatchLogsExports"] == ["error", "slowquery"]
+    assert parameters_of(prod, mysql, "parameterGroupName")["slow_query_log"] == "1"
+    (docdb,) = prod.of_type(DOCDB)
+    assert docdb.inputs["enabledCloudwatchLogsExports"] == ["audit", "profiler"]
+    assert len(groups_of(prod, docdb)) == 2
+    params = parameters_of(prod, docdb, "dbClusterParameterGroupName")
+    assert (params["audit_logs"], params["profiler"]) == ("enabled", "enabled")
+
+
+def test_the_paid_monitoring_is_priced_and_staging_has_none(prod, staging):
+    items = [i for i in estimate_cost(prod).items if i["type"] == RDS]
+    insights = [i for i in items if i["unit"] == "vCPU-months"]
+    # two databases of 2 vCPU each, Multi-AZ: 4 vCPU each, one paid month
+    assert [i["quantity"] for i in insights] == [4, 4]
+    assert len([i for i in items if "Enhanced Monitoring" in i["description"]]) == 4
+    assert not [i for i in estimate_cost(staging).items if i["type"] == RDS
+                and ("Enhanced" in i["description"] or i["unit"] == "vCPU-months")]
+    for db in staging.of_type(RDS):
+        assert (db.inputs["performanceInsightsEnabled"], db.inputs["monitoringInterval"]) == (
+            False, 0)
+        assert db.inputs["enabledCloudwatchLogsExports"]       # the logs are exported anyway
+        for group in groups_of(staging, db).values():
+            assert group.inputs["retentionInDays"] == 30
+
+
+@pytest.mark.parametrize("stores,key", [
+    ({"performanceInsights": {"retentionDays": 30}}, "stores.performanceInsights.retentionDays"),
+    ({"monitoringInterval": 45}, "stores.monitoringInterval"),
+    ({"logRetentionDays": 10}, "stores.logRetentionDays"),
+    ({"slowQueryMs": 10}, "stores.slowQueryMs"),
+    ({"logStatement": "some"}, "stores.logStatement"),
+    # AWS has no Performance Insights for MySQL on the smallest classes
+    ({"mysql": {"size": "db.t4g.micro"}}, "stores.performanceInsights.enabled"),
+])
+def test_the_databases_monitoring_settings_take_what_aws_takes(stores, key):
+    with pytest.raises(SettingsError) as info:
+        parse({"stores": json.dumps(stores)})
+    assert info.value.problems[0].startswith(f"shipyard:{key}:")
+    # off, the small MySQL is fine
+    assert not parse({"stores": json.dumps({"mysql": {"size": "db.t4g.micro"},
+                                            "performanceInsights": {"enabled": False}})}
+                     ).config.stores.performance_insights.enabled

@@ -1096,6 +1096,31 @@ def test_managed_databases_are_private_encrypted_tls_only_and_kept(deployed, sta
             "require_secure_transport") == "ON"
         only_from_the_cluster(d, [g["VpcSecurityGroupId"] for g in db["VpcSecurityGroups"]],
                               {db["Endpoint"]["Port"]})
+        observed(d, db)
+
+
+def observed(d: Deployed, db: dict[str, Any]) -> None:
+    """A database's exports go to groups that exist, encrypted with the stack's logs key (the
+    logs handler refuses a key whose policy does not name the group) and kept
+    stores.logRetentionDays; Enhanced Monitoring publishes with a role RDS's monitoring service
+    may assume, holding AmazonRDSEnhancedMonitoringRole (the handler refuses it otherwise)."""
+    stores = deployed_settings(d.stack).config.stores
+    logs_key = d.plan.named("logs-key").outputs["arn"]
+    exports = db["EnabledCloudwatchLogsExports"]
+    assert exports
+    for export in exports:
+        name = f"/aws/rds/instance/{db['DBInstanceIdentifier']}/{export}"
+        [group] = d.client("logs").describe_log_groups(logGroupNamePrefix=name)["logGroups"]
+        assert (group["logGroupName"], group["kmsKeyId"], group["retentionInDays"]) == (
+            name, logs_key, stores.log_retention_days)
+    assert db.get("MonitoringInterval", 0) == stores.monitoring_interval
+    if stores.monitoring_interval:
+        iam = d.client("iam")
+        role = db["MonitoringRoleArn"].rsplit("/", 1)[-1]
+        trust = iam.get_role(RoleName=role)["Role"]["AssumeRolePolicyDocument"]
+        assert trust["Statement"][0]["Principal"] == {"Service": "monitoring.rds.amazonaws.com"}
+        assert [p["PolicyName"] for p in iam.list_attached_role_policies(RoleName=role)[
+            "AttachedPolicies"]] == ["AmazonRDSEnhancedMonitoringRole"]
 
 
 @pytest.mark.parametrize("stack", ["staging", "prod"])
@@ -1176,6 +1201,12 @@ def subnet_pair(mocks: MotoMocks, cidr: str) -> tuple[str, list[str]]:
 
 def test_rds_refuses_what_moto_would_accept(fresh):
     _, subnet_ids = subnet_pair(fresh, "10.70.0.0/16")
+    # a role RDS's monitoring service may assume, but without AmazonRDSEnhancedMonitoringRole
+    _, made = create(fresh, "aws:iam/role:Role", "neg-monitoring", assumeRolePolicy=json.dumps({
+        "Version": "2012-10-17", "Statement": [{
+            "Effect": "Allow", "Principal": {"Service": "monitoring.rds.amazonaws.com"},
+            "Action": "sts:AssumeRole"}]}))
+    role = made["arn"]
     # the provider names a group after its resource when no name is given
     create(fresh, "aws:rds/subnetGroup:SubnetGroup", "neg-dbsn", subnetIds=subnet_ids)
     with pytest.raises(MotoResourceError, match="DBSubnetGroupDoesNotCoverEnoughAZs"):
@@ -1195,7 +1226,15 @@ def test_rds_refuses_what_moto_would_accept(fresh):
              ({"caCertIdentifier": "rds-ca-nope"}, "CA certificate"),
              ({"storageEncrypted": True, "kmsKeyId": "arn:aws:kms:us-east-1:999999999999:key/"
                                                       "00000000-0000-0000-0000-000000000000"},
-              "NotFoundException")]
+              "NotFoundException"),
+             ({"monitoringInterval": 60}, "MonitoringRoleArn needs"),
+             ({"monitoringInterval": 45, "monitoringRoleArn": role}, "MonitoringInterval 45"),
+             ({"monitoringInterval": 60, "monitoringRoleArn": role}, "ENHANCED_MONITORING"),
+             ({"performanceInsightsEnabled": True, "performanceInsightsRetentionPeriod": 30},
+              "PerformanceInsightsRetentionPeriod 30"),
+             ({"performanceInsightsRetentionPeriod": 31}, "needs EnablePerformanceInsights"),
+             ({"engine": "mysql", "engineVersion": "8.4", "instanceClass": "db.t4g.micro",
+               "performanceInsightsEnabled": True}, "not supported for mysql on db.t4g.micro")]
     for n, (change, message) in enumerate(cases):
         with pytest.raises(MotoResourceError, match=message):
             create(fresh, "aws:rds/instance:Instance", f"neg-db-{n}",

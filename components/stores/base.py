@@ -11,8 +11,6 @@ and a Secret (the password, mounted as a file) — see ``connection_objects``.
 
 from __future__ import annotations
 
-import hashlib
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -23,7 +21,7 @@ import pulumi_random as random
 from components.addons.base import AccessLogTarget
 from shipyard.catalog.models import Application, Store
 from shipyard.config.stores import StoreSettings, StoresSettings
-from shipyard.rules.stores import login_key
+from shipyard.rules.stores import login_key, store_identifier
 
 STORE_LABEL = "shipyard.dev/store"          # in-cluster store pods carry their store's name
 SHARED_OWNER = "shared"                     # how a shared store names its owner (tags, labels)
@@ -136,6 +134,7 @@ class StoreArgs:
     # managed only
     network: ManagedNetwork | None = None
     kms_key_arn: pulumi.Input[str] | None = None    # the tenant's data key
+    logs_key_arn: pulumi.Input[str] | None = None   # the stack's logs key: the log groups
     # in-cluster only
     storage_class: str = "gp3"
     operator: Sequence[pulumi.Resource] = ()        # the operator (and CRDs) it needs
@@ -165,15 +164,9 @@ class StoreArgs:
         silently create a second database beside the first: AWS refuses the duplicate and the
         plan flags the change. A kind has no hyphen, so no application's store comes to a
         shared store's identifier."""
-        owner = f"{self.app.name}-" if self.app is not None else ""
-        name = re.sub("-{2,}", "-", f"{self.cluster_name}-{owner}"
-                                     f"{self.store_name}".lower())
-        if len(name) <= max_length:
-            return name
-        # cut, and made unique again by a hash of the whole (two long store names that share a
-        # prefix must not collapse into one AWS identifier)
-        digest = hashlib.sha256(name.encode()).hexdigest()[:6]
-        return f"{name[:max_length - 7].rstrip('-')}-{digest}"
+        return store_identifier(self.cluster_name,
+                                self.app.name if self.app is not None else None,
+                                self.store_name, max_length)
 
 
 class StoreComponent(pulumi.ComponentResource):

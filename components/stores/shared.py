@@ -69,6 +69,7 @@ class SharedStoresArgs:
     network: ManagedNetwork
     provider: k8s.Provider
     protect: bool = False
+    logs_key_arn: pulumi.Input[str] | None = None   # encrypts the databases' log groups
     tags: Mapping[str, str] = field(default_factory=dict)
 
 
@@ -116,7 +117,8 @@ class SharedStores(pulumi.ComponentResource):
                 version=kind_settings.version or STORE_ENGINES[spec.kind], namespace=ns,
                 provider=args.provider, cluster_name=args.cluster_name,
                 environment=args.environment, protect=args.protect, tags=args.tags,
-                network=args.network, kms_key_arn=self.key.arn, grants=tuple(spec.grants))
+                network=args.network, kms_key_arn=self.key.arn, grants=tuple(spec.grants),
+                logs_key_arn=args.logs_key_arn)
             cls = component_class(spec.kind, "managed")
             self.stores[spec.kind] = cls(f"{name}-{spec.kind}", store_args,
                                          opts=pulumi.ResourceOptions(parent=self))

@@ -18,7 +18,7 @@ from typing import Any
 
 from offline.estimates.apportion import ByApplication, by_application
 from offline.estimates.capacity import capacity
-from offline.estimates.store_costs import StorePricers
+from offline.estimates.store_costs import STORE_TAG, StorePricers
 from offline.estimates.volumes import chart_volumes
 from offline.harness import Plan, ResourceRecord
 
@@ -391,7 +391,10 @@ class _Estimator(StorePricers):
                  self.price("vpc_endpoint.interface.gb"))
 
     def log_group(self, r: ResourceRecord) -> None:
-        gb = self.nominal("logs.ingest_gb_per_group_month")
+        # a managed database's exported log is far smaller than flow or control-plane logs
+        store = STORE_TAG in (r.inputs.get("tags") or {})
+        gb = self.nominal("logs.store_ingest_gb_per_group_month" if store
+                          else "logs.ingest_gb_per_group_month")
         name = r.inputs.get("name", r.name)
         self.add("logs", r, f"log ingestion {name} (nominal {gb:g} GB)", gb, "GB",
                  self.price("logs.ingest_gb"))

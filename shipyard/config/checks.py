@@ -141,6 +141,13 @@ def stores_problems(stores: StoresSettings) -> list[Problem]:
         message = store_rules.instance_class_problem(kind, size)
         if message:
             return [Problem(f"stores.{kind}.size", size, message)]
+    if stores.performance_insights.enabled:
+        for kind, classes in store_rules.NO_PERFORMANCE_INSIGHTS.items():
+            if stores.backend_of(kind) == "managed" and stores.size_of(kind) in classes:
+                return [Problem("stores.performanceInsights.enabled", True,
+                                f"RDS has no Performance Insights for {kind} on "
+                                f"{stores.size_of(kind)} (stores.{kind}.size): a larger class, "
+                                f"or Performance Insights off")]
     if stores.backend_of("mysql") == "inCluster" and stores.mysql.instances != 1:
         return [Problem("stores.mysql.instances", stores.mysql.instances,
                         "the in-cluster MySQL is one server; use backend managed (RDS "

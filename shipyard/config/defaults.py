@@ -56,7 +56,11 @@ ENVIRONMENT_DEFAULTS: dict[str, dict[str, Any]] = {
         # two zones of spot nodes: spread over zones where it fits, never refuse to schedule
         "workloads": {"zoneSpread": "ScheduleAnyway"},
         # the stores in the cluster, one member each, on the encrypted gp3 volumes
+        # (a store made managed here gets no paid monitoring - no Performance Insights, no
+        # Enhanced Monitoring - and keeps its logs two weeks, like dev's other logs)
         "stores": {"backend": "inCluster", "multiAz": False,
+                   "performanceInsights": {"enabled": False}, "monitoringInterval": 0,
+                   "logRetentionDays": 14,
                    "postgresql": {"storageGi": 10}, "mysql": {"storageGi": 10},
                    "mongodb": {"storageGi": 10}, "redis": {"storageGi": 2},
                    "rabbitmq": {"storageGi": 5}},
@@ -123,6 +127,12 @@ ENVIRONMENT_DEFAULTS: dict[str, dict[str, Any]] = {
         # smallest sizes that run them (Graviton everywhere: every engine runs on it): the same
         # engines, drivers and TLS at a fraction of the price
         "stores": {"backend": "managed", "multiAz": False,
+                   # no paid monitoring: Enhanced Monitoring's samples are billed as log
+                   # ingestion, and Performance Insights (even its free 7 days) is not offered
+                   # for MySQL on db.t4g.micro; the logs are exported (statement and slow-query
+                   # logs, DocumentDB's audit and profiler), kept a month like staging's others
+                   "performanceInsights": {"enabled": False}, "monitoringInterval": 0,
+                   "logRetentionDays": 30,
                    # five applications' staging databases, one user each: 2 GiB
                    "postgresql": {"size": "db.t4g.small"},
                    # one service's database (everything-portal's go-service): 1 GiB
@@ -181,6 +191,9 @@ ENVIRONMENT_DEFAULTS: dict[str, dict[str, Any]] = {
         "registry": {"keepTaggedImages": 100},
         # managed stores shared by the applications (one per engine), a standby in another
         # zone each, Graviton (every engine runs on it), sized to what they hold
+        # Performance Insights kept a month (beyond AWS's free 7 days: a month of history for
+        # an incident review), Enhanced Monitoring every 60 s, the databases' logs a year (the
+        # model's defaults, production's)
         "stores": {"backend": "managed", "multiAz": True,
                    # fourteen services of five applications: 2 vCPU, 8 GiB, not burstable;
                    # 50 GiB to start (RDS storage grows, never shrinks: autoscaling to 1000)

@@ -33,6 +33,11 @@ RDS_MAX_STORAGE_GI = 65536
 DOCUMENTDB_MAX_INSTANCES = 16
 AMAZON_MQ_USER = re.compile(r"^[A-Za-z0-9._-]{2,100}$")
 RDS_KINDS = ("postgresql", "mysql")
+# Instance classes RDS gives no Performance Insights (CloudWatch Database Insights) for, by
+# engine (RDS User Guide, "Amazon RDS DB engine, Region, and instance class support for Database
+# Insights"; for RDS for PostgreSQL the page lists no such class).
+NO_PERFORMANCE_INSIGHTS = {"mysql": frozenset({"db.t2.micro", "db.t2.small", "db.t3.micro",
+                                               "db.t3.small", "db.t4g.micro", "db.t4g.small"})}
 # the managed stores whose backup and maintenance windows AWS checks against each other
 WINDOWED_KINDS = ("postgresql", "mysql", "mongodb", "redis")
 
@@ -457,6 +462,66 @@ def shared_declared(kind: str, apps: Iterable[Application], stores: StoresSettin
     """Some sharing application declares a store of ``kind``: the shared store exists."""
     return any(shares(app, kind, stores) and store.kind == kind
                for app in apps for store in app.stores.values())
+
+
+# ---------------------------------------------------------------------------------------------
+# The managed databases' AWS names: identifiers, and the log groups their exports go to
+
+
+def store_identifier(cluster_name: str, owner: str | None, store_name: str,
+                     max_length: int = 63) -> str:
+    """``<cluster>-<app>-<store>`` (a shared store: ``<cluster>-<kind>``, ``owner`` None): the
+    AWS identifier of a managed store. Fixed (not auto-named), so a replacement cannot silently
+    create a second database beside the first: AWS refuses the duplicate and the plan flags the
+    change. A kind has no hyphen, so no application's store comes to a shared store's
+    identifier."""
+    prefix = f"{owner}-" if owner is not None else ""
+    name = re.sub("-{2,}", "-", f"{cluster_name}-{prefix}{store_name}".lower())
+    if len(name) <= max_length:
+        return name
+    # cut, and made unique again by a hash of the whole (two long store names that share a
+    # prefix must not collapse into one AWS identifier)
+    digest = hashlib.sha256(name.encode()).hexdigest()[:6]
+    return f"{name[:max_length - 7].rstrip('-')}-{digest}"
+
+
+# The logs each managed database exports to CloudWatch Logs: PostgreSQL's log (statements per
+# log_statement, those slower than log_min_duration_statement, errors) and upgrade log; MySQL's
+# error and slow query logs; DocumentDB's audit and profiler logs.
+LOG_EXPORTS = {"postgresql": ("postgresql", "upgrade"), "mysql": ("error", "slowquery"),
+               "mongodb": ("audit", "profiler")}
+
+
+def export_log_group(kind: str, identifier: str, log: str) -> str:
+    """The log group AWS writes an export to (RDS User Guide, "Publishing database logs to
+    Amazon CloudWatch Logs": /aws/rds/instance/ID/LOG; DocumentDB Developer Guide, "Auditing
+    Amazon DocumentDB events" and "Profiling": /aws/docdb/CLUSTER/LOG)."""
+    if kind == "mongodb":
+        return f"/aws/docdb/{identifier}/{log}"
+    return f"/aws/rds/instance/{identifier}/{log}"
+
+
+def managed_databases(apps: Iterable[Application],
+                      stores: StoresSettings) -> list[tuple[str, str | None, str]]:
+    """(kind, owner, store name) of every managed database (RDS, DocumentDB) the applications'
+    stores make: the stack's shared one of each engine a sharing application declares (owner
+    None), and each application's own."""
+    apps = list(apps)
+    out: list[tuple[str, str | None, str]] = [
+        (kind, None, kind) for kind in LOG_EXPORTS if shared_declared(kind, apps, stores)]
+    for app in apps:
+        for name, store in app.stores.items():
+            if store.kind in LOG_EXPORTS and stores.backend_of(store.kind) == "managed" \
+                    and not shares(app, store.kind, stores):
+                out.append((store.kind, app.name, name))
+    return out
+
+
+def database_log_groups(cluster_name: str, apps: Iterable[Application],
+                        stores: StoresSettings) -> list[str]:
+    """Every log group the managed databases' exports write to (shipyard creates them)."""
+    return [export_log_group(kind, store_identifier(cluster_name, owner, name), log)
+            for kind, owner, name in managed_databases(apps, stores) for log in LOG_EXPORTS[kind]]
 
 
 def shared_problems(kind: str, logins: Sequence[SharedLogin]) -> list[Problem]:
