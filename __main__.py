@@ -59,6 +59,8 @@ if network is not None:
     pulumi.export("privateSubnetIds", network.private_subnet_ids)
     pulumi.export("isolatedSubnetIds", network.isolated_subnet_ids)
     pulumi.export("natGatewayIds", network.nat_gateway_ids)
+    if network.nat_instances:
+        pulumi.export("natInstanceIds", network.nat_instance_ids)
 if isinstance(cluster, Cluster):
     pulumi.export("clusterName", cluster.name)
     pulumi.export("kubeconfig", cluster.kubeconfig)

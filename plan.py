@@ -35,11 +35,13 @@ from offline.estimates.deploy_time import estimate_deploy
 from offline.harness import Plan, StackFileError, collector_paused, run_program
 from offline.manifests import write_manifests
 from offline.report import write as write_report
-from offline.stateful import is_stateful, protected, replacements
+from offline.stateful import is_stateful, protected, renamed, replacements
 from offline.upgrade import UpgradeError, upgrade_report
 from offline.upgrade import summary_lines as upgrade_lines
 from shipyard.catalog.load import CatalogError
 from shipyard.config.base import SettingsError
+from shipyard.rules.stores import STORE_ID_ANNOTATION as STORE_ID
+from shipyard.rules.stores import USES_LABEL
 
 # Input errors: the message alone, exit 2. Anything else is a bug of shipyard's: one line (the
 # traceback with SHIPYARD_TRACEBACK=1), exit 1.
@@ -74,11 +76,13 @@ def summary(plan: Plan) -> str:
     lines += ["", "outputs:"]
     for key in sorted(plan.outputs):
         lines.append(f"    {key}: {json.dumps(plan.outputs[key])}")
+    if plan.messages:  # what `pulumi up` would print of the program's own: its settings' notes
+        lines += ["", f"the program's messages ({len(plan.messages)}):"]
+        lines += [f"    {m['severity']}: {m['message']}" for m in plan.messages]
     return "\n".join(lines)
 
 
 TENANT = "shipyard:apps:Tenant"
-USES_LABEL, STORE_ID = "shipyard.dev/uses", "shipyard.dev/store-id"
 TENANT_KINDS = (("Deployment", "deployments"), ("HorizontalPodAutoscaler", "autoscalers"),
                 ("PodDisruptionBudget", "budgets"), ("Service", "services"),
                 ("NetworkPolicy", "network policies"), ("HTTPRoute", "routes"),
@@ -195,6 +199,9 @@ def _main(argv: list[str] | None) -> int:
               f"{len(risks)}")
         for risk in risks:
             print(f"  DATA AT RISK  {risk['type']} {risk['name']}: {risk['change']}")
+        moved = renamed(old.get("resources", []), document["resources"])
+        if moved:
+            print(f"renamed under an alias, updated in place (not replaced): {len(moved)}")
         if upgrade is not None:
             document["upgrade"] = upgrade
             print("\n" + "\n".join(upgrade_lines(upgrade)))

@@ -1,15 +1,26 @@
-"""The VPC: public, private and isolated subnets per zone, NAT, routes, flow logs, endpoints."""
+"""The VPC: public, private and isolated subnets per zone, NAT, routes, flow logs, endpoints.
+
+NAT is one gateway per zone, one shared gateway, none, or one EC2 NAT instance
+(``NatStrategy.INSTANCE``): Amazon Linux 2023 on Graviton in the first zone's public subnet,
+its image resolved by EC2 at launch from AWS's public SSM parameter (never looked up here),
+source/destination check off, IMDSv2 only, its root volume encrypted, reachable from the VPC
+only, with an Elastic IP; its user data (``nat_instance_user_data``) turns on IP forwarding and
+masquerading, kept across reboots. EC2's simplified automatic recovery moves it to other
+hardware when its host fails; nothing more: it is not highly available.
+"""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import pulumi
 import pulumi_aws as aws
 
 from shipyard.config.network import NatStrategy
+from shipyard.rules import cidr as cidrlib
 from shipyard.rules.cidr import ZoneSubnets
 
 TYPE = "shipyard:network:Network"
@@ -32,7 +43,17 @@ class NetworkArgs:
     flow_logs_traffic_type: str = "ALL"
     interface_endpoints: Sequence[str] = ()
     logs_key_arn: pulumi.Input[str] | None = None    # encrypts the flow logs' group
+    nat_instance_type: str = "t4g.nano"              # NatStrategy.INSTANCE: a Graviton type
     tags: Mapping[str, str] = field(default_factory=dict)
+
+
+# The NAT instance's image: the latest Amazon Linux 2023 for arm64, from AWS's public SSM
+# parameter, which EC2 resolves when it launches the instance (a launch template's image_id may
+# name one). A newer image does not replace a running instance; a replacement gets the newest.
+NAT_IMAGE = "resolve:ssm:/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-arm64"
+# Amazon Linux 2023's root device, and its image's size (its snapshot is 8 GiB)
+NAT_ROOT_DEVICE = "/dev/xvda"
+NAT_ROOT_GIB = 8
 
 
 def flow_log_group_name(cluster_name: str) -> str:
@@ -40,12 +61,27 @@ def flow_log_group_name(cluster_name: str) -> str:
 
 
 def nat_zone_for(zone_keys: Sequence[str], nat: NatStrategy) -> dict[str, str | None]:
-    """Pure: which zone's NAT gateway each zone's private subnet routes through."""
+    """Pure: which zone's NAT (gateway or instance) each zone's private subnet routes
+    through."""
     if nat is NatStrategy.NONE:
         return {z: None for z in zone_keys}
-    if nat is NatStrategy.SINGLE:
+    if nat in (NatStrategy.SINGLE, NatStrategy.INSTANCE):
         return {z: zone_keys[0] for z in zone_keys}
     return {z: z for z in zone_keys}
+
+
+_NAT_SCRIPT = Path(__file__).with_name("nat_instance.sh")
+
+
+def nat_instance_user_data(vpc_cidr: str) -> str:
+    """Pure: the NAT instance's cloud-init script (``components/nat_instance.sh``) for the VPC
+    ``vpc_cidr``. It writes IP forwarding into sysctl.d and a oneshot systemd unit that
+    masquerades what the VPC sends out of the interface holding the default route, so both hold
+    after a reboot (an automatic recovery reboots). nftables where the image has ``nft``, else
+    ``iptables``; only an image with neither makes it install nftables from the Amazon Linux
+    repository, through the instance's own address."""
+    cidrlib.parse(vpc_cidr)  # a strict CIDR: nothing else reaches the script
+    return _NAT_SCRIPT.read_text().replace("@VPC_CIDR@", vpc_cidr)
 
 
 def flow_logs_trust_policy() -> str:
@@ -78,6 +114,7 @@ class Network(pulumi.ComponentResource):
     isolated_subnet_ids: pulumi.Output[list[str]]
     database_subnet_ids: pulumi.Output[list[str]]
     nat_gateway_ids: pulumi.Output[list[str]]
+    nat_instance_ids: pulumi.Output[list[str]]
     availability_zones: pulumi.Output[list[str]]
 
     def __init__(self, name: str, args: NetworkArgs,
@@ -110,7 +147,12 @@ class Network(pulumi.ComponentResource):
         self.private_subnets = self._create_subnets("private", zone_keys)
         self.isolated_subnets = self._create_subnets("isolated", zone_keys)
 
-        self.nat_gateways = self._create_nat_gateways(zone_keys)
+        self.nat_gateways: dict[str, aws.ec2.NatGateway] = {}
+        self.nat_instances: dict[str, aws.ec2.Instance] = {}
+        if args.nat is NatStrategy.INSTANCE:
+            self.nat_instances = self._create_nat_instances(zone_keys)
+        else:
+            self.nat_gateways = self._create_nat_gateways(zone_keys)
         self.public_route_table = self._create_public_routes(zone_keys)
         self.private_route_tables = self._create_private_routes(zone_keys)
         self.isolated_route_table = self._create_isolated_routes()
@@ -126,6 +168,7 @@ class Network(pulumi.ComponentResource):
         self.database_subnet_ids = (self.isolated_subnet_ids if self.isolated_subnets
                                     else self.private_subnet_ids)
         self.nat_gateway_ids = pulumi.Output.all(*[n.id for n in self.nat_gateways.values()])
+        self.nat_instance_ids = pulumi.Output.all(*[n.id for n in self.nat_instances.values()])
         self.availability_zones = pulumi.Output.all(*self._az_names.values())
         self.register_outputs({
             "vpcId": self.vpc_id,
@@ -133,6 +176,7 @@ class Network(pulumi.ComponentResource):
             "privateSubnetIds": self.private_subnet_ids,
             "isolatedSubnetIds": self.isolated_subnet_ids,
             "natGatewayIds": self.nat_gateway_ids,
+            "natInstanceIds": self.nat_instance_ids,
             "availabilityZones": self.availability_zones,
         })
 
@@ -196,6 +240,74 @@ class Network(pulumi.ComponentResource):
             )
         return gateways
 
+    def _create_nat_instances(self, zone_keys: list[str]) -> dict[str, aws.ec2.Instance]:
+        """One NAT instance in the zone ``nat_zone_for`` names, with what it needs: a security
+        group (the VPC in, anything out), a launch template (its image, resolved at launch; its
+        encrypted root volume; IMDSv2), and an Elastic IP."""
+        args = self._args
+        name, cluster = self._name, args.cluster_name
+        tags = self._tags(f"{cluster}-nat-instance")
+        sg = aws.ec2.SecurityGroup(
+            f"{name}-nat-instance-sg", vpc_id=self.vpc.id,
+            description="NAT instance: anything from inside the VPC, anything out",
+            tags=tags, opts=self._child)
+        aws.vpc.SecurityGroupIngressRule(
+            f"{name}-nat-instance-from-vpc", security_group_id=sg.id, ip_protocol="-1",
+            cidr_ipv4=args.vpc_cidr, description="the VPC's traffic to forward",
+            opts=self._child)
+        aws.vpc.SecurityGroupEgressRule(
+            f"{name}-nat-instance-egress", security_group_id=sg.id, ip_protocol="-1",
+            cidr_ipv4="0.0.0.0/0", description="forwarded traffic, and the instance's own",
+            opts=self._child)
+        imdsv2 = {"http_endpoint": "enabled", "http_tokens": "required",
+                  "http_put_response_hop_limit": 1}
+        template = aws.ec2.LaunchTemplate(
+            f"{name}-nat-instance-lt", description=f"{cluster} NAT instance",
+            image_id=NAT_IMAGE,
+            metadata_options=aws.ec2.LaunchTemplateMetadataOptionsArgs(**imdsv2),
+            block_device_mappings=[aws.ec2.LaunchTemplateBlockDeviceMappingArgs(
+                device_name=NAT_ROOT_DEVICE,
+                ebs=aws.ec2.LaunchTemplateBlockDeviceMappingEbsArgs(
+                    volume_size=NAT_ROOT_GIB, volume_type="gp3", encrypted="true",
+                    delete_on_termination="true"))],
+            tag_specifications=[
+                aws.ec2.LaunchTemplateTagSpecificationArgs(resource_type=kind, tags=tags)
+                for kind in ("volume", "network-interface")],
+            update_default_version=True, tags=tags, opts=self._child)
+        instances = {}
+        for key in sorted({z for z in nat_zone_for(zone_keys, args.nat).values() if z},
+                          key=zone_keys.index):
+            instance = aws.ec2.Instance(
+                f"{name}-nat-instance-{key}",
+                launch_template=aws.ec2.InstanceLaunchTemplateArgs(
+                    id=template.id, version=template.latest_version.apply(str)),
+                instance_type=args.nat_instance_type,
+                subnet_id=self.public_subnets[key].id,
+                vpc_security_group_ids=[sg.id],
+                # it forwards packets addressed to others: what makes an instance a NAT
+                source_dest_check=False,
+                metadata_options=aws.ec2.InstanceMetadataOptionsArgs(**imdsv2),
+                # EC2 moves it to other hardware when its host fails (same ID and addresses)
+                maintenance_options=aws.ec2.InstanceMaintenanceOptionsArgs(
+                    auto_recovery="default"),
+                # throttled to its baseline when out of credits, never billed for surplus ones
+                credit_specification=aws.ec2.InstanceCreditSpecificationArgs(
+                    cpu_credits="standard"),
+                user_data=nat_instance_user_data(args.vpc_cidr),
+                # cloud-init runs user data once per instance: a new script needs a new one
+                user_data_replace_on_change=True,
+                tags=self._tags(f"{cluster}-nat-instance-{key}"),
+                # a running instance keeps what it was launched with: a new template version
+                # (its volume, its metadata options) takes a new instance
+                opts=pulumi.ResourceOptions(parent=self, replace_on_changes=["launchTemplate"]))
+            aws.ec2.Eip(
+                f"{name}-nat-instance-eip-{key}", domain="vpc", instance=instance.id,
+                tags=self._tags(f"{cluster}-nat-instance-{key}"),
+                # an address is associated in a VPC only once it has its internet gateway
+                opts=pulumi.ResourceOptions(parent=self, depends_on=[self.internet_gateway]))
+            instances[key] = instance
+        return instances
+
     def _create_public_routes(self, zone_keys: list[str]) -> aws.ec2.RouteTable:
         table = aws.ec2.RouteTable(f"{self._name}-public-rt", vpc_id=self.vpc.id,
                                    tags=self._tags(f"{self._args.cluster_name}-public"),
@@ -216,7 +328,13 @@ class Network(pulumi.ComponentResource):
             table = aws.ec2.RouteTable(f"{self._name}-private-rt-{key}", vpc_id=self.vpc.id,
                                        tags=self._tags(f"{self._args.cluster_name}-private-{key}"),
                                        opts=self._child)
-            if nat_zone is not None:
+            if nat_zone is not None and nat_zone in self.nat_instances:
+                # through the NAT instance's network interface
+                aws.ec2.Route(f"{self._name}-private-default-{key}", route_table_id=table.id,
+                              destination_cidr_block="0.0.0.0/0",
+                              network_interface_id=self.nat_instances[nat_zone]
+                              .primary_network_interface_id, opts=self._child)
+            elif nat_zone is not None:
                 aws.ec2.Route(f"{self._name}-private-default-{key}", route_table_id=table.id,
                               destination_cidr_block="0.0.0.0/0",
                               nat_gateway_id=self.nat_gateways[nat_zone].id, opts=self._child)

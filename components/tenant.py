@@ -165,12 +165,13 @@ def routed_ports(app: Application, service: str) -> list[Port]:
     return list(found.values())
 
 
-def anywhere_but(store_cidrs: Sequence[str]) -> dict[str, Any]:
-    """HTTPS anywhere (AWS's APIs, S3) but the managed stores' subnets: only a store's own
-    consumers reach those, on its port (Amazon MQ's management API listens on 443 there)."""
+def anywhere_but(excepted: Sequence[str]) -> dict[str, Any]:
+    """HTTPS anywhere (AWS's APIs, S3) but ``excepted``: the managed stores' subnets where
+    they have their own (only a store's consumers reach those, on its port: Amazon MQ's
+    management API listens on 443 there), never the subnets of the interface endpoints."""
     block: dict[str, Any] = {"cidr": "0.0.0.0/0"}
-    if store_cidrs:
-        block["except"] = list(store_cidrs)
+    if excepted:
+        block["except"] = list(excepted)
     return {"ipBlock": block}
 
 
@@ -183,8 +184,10 @@ def network_policies(app: Application, *, gateway_namespace: str | None,
                      monitoring_namespace: str | None = None,
                      tracing_namespace: str | None = None,
                      store_ports: Mapping[str, int] | None = None,
+                     https_except: Sequence[str] = (),
                      pod_identity_agent: bool = False) -> dict[str, dict[str, Any]]:
     """Every NetworkPolicy of the tenant, by name: deny all, then allow what the catalog says.
+    ``https_except``: what the HTTPS-anywhere rules leave out (``TenantPlatform``).
     ``pod_identity_agent``: the services that call AWS get their credentials from the node's
     EKS Pod Identity agent (``cluster.workloadIdentity: podIdentity``), so they may reach it."""
     policies: dict[str, dict[str, Any]] = {
@@ -237,13 +240,13 @@ def network_policies(app: Application, *, gateway_namespace: str | None,
             to: list[dict[str, Any]] = [{"podSelector": {"matchLabels": {
                 STORE_LABEL: store_name}}}]
             if store.kind == "objectStorage":
-                to = [anywhere_but(store_cidrs)]             # S3's public endpoints
+                to = [anywhere_but(https_except)]            # S3's public endpoints
             else:
                 to += [{"ipBlock": {"cidr": cidr}} for cidr in store_cidrs]
             port = (store_ports or {}).get(store_name, store.port)
             egress.append({"to": to, "ports": _ports([port])})
         if svc.aws and not any(app.stores[u.store].kind == "objectStorage" for u in svc.uses):
-            egress.append({"to": [anywhere_but(store_cidrs)], "ports": _ports([443])})
+            egress.append({"to": [anywhere_but(https_except)], "ports": _ports([443])})
         if svc.aws and pod_identity_agent:
             egress.append({"to": [{"ipBlock": {"cidr": POD_IDENTITY_AGENT_CIDR}}],
                            "ports": _ports([POD_IDENTITY_AGENT_PORT])})
@@ -321,6 +324,9 @@ class TenantPlatform:
     image_repositories: Mapping[str, pulumi.Input[str]]  # image -> ECR repository URL
     mesh: MeshContext | None = None                    # None: no mesh (the Istio add-on off)
     store_cidrs: Sequence[str] = ()                    # where the managed stores live
+    # what the HTTPS-anywhere rules leave out: the stores' subnets where they are an isolated
+    # tier of their own (compose.stores.https_exceptions)
+    https_except: Sequence[str] = ()
     monitoring_namespace: str | None = None            # None: no Prometheus
     tracing_namespace: str | None = None               # None: no trace collector
     stores: StoreContext | None = None                 # None: its stores are not created
@@ -378,6 +384,7 @@ class Tenant(pulumi.ComponentResource):
                 monitoring_namespace=platform.monitoring_namespace,
                 tracing_namespace=platform.tracing_namespace,
                 store_ports=ports(app, store_settings) if store_settings else None,
+                https_except=platform.https_except,
                 pod_identity_agent=platform.workload.identity is not None
                 and platform.workload.identity.pod_identity).items():
             k8s.networking.v1.NetworkPolicy(f"{name}-netpol-{policy_name}",

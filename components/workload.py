@@ -45,6 +45,7 @@ from components.workload_identity import (
 from shipyard.catalog import mounts as catalog_mounts
 from shipyard.catalog.models import Application
 from shipyard.catalog.services import Port, Service, cpu_millis, memory_bytes
+from shipyard.rules.requests import same_threshold, sized
 
 TYPE = "shipyard:apps:Workload"
 SECRETS_ROOT = catalog_mounts.SECRETS_ROOT
@@ -362,13 +363,19 @@ def service_manifest(app: Application, service_name: str, name: str, svc: Servic
     }
 
 
-def hpa_spec(deployment_name: str, svc: Service) -> dict[str, Any]:
+def hpa_spec(deployment_name: str, svc: Service,
+             cpu_utilization: int | None = None) -> dict[str, Any]:
+    """``cpu_utilization``: the CPU target restated for requests the environment scaled
+    (``hpa_cpu_target``); None: the catalog's."""
     scaling = svc.autoscaling
     assert scaling is not None
+    cpu = scaling.cpu_utilization
+    if cpu is not None and cpu_utilization is not None:
+        cpu = cpu_utilization
     metrics = [{"type": "Resource", "resource": {
         "name": resource, "target": {"type": "Utilization", "averageUtilization": target}}}
-        for resource, target in (("cpu", scaling.cpu_utilization),
-                                 ("memory", scaling.memory_utilization)) if target is not None]
+        for resource, target in (("cpu", cpu), ("memory", scaling.memory_utilization))
+        if target is not None]
     spec: dict[str, Any] = {
         "scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment",
                            "name": deployment_name},
@@ -408,6 +415,18 @@ def pod_monitor_spec(app: Application, name: str, svc: Service) -> dict[str, Any
                                      "path": "/stats/prometheus", "interval": "30s"}]}
 
 
+def hpa_cpu_target(catalog: Service, svc: Service, *, mesh: bool) -> int | None:
+    """The CPU target of ``svc`` (``catalog`` sized by the environment) that its HPA reaches at
+    the same CPU per pod as the catalog's target with the catalog's requests: utilization is
+    of the pod's requests, the sidecar's included (``shipyard.rules.requests``)."""
+    scaling = catalog.autoscaling
+    if scaling is None or scaling.cpu_utilization is None:
+        return None
+    return same_threshold(scaling.cpu_utilization,
+                          pod_footprint(catalog, mesh=mesh)["requests.cpu"],
+                          pod_footprint(svc, mesh=mesh)["requests.cpu"])
+
+
 def pod_footprint(svc: Service, *, mesh: bool) -> dict[str, int]:
     """One pod's requests and limits (millicores, bytes), its sidecar included."""
     r = svc.resources
@@ -442,6 +461,9 @@ class WorkloadPlatform:
     environment: str = ""
     monitoring: Sequence[pulumi.Resource] | None = None  # the monitoring CRDs; None: off
     tracing: bool = False                    # the OpenTelemetry Collector receives traces
+    # the environment's CPU requests against the catalogs' (workloads.cpuRequests)
+    cpu_request_scale: float = 1.0
+    cpu_request_floor: int = 0               # millicores
 
 
 @dataclass(frozen=True)
@@ -469,7 +491,10 @@ class Workload(pulumi.ComponentResource):
     def __init__(self, name: str, args: WorkloadArgs,
                  opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__(TYPE, name, None, opts)
-        app, svc, svc_name, platform = args.app, args.service, args.name, args.platform
+        app, svc_name, platform = args.app, args.name, args.platform
+        # the catalog's service, its CPU request as this environment sizes it
+        svc = sized(args.service, platform.cpu_request_scale, platform.cpu_request_floor)
+        cpu_target = hpa_cpu_target(args.service, svc, mesh=args.mesh is not None)
         k8s_opts = pulumi.ResourceOptions(parent=self, provider=platform.provider)
 
         def meta(object_name: str, **extra: Any) -> dict[str, Any]:
@@ -519,7 +544,7 @@ class Workload(pulumi.ComponentResource):
             if track.autoscaled:
                 k8s.autoscaling.v2.HorizontalPodAutoscaler(
                     f"{name}{suffix}-hpa", metadata=meta(track.name),
-                    spec=hpa_spec(track.name, svc), opts=k8s_opts)
+                    spec=hpa_spec(track.name, svc, cpu_target), opts=k8s_opts)
             k8s.policy.v1.PodDisruptionBudget(
                 f"{name}{suffix}-pdb", metadata=meta(track.name), spec=pdb_spec(svc_name, track),
                 opts=k8s_opts)

@@ -27,7 +27,7 @@ from components.cdn_firewall import CdnFirewallArgs
 from components.mesh import MeshContext
 from components.tenant import Routing, TenantArgs, TenantPlatform
 from components.workload import WorkloadPlatform
-from compose.stores import store_cidrs, store_context
+from compose.stores import https_exceptions, store_cidrs, store_context
 from shipyard.catalog.models import Application
 from shipyard.config.base import NAMESPACE
 from shipyard.config.stack import Settings
@@ -66,12 +66,14 @@ def tenant_platform(settings: Settings, ctx: ClusterContext,
             zone_spread=settings.workloads.zone_spread,
             await_rollout=settings.workloads.await_rollouts,
             immutable_tags=settings.registry.immutable_tags,
-            environment=settings.environment.value, tracing=a.tracing.enabled),
+            environment=settings.environment.value, tracing=a.tracing.enabled,
+            cpu_request_scale=settings.workloads.cpu_requests.scale,
+            cpu_request_floor=settings.workloads.cpu_requests.floor_millicores),
         image_repositories=image_repositories,
         mesh=MeshContext(strict=a.istio.mtls == "STRICT",
                          gateway_in_mesh=a.ingress.controller == "istio")
         if a.istio.enabled else None,
-        store_cidrs=store_cidrs(settings),
+        store_cidrs=store_cidrs(settings), https_except=https_exceptions(settings),
         monitoring_namespace=MONITORING_NAMESPACE if a.monitoring.enabled else None,
         tracing_namespace=TRACING_NAMESPACE if a.tracing.enabled else None,
         stores=store_context(settings, ctx), protect=settings.config.protect)

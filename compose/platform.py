@@ -16,7 +16,7 @@ from components.registry import RegistryArgs
 from shipyard.config.cluster import ClusterMode, NodeGroupSettings
 from shipyard.config.network import interface_endpoints
 from shipyard.config.stack import Settings
-from shipyard.rules import stores as store_rules
+from shipyard.rules import store_logs
 
 
 def log_storage_args(settings: Settings) -> LogStorageArgs | None:
@@ -29,7 +29,7 @@ def log_storage_args(settings: Settings) -> LogStorageArgs | None:
             own.append(flow_log_group_name(settings.cluster_name))
         # the managed databases' exported logs (their groups are shipyard's: encrypted, kept
         # stores.logRetentionDays)
-        own += store_rules.database_log_groups(settings.cluster_name, settings.applications,
+        own += store_logs.database_log_groups(settings.cluster_name, settings.applications,
                                                settings.config.stores)
     if query_logs(settings):
         assert settings.dns.domain is not None
@@ -62,6 +62,7 @@ def network_args(settings: Settings,
         interface_endpoints=interface_endpoints(net.interface_endpoints,
                                                 settings.cluster.workload_identity),
         logs_key_arn=logs_key_arn,
+        nat_instance_type=net.nat_instance_type,
         tags=settings.tags,
     )
 

@@ -4,8 +4,7 @@ This is what ``plan.py`` and the tests share. ``run_program("prod")`` reads ``Pu
 ``Pulumi.prod.yaml`` the way the engine would, hands the config to the program, answers every
 resource registration and invoke from a ``Mocks`` object, and returns a ``Plan``: each
 resource's type, name, URN, parent, inputs (secrets masked), dependencies, provider and options,
-plus the stack's outputs. No CLI, no credentials, no network.
-"""
+the stack's outputs and what the program logged. No CLI, no credentials, no network."""
 
 from __future__ import annotations
 
@@ -35,7 +34,7 @@ from pulumi.runtime.config import set_all_config
 from pulumi.runtime.proto import source_pb2
 from pulumi.runtime.stack import run_in_stack
 
-from offline.monitor import InlineExecutor, SyncMockMonitor
+from offline.monitor import InlineExecutor, RecordingEngine, SyncMockMonitor
 
 ROOT = Path(__file__).resolve().parent.parent
 SECRET = "[secret]"
@@ -59,9 +58,7 @@ def _config_string(value: Any) -> str:
         return json.dumps(value, default=str)
     if isinstance(value, bool):
         return "true" if value else "false"
-    if value is None:
-        return ""
-    return str(value)
+    return "" if value is None else str(value)
 
 
 # Pulumi's names: a stack is letters, digits, '-', '_' and '.'; a config key NAMESPACE:NAME
@@ -233,6 +230,7 @@ class Plan:
     outputs: dict[str, Any]
     seconds: float = 0.0
     mocks: Any = None
+    messages: list[dict[str, str]] = field(default_factory=list)  # what it logged: notes...
 
     def of_type(self, type_: str) -> list[ResourceRecord]:
         return [r for r in self.resources if r.type == type_]
@@ -297,6 +295,7 @@ class Plan:
             "resources": [r.to_json() for r in self.resources],
             "outputs": self.outputs,
             "unchecked": self.unchecked(),
+            "messages": self.messages,
         }
 
 
@@ -431,6 +430,9 @@ class RecordingMonitor(SyncMockMonitor):
             provider=_provider_urn(request.provider),
             options=_options(request),
         )
+        if request.aliases:
+            record.options["aliases"] = sorted(self._alias_urn(request, a)
+                                               for a in request.aliases)
         response = super().RegisterResource(request)
         registered = self.resources.get(urn)
         if registered is not None:
@@ -439,6 +441,13 @@ class RecordingMonitor(SyncMockMonitor):
         with self._lock:
             self.records.append(record)
         return response
+
+    def _alias_urn(self, request: Any, alias: Any) -> str:
+        """The URN an alias names (the engine matches it in the previous state); a spec's unset
+        parts are the resource's own."""
+        spec = alias.spec
+        return str(alias.urn) or self.make_urn("" if spec.noParent else (
+            spec.parentUrn or request.parent), spec.type or request.type, spec.name or request.name)
 
     def RegisterResourceOutputs(self, request: Any) -> Any:
         if request.urn == self.stack_urn:
@@ -521,8 +530,8 @@ def _program(path: Path) -> Callable[[], None]:
 
 def run_under_mocks(program: Callable[[], None], monitor: pulumi_mocks.MockMonitor, *,
                     project: str, stack: str, root: Path = ROOT,
-                    config: Mapping[str, str] | None = None,
-                    secret_keys: Iterable[str] = ()) -> None:
+                    config: Mapping[str, str] | None = None, secret_keys: Iterable[str] = (),
+                    engine: pulumi_mocks.MockEngine | None = None) -> None:
     """Run ``program`` as a Pulumi program of ``project``/``stack`` against ``monitor``: in a
     fresh ``contextvars.Context`` on its own event loop (so runs in one process share no
     ambient state), with the SDK patches above and the collector paused. ``benchmarks/``'s SDK
@@ -533,7 +542,7 @@ def run_under_mocks(program: Callable[[], None], monitor: pulumi_mocks.MockMonit
         runtime_settings.configure(pulumi_mocks.MockSettings(
             monitor=monitor,
             monitor_features=set(monitor.GetDeploymentInfo(None).supportedFeatures),
-            engine=pulumi_mocks.MockEngine(None),
+            engine=engine or pulumi_mocks.MockEngine(None),
             project=project,
             stack=stack,
             dry_run=False,
@@ -580,11 +589,11 @@ def run_program(stack: str, *, mocks: pulumi.runtime.Mocks | None = None,
         from offline.mocks import EchoMocks
 
         mocks = EchoMocks(region=config.get("aws:region", "us-east-1"))
-    monitor = RecordingMonitor(mocks)
+    monitor, engine = RecordingMonitor(mocks), RecordingEngine()
     started = time.perf_counter()
     run_under_mocks(program or _program(root / "__main__.py"), monitor, project=project, stack=stack,
-                    root=root, config=config, secret_keys=secret_keys)
+                    root=root, config=config, secret_keys=secret_keys, engine=engine)
     records = sorted(monitor.records, key=lambda r: r.urn)
     return Plan(stack=stack, project=project, resources=records,
                 outputs=monitor.stack_outputs, seconds=time.perf_counter() - started,
-                mocks=mocks)
+                mocks=mocks, messages=engine.messages)

@@ -31,6 +31,7 @@ _AWS_IDS: dict[str, tuple[str, str | None]] = {
     "aws:ec2/vpcEndpoint:VpcEndpoint": ("vpce-", "vpc-endpoint/{id}"),
     "aws:ec2/flowLog:FlowLog": ("fl-", "vpc-flow-log/{id}"),
     "aws:ec2/launchTemplate:LaunchTemplate": ("lt-", "launch-template/{id}"),
+    "aws:ec2/instance:Instance": ("i-", "instance/{id}"),
     "aws:kms/key:Key": ("", "key/{id}"),
     "aws:kms/alias:Alias": ("alias/", None),
     "aws:acm/certificate:Certificate": ("", "certificate/{id}"),
@@ -206,6 +207,8 @@ class EchoMocks(pulumi.runtime.Mocks):
             host = f"b-{_digest(name, length=8)}.mq.{region}.amazonaws.com"
             state["instances"] = [{"consoleUrl": f"https://{host}",
                                    "endpoints": [f"amqps://{host}:5671"]}]
+        if typ == "aws:ec2/instance:Instance":
+            state["primaryNetworkInterfaceId"] = "eni-" + _digest(name, "eni")
         if typ == "aws:ec2/eip:Eip":
             state["publicIp"] = "203.0.113." + str(int(_digest(name, length=2), 16) % 254 + 1)
             state["allocationId"] = resource_id

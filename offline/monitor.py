@@ -16,10 +16,10 @@ import concurrent.futures
 from collections.abc import Callable
 from typing import Any
 
-from google.protobuf import struct_pb2
+from google.protobuf import empty_pb2, struct_pb2
 from pulumi.runtime import mocks as pulumi_mocks
 from pulumi.runtime import rpc
-from pulumi.runtime.proto import provider_pb2, resource_pb2
+from pulumi.runtime.proto import engine_pb2, provider_pb2, resource_pb2
 
 STACK_TYPE = "pulumi:pulumi:Stack"
 
@@ -77,3 +77,23 @@ class SyncMockMonitor(pulumi_mocks.MockMonitor):
         ret, failures = (answer, None) if isinstance(answer, dict) else (
             answer[0], [provider_pb2.CheckFailure(property=p, reason=r) for p, r in answer[1]])
         return resource_pb2.ResourceInvokeResponse(failures=failures, **{"return": _to_struct(ret)})
+
+
+SEVERITIES = {engine_pb2.DEBUG: "debug", engine_pb2.INFO: "info",
+              engine_pb2.WARNING: "warning", engine_pb2.ERROR: "error"}
+
+
+class RecordingEngine(pulumi_mocks.MockEngine):
+    """The engine's log, kept: what the program says (``pulumi.log``: its settings' notes, its
+    warnings) is what ``pulumi up`` would print; the stock mock engine hands it to Python's root
+    logger, which drops everything below a warning."""
+
+    def __init__(self) -> None:
+        super().__init__(None)
+        self.messages: list[dict[str, str]] = []
+
+    def Log(self, request: Any) -> Any:
+        if request.severity != engine_pb2.DEBUG:
+            self.messages.append({"severity": SEVERITIES.get(request.severity, "info"),
+                                  "message": request.message})
+        return empty_pb2.Empty()

@@ -19,6 +19,8 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from shipyard.rules.stores import STORE_ID_ANNOTATION
+
 RELEASE = "kubernetes:helm.sh/v3:Release"
 
 # type (or "type[chart]" for Helm releases) -> inputs whose change replaces it
@@ -63,6 +65,9 @@ STATELESS: dict[str, str] = {
         "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule",
         "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule",
         "aws:ec2/vpcEndpoint:VpcEndpoint", "aws:ec2/flowLog:FlowLog")},
+    # shipyard's only instances are NAT instances (components/network.py)
+    "aws:ec2/instance:Instance": "a NAT instance: its root volume holds the image and what its "
+                                 "user data writes, which a replacement writes again",
     **{t: "compute and its configuration: nodes are cattle, the cluster's state is in the "
           "Kubernetes objects this program recreates" for t in (
         "aws:eks/cluster:Cluster", "aws:eks/nodeGroup:NodeGroup", "aws:eks/addon:Addon",
@@ -196,10 +201,11 @@ def replace_keys(record: Any) -> tuple[str, ...]:
 
 
 # A service's connection to a managed store names the store's AWS identifier
-# (components/stores/stores.py): a service whose store changes (its application's placement
-# moved, shared <-> perApplication) starts on an empty database while its data stays in the old.
+# (shipyard.rules.stores.STORE_ID_ANNOTATION): a service whose store changes (its application's
+# placement moved, shared <-> perApplication) starts on an empty database while its data stays
+# in the old.
 CONNECTION = "kubernetes:core/v1:ConfigMap"
-STORE_ID = "shipyard.dev/store-id"
+STORE_ID = STORE_ID_ANNOTATION
 
 
 def moved_connections(old: Iterable[Mapping[str, Any]], new: Iterable[Mapping[str, Any]]
@@ -273,15 +279,27 @@ def stranded_volumes(old: Iterable[Mapping[str, Any]], new: Iterable[Mapping[str
             for r in new if r["urn"] in urns and makes_claims(r["type"], r.get("inputs") or {})]
 
 
+def renamed(old: Iterable[Mapping[str, Any]], new: Iterable[Mapping[str, Any]]
+            ) -> dict[str, str]:
+    """Old URN -> new URN for each resource the new plan moved under another name, type or
+    parent with an alias naming the old URN (``options.aliases``): the engine updates it in
+    place instead of deleting the old one and creating the new."""
+    gone = {r["urn"] for r in old} - {r["urn"] for r in new}
+    return {alias: r["urn"] for r in new
+            for alias in (r.get("options") or {}).get("aliases") or () if alias in gone}
+
+
 def replacements(old: Iterable[Mapping[str, Any]], new: Iterable[Mapping[str, Any]]
                  ) -> list[dict[str, Any]]:
     """Stateful resources (plan JSON records) a change between two plans would replace or
-    delete: by a changed replace-key, or by leaving the program (a renamed component); the
-    services whose connection moves to another managed store; and what holds volumes when the
-    storage class's provisioner changes."""
+    delete: by a changed replace-key, or by leaving the program (a renamed component without
+    an alias); the services whose connection moves to another managed store; and what holds
+    volumes when the storage class's provisioner changes."""
     old, new = list(old), list(new)
+    moved = renamed(old, new)
+
     def key(r: Mapping[str, Any]) -> str:
-        return r["urn"]
+        return moved.get(r["urn"], r["urn"])
 
     def kind(r: Mapping[str, Any]) -> str:
         if r["type"] == RELEASE:

@@ -126,3 +126,51 @@ def test_dev_is_permissive_and_staging_and_prod_strict(plans):
         return pa.inputs["spec"]["mtls"]["mode"]
     assert [mode(plans[s]) for s in ("dev", "staging", "prod")] == [
         "PERMISSIVE", "STRICT", "STRICT"]
+
+
+# -- dev's requests (shipyard/config/defaults.py) --------------------------------------------
+
+# the add-on section whose `values` go to each release
+VALUES_RELEASE = {"istio": "addons-istio-istiod-release",
+                  "metricsServer": "addons-metrics-server-release",
+                  "monitoring": "addons-monitoring-release",
+                  "logging": "addons-logging-loki-release",
+                  "tracing": "addons-tracing-tempo-release",
+                  "argocd": "addons-argocd-release"}
+
+
+def leaves(values, path=()):
+    if isinstance(values, dict):
+        for key, value in values.items():
+            yield from leaves(value, (*path, key))
+    else:
+        yield path, values
+
+
+def test_dev_sets_its_add_ons_requests_and_nothing_else(plans):
+    """dev's add-ons ask what a small cluster uses: its defaults' `values` hold requests only
+    (no limits, nothing else), each smaller than shipyard's own (prod's, where prod runs that
+    pod: its Argo CD has Redis HA instead), and reach the charts; staging and prod keep
+    shipyard's."""
+    from offline.estimates.capacity import memory_bytes, millicores
+    from shipyard.config.defaults import ENVIRONMENT_DEFAULTS
+
+    dev, prod = plans["dev"], plans["prod"]
+    sections = {k: v["values"] for k, v in ENVIRONMENT_DEFAULTS["dev"]["addons"].items()
+                if "values" in v}
+    assert set(sections) == set(VALUES_RELEASE)
+    compared = 0
+    for section, values in sections.items():
+        assert not ENVIRONMENT_DEFAULTS["prod"]["addons"].get(section, {}).get("values")
+        rendered = dev.named(VALUES_RELEASE[section]).inputs["values"]
+        own = prod.named(VALUES_RELEASE[section]).inputs["values"]
+        for path, value in leaves(values):
+            assert path[-3:-1] == ("resources", "requests") or path[-2] == "requests", path
+            node, ours = rendered, own
+            for key in path:
+                node, ours = node[key], (ours or {}).get(key)
+            assert node == value, (section, path)
+            smaller = millicores if path[-1] == "cpu" else memory_bytes
+            assert ours is None or smaller(value) < smaller(ours), (section, path, value, ours)
+            compared += ours is not None
+    assert compared >= 12

@@ -145,6 +145,44 @@ def test_quotas_hold_each_tenant_at_its_largest(stack_plan):
         assert int(hard["pods"]) >= sum(svc.max_replicas + 1 for svc in app.services.values())
 
 
+def test_each_environment_asks_its_share_of_the_catalogs_cpu(stack_plan):
+    """workloads.cpuRequests: dev's containers ask a quarter of their catalogs' CPU (at least
+    25m, never more than the catalog), staging's and prod's the catalogs' own; limits and
+    memory are the catalogs' everywhere; and every autoscaler crosses its CPU target at the CPU
+    per pod (sidecar included) where the catalog's target lies with the catalog's requests."""
+    from shipyard.rules.requests import scaled_cpu
+
+    settings = stack_settings(stack_plan.stack)
+    sizing = settings.workloads.cpu_requests
+    hpas = {(h["metadata"]["namespace"], h["spec"]["scaleTargetRef"]["name"]): h
+            for h in objects(stack_plan, "HorizontalPodAutoscaler")}
+    scaled = autoscaled = 0
+    for app in settings.applications:
+        for dep in objects(stack_plan, "Deployment", (app.name,)):
+            svc = app.services[dep["metadata"]["labels"][NAME]]
+            template = dep["spec"]["template"]
+            container = template["spec"]["containers"][0]
+            res, catalog = container["resources"], svc.resources
+            cpu, seed = cpu_millis(res["requests"]["cpu"]), cpu_millis(catalog.requests.cpu)
+            assert cpu == scaled_cpu(seed, sizing.scale, sizing.floor_millicores)
+            assert res["limits"] == catalog.limits.model_dump()
+            assert res["requests"]["memory"] == catalog.requests.memory
+            scaled += cpu < seed
+            hpa = hpas.get((app.name, dep["metadata"]["name"]))
+            if hpa is None or svc.autoscaling is None or svc.autoscaling.cpu_utilization is None:
+                continue
+            sidecar = cpu_millis(template["metadata"]["annotations"].get(
+                "sidecar.istio.io/proxyCPU", "0m"))
+            (target,) = [m["resource"]["target"]["averageUtilization"]
+                         for m in hpa["spec"]["metrics"] if m["resource"]["name"] == "cpu"]
+            per_pod = target * (cpu + sidecar) / 100
+            assert abs(per_pod - svc.autoscaling.cpu_utilization * (seed + sidecar) / 100) <= \
+                (cpu + sidecar) / 200, (app.name, dep["metadata"]["name"])
+            autoscaled += 1
+    assert autoscaled >= 10
+    assert (scaled > 15) == (stack_plan.stack == "dev")
+
+
 def test_the_node_groups_hold_each_stacks_pods_and_little_more(stack_plan):
     """The estimate prices the node groups, not Karpenter's nodes (dev has none): each stack's
     groups hold what its pods ask at their fewest replicas (tenants, sidecars, in-cluster
@@ -164,7 +202,14 @@ def test_the_node_groups_hold_each_stacks_pods_and_little_more(stack_plan):
         requests = template["spec"]["containers"][0]["resources"]["requests"]
         mesh = "sidecar.istio.io/proxyCPU" in template["metadata"]["annotations"]
         tenants += replicas * (cpu_millis(requests["cpu"]) + (50 if mesh else 0))
-    assert 0.4 * held.requested_cpu < tenants < held.requested_cpu
+    # ... which the check counts, exactly: without the tenants' Deployments it asks that less
+    import dataclasses
+    apps = [r for r in stack_plan.of_type("kubernetes:apps/v1:Deployment")
+            if r.inputs["metadata"]["namespace"] in APPS]
+    rest = dataclasses.replace(stack_plan, resources=[r for r in stack_plan.resources
+                                                      if r not in apps])
+    without = capacity(rest)
+    assert without is not None and 0 < tenants == held.cpu - without.cpu
 
 
 def test_an_oversized_node_group_is_seen(prod):

@@ -150,6 +150,20 @@ def test_a_store_without_databases_cannot_have_them(tmp_path):
     assert "shop.yaml: stores.cache.databases: a redis store has no databases" in problem
 
 
+def test_only_a_redis_stores_clients_declare_a_key_prefix(tmp_path):
+    data = shop()
+    data["stores"]["pg"]["keyPrefix"] = True
+    problem = one_problem(tmp_path, data)
+    assert "shop.yaml: stores.pg.keyPrefix: only a redis store's keys are prefixed (this one " \
+           "is postgresql) (value: true)" in problem
+    data = shop()
+    data["stores"]["cache"] = {"kind": "redis", "keyPrefix": "yes"}
+    assert "shop.yaml: stores.cache.keyPrefix: " in one_problem(tmp_path, data)
+    data["stores"]["cache"]["keyPrefix"] = True
+    write(tmp_path, data)
+    assert resolve(load_catalogs(tmp_path), {})["shop"].stores["cache"].key_prefix
+
+
 def test_a_caller_that_is_no_service(tmp_path):
     data = shop()
     data["services"]["api"]["callers"] = ["web", "worker"]

@@ -66,12 +66,47 @@ def test_nat_gateways_per_stack(estimates):
         return {i["urn"] for i in items_of(estimates[stack], "aws:ec2/natGateway:NatGateway")}
 
     assert len(nat_gateways("prod")) == 3
-    assert len(nat_gateways("dev")) == 1
+    assert len(nat_gateways("staging")) == 1
+    assert not nat_gateways("dev")   # a NAT instance (next test)
     # each NAT gateway's public IPv4 address is priced with it
     eips = [i for i in items_of(estimates["prod"], "aws:ec2/eip:Eip")
             if i["component"] == "NAT gateways"]
     assert len(eips) == 3
     assert all(i["monthly_usd"] == round(usd("public_ipv4.hour") * HOURS, 2) for i in eips)
+
+
+def test_devs_nat_instance_is_priced_with_its_address_and_volume(estimates, dev):
+    """The NAT instance: its type's hourly price, its Elastic IP beside it, its root volume
+    (from its launch template) with the EBS volumes; what a NAT gateway charges per GB it does
+    not, and the estimate says what it leaves out."""
+    (instance,) = dev.of_type("aws:ec2/instance:Instance")
+    nat = {i["type"]: i for i in estimates["dev"].items if i["component"] == "NAT instance"}
+    assert set(nat) == {"aws:ec2/instance:Instance", "aws:ec2/eip:Eip"}
+    kind = instance.inputs["instanceType"]
+    assert nat["aws:ec2/instance:Instance"]["monthly_usd"] == round(
+        usd(f"ec2.{kind}") * HOURS, 2)
+    assert nat["aws:ec2/eip:Eip"]["monthly_usd"] == round(usd("public_ipv4.hour") * HOURS, 2)
+    (volume,) = [i for i in estimates["dev"].items if i["component"] == "EBS volumes"
+                 and i["urn"] == instance.urn]
+    assert volume["quantity"] == 8 and volume["monthly_usd"] == round(8 * usd("ebs.gp3.gb_month"),
+                                                                       2)
+    # a few dollars where the NAT gateway was $41
+    assert sum(i["monthly_usd"] for i in nat.values()) + volume["monthly_usd"] < 10
+    assert any(a.startswith("NAT instance: no data-processing charge")
+               for a in estimates["dev"].assumptions)
+    assert estimates["dev"].by_component["NAT instance"] == round(
+        sum(i["monthly_usd"] for i in nat.values()), 2)
+
+
+def test_an_instance_of_an_unpriced_type_is_noted_not_zeroed(dev):
+    (instance,) = dev.of_type("aws:ec2/instance:Instance")
+    other = copy.deepcopy(instance)
+    other.inputs["instanceType"] = "x9g.huge"
+    others = [r for r in dev.resources if r.urn != instance.urn]
+    estimate = estimate_cost(dataclasses.replace(dev, resources=[*others, other]))
+    assert not [i for i in estimate.items if i["type"] == "aws:ec2/instance:Instance"
+                and i["component"] == "NAT instance"]
+    assert any("no price for instance type x9g.huge" in a for a in estimate.assumptions)
 
 
 def test_eks_control_plane_in_every_stack(estimates):
@@ -93,6 +128,15 @@ def test_dev_nodes_are_spot_discounted(estimates, dev):
     assert nodes[0]["monthly_usd"] == round(on_demand * (1 - discount), 2)
     assert nodes[0]["monthly_usd"] < on_demand
     assert any("spot.discount" in a for a in estimates["dev"].assumptions)
+
+
+def test_burstable_nodes_say_what_their_credits_may_add(estimates):
+    """dev's t3a nodes are priced at their hourly rate: the estimate says what surplus CPU
+    credits would add beyond it; prod's m6a are not burstable."""
+    def noted(stack: str) -> bool:
+        return any("is burstable" in a for a in estimates[stack].assumptions)
+
+    assert noted("dev") and not noted("prod")
 
 
 def test_prod_nodes_are_instance_type_times_desired_size(estimates, prod):
@@ -313,6 +357,11 @@ def test_a_shared_store_is_split_by_consuming_services(estimates, prod):
     settings = stack_settings("prod")
     by = estimates["prod"].by_application
     for kind in SHARED_KINDS:
+        if not shared_logins(kind, settings.applications, settings.config.stores):
+            # no catalog lets its Valkey share (keyPrefix): no shared group, nothing split
+            assert not [r for r in prod.resources if r.name == f"stores-{kind}"], kind
+            assert not any(kind in a.shared for a in by.applications.values()), kind
+            continue
         urns = {r.urn for r in prod.descendants(prod.named(f"stores-{kind}"))}
         cost = sum(cents(i["monthly_usd"]) for i in estimates["prod"].items if i["urn"] in urns)
         services = Counter(login.app for login in shared_logins(
@@ -326,13 +375,23 @@ def test_a_shared_store_is_split_by_consuming_services(estimates, prod):
 def test_an_applications_own_resources_are_its_tenants_and_its_cdns(estimates, prod):
     by = estimates["prod"].by_application
     own = {i["name"]: i["monthly_usd"] for i in estimates["prod"].items}
-    # sre-platform: its bucket and the key that encrypts it; code-learn: its CDN's bucket and
-    # (prod keeps access logs) the CDN's log delivery
+
+    def cache(app: str) -> float:
+        """Its Valkey group of its own (its clients do not prefix their keys)."""
+        group = {r.urn for r in prod.descendants(prod.named(f"apps-{app}-stores-redis"))}
+        assert group
+        return sum(i["monthly_usd"] for i in estimates["prod"].items if i["urn"] in group)
+
+    # sre-platform: its bucket, its Valkey group and the key that encrypts both; code-learn:
+    # its CDN's bucket and (prod keeps access logs) the CDN's log delivery, its Valkey group
+    # and its key
     assert by.applications["sre-platform"].own / 100 == pytest.approx(
-        own["apps-sre-platform-stores-images-bucket"] + own["apps-sre-platform-stores-key"])
+        own["apps-sre-platform-stores-images-bucket"] + own["apps-sre-platform-stores-key"]
+        + cache("sre-platform"))
     cdn = [name for name in own if name.startswith("apps-code-learn-cdn-")]
     assert "apps-code-learn-cdn-assets-bucket" in cdn
-    assert by.applications["code-learn"].own / 100 == pytest.approx(sum(own[n] for n in cdn))
+    assert by.applications["code-learn"].own / 100 == pytest.approx(
+        sum(own[n] for n in cdn) + cache("code-learn") + own["apps-code-learn-stores-key"])
     assert by.applications["mentorplatform"].own == 0
 
 
@@ -404,15 +463,58 @@ def test_a_charts_requests_count_with_their_replicas_and_daemonsets_per_node():
                                          (500.0, 0.0, 3)]
 
 
+@pytest.mark.parametrize("stack", ["staging", "prod"])
+def test_unconfirmed_prices_are_named_under_the_date_each_was_read(estimates, stack):
+    [note] = [a for a in estimates[stack].assumptions
+              if a.startswith("list prices not re-confirmed: ")]
+    named = {}
+    for part in note.removeprefix("list prices not re-confirmed: ").split("; "):
+        date, _, keys = part.removeprefix("read on ").partition(": ")
+        named.update({key: date for key in keys.split(", ")})
+    assert len(set(named.values())) > 1          # the table's date and later entries' own
+    for key, date in named.items():
+        entry = PRICES["prices"][key]
+        assert not entry.get("confirmed") and entry.get("date", PRICES["date"]) == date, key
+
+
+def test_the_plans_quantities_are_read_by_the_catalogs_rule():
+    """capacity.py reads the pods' and charts' requests with the catalog's parsers (one rule),
+    which take what Kubernetes writes: decimals, decimal and binary suffixes, numbers."""
+    from offline.estimates import capacity
+    from shipyard.catalog import services
+
+    for value, cpu in (("250m", 250), ("0.5", 500), (2, 2000), (None, 0), ("", 0)):
+        assert capacity.millicores(value) == cpu
+    for value, size in (("128Mi", 128 * 2**20), ("1.5Gi", 3 * 2**29), ("500M", 500 * 10**6),
+                        ("2k", 2000), (1024, 1024), (None, 0)):
+        assert capacity.memory_bytes(value) == size
+    assert services.memory_bytes("64Ki") == 64 * 1024
+    with pytest.raises(ValueError, match="not a memory quantity"):
+        services.memory_bytes("12 parsecs")
+
+
+def test_init_containers_and_hook_jobs_are_not_the_running_pods():
+    """A pod asks the larger of its init containers' and its containers' sum; a hook Job is
+    gone at the steady state: neither adds to what the nodes hold (valkey, velero)."""
+    from offline.estimates.capacity import _requests
+
+    values = {"resources": {"requests": {"cpu": "100m", "memory": "128Mi"}},
+              "initResources": {"requests": {"cpu": "50m", "memory": "32Mi"}},
+              "initContainers": [{"resources": {"requests": {"cpu": "10m"}}}],
+              "upgradeJobResources": {"requests": {"cpu": "50m", "memory": "64Mi"}}}
+    assert _requests(values) == [(100.0, 128 * 2**20, 1)]
+
+
 def test_every_stack_says_what_its_node_groups_hold(estimates):
     for stack, estimate in estimates.items():
         [line] = [a for a in estimate.assumptions if a.startswith("the pods ask")]
         assert "nodes this estimate does not price" not in line, stack
 
 
-# The issue's targets (issue 18), by the plan's own estimate. dev's is $200: its floor is EKS's
-# control plane, one NAT gateway and the ingress NLB ($142) before the three spot nodes its
-# pods need (docs/offline-plan.md), so it is not asserted here.
+# The issue's targets (issue 18), by the plan's own estimate. dev's is $200, not met: with its
+# NAT instance and dev-sized requests it is $219.56, $137.91 before the two 4-vCPU spot nodes
+# its ~80 pods need for their addresses and memory (docs/offline-plan.md); smaller nodes do not
+# hold them, and would still cost $200.35. Not asserted here until a further choice is made.
 BUDGETS = {"staging": 600.0, "prod": 2500.0}
 
 
@@ -420,12 +522,13 @@ BUDGETS = {"staging": 600.0, "prod": 2500.0}
 def test_staging_and_prod_stay_within_their_budgets(estimates, stack):
     assert estimates[stack].monthly_usd <= BUDGETS[stack]
     # and prod stays highly available: three zones, every store with a standby elsewhere
+    # (DocumentDB an instance per zone; each Valkey group a primary and a replica, failing over)
     if stack == "prod":
         settings = stack_settings("prod")
         assert len(settings.network.availability_zones) == 3
         assert settings.config.stores.multi_az
-        assert settings.config.stores.mongodb.instances == settings.config.stores.redis \
-            .instances == 3
+        assert settings.config.stores.mongodb.instances == 3
+        assert settings.config.stores.redis.instances >= 2
 
 
 def test_the_managed_stores_are_graviton_and_the_nodes_x86():

@@ -121,7 +121,7 @@ def test_known_keys_state_their_accepted_values():
     cells = _accepted_cells()
     assert cells["registry.keepTaggedImages"] == "1–1000"
     assert cells["network.azCount"] == f"1–{cidrlib.MAX_ZONES}"
-    assert cells["network.natGateways"] == "none | single | per-az"
+    assert cells["network.natGateways"] == "none | single | per-az | instance"
     assert cells["network.flowLogs.trafficType"] == "ALL | ACCEPT | REJECT"
     assert cells["addons.karpenter.capacityTypes"] == (
         "non-empty; no item twice; each: on-demand | spot")

@@ -252,7 +252,7 @@ def test_prod_private_subnets_span_three_zones_tagged_for_internal_load_balancer
         assert subnet["MapPublicIpOnLaunch"] is False
 
 
-@pytest.mark.parametrize("stack,nats", [("dev", 1), ("staging", 1), ("prod", 3)])
+@pytest.mark.parametrize("stack,nats", [("dev", 0), ("staging", 1), ("prod", 3)])
 def test_nat_gateways_per_environment(deployed, stack, nats):
     d = deployed[stack]
     gateways = d.client("ec2").describe_nat_gateways(
@@ -273,12 +273,61 @@ def test_private_subnets_route_through_the_nat_in_their_own_zone(deployed):
         assert zone_of_subnet[nat["SubnetId"]] == subnet["AvailabilityZone"]
 
 
-@pytest.mark.parametrize("stack", ["dev", "staging"])
-def test_dev_and_staging_private_subnets_share_one_nat(deployed, stack):
-    d = deployed[stack]
+def test_staging_private_subnets_share_one_nat_gateway(deployed):
+    d = deployed["staging"]
     targets = {default_route(route_table_of(d, s["SubnetId"]))["NatGatewayId"]
                for s in subnets(d, "private")}
     assert len(targets) == 1
+
+
+def nat_instances(d: Deployed) -> list[dict[str, Any]]:
+    reservations = d.client("ec2").describe_instances(Filters=vpc_filter(d.vpc_id))
+    return [i for r in reservations["Reservations"] for i in r["Instances"]]
+
+
+def test_dev_egresses_through_one_nat_instance(deployed):
+    """dev's NAT is an instance (natGateways: instance): Graviton, in the first zone's public
+    subnet, from the Amazon Linux 2023 arm64 image the launch template names through AWS's
+    public SSM parameter, forwarding (source/dest check off), IMDSv2 only, reachable from the
+    VPC only, its Elastic IP on it, and every private subnet's default route through its
+    network interface."""
+    d = deployed["dev"]
+    ec2 = d.client("ec2")
+    [instance] = nat_instances(d)
+    assert instance["InstanceType"] == "t4g.nano" and instance["State"]["Name"] == "running"
+    public = {s["SubnetId"]: s["AvailabilityZone"] for s in subnets(d, "public")}
+    assert public[instance["SubnetId"]] == "us-east-1a"
+    image = d.client("ssm").get_parameter(
+        Name="/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-arm64")
+    assert instance["ImageId"] == image["Parameter"]["Value"]
+    check = ec2.describe_instance_attribute(InstanceId=instance["InstanceId"],
+                                            Attribute="sourceDestCheck")
+    assert check["SourceDestCheck"]["Value"] is False
+    assert instance["MetadataOptions"]["HttpTokens"] == "required"
+    assert instance["MetadataOptions"]["HttpPutResponseHopLimit"] == 1
+    # its root volume, from the launch template: encrypted gp3 (moto also attaches a default
+    # /dev/sda1 of its own, which the template's /dev/xvda replaces on AWS)
+    [root] = ec2.describe_volumes(Filters=[
+        {"Name": "attachment.instance-id", "Values": [instance["InstanceId"]]},
+        {"Name": "attachment.device", "Values": ["/dev/xvda"]}])["Volumes"]
+    assert root["Encrypted"] and root["VolumeType"] == "gp3"
+    # the VPC in, anything out
+    [group] = ec2.describe_security_groups(
+        GroupIds=[g["GroupId"] for g in instance["SecurityGroups"]])["SecurityGroups"]
+    assert [r["CidrIp"] for p in group["IpPermissions"] for r in p["IpRanges"]] == [
+        "10.10.0.0/16"]
+    assert [r["CidrIp"] for p in group["IpPermissionsEgress"] for r in p["IpRanges"]] == [
+        "0.0.0.0/0"]
+    [address] = ec2.describe_addresses(Filters=[
+        {"Name": "instance-id", "Values": [instance["InstanceId"]]}])["Addresses"]
+    assert address["Domain"] == "vpc"
+    interface = instance["NetworkInterfaces"][0]["NetworkInterfaceId"]
+    private = subnets(d, "private")
+    assert len(private) == 2
+    for subnet in private:
+        route = default_route(route_table_of(d, subnet["SubnetId"]))
+        assert route["NetworkInterfaceId"] == interface and "NatGatewayId" not in route
+    assert not ec2.describe_nat_gateways(Filters=vpc_filter(d.vpc_id))["NatGateways"]
 
 
 def test_public_subnets_route_to_the_vpcs_internet_gateway(each):

@@ -3,17 +3,22 @@
 import ipaddress
 import json
 import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
-from components.network import Network
+from components.network import NAT_IMAGE, Network, nat_instance_user_data, nat_zone_for
 from compose import platform
-from shipyard.config.network import interface_endpoints
+from shipyard.config.network import NatStrategy, interface_endpoints
 from tests.support.plans import run_component
 from tests.support.settings import SEED_001_NETWORK
 
 SUBNET = "aws:ec2/subnet:Subnet"
 NAT = "aws:ec2/natGateway:NatGateway"
+INSTANCE = "aws:ec2/instance:Instance"
 ROUTE = "aws:ec2/route:Route"
 ASSOC = "aws:ec2/routeTableAssociation:RouteTableAssociation"
 BASE_TAGS = {"project", "stack", "environment", "managed-by", "Name"}
@@ -34,13 +39,16 @@ def zone_of_subnet_id(plan):
     return {r.id: r.inputs["availabilityZone"] for r in plan.of_type(SUBNET)}
 
 
-@pytest.mark.parametrize("stack,zones,nats", [("dev", 2, 1), ("staging", 3, 1), ("prod", 3, 3)])
-def test_zones_and_nat_gateways_per_environment(plans, stack, zones, nats):
+@pytest.mark.parametrize("stack,zones,nats,instances",
+                         [("dev", 2, 0, 1), ("staging", 3, 1, 0), ("prod", 3, 3, 0)])
+def test_zones_and_nat_per_environment(plans, stack, zones, nats, instances):
     plan = plans[stack]
     for tier in ("public", "private", "isolated"):
         assert len({s.inputs["availabilityZone"] for s in subnets(plan, tier)}) == zones
     assert len(plan.of_type(NAT)) == nats
-    assert len(plan.of_type("aws:ec2/eip:Eip")) == nats
+    assert len(plan.of_type(INSTANCE)) == instances
+    # an Elastic IP for each NAT gateway or instance, none for anything else
+    assert len(plan.of_type("aws:ec2/eip:Eip")) == nats + instances
 
 
 def test_prod_nat_gateways_sit_one_per_zone_in_public_subnets(prod):
@@ -52,16 +60,20 @@ def test_prod_nat_gateways_sit_one_per_zone_in_public_subnets(prod):
 
 
 def private_default_routes(plan):
-    """private subnet zone -> zone of the NAT gateway its default route goes to."""
+    """private subnet zone -> zone of the NAT (gateway, or instance by its network interface)
+    its default route goes to."""
     zone_of = zone_of_subnet_id(plan)
     nat_zone = {n.id: zone_of[n.inputs["subnetId"]] for n in plan.of_type(NAT)}
+    nat_zone |= {n.outputs["primaryNetworkInterfaceId"]: zone_of[n.inputs["subnetId"]]
+                 for n in plan.of_type(INSTANCE)}
     table_of_subnet = {a.inputs["subnetId"]: a.inputs["routeTableId"] for a in plan.of_type(ASSOC)}
     default_route = {r.inputs["routeTableId"]: r for r in plan.of_type(ROUTE)
                      if r.inputs["destinationCidrBlock"] == "0.0.0.0/0"}
     out = {}
     for subnet in subnets(plan, "private"):
         route = default_route[table_of_subnet[subnet.id]]
-        out[subnet.inputs["availabilityZone"]] = nat_zone[route.inputs["natGatewayId"]]
+        target = route.inputs.get("natGatewayId") or route.inputs["networkInterfaceId"]
+        out[subnet.inputs["availabilityZone"]] = nat_zone[target]
     return out
 
 
@@ -75,6 +87,96 @@ def test_per_az_private_subnets_route_to_the_nat_in_their_own_zone(prod):
 def test_dev_and_staging_private_subnets_share_a_single_nat(plans, stack, zones):
     routes = private_default_routes(plans[stack])
     assert len(routes) == zones and set(routes.values()) == {"us-east-1a"}
+
+
+def test_dev_routes_through_its_nat_instances_interface(dev):
+    (instance,) = dev.of_type(INSTANCE)
+    routes = [r for r in dev.of_type(ROUTE) if r.inputs["destinationCidrBlock"] == "0.0.0.0/0"
+              and not r.inputs.get("gatewayId")]
+    assert len(routes) == 2
+    for route in routes:
+        assert route.inputs["networkInterfaceId"] == instance.outputs[
+            "primaryNetworkInterfaceId"]
+        assert "natGatewayId" not in route.inputs
+        assert instance.urn in route.property_dependencies["networkInterfaceId"]
+
+
+def test_the_nat_instance_is_a_hardened_graviton_nat_in_a_public_subnet(dev):
+    """Source/dest check off (it forwards), IMDSv2 only (instance and template), its root
+    volume encrypted, the latest Amazon Linux 2023 arm64 image resolved by EC2 at launch from
+    AWS's public parameter (no lookup at deploy or import time), EC2's automatic recovery,
+    standard CPU credits (no surplus charges), tagged, and replaced when its script changes."""
+    (instance,) = dev.of_type(INSTANCE)
+    (template,) = [t for t in dev.of_type("aws:ec2/launchTemplate:LaunchTemplate")
+                   if t.id == instance.inputs["launchTemplate"]["id"]]
+    public = {s.id for s in subnets(dev, "public")}
+    assert instance.inputs["subnetId"] in public
+    assert zone_of_subnet_id(dev)[instance.inputs["subnetId"]] == "us-east-1a"
+    assert instance.inputs["instanceType"] == "t4g.nano"
+    assert instance.inputs["sourceDestCheck"] is False
+    for metadata in (instance.inputs["metadataOptions"], template.inputs["metadataOptions"]):
+        assert metadata["httpTokens"] == "required"
+        assert metadata["httpPutResponseHopLimit"] == 1
+    assert template.inputs["imageId"] == NAT_IMAGE == (
+        "resolve:ssm:/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-arm64")
+    assert "ami" not in instance.inputs
+    (root,) = template.inputs["blockDeviceMappings"]
+    assert root["deviceName"] == "/dev/xvda"
+    assert root["ebs"]["encrypted"] == "true" and root["ebs"]["volumeType"] == "gp3"
+    assert instance.inputs["maintenanceOptions"] == {"autoRecovery": "default"}
+    assert instance.inputs["creditSpecification"] == {"cpuCredits": "standard"}
+    assert instance.inputs["userDataReplaceOnChange"] is True
+    assert instance.inputs["userData"] == nat_instance_user_data("10.10.0.0/16")
+    assert "launchTemplate" in instance.options.get("replaceOnChanges", [])
+    assert instance.inputs["tags"]["Name"] == "shipyard-dev-nat-instance-us-east-1a"
+    assert {s["resourceType"] for s in template.inputs["tagSpecifications"]} == {
+        "volume", "network-interface"}
+
+
+def test_the_nat_instance_admits_only_the_vpc_and_has_its_own_address(dev):
+    (instance,) = dev.of_type(INSTANCE)
+    (group_id,) = instance.inputs["vpcSecurityGroupIds"]
+    ingress = [r for r in dev.of_type("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule")
+               if r.inputs["securityGroupId"] == group_id]
+    egress = [r for r in dev.of_type("aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule")
+              if r.inputs["securityGroupId"] == group_id]
+    assert [(r.inputs["ipProtocol"], r.inputs["cidrIpv4"]) for r in ingress] == [
+        ("-1", "10.10.0.0/16")]
+    assert [(r.inputs["ipProtocol"], r.inputs["cidrIpv4"]) for r in egress] == [
+        ("-1", "0.0.0.0/0")]
+    (eip,) = dev.of_type("aws:ec2/eip:Eip")
+    assert eip.inputs["instance"] == instance.id and eip.inputs["domain"] == "vpc"
+    igw = dev.of_type("aws:ec2/internetGateway:InternetGateway")[0]
+    assert igw.urn in eip.dependencies
+
+
+def test_the_nat_instance_forwards_and_masquerades_across_reboots():
+    """The user data turns on forwarding in sysctl.d and installs a systemd unit that writes the
+    masquerading rule for the VPC's CIDR at every boot; it is valid shell (shellcheck, when the
+    dev requirements' shellcheck is installed; bash -n in any case)."""
+    script = nat_instance_user_data("10.10.0.0/16")
+    assert script.startswith("#!/bin/bash\n") and "@VPC_CIDR@" not in script
+    assert "net.ipv4.ip_forward = 1" in script and "/etc/sysctl.d/" in script
+    assert "ip saddr 10.10.0.0/16 oifname \"$out\" masquerade" in script
+    assert "-s 10.10.0.0/16 -o \"$out\" -j MASQUERADE" in script
+    assert "WantedBy=multi-user.target" in script
+    assert "systemctl enable --now shipyard-nat.service" in script
+    # the rule script it writes, alone
+    rules = script.split("<<'RULES'\n", 1)[1].split("\nRULES\n", 1)[0]
+    beside = Path(sys.executable).parent / "shellcheck"
+    shellcheck = str(beside) if beside.exists() else shutil.which("shellcheck")
+    for text in (script, rules):
+        assert subprocess.run(["bash", "-n"], input=text, text=True).returncode == 0
+        if shellcheck:
+            result = subprocess.run([shellcheck, "-"], input=text, text=True,
+                                    capture_output=True)
+            assert result.returncode == 0, result.stdout
+    with pytest.raises(ValueError):
+        nat_instance_user_data("10.10.0.0/16; reboot")
+
+
+def test_a_nat_instance_serves_every_zone_from_the_first():
+    assert nat_zone_for(["a", "b", "c"], NatStrategy.INSTANCE) == {"a": "a", "b": "a", "c": "a"}
 
 
 def test_each_private_subnet_has_its_own_route_table(stack_plan):
@@ -203,7 +305,7 @@ def test_nat_gateways_wait_for_the_internet_gateway(stack_plan):
 
 
 def test_per_zone_resources_are_named_by_zone_not_position(stack_plan):
-    for r in stack_plan.of_type(SUBNET) + stack_plan.of_type(NAT):
+    for r in stack_plan.of_type(SUBNET) + stack_plan.of_type(NAT) + stack_plan.of_type(INSTANCE):
         assert re.search(r"-us-east-1[a-f]$", r.name), r.name
 
 

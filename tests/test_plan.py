@@ -142,9 +142,10 @@ def test_the_plan_carries_cost_and_deploy_time_estimates(prod_json):
 
 def test_the_summary_names_each_tenants_stores_and_their_backend(prod_json):
     doc, stdout = prod_json
-    # code-learn's stores are on the stack's shared ones (stores.placement: shared)
+    # code-learn's stores are on the stack's shared ones (stores.placement: shared), but for
+    # its Valkey: its catalog does not say its clients prefix their keys
     assert "stores: postgres (shared shipyard-prod-postgresql), rabbitmq (shared " \
-           "shipyard-prod-rabbitmq), redis (shared shipyard-prod-redis)" in stdout
+           "shipyard-prod-rabbitmq), redis (ValkeyReplicationGroup)" in stdout
     # sre-platform's bucket is its own
     assert "images (ObjectBucket), postgres (shared shipyard-prod-postgresql)" in stdout
     assert "stateful resources" in stdout and " protected" in stdout
@@ -170,3 +171,20 @@ def test_against_an_older_plan_flags_the_database_it_would_replace(prod_json, pl
            f"changed)" in out
     [risk] = json.loads((tmp_path / "new.json").read_text())["replacements"]
     assert risk["name"] == rds["name"]
+
+
+def test_the_programs_notes_reach_the_plan_and_its_summary(staging):
+    """What the program logs (its settings' notes: why an application's Valkey stays its own,
+    which add-ons an existing cluster switches off) is what `pulumi up` prints: the plan keeps
+    it, in its JSON and its summary, instead of dropping it as the stock mock engine does."""
+    import plan
+    from tests.support.settings import stack_settings
+
+    notes = stack_settings("staging").notes
+    assert notes      # staging's Valkey stores that stay their own say why
+    assert [m["message"] for m in staging.messages] == list(notes)
+    assert {m["severity"] for m in staging.messages} == {"info"}
+    assert staging.to_json()["messages"] == staging.messages
+    text = plan.summary(staging)
+    assert f"the program's messages ({len(notes)}):" in text
+    assert all(f"info: {note}" in text for note in notes)

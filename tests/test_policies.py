@@ -224,29 +224,31 @@ def test_prods_rules_apply_to_the_prod_plan_and_not_to_dev(prod: Plan, dev: Plan
 def test_prod_kms_keys_are_protected_and_dev_ones_are_not(prod: Plan, dev: Plan) -> None:
     """The policy passes prod because the keys are protected there (shipyard:protect), not
     because it looks at nothing; dev keeps them deletable."""
-    from shipyard.rules.stores import shares
+    from shipyard.rules.stores import shares_store
 
-    # a tenant's own key where it has a store of its own (sre-platform's bucket); the shared
-    # stores' key
+    # a tenant's own key where it has a store of its own (sre-platform's bucket, the Valkey
+    # stores whose clients do not prefix their keys); the shared stores' key
     settings = stack_settings("prod")
     tenants = {a.name for a in settings.applications
-               if any(s.kind == "objectStorage" or not shares(a, s.kind, settings.config.stores)
+               if any(s.kind == "objectStorage" or
+                      not shares_store(a, s, settings.config.stores)
                       for s in a.stores.values())}
-    assert tenants == {"sre-platform"}
+    assert tenants == {"sre-platform", "code-learn", "learning-platform"}
     assert {r.name for r in prod.of_type("aws:kms/key:Key") if r.options["protect"]} == {
         "cluster-secrets-key", "registry-key", "addons-velero-key", "logs-key", "stores-key",
         *(f"apps-{t}-stores-key" for t in tenants)}
     assert not [r for r in dev.of_type("aws:kms/key:Key") if r.options["protect"]]
 
 
-def test_the_plans_exercise_the_resource_policies(prod: Plan, staging: Plan) -> None:
+def test_the_plans_exercise_the_resource_policies(prod: Plan, staging: Plan, dev: Plan) -> None:
     """The stacks really contain what the policies look at (else passing means nothing)."""
     for plan, types in ((prod, ["aws:eks/cluster:Cluster", "aws:ec2/launchTemplate:LaunchTemplate",
                                 "aws:ecr/repository:Repository", "aws:eks/nodeGroup:NodeGroup",
                                 "kubernetes:storage.k8s.io/v1:StorageClass", "aws:sqs/queue:Queue",
                                 "kubernetes:karpenter.k8s.aws/v1:EC2NodeClass",
                                 "aws:rds/instance:Instance", "aws:docdb/cluster:Cluster"]),
-                        (staging, ["aws:ecr/repository:Repository"])):
+                        (staging, ["aws:ecr/repository:Repository"]),
+                        (dev, ["aws:ec2/instance:Instance"])):
         for t in types:
             assert plan.of_type(t), t
 
@@ -283,6 +285,10 @@ def test_eks_endpoint(vpc: dict[str, Any], environment: str, expected: int) -> N
     ("aws:ec2/launchTemplate:LaunchTemplate", {"blockDeviceMappings": [
         {"deviceName": "/dev/xvda", "ebs": {"encrypted": "false", "volumeSize": 50}}]}),
     ("aws:ec2/launchTemplate:LaunchTemplate", {}),
+    ("aws:ec2/instance:Instance", {"instanceType": "t4g.nano"}),
+    ("aws:ec2/instance:Instance", {"rootBlockDevice": {"volumeSize": 8}}),
+    ("aws:ec2/instance:Instance", {"launchTemplate": {"id": "lt-1"},
+                                   "ebsBlockDevices": [{"deviceName": "/dev/sdf"}]}),
     ("kubernetes:karpenter.k8s.aws/v1:EC2NodeClass", {"spec": {"blockDeviceMappings": [
         {"deviceName": "/dev/xvda", "ebs": {"volumeSize": "50Gi"}}]}}),
     ("kubernetes:storage.k8s.io/v1:StorageClass",
@@ -311,6 +317,8 @@ def test_unencrypted_data_is_refused(type_: str, inputs: dict[str, Any]) -> None
     ("aws:sqs/queue:Queue", {}),
     ("kubernetes:storage.k8s.io/v1:StorageClass", {"provisioner": "efs.csi.aws.com"}),
     ("kubernetes:karpenter.k8s.aws/v1:EC2NodeClass", {"spec": {}}),
+    ("aws:ec2/instance:Instance", {"rootBlockDevice": {"encrypted": True}}),
+    ("aws:ec2/instance:Instance", {"launchTemplate": {"id": "lt-1"}}),  # the template's check
 ])
 def test_encrypted_or_not_applicable_passes(type_: str, inputs: dict[str, Any]) -> None:
     assert check("encryption-at-rest", record(type_, inputs)) == []

@@ -20,6 +20,7 @@ from offline.stateful import (
     is_stateful,
     kind_of,
     protected,
+    renamed,
     replacements,
 )
 from tests.support.settings import stack_settings
@@ -115,6 +116,30 @@ def test_a_storage_class_that_changes_driver_strands_what_holds_volumes() -> Non
     assert "provisioned by ebs.csi.aws.com" in risks[0]["change"]
     # a claim holder new in the plan has no volume yet: nothing to strand
     assert [r["name"] for r in replacements(old[:3], new)] == ["db"]
+
+
+def test_a_resource_renamed_under_an_alias_is_the_same_resource(prod: Plan) -> None:
+    """The plan records each resource's aliases as the URNs they name, and a comparison
+    matches an old URN to the resource that names it: an aliased rename is an update in
+    place, never a deletion (the workload roles renamed from "-irsa-" carry aliases)."""
+    roles = [r for r in prod.of_type("aws:iam/role:Role") if r.options.get("aliases")]
+    assert roles
+    for role in roles:
+        assert all(a.startswith("urn:pulumi:prod::shipyard::") and "-irsa-" in a
+                   for a in role.options["aliases"])
+    old = _json(prod)
+    bucket = next(r for r in old if r["type"] == "aws:s3/bucket:Bucket" and "stores" in r["name"])
+    new = copy.deepcopy(old)
+    moved = next(r for r in new if r["urn"] == bucket["urn"])
+    moved["urn"] = bucket["urn"].replace(bucket["name"], bucket["name"] + "-moved")
+    moved["name"] += "-moved"
+    assert [r["name"] for r in replacements(old, new)] == [bucket["name"]]   # no alias: lost
+    moved["options"]["aliases"] = [bucket["urn"]]
+    assert renamed(old, new) == {bucket["urn"]: moved["urn"]}
+    assert replacements(old, new) == []                                     # aliased: kept
+    moved["inputs"]["bucket"] = "another-name"                               # but replaced
+    [risk] = replacements(old, new)
+    assert risk["change"].startswith("replaced (bucket")
 
 
 @pytest.mark.parametrize("kind", sorted(STATEFUL))

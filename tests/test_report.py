@@ -123,6 +123,22 @@ def test_costs_are_the_estimates_split_without_loss(stack, plans, documents):
     assert split == pytest.approx(report.monthly_usd, abs=0.05)
 
 
+def test_the_split_per_application_is_read_from_the_document(documents):
+    """The report shows the document's estimate.by_application (made at the prices the plan
+    was made with), not a split recomputed at today's; a document without one shows none."""
+    doc = copy.deepcopy(documents["prod"])
+    split = doc["estimate"]["by_application"]
+    split["applications"]["mentorplatform"]["total_usd"] = 12.34
+    split["shared_platform_by_component"] = {"network": 1.0}
+    report = build(doc)
+    assert report.cost_by_application["mentorplatform"] == 12.34
+    assert report.cost_shared == {"network": 1.0}
+    del doc["estimate"]["by_application"]
+    report = build(doc)
+    assert report.cost_by_application == {} and report.cost_shared == {}
+    assert "cost-by-application" in html(doc)
+
+
 @pytest.mark.parametrize("stack", STACKS)
 def test_the_timeline_is_the_estimates_critical_path(stack, documents):
     report = build(documents[stack])
@@ -189,6 +205,18 @@ def test_against_an_earlier_plan_the_change_and_the_data_at_risk_stand_out(docum
     assert total(page, "change") == "+1 ~1 \u22121"
     assert re.search(r'class="change">[^<]*\+1', page)        # the box that gains a resource
     assert "No earlier plan given" in html(documents["prod"])
+
+
+def test_a_rename_under_an_alias_is_a_change_not_a_deletion_and_an_addition(documents):
+    doc = documents["prod"]
+    old = copy.deepcopy(doc)
+    role = next(r for r in old["resources"] if r["options"].get("aliases"))
+    role["urn"] = role["options"]["aliases"][0]      # the earlier plan had the old name
+    del role["options"]["aliases"]
+    report = build(doc, old)
+    assert report.added == [] and report.deleted == []
+    new_urn = next(r["urn"] for r in doc["resources"] if r["name"] == role["name"])
+    assert report.changed == [new_urn]                # its options gained the alias
 
 
 def test_a_destroy_report_in_the_plan_is_shown_with_its_problems_and_what_stays(documents):

@@ -5,6 +5,7 @@ and the store components both call these."""
 import pytest
 
 from shipyard.config.base import Problem
+from shipyard.rules import aws_names, store_logs
 from shipyard.rules import stores as rules
 from shipyard.versions import STORE_IMAGES
 
@@ -96,6 +97,11 @@ def test_managed_logins_refuse_reserved_and_overlong_users():
     assert "names no database" in nodb
     [guest] = rules.login_problems("rabbitmq", "managed", "events", {"guest": None}, [])
     assert "guest" in guest
+    # a service whose user is a database's owner role (<database>_owner) on an own PostgreSQL
+    [owner] = rules.login_problems("postgresql", "managed", "db", {"app-owner": "app"},
+                                   ["app"])
+    assert "'app_owner', the owner role of database 'app'" in owner
+    assert rules.login_problems("mysql", "managed", "db", {"app-owner": "app"}, ["app"]) == []
 
 
 def _problems(kind, backend, **changes):
@@ -143,14 +149,12 @@ def test_the_databases_log_groups_are_where_aws_writes_each_export():
             "stores": {"db": {"kind": "postgresql"}, "docs": {"kind": "mongodb"}}})
 
     stores = StoresSettings()
-    groups = rules.database_log_groups("c", [app("a"), app("b", "perApplication")], stores)
+    groups = store_logs.database_log_groups("c", [app("a"), app("b", "perApplication")], stores)
     assert groups == [
         "/aws/rds/instance/c-postgresql/postgresql", "/aws/rds/instance/c-postgresql/upgrade",
         "/aws/docdb/c-mongodb/audit", "/aws/docdb/c-mongodb/profiler",
         "/aws/rds/instance/c-b-db/postgresql", "/aws/rds/instance/c-b-db/upgrade",
         "/aws/docdb/c-b-docs/audit", "/aws/docdb/c-b-docs/profiler"]
     in_cluster = StoresSettings.model_validate({"backend": "inCluster"})
-    assert rules.database_log_groups("c", [app("a")], in_cluster) == []
-    assert rules.store_identifier("c", None, "mysql") == "c-mysql"
-    long = rules.store_identifier("c" * 40, "app" * 10, "store")
-    assert len(long) == 63 and long != rules.store_identifier("c" * 40, "app" * 10, "store2")
+    assert store_logs.database_log_groups("c", [app("a")], in_cluster) == []
+    assert aws_names.store_identifier("c", None, "mysql") == "c-mysql"

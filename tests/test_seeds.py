@@ -16,6 +16,8 @@ import pytest
 from offline.harness import Plan
 from offline.manifests import manifests
 from shipyard.catalog.services import cpu_millis, memory_bytes
+from shipyard.rules.requests import scaled_cpu
+from tests.support.settings import stack_settings
 
 DOMAIN = {"dev": "dev.shipyard.example.com", "staging": "staging.shipyard.example.com",
           "prod": "shipyard.example.com"}
@@ -379,7 +381,9 @@ def test_seed_000_gateway_budget_rollout_and_spread(stack_plan):
 
 
 def test_seed_000_resources(stack_plan):
-    # the seed's "Resource Allocation"
+    # the seed's "Resource Allocation"; its CPU requests as the environment sizes them
+    # (workloads.cpuRequests: dev asks a quarter, docs/architecture.md), the rest as the seed's
+    sizing = stack_settings(stack_plan.stack).workloads.cpu_requests
     expected = {"gateway": (("100m", "128Mi"), ("500m", "512Mi")),
                 "backend": (("250m", "256Mi"), ("1000m", "1Gi")),
                 "frontend": (("50m", "64Mi"), ("200m", "256Mi"))}
@@ -387,8 +391,11 @@ def test_seed_000_resources(stack_plan):
         res = container(stack_plan, "mentorplatform", service)["resources"]
         got = (cpu_millis(str(res["requests"]["cpu"])), memory_bytes(str(res["requests"]["memory"])),
                cpu_millis(str(res["limits"]["cpu"])), memory_bytes(str(res["limits"]["memory"])))
-        assert got == (cpu_millis(rc), memory_bytes(rm), cpu_millis(lc), memory_bytes(lm)), \
+        cpu = scaled_cpu(cpu_millis(rc), sizing.scale, sizing.floor_millicores)
+        assert got == (cpu, memory_bytes(rm), cpu_millis(lc), memory_bytes(lm)), \
             f"mentorplatform/{service}: {res}"
+    if stack_plan.stack != "dev":   # the seed's own requests where nothing scales them
+        assert sizing.scale == 1
 
 
 def test_seed_000_gateway_health_endpoint(stack_plan):
@@ -406,8 +413,18 @@ def test_seed_001_every_service_autoscales_on_cpu_and_memory(stack_plan, service
 
 @pytest.mark.parametrize("service", SERVICES["sre-platform"])
 def test_seed_002_autoscaling_at_70_percent_cpu_and_a_budget_of_one(stack_plan, service):
-    assert hpa_targets(stack_plan, "sre-platform", service).get("cpu") == 70, \
-        "seed 002: HPA with 70 % CPU threshold"
+    # "HPA with 70 % CPU threshold": 70 % of the seed's request. Where the environment scales
+    # the requests (dev), the target is restated against the smaller ones: the HPA still scales
+    # at the CPU per pod where the seed's 70 % lies (to the rounding of a whole percent)
+    (svc,) = [a.services[service] for a in stack_settings(stack_plan.stack).applications
+              if a.name == "sre-platform"]
+    seed = cpu_millis(svc.resources.requests.cpu)   # the catalog's (sre-platform: no sidecar)
+    asked = cpu_millis(str(container(stack_plan, "sre-platform", service)["resources"]
+                           ["requests"]["cpu"]))
+    target = hpa_targets(stack_plan, "sre-platform", service).get("cpu")
+    assert target is not None
+    assert abs(target * asked - 70 * seed) <= asked / 2, "seed 002: HPA with 70 % CPU threshold"
+    assert target == 70 or asked < seed
     pdb = obj(stack_plan, "PodDisruptionBudget", "sre-platform", service)
     assert pdb["spec"].get("minAvailable") == 1, "seed 002: minimum 1 pod always available"
     low, _ = replica_range(stack_plan, "sre-platform", service)

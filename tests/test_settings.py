@@ -23,7 +23,7 @@ def problems(raw, stack="prod"):
 
 
 @pytest.mark.parametrize("env,azs,nat,retention", [
-    ("dev", 2, NatStrategy.SINGLE, 14),
+    ("dev", 2, NatStrategy.INSTANCE, 14),
     ("staging", 3, NatStrategy.SINGLE, 30),
     ("prod", 3, NatStrategy.PER_AZ, 365),
 ])
@@ -67,6 +67,44 @@ def test_a_typo_in_a_nested_key_names_the_full_key_and_suggests_the_right_one():
     (problem,) = problems({"network": json.dumps({"natGateway": "single"})})
     assert problem.startswith("shipyard:network.natGateway: unknown key")
     assert "did you mean 'natGateways'" in problem
+
+
+@pytest.mark.parametrize("kind", ["t3a.nano", "m5.large", "g5.xlarge", "t4g"])
+def test_the_nat_instance_must_be_graviton(kind):
+    """Its image is Amazon Linux 2023 for arm64: an x86 type would not boot it."""
+    (problem,) = problems({"network": json.dumps({"natGateways": "instance",
+                                                  "natInstanceType": kind})})
+    assert problem.startswith("shipyard:network.natInstanceType:") and "Graviton" in problem
+    assert json.dumps(kind) in problem
+
+
+def test_graviton_nat_instance_types_are_accepted():
+    for kind in ("t4g.nano", "t4g.micro", "c7gn.medium", "m7g.large"):
+        settings = parse({"network": json.dumps({"natGateways": "instance",
+                                                 "natInstanceType": kind})}, stack="dev")
+        assert settings.network.nat_instance_type == kind
+
+
+@pytest.mark.parametrize("cpu_requests,key,value", [
+    ({"scale": 0}, "scale", 0), ({"scale": 1.5}, "scale", 1.5), ({"scale": "half"}, "scale",
+                                                                  "half"),
+    ({"floor": "0m"}, "floor", "0m"), ({"floor": "25mi"}, "floor", "25mi"),
+    ({"floor": "-5m"}, "floor", "-5m"),
+])
+def test_a_bad_cpu_request_scaling_names_its_key(cpu_requests, key, value):
+    (problem,) = problems({"workloads": json.dumps({"cpuRequests": cpu_requests})}, "dev")
+    assert problem.startswith(f"shipyard:workloads.cpuRequests.{key}:"), problem
+    assert json.dumps(value) in problem
+
+
+def test_cpu_requests_are_the_catalogs_but_in_dev():
+    for env in ("staging", "prod"):
+        assert parse({}, stack=env).workloads.cpu_requests.scale == 1
+    sizing = parse({}, stack="dev").workloads.cpu_requests
+    assert (sizing.scale, sizing.floor_millicores) == (0.25, 25)
+    own = parse({"workloads": json.dumps({"cpuRequests": {"floor": "0.05"}})}, stack="dev")
+    assert own.workloads.cpu_requests.floor_millicores == 50
+    assert own.workloads.cpu_requests.scale == 0.25    # the rest of dev's default stays
 
 
 def test_an_invalid_cidr_names_the_key_and_the_value():

@@ -23,6 +23,7 @@ from offline.harness import Plan, ResourceRecord
 from shipyard.catalog.services import cpu_millis, memory_bytes
 from shipyard.config.base import Problem as Problem
 from shipyard.config.stores import StoresSettings
+from shipyard.rules.stores import STORE_ID_ANNOTATION
 from shipyard.versions import STORE_ENGINES, STORE_IMAGES
 from tests.support.settings import stack_settings as _stack_settings
 from tests.support.stores import MANAGED_TYPES as MANAGED_KINDS
@@ -484,7 +485,7 @@ def test_every_consumer_gets_its_connection_and_waits_for_its_user(plans, stack)
                 assert data["VHOST"] == (entry.database(service) or "/")
             # where its data lives, for plan.py --against
             assert record.inputs["metadata"]["annotations"] == {
-                "shipyard.dev/store-id": entry.identifier(40 if kind == "redis" else
+                STORE_ID_ANNOTATION: entry.identifier(40 if kind == "redis" else
                                                           50 if kind == "rabbitmq" else 63)}
             assert (app.name, object_name(service, name)) in secrets
         if kind != "redis":
@@ -510,6 +511,14 @@ def test_bootstrap_jobs_keep_every_password_in_their_secret(plans, stack):
             "PASSWORD_FILE", "")
         pod = job.inputs["spec"]["template"]["spec"]
         assert pod["volumes"][1]["secret"]["secretName"] == secret.inputs["metadata"]["name"]
+        # the store's instance (AWS's id of this incarnation: a replaced store re-runs the
+        # Job), under a key of its own, not the connections' fixed identifier
+        annotations = job.inputs["spec"]["template"]["metadata"]["annotations"]
+        assert STORE_ID_ANNOTATION not in annotations
+        assert annotations[bootstrap.INSTANCE_ANNOTATION] in {
+            r.id for r in plan.descendants(parent) if r.type in (
+                "aws:rds/instance:Instance", "aws:docdb/cluster:Cluster",
+                "aws:mq/broker:Broker")}
         image = pod["containers"][0]["image"]
         assert image == STORE_IMAGES[bootstrap.CLIENTS[entry.kind].image_key]
         store = entry.kind if entry.shared else entry.name
@@ -579,13 +588,19 @@ def test_long_identifiers_are_cut_and_kept_apart_by_a_hash():
     from components.stores.base import StoreArgs
     [app] = [a for a in stack_settings("staging").applications if a.name == "code-learn"]
 
-    def ident(store: str) -> str:
+    def ident(store: str, limit: int = 40) -> str:
         args = StoreArgs(app=app, store_name=store, store=app.stores["redis"], consumers={},
                          kind_settings=None, stores=None, version="8.2",  # type: ignore[arg-type]
                          namespace="code-learn", provider=None,  # type: ignore[arg-type]
                          cluster_name="shipyard-staging", environment="staging")
-        return args.identifier(40)
+        return args.identifier(limit)
 
     assert ident("redis") == "shipyard-staging-code-learn-redis"
     a, b = ident("redis-sessions-cache"), ident("redis-sessions-queue")
     assert len(a) == len(b) == 40 and a != b and "--" not in a
+    # the tests' own reader of the plans (tests/support/stores.py) names it as the product does
+    from tests.support.stores import Served
+    served = Served(app, "redis-sessions-cache", "redis", False, "", "shipyard-staging",
+                    "code-learn")
+    assert served.identifier(40) == a and served.identifier(30) == ident(
+        "redis-sessions-cache", 30)

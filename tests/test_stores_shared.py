@@ -15,6 +15,7 @@ import io
 import ipaddress
 import json
 import re
+from dataclasses import dataclass
 from typing import Any
 
 import pytest
@@ -27,7 +28,9 @@ from offline.estimates.cost import estimate_cost
 from offline.harness import Plan, ResourceRecord, run_program
 from offline.stateful import moved_connections, replacements
 from shipyard.config.base import SettingsError
+from shipyard.config.stack import Settings
 from shipyard.rules import stores as rules
+from shipyard.rules.stores import STORE_ID_ANNOTATION
 from tests.support.plans import run_platform
 from tests.support.settings import parse, stack_settings
 
@@ -48,6 +51,57 @@ def under(plan: Plan, parent: ResourceRecord, type_: str) -> list[ResourceRecord
 def logins(kind: str, stack: str = "prod") -> list[rules.SharedLogin]:
     settings = stack_settings(stack)
     return rules.shared_logins(kind, settings.applications, settings.config.stores)
+
+
+# prod hosting two Valkey-using applications whose catalogs say their clients prefix every key
+# (keyPrefix: true, which no seed says): the shared ElastiCache group
+PREFIXED = ("learning-platform", "sre-platform")
+
+
+@dataclass(frozen=True)
+class Variant:
+    plan: Plan
+    settings: Settings
+
+    def logins(self, kind: str) -> list[rules.SharedLogin]:
+        return rules.shared_logins(kind, self.settings.applications,
+                                   self.settings.config.stores)
+
+
+@pytest.fixture(scope="module")
+def prefixed() -> Variant:
+    from offline.harness import read_stack_config
+    from shipyard.config import load
+    from shipyard.config.load import parse_settings
+    from tests.support.plans import _no_applications
+
+    real = load.load_catalogs
+
+    def declaring(*args: Any, **kwargs: Any) -> dict[str, Any]:
+        catalogs = real(*args, **kwargs)
+        for name in PREFIXED:
+            catalogs[name]["stores"]["redis"]["keyPrefix"] = True
+        return catalogs
+
+    overrides = json.loads(json.dumps(_no_applications()))
+    for name in PREFIXED:
+        overrides["shipyard:applications"][name]["enabled"] = True
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(load, "load_catalogs", declaring)
+        plan = run_platform("prod", hosting=PREFIXED)
+        config, _, project = read_stack_config("prod", overrides=overrides)
+        settings = parse_settings({k.split(":", 1)[1]: v for k, v in config.items()
+                                   if k.startswith(f"{project}:")}, project=project,
+                                  stack="prod", region=config["aws:region"])
+    return Variant(plan, settings)
+
+
+def case(kind: str, prod: Plan, prefixed: Variant) -> tuple[Plan, list[rules.SharedLogin]]:
+    """The plan with the shared store of ``kind`` and its logins: prod's; for Valkey, which no
+    seed's catalog lets share, the variant whose catalogs do."""
+    if kind == "redis":
+        return prefixed.plan, prefixed.logins(kind)
+    return prod, logins(kind)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -142,6 +196,47 @@ def test_what_a_shared_store_cannot_hold_is_refused_by_the_settings(tmp_path):
         "perApplication"
 
 
+def test_a_postgres_login_that_is_another_databases_owner_role_is_refused(tmp_path):
+    """The bootstrap makes each database's NOLOGIN owner role <database>_owner: app a's service
+    b-c-owner would log in as a_b_c_owner, the owner role of app a-b's database c (a_b_c), and
+    so own a-b's data. The settings refuse it, naming the service; with stores of their own
+    the two never meet."""
+    from shipyard.config.load import parse_settings
+    from tests.support.catalogs import shop
+    from tests.support.settings import REQUIRED
+
+    first, second = shop(), shop()
+    first["name"], first["hostname"] = "a", "a"
+    first["services"]["b-c-owner"] = first["services"].pop("api")
+    first["services"]["b-c-owner"]["callers"] = ["web"]
+    second["name"], second["hostname"] = "a-b", "ab"
+    second["stores"]["pg"]["databases"] = ["c"]
+    second["services"]["api"]["uses"] = [{"store": "pg", "database": "c"}]
+    for i, svc in enumerate(second["services"].values()):
+        svc["image"] = f"ab/svc{i}"
+    write_catalogs(tmp_path, first, second)
+
+    def parse_with(stores: dict[str, Any]) -> Any:
+        return parse_settings({**REQUIRED, "stores": json.dumps(stores)}, project="shipyard",
+                              stack="prod", region="us-east-1", catalog_dir=tmp_path)
+
+    with pytest.raises(SettingsError) as error:
+        parse_with({})
+    assert error.value.problems == [
+        "shipyard:applications.a.services.b-c-owner: its user 'a_b_c_owner' on the shared "
+        "postgresql store is also the owner role of a-b's database 'a_b_c' (<database>_owner): "
+        "rename one (value: \"b-c-owner\")"]
+    assert parse_with({"placement": "perApplication"}).config.stores.placement == \
+        "perApplication"
+    # the pure rule, both orders of the logins
+    one = rules.SharedLogin("a", "pg", "b-c-owner", "a_b_c_owner", "a_orders")
+    other = rules.SharedLogin("a-b", "pg", "api", "a_b_api", "a_b_c")
+    for logins_ in ([one, other], [other, one]):
+        [problem] = rules.shared_problems("postgresql", logins_)
+        assert problem.path == "applications.a.services.b-c-owner"
+    assert rules.shared_problems("mysql", [one, other]) == []     # no owner roles there
+
+
 def test_a_bad_placement_is_refused_naming_its_key():
     with pytest.raises(SettingsError, match=r"shipyard:stores\.placement"):
         parse({"stores": json.dumps({"placement": "perApp"})})
@@ -173,10 +268,11 @@ def reaches(spec: dict[str, Any], cidr: str, port: int) -> bool:
 
 
 @pytest.mark.parametrize("kind", rules.SHARED_KINDS)
-def test_each_shared_store_admits_exactly_its_consumers(prod, kind):
+def test_each_shared_store_admits_exactly_its_consumers(prod, prefixed, kind):
     """Its security group admits only the cluster's; in the namespaces that deny by default
     (the tenants', the shared stores'), the only pods that may open its ports to the stores'
     subnets are its consuming services, and its bootstrap Job on the Job's port."""
+    prod, found = case(kind, prod, prefixed)
     store = shared_store(prod, kind)
     [cluster] = prod.of_type("aws:eks/cluster:Cluster")
     rules_ = under(prod, store, "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule")
@@ -188,7 +284,7 @@ def test_each_shared_store_admits_exactly_its_consumers(prod, kind):
     policies = [r.inputs for r in prod.of_type("kubernetes:networking.k8s.io/v1:NetworkPolicy")]
     denying = {p["metadata"]["namespace"] for p in policies
                if p["metadata"]["name"] == "default-deny"}
-    consumers = {(login.app, ((NAME_LABEL, login.service),)) for login in logins(kind)}
+    consumers = {(login.app, ((NAME_LABEL, login.service),)) for login in found}
     assert consumers
     for port in PORTS[kind]:
         allowed = {(p["metadata"]["namespace"],
@@ -202,11 +298,11 @@ def test_each_shared_store_admits_exactly_its_consumers(prod, kind):
 
 
 @pytest.mark.parametrize("kind", rules.SHARED_KINDS)
-def test_each_service_gets_its_own_user_and_database_on_a_shared_store(prod, kind):
+def test_each_service_gets_its_own_user_and_database_on_a_shared_store(prod, prefixed, kind):
     """One login per consuming service, each its own user (and a password of its own), and
     its own database: its catalog's, prefixed by its application."""
-    found = logins(kind)
-    assert len({login.user for login in found}) == len(found)
+    prod, found = case(kind, prod, prefixed)
+    assert found and len({login.user for login in found}) == len(found)
     passwords = {r.name for r in under(prod, shared_store(prod, kind),
                                        "random:index/randomPassword:RandomPassword")}
     assert {f"stores-{kind}-{login.key}" for login in found} <= passwords
@@ -257,17 +353,56 @@ def test_the_shared_broker_gives_each_application_a_virtual_host_and_each_servic
     assert "permissions/%2F" not in script
 
 
-def test_the_shared_cache_gives_each_service_its_applications_keys_only(prod):
+def test_the_shared_cache_gives_each_service_its_applications_keys_only(prefixed):
+    """Where the catalogs say their clients prefix their keys, one group for both
+    applications: each service's user touches its application's keys and channels only, and
+    its connection gives it exactly that prefix."""
+    plan = prefixed.plan
+    assert not plan.of_type("shipyard:stores:ValkeyReplicationGroup")[1:]    # the shared one
     users = {u.inputs["userName"]: u.inputs["accessString"]
-             for u in under(prod, shared_store(prod, "redis"), "aws:elasticache/user:User")}
+             for u in under(plan, shared_store(plan, "redis"), "aws:elasticache/user:User")}
     assert users.pop("default").startswith("off")
-    assert set(users) == {login.user for login in logins("redis")}
-    for login in logins("redis"):
-        assert users[login.user] == elasticache.shared_access(login.app)
-        assert users[login.user].startswith(f"on ~{login.app}:* &{login.app}:* ")
-        assert "-@dangerous" in users[login.user] and "-scan" in users[login.user]
-        config = prod.named(f"apps-{login.app}-stores-{login.service}-{login.store}-connection")
-        assert config.inputs["data"]["KEY_PREFIX"] == f"{login.app}:"
+    found = prefixed.logins("redis")
+    assert {login.app for login in found} == set(PREFIXED)
+    assert set(users) == {login.user for login in found}
+    for login in found:
+        rules_ = users[login.user].split()
+        assert rules_[:4] == ["on", f"~{login.app}:*", f"&{login.app}:*", "+@all"]
+        # nothing that reaches past its patterns or into the scripts the group shares
+        assert {"-@dangerous", "-scan", "-randomkey", "-function", "-script|flush",
+                "-script|kill", "-pubsub"} <= set(rules_)
+        assert rules_.index("+info") > rules_.index("-@dangerous")      # INFO allowed again
+        config = plan.named(f"apps-{login.app}-stores-{login.service}-{login.store}-connection")
+        data = config.inputs["data"]
+        assert data[rules.KEY_PREFIX_VAR] == f"{login.app}:"
+        assert config.inputs["metadata"]["annotations"][STORE_ID_ANNOTATION] == \
+            "shipyard-prod-redis"
+
+
+def test_a_valkey_whose_clients_do_not_prefix_their_keys_stays_its_own(prod):
+    """No seed says its clients prefix every key: under the shared placement each Valkey-using
+    application keeps a group of its own (every key its services'), its connections carry no
+    prefix, and the settings and the estimate say why."""
+    settings = stack_settings("prod")
+    assert not [r for r in prod.resources if r.name == "stores-redis"]
+    apps = {app.name: app for app in settings.applications}
+    using = {app.name: name for app in settings.applications
+             for name, store in app.stores.items() if store.kind == "redis"}
+    assert set(using) == {"code-learn", "learning-platform", "sre-platform"}
+    for app, store in using.items():
+        assert rules.placement_of(apps[app], settings.config.stores) == "shared"
+        group = prod.named(f"apps-{app}-stores-{store}")
+        users = under(prod, group, "aws:elasticache/user:User")
+        assert {u.inputs["accessString"] for u in users if u.inputs["userName"] != "default"} \
+            == {elasticache.SERVICE_ACCESS}
+        for service in rules.consumers_of(apps[app], store):
+            data = prod.named(f"apps-{app}-stores-{service}-{store}-connection").inputs["data"]
+            assert rules.KEY_PREFIX_VAR not in data
+        assert any(note.startswith(f"applications.{app}.stores.{store}: a Valkey group of its "
+                                   f"own") for note in settings.notes)
+        kept = estimate_cost(prod).by_application.applications[app].kept_own
+        assert list(kept) == [f"shipyard-prod-{app}-{store}"] and "keyPrefix" in kept[
+            f"shipyard-prod-{app}-{store}"]
 
 
 def test_master_credentials_stay_in_the_shared_stores_namespace(prod):
@@ -279,6 +414,53 @@ def test_master_credentials_stay_in_the_shared_stores_namespace(prod):
     tenants = {a.name for a in stack_settings("prod").applications}
     assert not [r for r in prod.of_type("kubernetes:batch/v1:Job")
                 if r.inputs["metadata"]["namespace"] in tenants]
+
+
+def https_rule(plan: Plan, app: str, service: str) -> dict[str, Any]:
+    """The service's egress rule to anywhere on 443 (AWS's APIs, S3)."""
+    [policy] = [r.inputs["spec"] for r in plan.of_type(
+        "kubernetes:networking.k8s.io/v1:NetworkPolicy")
+        if r.inputs["metadata"] == {**r.inputs["metadata"], "namespace": app, "name": service}]
+    [rule] = [rule for rule in policy["egress"]
+              if any(peer.get("ipBlock", {}).get("cidr") == "0.0.0.0/0" for peer in rule["to"])]
+    assert rule["ports"] == [{"protocol": "TCP", "port": 443}]
+    return rule
+
+
+def test_https_egress_leaves_out_the_stores_own_subnets_never_the_endpoints(prod):
+    """prod's stores have an isolated tier: the services' HTTPS-anywhere rule leaves it out
+    (only a store's consumers reach it, on its port) and still reaches the private subnets,
+    which hold the interface endpoints (STS, ECR, logs)."""
+    layout = stack_settings("prod").network.layout()
+    rule = https_rule(prod, "sre-platform", "image")
+    [block] = [peer["ipBlock"] for peer in rule["to"]]
+    assert block["except"] == [z.isolated for z in layout]
+    for zone in layout:
+        assert reaches({"egress": [rule]}, zone.private, 443)
+        assert not reaches({"egress": [rule]}, zone.isolated, 443)
+
+
+def test_in_seed_001s_layout_https_egress_reaches_the_endpoints_in_the_private_subnets():
+    """Seed 001's network has no isolated tier: the stores share the private subnets with the
+    interface endpoints (private DNS: STS, ECR, logs resolve there), so the HTTPS rule leaves
+    nothing out, else a service could not reach STS to take its role."""
+    from tests.support.settings import SEED_001_NETWORK
+
+    plan = run_platform("prod", hosting=("sre-platform",), overrides={"shipyard:network": {
+        **SEED_001_NETWORK, "availabilityZones": ["us-east-1a", "us-east-1b", "us-east-1c"]}})
+    subnets = {r.id: r.inputs["cidrBlock"]
+               for r in plan.of_type("aws:ec2/subnet:Subnet")}
+    endpoints = plan.of_type("aws:ec2/vpcEndpoint:VpcEndpoint")
+    held = {subnets[i] for e in endpoints if e.inputs["vpcEndpointType"] == "Interface"
+            for i in e.inputs["subnetIds"]}
+    assert held == set(SEED_001_NETWORK["subnets"]["private"])
+    # the stores are there too (no isolated tier)
+    [group] = plan.of_type("aws:rds/subnetGroup:SubnetGroup")
+    assert {subnets[i] for i in group.inputs["subnetIds"]} == held
+    rule = https_rule(plan, "sre-platform", "image")
+    assert [peer["ipBlock"] for peer in rule["to"]] == [{"cidr": "0.0.0.0/0"}]
+    for cidr in held:
+        assert reaches({"egress": [rule]}, cidr, 443)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -294,19 +476,26 @@ def own_stores() -> Plan:
 def test_a_prod_with_stores_per_application_plans_and_costs_more(prod, own_stores):
     assert not own_stores.of_type("shipyard:stores:SharedStores")
     assert len(own_stores.of_type("aws:rds/instance:Instance")) == 6
-    assert len(own_stores.of_type("aws:elasticache/replicationGroup:ReplicationGroup")) == 3
     assert len(own_stores.of_type("aws:docdb/cluster:Cluster")) == 2
     assert len(prod.of_type("aws:rds/instance:Instance")) == 2          # PostgreSQL, MySQL
+    # the Valkey groups are the applications' own in both (no catalog says keyPrefix)
+    groups = "aws:elasticache/replicationGroup:ReplicationGroup"
+    assert len(own_stores.of_type(groups)) == len(prod.of_type(groups)) == 3
     shared, own = estimate_cost(prod), estimate_cost(own_stores)
     assert own.monthly_usd > shared.monthly_usd
-    assert own.by_component["data stores"] > 2 * shared.by_component["data stores"]
-    # what the shared plan says each application would cost with stores of its own is what
-    # it costs in that plan
+    assert own.by_component["data stores"] > shared.by_component["data stores"]
+    # what each plan says an application would cost under the other placement is what it
+    # costs in the other plan, to the cent, both ways (the stores of its own, or its share of
+    # the shared stores and of their key)
     assert shared.by_application and own.by_application
-    for name, cost in shared.by_application.applications.items():
-        assert cost.placement == "shared"
-        assert cost.other == own.by_application.applications[name].total, name
-        assert own.by_application.applications[name].placement == "perApplication"
+    apps = shared.by_application.applications
+    assert set(apps) == set(own.by_application.applications)
+    for name, cost in apps.items():
+        mine = own.by_application.applications[name]
+        assert (cost.placement, mine.placement) == ("shared", "perApplication"), name
+        assert cost.other == mine.total, name
+        assert mine.other == cost.total, name
+        assert cost.shared.get("key", 0) > 0, name
 
 
 def test_switching_placement_is_flagged_as_data_at_risk(prod, own_stores, tmp_path, capsys):
@@ -323,19 +512,26 @@ def test_switching_placement_is_flagged_as_data_at_risk(prod, own_stores, tmp_pa
     finally:
         plan_cli.run_program = real
     printed = out.getvalue()
+    stores = ("aws:rds/instance:Instance", "aws:docdb/cluster:Cluster", "aws:mq/broker:Broker",
+              "aws:elasticache/replicationGroup:ReplicationGroup")
+    kept = {r.name for r in prod.resources if r.type in stores}
     for r in own_stores.resources:
-        if r.type in ("aws:rds/instance:Instance", "aws:docdb/cluster:Cluster",
-                      "aws:mq/broker:Broker",
-                      "aws:elasticache/replicationGroup:ReplicationGroup"):
-            assert f"DATA AT RISK  {r.type} {r.name}: deleted" in printed
+        if r.type in stores:
+            flagged = f"DATA AT RISK  {r.type} {r.name}: deleted" in printed
+            # an application's own Valkey stays (its clients do not prefix their keys)
+            assert flagged == (r.name not in kept), r.name
+    assert {r.type for r in own_stores.resources if r.type in stores and r.name not in kept} \
+        == set(stores) - {"aws:elasticache/replicationGroup:ReplicationGroup"}
     moved = [line for line in printed.splitlines() if "store moves from" in line]
     assert "apps-mentorplatform-stores-backend-postgres-connection: its service's store moves " \
            "from shipyard-prod-mentorplatform-postgres to shipyard-prod-postgresql" in printed
-    assert len(moved) == 30
+    # every service on a shared store came from a store of its application's own
+    assert len(moved) == sum(len(logins(kind)) for kind in rules.SHARED_KINDS) > 0
     back = replacements(prod.to_json()["resources"], own_stores.to_json()["resources"])
     gone = {r["name"] for r in back if r["change"].startswith("deleted")}
-    assert {"stores-postgresql-instance", "stores-mysql-instance", "stores-mongodb-cluster",
-            "stores-redis-group", "stores-rabbitmq-broker", "stores-key"} <= gone
+    assert {f"stores-{kind}-{part}" for kind, part in (
+        ("postgresql", "instance"), ("mysql", "instance"), ("mongodb", "cluster"),
+        ("rabbitmq", "broker"))} | {"stores-key"} <= gone
 
 
 def test_one_application_may_keep_stores_of_its_own(prod):
@@ -349,8 +545,11 @@ def test_one_application_may_keep_stores_of_its_own(prod):
     assert {r.name for r in under(plan, shared, "random:index/randomPassword:RandomPassword")
             if not r.name.endswith("-master")} == {"stores-postgresql-sre-platform-api",
                                                    "stores-postgresql-sre-platform-auth"}
-    assert not plan.of_type("aws:elasticache/user:User") or all(
-        "mentorplatform" not in u.name for u in plan.of_type("aws:elasticache/user:User"))
+    # nothing of mentorplatform's on the shared stores: no login, password, database or grant
+    assert [r.name for r in plan.descendants(plan.named("stores"))
+            if "mentorplatform" in r.name or "mentorplatform" in json.dumps(r.inputs)] == []
+    assert plan.named("apps-mentorplatform-stores-postgres").type == \
+        "shipyard:stores:RdsDatabase"
     [moved] = moved_connections(prod.to_json()["resources"], plan.to_json()["resources"])
     assert moved["name"] == "apps-mentorplatform-stores-backend-postgres-connection"
     assert "from shipyard-prod-postgresql to shipyard-prod-mentorplatform-postgres" in \

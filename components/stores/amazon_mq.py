@@ -16,8 +16,9 @@
 
 At rest: **no customer-managed KMS key.** Amazon MQ for RabbitMQ encrypts its broker volumes
 with an AWS-owned key only; ``encryption_options`` (a KMS key) applies to ActiveMQ brokers and
-does not apply to RabbitMQ. This broker is the one store not encrypted with the tenant's key:
-keep payloads that need the tenant key encrypted by the application, or in a store that has it.
+does not apply to RabbitMQ. This broker is the one store not encrypted with a customer key (the
+tenant's for a broker of its own, the shared stores' for the shared one): keep payloads that
+need a customer key encrypted by the application, or in a store that has one.
 """
 
 from __future__ import annotations

@@ -21,7 +21,8 @@ import pulumi_random as random
 from components.addons.base import AccessLogTarget
 from shipyard.catalog.models import Application, Store
 from shipyard.config.stores import StoreSettings, StoresSettings
-from shipyard.rules.stores import login_key, store_identifier
+from shipyard.rules.aws_names import store_identifier
+from shipyard.rules.stores import login_key
 
 STORE_LABEL = "shipyard.dev/store"          # in-cluster store pods carry their store's name
 SHARED_OWNER = "shared"                     # how a shared store names its owner (tags, labels)
@@ -160,10 +161,10 @@ class StoreArgs:
 
     def identifier(self, max_length: int = 63) -> str:
         """``<cluster>-<app>-<store>`` (a shared store: ``<cluster>-<kind>``): the AWS
-        identifier of a managed store. Fixed (not auto-named), so a replacement cannot
-        silently create a second database beside the first: AWS refuses the duplicate and the
-        plan flags the change. A kind has no hyphen, so no application's store comes to a
-        shared store's identifier."""
+        identifier of a managed store (``shipyard.rules.aws_names.store_identifier``). Fixed
+        (not auto-named), so a replacement cannot silently create a second database beside
+        the first: AWS refuses the duplicate and the plan flags the change. A kind has no
+        hyphen, so no application's store comes to a shared store's identifier."""
         return store_identifier(self.cluster_name,
                                 self.app.name if self.app is not None else None,
                                 self.store_name, max_length)

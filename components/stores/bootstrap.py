@@ -62,6 +62,10 @@ from shipyard.rules import stores as store_rules
 from shipyard.versions import STORE_IMAGES
 
 BOOTSTRAP_LABEL = "shipyard.dev/bootstrap"     # the Job's pods: the store they set up
+# On the Job's pod template: the id AWS gave this incarnation of the store (an RDS instance's
+# resource id, a cluster's or broker's id), so that a replaced store re-runs the Job. Not the
+# connections' shipyard.dev/store-id, which is the store's fixed identifier.
+INSTANCE_ANNOTATION = "shipyard.dev/store-instance"
 MOUNT = "/bootstrap"                            # the Secret's files
 MASTER_USER = store_rules.MANAGED_MASTER_USER     # letters only: every engine accepts it
 SCRIPT_VERSION = "1"                            # bump when a builder's output changes shape
@@ -148,8 +152,7 @@ def mysql_literal(value: str) -> str:
     return "'" + _no_nul(value).replace("\\", "\\\\").replace("'", "\\'") + "'"
 
 
-def owner_role(database: str) -> str:
-    return f"{database}_owner"
+owner_role = store_rules.pg_owner_role
 
 
 # ---------------------------------------------------------------------------------------------
@@ -428,7 +431,8 @@ def create(name: str, args: StoreArgs, *, kind: str, grant_list: Sequence[Grant]
            env: Mapping[str, pulumi.Input[str]] | None = None,
            store_id: pulumi.Input[str] | None = None) -> k8s.batch.v1.Job:
     """The Secret (``files``, secret), the NetworkPolicy and the Job, children of ``parent``.
-    ``store_id`` (the instance's id) goes on the pod template: a replaced store re-runs it."""
+    ``store_id`` (the id AWS gave the store's instance, cluster or broker) goes on the pod
+    template (``INSTANCE_ANNOTATION``): a replaced store re-runs it."""
     if args.network is None:
         raise ValueError(f"{args.label}: a managed store needs the VPC")
     opts = pulumi.ResourceOptions(parent=parent, provider=args.provider)
@@ -455,7 +459,7 @@ def create(name: str, args: StoreArgs, *, kind: str, grant_list: Sequence[Grant]
     annotations: dict[str, pulumi.Input[str]] = {
         "shipyard.dev/inputs-sha256": pulumi.Output.unsecret(files.apply(inputs_digest))}
     if store_id is not None:
-        annotations["shipyard.dev/store-id"] = store_id
+        annotations[INSTANCE_ANNOTATION] = store_id
     spec["template"]["metadata"]["annotations"] = annotations
     return k8s.batch.v1.Job(
         f"{name}-bootstrap",

@@ -3,7 +3,8 @@
 - ``stores.redis.instances`` nodes (a primary and replicas); with two or more, automatic
   failover, and Multi-AZ placement where ``stores.multiAz`` (prod) — which one node cannot give,
   so that combination is refused, naming the setting to change.
-- TLS required in transit, encrypted at rest with the tenant's KMS key, reachable only from the
+- TLS required in transit, encrypted at rest with the KMS key it is given (the tenant's for
+  a group of its own, the shared stores' for the shared group), reachable only from the
   cluster's security group.
 - Access by role (RBAC): one ElastiCache user per consuming service, with a generated password,
   in the store's user group; the built-in ``default`` user is replaced by a disabled one (a
@@ -13,12 +14,13 @@
   per-service key prefix would break them; ElastiCache itself forbids the administrative
   commands (CONFIG, SHUTDOWN, REPLICAOF, ...) to every user. What a user per service gives is a
   credential per service: revoked or rotated alone, visible in ``CLIENT LIST``.
-- Shared by the stack's applications (``stores.placement: shared``): a user per consuming
-  service still, named ``<app>-<service>``, whose keys and channels are its application's only
-  (``~<app>:* &<app>:*``, the prefix its connection carries as ``KEY_PREFIX``), without the
-  commands that reach past a key pattern: ``@dangerous`` (FLUSHALL, FLUSHDB, KEYS, ...),
-  SCAN and RANDOMKEY (they would list other applications' key names). An application that
-  cannot prefix its keys needs ``storePlacement: perApplication``.
+- Shared by the stack's applications (``stores.placement: shared``) only where an
+  application's catalog says its clients prefix every key and channel (``keyPrefix: true``;
+  ``shipyard.rules.stores.shares_store``): a user per consuming service still, named
+  ``<app>-<service>``, whose keys and channels are its application's only (``~<app>:*
+  &<app>:*``, the prefix its connection carries as ``KEY_PREFIX``), without what reaches past
+  a key pattern or into another application's scripts (``SHARED_DENIED``). An application
+  whose catalog does not say so keeps a group of its own.
 - Daily snapshots kept ``min(backupRetentionDays, 35)`` days in ``backupWindow``, minor
   upgrades in ``maintenanceWindow``, a final snapshot on deletion, ``protect`` in prod.
 """
@@ -39,7 +41,7 @@ from components.stores.base import (
     password,
     store_port,
 )
-from shipyard.rules.stores import key_prefix
+from shipyard.rules.stores import KEY_PREFIX_VAR, declared_prefix, key_prefix
 
 TYPE = "shipyard:stores:ValkeyReplicationGroup"
 ENGINE = "valkey"
@@ -47,17 +49,48 @@ MAX_ID = 40                    # replication group, user and user group ids
 MAX_SNAPSHOT_DAYS = 35
 SERVICE_ACCESS = "on ~* &* +@all"
 DISABLED_DEFAULT_ACCESS = "off ~* -@all"
+# What a shared group's user may not call, after ``+@all``, each rule of the grammar ElastiCache
+# documents for Valkey 7.2 and later ("Specifying Permissions Using an Access String": -command,
+# -@category, and ``|`` for a subcommand): what reaches past the user's key pattern or into the
+# scripts and functions every application on the group shares.
+SHARED_DENIED = (
+    "-@dangerous",       # FLUSHALL, FLUSHDB, KEYS, SWAPDB, CLIENT KILL, DEBUG, MONITOR, ...
+    # INFO (in @dangerous) allowed again: it shows the server's counters (memory, clients,
+    # keys per database, commands called), never a key, a value or another user's name, and
+    # common clients call it to start (ioredis' ready check) or to report health (Spring's
+    # health indicator), which would fail with NOPERM without it
+    "+info",
+    "-scan", "-randomkey",   # would list or sample other applications' key names
+    # functions are one library space for the whole group: FUNCTION LOAD / DELETE / FLUSH /
+    # RESTORE would replace or drop another application's, FUNCTION DUMP / LIST read them
+    "-function",
+    # the script cache is the group's: SCRIPT FLUSH empties every application's, SCRIPT KILL
+    # stops another's running script (EVAL, EVALSHA and SCRIPT LOAD stay: a script runs with
+    # its caller's key permissions)
+    "-script|flush", "-script|kill",
+    # PUBSUB CHANNELS / SHARDCHANNELS list every application's channels, NUMSUB counts their
+    # subscribers: introspection a client does not need to publish or subscribe
+    "-pubsub",
+)
 
 
 def shared_access(app: str) -> str:
-    """A shared group's user: its application's keys and channels, no command that reaches
-    past a key pattern (flushing, listing or sampling the whole keyspace)."""
+    """A shared group's user: its application's keys and channels, nothing that reaches past
+    them (``SHARED_DENIED``)."""
     prefix = key_prefix(app)
-    return f"on ~{prefix}* &{prefix}* +@all -@dangerous -scan -randomkey"
+    return " ".join((f"on ~{prefix}* &{prefix}* +@all", *SHARED_DENIED))
 
 
 def access_of(grant: Grant) -> str:
     return SERVICE_ACCESS if grant.app is None else shared_access(grant.app)
+
+
+def prefix_of(args: StoreArgs, grant: Grant) -> dict[str, str]:
+    """``KEY_PREFIX`` in a consumer's connection: on the shared group always (its ACL admits
+    nothing else), on a group of the application's own where its catalog declares it."""
+    prefix = key_prefix(grant.app) if grant.app is not None else \
+        declared_prefix(args.app, args.store)
+    return {KEY_PREFIX_VAR: prefix} if prefix is not None else {}
 
 
 def short_id(*parts: str, limit: int = MAX_ID) -> str:
@@ -145,7 +178,7 @@ class ValkeyReplicationGroup(StoreComponent):
             g.key: Connection(host=self.replication_group.primary_endpoint_address,
                               port=port, username=g.user,
                               password=passwords[g.key].result, database=None, tls=True,
-                              extra={"KEY_PREFIX": key_prefix(g.app)} if g.app else {},
+                              extra=prefix_of(args, g),
                               store_id=identifier)
             for g in grant_list}
         self.register({"replicationGroupId": identifier,

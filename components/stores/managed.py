@@ -17,7 +17,7 @@ import pulumi_random as random
 from components.stores.base import ManagedNetwork, StoreArgs
 from shipyard.config.base import Problem as Problem
 from shipyard.rules import iam
-from shipyard.rules.stores import LOG_EXPORTS, export_log_group
+from shipyard.rules.store_logs import LOG_EXPORTS, export_log_group
 
 DAY_NAMES = {"mon": "MONDAY", "tue": "TUESDAY", "wed": "WEDNESDAY", "thu": "THURSDAY",
              "fri": "FRIDAY", "sat": "SATURDAY", "sun": "SUNDAY"}

@@ -32,7 +32,7 @@ import pulumi_aws as aws
 from components.stores import bootstrap, managed
 from components.stores.base import Connection, StoreArgs, StoreComponent, password, store_port
 from shipyard.config.stores import StoresSettings
-from shipyard.rules.stores import LOG_EXPORTS
+from shipyard.rules.store_logs import LOG_EXPORTS
 
 TYPE = "shipyard:stores:RdsDatabase"
 ENGINES = {"postgresql": "postgres", "mysql": "mysql"}

@@ -43,11 +43,10 @@ from components.workload import MANAGED, StoreMount, store_password_file
 from shipyard.catalog.models import Application, Store, store_object_name
 from shipyard.config.stores import StoreSettings, StoresSettings
 from shipyard.rules import stores as store_rules
+from shipyard.rules.stores import STORE_ID_ANNOTATION, USES_LABEL
 from shipyard.versions import STORE_ENGINES
 
 TYPE = "shipyard:stores:Stores"
-# On a service's connection ConfigMap: the AWS identifier of the managed store it reaches
-STORE_ID_ANNOTATION = "shipyard.dev/store-id"
 
 # (kind, backend) -> "module:Class" under components/stores
 BACKENDS: dict[tuple[str, str], str] = {
@@ -100,7 +99,7 @@ def footprints(app: Application, settings: StoresSettings) -> list[Footprint]:
     shared stores' namespace, not the tenant's."""
     out: list[Footprint] = []
     for store in app.stores.values():
-        if store.kind == "objectStorage" or store_rules.shares(app, store.kind, settings):
+        if store.kind == "objectStorage" or store_rules.shares_store(app, store, settings):
             continue
         backend = settings.backend_of(store.kind)
         if backend == "inCluster":
@@ -123,7 +122,7 @@ def placements(app: Application, settings: StoresSettings) -> dict[str, str]:
     managed store of the application's) or ``inCluster``; object storage is always ``own``."""
     out = {}
     for name, store in app.stores.items():
-        if store_rules.shares(app, store.kind, settings):
+        if store_rules.shares_store(app, store, settings):
             out[name] = "shared"
         else:
             out[name] = "own" if settings.backend_of(store.kind) == "managed" else "inCluster"
@@ -294,7 +293,7 @@ class Stores(pulumi.ComponentResource):
         meta: dict[str, Any] = {
             "name": object_name(service, store), "namespace": namespace,
             "labels": {"app.kubernetes.io/part-of": app.name,
-                       "app.kubernetes.io/name": service, "shipyard.dev/uses": store,
+                       "app.kubernetes.io/name": service, USES_LABEL: store,
                        **MANAGED}}
         # where the service's data lives: plan.py --against flags a change of it
         where = {"annotations": {STORE_ID_ANNOTATION: connection.store_id}} \

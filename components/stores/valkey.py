@@ -13,7 +13,9 @@ in 2025; Valkey is the Redis fork ElastiCache runs in staging and prod.
   are not fenced per service (``~<service>:*``): the seeds' clients (rate limiters, cache
   libraries) choose their own key prefixes, and one application's services share the store on
   purpose. What a user of its own gives: attribution (CLIENT LIST, ACL LOG), revocation and
-  rotation per service. Passwords live in one Secret (``auth.usersExistingSecret``, a key per
+  rotation per service. Where the catalog says its clients prefix their keys (``keyPrefix:
+  true``), each connection carries the prefix as ``KEY_PREFIX``, as on ElastiCache (every key
+  is still allowed here). Passwords live in one Secret (``auth.usersExistingSecret``, a key per
   user); the chart's values name it and hold no password.
 - ``maxmemory`` three quarters of the container's limit, ``volatile-lru`` as ElastiCache's
   default: the server evicts keys with a TTL instead of being OOM-killed.
@@ -211,9 +213,13 @@ class ValkeyServer(StoreComponent):
             opts=k8s_opts)
 
         host = pulumi.Output.concat(store, ".", ns, ".svc.cluster.local")
+        # its catalog's key prefix, as on ElastiCache (``keyPrefix: true``); every key allowed
+        declared = store_rules.declared_prefix(args.app, args.store)
+        prefix = {store_rules.KEY_PREFIX_VAR: declared} if declared is not None else {}
         self.connections = {
             service: Connection(host=host, port=PORT, username=service,
                                 password=passwords[service].result, database=None, tls=False,
+                                extra=prefix,
                                 # Helm waits for Valkey to answer: the services start after
                                 ready=(self.release,))
             for service in consumers}

@@ -1,6 +1,6 @@
 """The estimate per application: what each hosted application costs, and what it would cost
-under the other store placement. The one home of the rule; ``plan.py`` (the JSON's
-``estimate.by_application`` and the summary's table) and the plan report both use it.
+under the other store placement. The one home of the rule; ``plan.py`` writes it (the JSON's
+``estimate.by_application`` and the summary's table), and the plan report reads it there.
 
 The rule, item by priced item (``offline/estimates/cost.py``), in whole cents:
 
@@ -23,9 +23,12 @@ stores there, a store of its own at the same settings (the sizes are per engine,
 placement: so the shared store's whole cost), plus a KMS key of its own if it has none; an
 application with stores of its own would pay, instead of them, its share of one store of each
 engine for the whole stack (the shared one, or one like its own where the stack has none), split
-over every consuming service of that engine in the stack, shared or not, as if all shared it;
-less its key, unless a bucket still needs it. In-cluster stores have no placement: none is
-given.
+over every consuming service of that engine in the stack, shared or not, as if all shared it,
+and its part of the shared stores' key (split over every consumer of every engine the same
+way); less its own key, unless a bucket still needs it. A Valkey store whose clients do not prefix their
+keys (its connections carry no ``KEY_PREFIX``) stays its application's own under either
+placement (``kept_own`` says so): it is neither priced as moving nor moved, and it keeps the
+application's key. In-cluster stores have no placement: none is given.
 """
 
 from __future__ import annotations
@@ -36,6 +39,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from offline.harness import Plan, ResourceRecord
+from shipyard.rules.stores import KEY_PREFIX_VAR, USES_LABEL
+from shipyard.rules.stores import STORE_ID_ANNOTATION as STORE_ID
 
 TENANT = "shipyard:apps:Tenant"
 NAMESPACE = "kubernetes:core/v1:Namespace"
@@ -44,8 +49,6 @@ OBJECT_BUCKET = "shipyard:stores:ObjectBucket"
 CONNECTION = "kubernetes:core/v1:ConfigMap"
 KMS_KEY = "aws:kms/key:Key"
 APPLICATION_TAG = "shipyard.dev/application"
-STORE_ID = "shipyard.dev/store-id"
-USES_LABEL = "shipyard.dev/uses"
 SHARED_PLATFORM = "shared platform"
 # The store components of managed stores, and the resource (with the input) naming each
 STORE_COMPONENTS = frozenset({"shipyard:stores:RdsDatabase", "shipyard:stores:DocumentDbCluster",
@@ -92,6 +95,15 @@ class Store:
     cents: int = 0                                # its priced items
     consumers: Counter[str] = field(default_factory=Counter)   # application -> services
     names: dict[str, set[str]] = field(default_factory=dict)   # application -> its stores
+    unprefixed: bool = False                      # a Valkey connection without KEY_PREFIX
+
+    @property
+    def movable(self) -> bool:
+        """Whether the shared placement would put it on the shared store of its engine: any
+        but a Valkey store whose clients do not prefix their keys (its connections carry no
+        ``KEY_PREFIX``: shipyard.rules.stores.shares_store), which stays its application's."""
+        return self.shared or self.kind != "redis" or (bool(self.consumers) and
+                                                       not self.unprefixed)
 
 
 @dataclass
@@ -100,6 +112,9 @@ class ApplicationCost:
     shared: dict[str, int] = field(default_factory=dict)      # shared store kind -> cents
     placement: str | None = None                  # shared, perApplication; None: no managed store
     other: int | None = None                      # cents under the other placement
+    # its stores of its own under either placement (identifier -> why): Valkey whose clients
+    # do not prefix their keys
+    kept_own: dict[str, str] = field(default_factory=dict)
 
     @property
     def total(self) -> int:
@@ -126,7 +141,8 @@ class ByApplication:
                        "shared_stores_usd": {k: v / 100 for k, v in sorted(a.shared.items())},
                        "total_usd": a.total / 100, "placement": a.placement,
                        "other_placement": PLACEMENTS.get(a.placement or ""),
-                       "other_placement_usd": None if a.other is None else a.other / 100}
+                       "other_placement_usd": None if a.other is None else a.other / 100,
+                       "kept_own": dict(sorted(a.kept_own.items()))}
                 for name, a in sorted(self.applications.items())},
             "shared_platform_usd": self.shared_platform_cents / 100,
             "shared_platform_by_component": {k: v / 100
@@ -155,6 +171,9 @@ class ByApplication:
                                                                            strict=True)),
                      row[4].ljust(widths[4]), row[5].rjust(widths[5])]
             lines.append("    " + "  ".join(cells).rstrip())
+        for name, a in sorted(self.applications.items()):
+            for identifier, why in sorted(a.kept_own.items()):
+                lines.append(f"    {name}: {identifier} stays its own ({why})")
         return lines
 
 
@@ -236,6 +255,7 @@ def by_application(plan: Plan, items: Iterable[Mapping[str, Any]],
             store.consumers[app] += 1
             store.names.setdefault(app, set()).add(str((meta.get("labels") or {}).get(
                 USES_LABEL)))
+            store.unprefixed |= KEY_PREFIX_VAR not in (r.inputs.get("data") or {})
 
     platform: Counter[str] = Counter()
     pooled, pool_top = 0, ""                     # the shared stores' own (their key)
@@ -285,41 +305,57 @@ def by_application(plan: Plan, items: Iterable[Mapping[str, Any]],
     elif pooled:
         platform[pool_top] += pooled
 
-    _other_placement(apps, stores, own_keys, cents(key_usd), plan, index)
+    _other_placement(apps, stores, own_keys, cents(key_usd), pooled if shared else None,
+                     {name: urn for urn, name in tenants.items()}, plan)
     total = sum(a.total for a in apps.values()) + sum(platform.values())
     return ByApplication(applications=apps, shared_platform=dict(platform), total=total)
 
 
 def _other_placement(apps: dict[str, ApplicationCost], stores: Mapping[str, Store],
-                     own_keys: Mapping[str, int], key_cents: int, plan: Plan,
-                     index: Mapping[str, ResourceRecord]) -> None:
+                     own_keys: Mapping[str, int], key_cents: int, pooled: int | None,
+                     tenant_of: Mapping[str, str], plan: Plan) -> None:
+    """Each application's placement and its cost under the other one (the module's rule).
+    ``pooled``: the shared stores' own cost (their key) where the plan has shared stores, else
+    None (one key at ``key_cents``); ``tenant_of``: application -> its tenant's URN."""
     shared = {s.kind: s for s in stores.values() if s.shared}
     buckets = {next((a.urn for a in plan.ancestors(r) if a.type == TENANT), None)
                for r in plan.resources if r.type == OBJECT_BUCKET}
-    tenant_of = {name: urn for urn, name in (
-        (r.parent, str((r.inputs.get("metadata") or {}).get("name")))
-        for r in plan.resources if r.type == NAMESPACE and r.parent in index
-        and index[r.parent].type == TENANT)}
+    # who would be on the shared stores if every application shared: per engine, and over
+    # every engine (the shared stores' key)
+    sharing: dict[str, Counter[str]] = {}
+    for store in stores.values():
+        if store.movable:
+            sharing.setdefault(store.kind, Counter()).update(store.consumers)
+    everyone: Counter[str] = Counter()
+    for consumers in sharing.values():
+        everyone.update(consumers)
     for name, cost in apps.items():
         mine = [s for s in stores.values() if not s.shared and s.app == name]
         uses = [s for s in shared.values() if s.consumers.get(name)]
+        cost.kept_own = {s.identifier: "Valkey: its catalog does not say its clients prefix "
+                                       "their keys (keyPrefix), which a shared group needs"
+                         for s in mine if not s.movable}
         if uses:
             cost.placement = "shared"
             dedicated = sum(s.cents * len(s.names.get(name, ())) for s in uses)
             cost.other = cost.own + dedicated + (0 if name in own_keys else key_cents)
         elif mine:
             cost.placement = "perApplication"
+            moving = [s for s in mine if s.movable]
             instead = 0
-            for store in mine:
-                # one store of its engine for the whole stack, at the same settings: the
-                # shared one, or one like its own; every consumer of that engine on it
-                there = shared.get(store.kind)
-                whole = there.cents if there is not None else store.cents
-                everyone = sum(sum(s.consumers.values()) for s in stores.values()
-                               if s.kind == store.kind)
-                me = sum(store.consumers.values())
-                instead += split(whole, {"me": me, "others": everyone - me}).get("me", whole) \
-                    if everyone > me else whole
-            keeps_key = tenant_of.get(name) in buckets
-            cost.other = cost.own - sum(s.cents for s in mine) + instead - (
+            for kind in sorted({s.kind for s in moving}):
+                # one store of its engine for the whole stack, at the same settings (the
+                # shared one, or one like its own), split over every consumer of that engine
+                # as if all shared it
+                there = shared.get(kind)
+                whole = there.cents if there is not None else \
+                    next(s.cents for s in moving if s.kind == kind)
+                instead += split(whole, sharing[kind]).get(name, 0)
+            if moving:
+                # and its part of the shared stores' own key, split as the shared plan splits
+                # it: over every consumer of every shared store
+                instead += split(key_cents if pooled is None else pooled,
+                                 everyone).get(name, 0)
+            keeps_key = tenant_of.get(name) in buckets or len(moving) < len(mine)
+            cost.other = cost.own - sum(s.cents for s in moving) + instead - (
                 0 if keeps_key else own_keys.get(name, 0))

@@ -12,7 +12,9 @@ Read from the plan, as the scheduler would count it (requests, not use):
 - the Helm charts: the ``requests`` their values declare, times the nearest replica count at
   or above them (``replicas``, ``replicaCount``, ``autoscaling.minReplicas``, istiod's
   ``autoscaleMin``); the DaemonSet charts' once per node. A chart's pod whose values declare no
-  requests counts nothing, as it counts nothing for the scheduler;
+  requests counts nothing, as it counts nothing for the scheduler; nor do init containers
+  (a pod asks the larger of its init containers' and the sum of its containers', and these
+  are smaller) and hook Jobs, which do not run at the steady state;
 - EKS's own add-ons (CoreDNS, kube-proxy, the VPC CNI, the EBS CSI driver) at their default
   requests, which the plan does not carry.
 
@@ -28,6 +30,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from offline.harness import Plan
+from shipyard.catalog.services import cpu_millis
+from shipyard.catalog.services import memory_bytes as catalog_memory_bytes
 
 NODE_GROUP = "aws:eks/nodeGroup:NodeGroup"
 HPA = "kubernetes:autoscaling/v2:HorizontalPodAutoscaler"
@@ -48,29 +52,25 @@ EKS_CLUSTER = (2 * 100 + 2 * 60, 2 * 70 + 2 * 240)
 EKS_PER_NODE = (100 + 25 + 30, 120)
 # Charts whose pods run one per node (DaemonSets): Istio's CNI, Alloy (the log collector)
 PER_NODE_CHARTS = frozenset({"cni", "alloy"})
+# Chart values that size init containers and hook Jobs, not the running pods (valkey's
+# initResources, velero's initContainers and upgradeJobResources)
+NOT_RUNNING = frozenset({"initContainers", "initResources", "upgradeJobResources"})
 # The operators' resources that run a store's pods: type -> (replica count key, how to find
 # each pod's containers' requests)
 SIDECAR_CPU, SIDECAR_MEMORY = "sidecar.istio.io/proxyCPU", "sidecar.istio.io/proxyMemory"
 
-_CPU = {"m": 1.0, "": 1000.0}
-_MEMORY = {"Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40, "k": 1e3, "M": 1e6, "G": 1e9,
-           "T": 1e12, "": 1.0}
 
 
-def millicores(value: Any) -> float:
-    text = str(value or "0")
-    for suffix, factor in _CPU.items():
-        if suffix and text.endswith(suffix):
-            return float(text[:-len(suffix)]) * factor
-    return float(text) * 1000
+def millicores(value: Any) -> int:
+    """A CPU request as the plan carries it (a string, a number, or nothing: 0), read by the
+    catalog's rule (``shipyard.catalog.services.cpu_millis``)."""
+    return cpu_millis(str(value)) if value not in (None, "") else 0
 
 
-def memory_bytes(value: Any) -> float:
-    text = str(value or "0")
-    for suffix, factor in _MEMORY.items():
-        if suffix and text.endswith(suffix):
-            return float(text[:-len(suffix)]) * factor
-    return float(text)
+def memory_bytes(value: Any) -> int:
+    """A memory request as the plan carries it, read by the catalog's rule
+    (``shipyard.catalog.services.memory_bytes``)."""
+    return catalog_memory_bytes(str(value)) if value not in (None, "") else 0
 
 
 @dataclass
@@ -139,6 +139,8 @@ def _requests(values: Any, replicas: int = 1) -> list[tuple[float, float, int]]:
                 isinstance(scaling.get("minReplicas"), int):
             replicas = scaling["minReplicas"]
         for key, child in values.items():
+            if key in NOT_RUNNING:
+                continue
             if key == "requests" and isinstance(child, Mapping) and \
                     ({"cpu", "memory"} & set(child)):
                 found.append((millicores(child.get("cpu")), memory_bytes(child.get("memory")),

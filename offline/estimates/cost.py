@@ -25,8 +25,8 @@ from offline.harness import Plan, ResourceRecord
 PRICES_FILE = Path(__file__).with_name("prices.json")
 
 # Breakdown order for the printout.
-COMPONENTS = ("EKS control plane", "nodes", "EBS volumes", "NAT gateways", "public IPv4",
-              "load balancers", "endpoints", "data stores", "storage", "logs", "KMS", "DNS",
+COMPONENTS = ("EKS control plane", "nodes", "EBS volumes", "NAT gateways", "NAT instance",
+              "EC2 instances", "public IPv4", "load balancers", "endpoints", "data stores", "storage", "logs", "KMS", "DNS",
               "CDN", "registry", "events")
 
 NLB_ANNOTATION = "service.beta.kubernetes.io/aws-load-balancer-type"
@@ -34,6 +34,8 @@ NLB_ANNOTATION = "service.beta.kubernetes.io/aws-load-balancer-type"
 # controller's (aws-load-balancer-type) or EKS Auto Mode's (shipyard gives its Services the
 # class eks.amazonaws.com/nlb and the other annotations, not that one).
 NLB_ANNOTATION_PREFIX = "service.beta.kubernetes.io/aws-load-balancer-"
+# Burstable (T) instance families: CPU credits above a baseline
+BURSTABLE = ("t2.", "t3.", "t3a.", "t4g.")
 # What an EKS Auto Mode cluster's load-dependent nodes are counted as (automode.* assumptions).
 AUTO_MODE_NOMINAL_TYPE = "m6i.large"
 
@@ -103,6 +105,12 @@ NO_CHARGE_PREFIXES = ("pulumi:providers:", "shipyard:", "kubernetes:",
                       "random:")  # generated in Pulumi, no cloud resource
 
 
+def is_nat_instance(r: ResourceRecord) -> bool:
+    """An instance that forwards others' packets: source/destination check off, what makes an
+    EC2 instance a NAT (VPC User Guide, "NAT instances")."""
+    return r.type == "aws:ec2/instance:Instance" and r.inputs.get("sourceDestCheck") is False
+
+
 class PriceTableError(Exception):
     """prices.json is missing an entry the estimate needs."""
 
@@ -159,6 +167,7 @@ PRICERS: dict[str, str] = {
     "aws:eks/nodeGroup:NodeGroup": "node_group",
     "aws:ec2/natGateway:NatGateway": "nat_gateway",
     "aws:ec2/eip:Eip": "eip",
+    "aws:ec2/instance:Instance": "ec2_instance",
     "aws:ec2/vpcEndpoint:VpcEndpoint": "vpc_endpoint",
     "aws:cloudwatch/logGroup:LogGroup": "log_group",
     "aws:kms/key:Key": "kms_key",
@@ -301,6 +310,11 @@ class _Estimator(StorePricers):
                 label = f"spot, {discount:.0%} off on-demand"
             self.add("nodes", r, f"{int(desired)} × {instance_type} ({label})",
                      desired * self.hours, "instance-hours", hourly)
+            if instance_type.startswith(BURSTABLE):
+                self.note(f"node group {r.name}: {instance_type} is burstable, priced as if the "
+                          f"nodes' average CPU stays under its baseline; above it, unlimited "
+                          f"mode (T3's and T4g's default, Spot's too) bills surplus CPU "
+                          f"credits by usage, not included")
         # root volumes: from the launch template's block device mappings
         volumes: list[tuple[float, str]] = []
         for template in self.deps_of_type(r, "aws:ec2/launchTemplate:LaunchTemplate"):
@@ -333,9 +347,44 @@ class _Estimator(StorePricers):
     def eip(self, r: ResourceRecord) -> None:
         for_nat = any(r.urn in self.deps_urns(n)
                       for n in self.plan.of_type("aws:ec2/natGateway:NatGateway"))
-        component = "NAT gateways" if for_nat else "public IPv4"
-        what = "public IPv4 address of a NAT gateway" if for_nat else "Elastic IP (public IPv4)"
+        nat_instance = any(is_nat_instance(i)
+                           for i in self.deps_of_type(r, "aws:ec2/instance:Instance"))
+        component = "NAT gateways" if for_nat else \
+            "NAT instance" if nat_instance else "public IPv4"
+        what = "public IPv4 address of a NAT gateway" if for_nat else \
+            "Elastic IP of the NAT instance (public IPv4)" if nat_instance else \
+            "Elastic IP (public IPv4)"
         self.add(component, r, what, self.hours, "address-hours", self.price("public_ipv4.hour"))
+
+    def ec2_instance(self, r: ResourceRecord) -> None:
+        """An EC2 instance (shipyard's NAT instance): its type's hourly price, its root volume
+        from its launch template. A NAT instance has no data-processing charge (a NAT gateway's
+        is $0.045/GB); its data transfer out is usage, as a gateway's."""
+        kind = str(r.inputs.get("instanceType") or "?")
+        nat = is_nat_instance(r)
+        component = "NAT instance" if nat else "EC2 instances"
+        if not self.has_price(f"ec2.{kind}"):
+            self.note(f"instance {r.name}: no price for instance type {kind}; it is not included")
+        else:
+            self.add(component, r, f"{kind} (on-demand){', NAT' if nat else ''}", self.hours,
+                     "instance-hours", self.price(f"ec2.{kind}"))
+        if nat:
+            self.note("NAT instance: no data-processing charge (a NAT gateway's is per GB); "
+                      "internet data transfer out is billed by usage, as for a NAT gateway, "
+                      "and not included")
+        credits = str((r.inputs.get("creditSpecification") or {}).get("cpuCredits") or "")
+        if kind.startswith("t") and credits != "standard":
+            self.note(f"instance {r.name}: a burstable {kind} in unlimited mode may add "
+                      f"surplus CPU credits, billed by usage, not included")
+        for template in self.deps_of_type(r, "aws:ec2/launchTemplate:LaunchTemplate"):
+            for mapping in template.inputs.get("blockDeviceMappings") or []:
+                ebs = mapping.get("ebs") or {}
+                if ebs.get("volumeSize") is None:
+                    continue
+                volume_type = str(ebs.get("volumeType", "gp3"))
+                self.add("EBS volumes", r, f"{float(ebs['volumeSize']):g} GB {volume_type} root "
+                                           f"volume ({r.name})", float(ebs["volumeSize"]),
+                         "GB-months", self.price(f"ebs.{volume_type}.gb_month"))
 
     def deps_urns(self, record: ResourceRecord) -> set[str]:
         urns = set(record.dependencies)
@@ -503,11 +552,15 @@ class _Estimator(StorePricers):
             if basis:
                 self.note(f"{key} = ${self.table['prices'][key]['usd']:g} per "
                           f"{self.table['prices'][key]['per']}: {basis}")
-        unconfirmed = sorted(k for k in self.used_prices
-                             if not self.table["prices"][k].get("confirmed"))
+        # each unconfirmed price under the date it was read (an entry's own, else the table's)
+        unconfirmed: dict[str, list[str]] = {}
+        for k in sorted(self.used_prices):
+            entry = self.table["prices"][k]
+            if not entry.get("confirmed"):
+                unconfirmed.setdefault(str(entry.get("date", self.table["date"])), []).append(k)
         if unconfirmed:
-            self.note(f"list prices not re-confirmed on {self.table['date']}: "
-                      f"{', '.join(unconfirmed)}")
+            self.note("list prices not re-confirmed: " + "; ".join(
+                f"read on {date}: {', '.join(keys)}" for date, keys in sorted(unconfirmed.items())))
         by_component: dict[str, float] = {}
         for component in COMPONENTS:
             total = sum(i["monthly_usd"] for i in self.items if i["component"] == component)

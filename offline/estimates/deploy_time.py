@@ -62,6 +62,9 @@ NECESSARY: tuple[Necessary, ...] = (
     # -- network
     Necessary("aws:ec2/natGateway:NatGateway", "aws:ec2/internetGateway:InternetGateway",
               "a public NAT gateway fails (Gateway.NotAttached) until the VPC has its IGW"),
+    Necessary("aws:ec2/eip:Eip", "aws:ec2/internetGateway:InternetGateway",
+              "an Elastic IP is associated with an instance in a VPC only once the VPC has its "
+              "IGW (Gateway.NotAttached)"),
     # -- EKS control plane and nodes
     Necessary("aws:eks/cluster:Cluster", "aws:iam/rolePolicyAttachment:RolePolicyAttachment",
               "EKS assumes the cluster role at once: AmazonEKSClusterPolicy must be attached "

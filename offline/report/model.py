@@ -5,8 +5,9 @@ The platform is drawn by *unit*: a top-level component (network, cluster, addons
 component directly inside one (each add-on, each tenant, each CDN); a resource belongs to the
 unit it sits under. Edges between units aggregate the resources' dependencies and providers.
 The deploy timeline and the costs come from the plan's own estimates
-(``offline/estimates``): the critical path and the priced items as ``plan.py`` wrote them; the
-start of each resource is recomputed from the same create times and dependency graph only to
+(``offline/estimates``): the critical path, the priced items and their split per application
+(``estimate.by_application``) as ``plan.py`` wrote them; the start of each resource is
+recomputed from the same create times and dependency graph only to
 show what runs beside the critical path.
 """
 
@@ -19,11 +20,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from offline.estimates.apportion import by_application
-from offline.estimates.cost import load_prices
 from offline.estimates.deploy_time import create_minutes, dependency_edges
 from offline.harness import ROOT, Plan, ResourceRecord
-from offline.stateful import is_stateful, protected, replacements
+from offline.stateful import is_stateful, protected, renamed, replacements
 
 TENANT = "shipyard:apps:Tenant"
 NAMESPACE = "kubernetes:core/v1:Namespace"
@@ -273,11 +272,16 @@ def build(document: Mapping[str, Any], old: Mapping[str, Any] | None = None) -> 
         unit = units.get(of_unit.get(item["urn"], ""))
         if unit is not None:
             unit.monthly_usd += usd
-    # per application: the estimate's own rule (offline/estimates/apportion.py)
-    split = by_application(plan, items, float(load_prices()["prices"]["kms.key_month"]["usd"]))
-    by_app = {app: split.applications[app].total / 100 if app in split.applications else 0.0
-              for app in namespaces}
-    shared = {top: c / 100 for top, c in split.shared_platform.items()}
+    # per application: what the plan's estimate says (estimate.by_application, by the rule of
+    # offline/estimates/apportion.py, at the prices the plan was made with), never recomputed.
+    # Every document plan.py writes carries it; one without (written before issue 18) shows no
+    # split rather than one at today's prices.
+    split = estimate.get("by_application") or {}
+    applications = split.get("applications") or {}
+    by_app = {app: float(applications[app]["total_usd"]) if app in applications else 0.0
+              for app in namespaces} if applications else {}
+    shared = {top: float(usd) for top, usd in
+              (split.get("shared_platform_by_component") or {}).items()}
     stateful = []
     for r in plan.resources:
         if is_stateful(r, namespaces):
@@ -316,9 +320,13 @@ def _compare(report: Report, document: Mapping[str, Any], old: Mapping[str, Any]
     old_plan = plan_of(old)
     old_units = {r.urn: unit_key(_chain(old_plan, r)) for r in old_plan.resources}
     report.against = True
-    report.added = sorted(u for u in new_by if u not in old_by)
-    report.deleted = sorted(u for u in old_by if u not in new_by)
-    report.changed = sorted(u for u in new_by if u in old_by and _differs(new_by[u], old_by[u]))
+    # a resource moved under an alias is the same resource, updated in place
+    moved = renamed(old_by.values(), new_by.values())
+    was = {new: old for old, new in moved.items()}
+    report.added = sorted(u for u in new_by if u not in old_by and u not in was)
+    report.deleted = sorted(u for u in old_by if u not in new_by and u not in moved)
+    report.changed = sorted(u for u in new_by if (u in old_by or u in was) and
+                            _differs(new_by[u], old_by[was.get(u, u)]))
     new_plan = plan_of(document)
     of_unit = {r.urn: unit_key(_chain(new_plan, r)) for r in new_plan.resources}
     for urn in report.added:

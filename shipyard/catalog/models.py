@@ -55,6 +55,12 @@ class Store(Model):
     databases: list[str] = Field(default_factory=list,
                                  description="Databases in it (one per service where the seed "
                                              "says so).")
+    key_prefix: StrictBool = Field(
+        False, description="redis: the application's clients start every key and channel "
+                           "with the prefix they are given (<STORE>_KEY_PREFIX, '<app>:'), so "
+                           "its Valkey may live on the stack's shared ElastiCache group, whose "
+                           "ACL admits only that prefix; false: a Valkey store of its own, "
+                           "whatever the placement.")
 
     @property
     def port(self) -> int:
@@ -64,6 +70,9 @@ class Store(Model):
     def _dbs(self) -> Store:
         if self.databases and self.kind not in (*DATABASE_KINDS, "rabbitmq"):
             raise Problem("databases", self.databases, f"a {self.kind} store has no databases")
+        if self.key_prefix and self.kind != "redis":
+            raise Problem("keyPrefix", self.key_prefix,
+                          f"only a redis store's keys are prefixed (this one is {self.kind})")
         for i, db in enumerate(self.databases):
             if not _DATABASE.match(db):
                 raise Problem(f"databases[{i}]", db, "not a database name (at most 63 "

@@ -4,6 +4,7 @@ stores each uses, who may call it, progressive delivery, resilience and shutdown
 from __future__ import annotations
 
 import re
+from decimal import Decimal
 from typing import Annotated, Literal
 
 from pydantic import Field, StrictBool, field_validator, model_validator
@@ -42,18 +43,28 @@ RETRY_ON = ("5xx", "gateway-error", "reset", "reset-before-request", "connect-fa
 Seconds = Annotated[Float, Field(ge=0.001, le=86400, allow_inf_nan=False)]
 
 
+# The one reading of a Kubernetes quantity in shipyard: the catalogs' requests and limits (which
+# _CPU and _MEMORY check first), the stores' own, and the plan's pods and charts' values that
+# offline/estimates/capacity.py counts. Decimal numbers and Kubernetes' decimal ("k", "M", ...)
+# and binary ("Ki", "Mi", ...) suffixes; the catalogs' "K" too.
+_UNITS = {"": 1, "k": 10**3, "K": 10**3, "M": 10**6, "G": 10**9, "T": 10**12, "P": 10**15,
+          "Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40, "Pi": 2**50}
+_QUANTITY = re.compile(r"^(\d+(?:\.\d+)?)([A-Za-z]*)$")
+
+
 def cpu_millis(value: str) -> int:
-    return int(value[:-1]) if value.endswith("m") else int(float(value) * 1000)
-
-
-_UNITS = {"": 1, "K": 10**3, "M": 10**6, "G": 10**9, "T": 10**12,
-          "Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40}
+    """``"250m"`` -> 250, ``"0.5"`` or ``"1"`` -> 500 or 1000 (millicores)."""
+    if value.endswith("m"):
+        return int(Decimal(value[:-1]))
+    return int(Decimal(value) * 1000)
 
 
 def memory_bytes(value: str) -> int:
-    number = re.match(r"^\d+", value)
-    assert number is not None
-    return int(number.group()) * _UNITS[value[number.end():]]
+    """``"128Mi"`` -> 134217728, ``"1.5Gi"``, ``"500M"``, ``"1024"`` (bytes)."""
+    found = _QUANTITY.match(value)
+    if found is None or found.group(2) not in _UNITS:
+        raise ValueError(f"{value!r} is not a memory quantity")
+    return int(Decimal(found.group(1)) * _UNITS[found.group(2)])
 
 
 # ---------------------------------------------------------------------------------------------

@@ -21,12 +21,14 @@ ENVIRONMENT_DEFAULTS: dict[str, dict[str, Any]] = {
         "network": {
             "cidr": "10.10.0.0/16",
             "azCount": 2,
-            # one NAT gateway ($41 a month with its address and nominal data), not interface
-            # endpoints instead: only the applications' images come from ECR; the add-ons'
+            # one NAT instance (a t4g.nano, its address and root volume: ~$7 a month) instead of
+            # a NAT gateway ($41 with its address and nominal data). dev needs the internet,
+            # not just endpoints: only the applications' images come from ECR; the add-ons'
             # come from quay.io, registry.k8s.io, ghcr.io and Docker Hub, and cert-manager
-            # (ACME) and external-dns call out, so dev needs the internet anyway; and ECR's two
-            # endpoints, STS's and CloudWatch Logs' in two zones alone cost $58 a month
-            "natGateways": "single",
+            # (ACME) and external-dns call out (and ECR's two endpoints, STS's and CloudWatch
+            # Logs' in two zones alone would cost $58 a month). Not highly available: while the
+            # instance or its zone is down dev has no egress (docs/architecture.md)
+            "natGateways": "instance",
             "flowLogs": {"retentionDays": 14},
         },
         "cluster": {
@@ -38,23 +40,36 @@ ENVIRONMENT_DEFAULTS: dict[str, dict[str, Any]] = {
             "logRetentionDays": 14,
             "deletionProtection": False,
             "nodeGroups": {
-                # sized to dev's replicas: its pods ask ~10 vCPU and ~20 GiB at their fewest
-                # (the five tenants ~4.7 vCPU with their sidecars, their in-cluster stores
-                # ~2.0, the add-ons ~2.2, EKS's own ~0.3, ~0.3 a node of DaemonSets); three
-                # 4-vCPU nodes hold it (11.8 allocatable), two would not, and dev has no
-                # Karpenter. Spot, x86 (the applications' images are their teams' amd64
-                # builds): AMD's t3a first, 10% under t3, then t3 and m5a for spot capacity
-                # (tests/test_applications.py checks what the groups hold)
+                # sized to dev's replicas and dev's requests (workloads.cpuRequests, the
+                # add-ons' dev values): its pods ask ~5.7 vCPU and ~18 GiB at their fewest (the
+                # tenants ~1.2 vCPU and their sidecars ~0.55, their in-cluster stores ~2.0, the
+                # add-ons ~1.3, EKS's own ~0.3, ~0.3 a node of DaemonSets): two 4-vCPU nodes
+                # (7.8 allocatable, ~3/4 asked; 30 GiB) hold it, and their 116 pod addresses
+                # (58 a node, the VPC CNI's limit) its ~80 pods. Smaller nodes would not: three
+                # 2-vCPU ones give 105 addresses and 22 GiB. dev has no Karpenter. Spot, x86
+                # (the applications' images are their teams' amd64 builds): AMD's t3a first,
+                # 10% under t3, then t3 and m5a for spot capacity (tests/test_applications.py
+                # checks what the groups hold). desiredSize is the autoscalers' after creation:
+                # an existing dev keeps its node count until scaled (docs/offline-plan.md)
                 "general": {"instanceTypes": ["t3a.xlarge", "t3.xlarge", "m5a.xlarge"],
-                            "capacityType": "SPOT", "minSize": 2, "desiredSize": 3,
+                            "capacityType": "SPOT", "minSize": 2, "desiredSize": 2,
                             "maxSize": 5, "diskSizeGb": 30},
             },
         },
         "registry": {"immutableTags": False, "keepTaggedImages": 10,
                      "untaggedExpiryDays": 1},
         "dns": {"domain": "dev.shipyard.example.com", "queryLogs": False},
-        # two zones of spot nodes: spread over zones where it fits, never refuse to schedule
-        "workloads": {"zoneSpread": "ScheduleAnyway"},
+        "workloads": {
+            # two zones of spot nodes: spread over zones where it fits, never refuse to schedule
+            "zoneSpread": "ScheduleAnyway",
+            # the catalogs' CPU requests are the seeds' production figures; dev's developer
+            # traffic needs a quarter (a 250m JVM service asks 63m, at least 25m each), limits
+            # unchanged so a pod still bursts (a JVM's start-up) where its node has the CPU.
+            # The autoscalers' CPU targets are restated to scale at the same CPU per pod as in
+            # prod (shipyard/rules/requests.py): against a quarter of the request, 70% would
+            # scale dev out at a fifth of the load the seeds meant
+            "cpuRequests": {"scale": 0.25, "floor": "25m"},
+        },
         # the stores in the cluster, one member each, on the encrypted gp3 volumes
         # (a store made managed here gets no paid monitoring - no Performance Insights, no
         # Enhanced Monitoring - and keeps its logs two weeks, like dev's other logs)
@@ -64,6 +79,11 @@ ENVIRONMENT_DEFAULTS: dict[str, dict[str, Any]] = {
                    "postgresql": {"storageGi": 10}, "mysql": {"storageGi": 10},
                    "mongodb": {"storageGi": 10}, "redis": {"storageGi": 2},
                    "rabbitmq": {"storageGi": 5}},
+        # The add-ons' requests in dev, in their charts' own value keys (`values` is laid over
+        # shipyard's; a stack's own `values` over these): what a small cluster with little
+        # traffic uses, not what prod's is sized for. Only requests: limits, where a chart has
+        # them, stay. (Velero, the store operators, Istio's CNI, Alloy and the OpenTelemetry
+        # Collector take no `values`; the in-cluster stores keep theirs.)
         "addons": {
             # one replica of everything: dev trades availability for cost
             "gatewayApi": {"highAvailability": False},
@@ -71,19 +91,41 @@ ENVIRONMENT_DEFAULTS: dict[str, dict[str, Any]] = {
             "certManager": {"issuer": "letsencrypt-staging", "highAvailability": False},
             "ingress": {"highAvailability": False},
             "externalDns": {"policy": "sync", "highAvailability": False},
-            "istio": {"mtls": "PERMISSIVE", "traceSampling": 100.0, "highAvailability": False},
-            "metricsServer": {"highAvailability": False},
+            "istio": {"mtls": "PERMISSIVE", "traceSampling": 100.0, "highAvailability": False,
+                      # istiod for dev's mesh (two tenants, eleven sidecars) needs a tenth of
+                      # prod's 500m/1Gi; its HPA (80% of the request) adds a replica while
+                      # config pushes keep it busy
+                      "values": {"resources": {"requests": {"cpu": "100m",
+                                                            "memory": "256Mi"}}}},
+            # metrics for the HPAs of a two-node cluster: the chart's 100m/200Mi is for
+            # hundreds of nodes
+            "metricsServer": {"highAvailability": False,
+                              "values": {"resources": {"requests": {"cpu": "25m",
+                                                                    "memory": "64Mi"}}}},
             "karpenter": {"enabled": False, "highAvailability": False},
             # the UIs with a login through the Gateway; small, short-lived, volatile stores
             # Grafana, Argo CD and Kiali log users in; Prometheus and Alertmanager have no
             # login of their own, so they stay behind port-forward everywhere by default
             "monitoring": {"highAvailability": False, "retentionDays": 3, "storageGi": 10,
-                           "grafanaPersistence": False, "grafanaHostname": "grafana"},
-            "logging": {"highAvailability": False, "retentionDays": 3, "storage": "filesystem"},
+                           "grafanaPersistence": False, "grafanaHostname": "grafana",
+                           # half the CPU for dev's scrapes; the memory stays: the sidecars'
+                           # series are as many per pod as in prod
+                           "values": {"prometheus": {"prometheusSpec": {"resources": {
+                               "requests": {"cpu": "100m"}}}}}},
+            # Loki and Tempo ingest one cluster's light logs and traces (three days, one day)
+            "logging": {"highAvailability": False, "retentionDays": 3, "storage": "filesystem",
+                        "values": {"singleBinary": {"resources": {"requests": {"cpu": "50m"}}}}},
             "tracing": {"highAvailability": False, "retentionHours": 24,
-                        "storage": "filesystem"},
+                        "storage": "filesystem",
+                        "values": {"tempo": {"resources": {"requests": {"cpu": "50m"}}}}},
             "kiali": {"highAvailability": False, "hostname": "kiali"},
-            "argocd": {"highAvailability": False, "hostname": "argocd"},
+            # five AppProjects and a few Applications to reconcile: less than half of prod's
+            "argocd": {"highAvailability": False, "hostname": "argocd", "values": {
+                "controller": {"resources": {"requests": {"cpu": "100m", "memory": "256Mi"}}},
+                "repoServer": {"resources": {"requests": {"cpu": "50m", "memory": "128Mi"}}},
+                "server": {"resources": {"requests": {"cpu": "25m"}}},
+                "applicationSet": {"resources": {"requests": {"cpu": "25m"}}},
+                "redis": {"resources": {"requests": {"cpu": "25m"}}}}},
         },
     },
     "staging": {
@@ -133,11 +175,22 @@ ENVIRONMENT_DEFAULTS: dict[str, dict[str, Any]] = {
                    # logs, DocumentDB's audit and profiler), kept a month like staging's others
                    "performanceInsights": {"enabled": False}, "monitoringInterval": 0,
                    "logRetentionDays": 30,
-                   # five applications' staging databases, one user each: 2 GiB
+                   # five applications' staging databases, a user for each of their eleven
+                   # consuming services: 2 GiB. That gives ~190 connections (RDS's default
+                   # max_connections, DBInstanceClassMemory / 9531392, less the reserved);
+                   # the eleven services run 23 pods at their fewest replicas, 62 at their
+                   # autoscalers' most: a pool of 5 a pod fits at the fewest (115), pools of 10
+                   # (many drivers' default) or a scale-out do not. Keep staging's pools small
+                   # (the catalogs' environments.staging env); db.t4g.medium (~410) would cost
+                   # $24 a month more and break staging's $600 target
                    "postgresql": {"size": "db.t4g.small"},
                    # one service's database (everything-portal's go-service): 1 GiB
                    "mysql": {"size": "db.t4g.micro"},
-                   # three applications' caches, sessions and rate-limit counters: 0.5 GiB
+                   # Valkey: one group per application whose clients do not prefix their
+                   # keys (the seeds' three: docs/data-stores.md), each a single node of
+                   # 0.5 GiB for one application's staging caches, sessions and rate-limit
+                   # counters ($9 a month each); a shared group, where catalogs allow one, is
+                   # the same size
                    "redis": {"size": "cache.t4g.micro"}},
         # (DocumentDB and Amazon MQ keep the defaults, their smallest: db.t4g.medium, and
         # mq.m7g.medium, a single instance: RabbitMQ 4 runs on mq.m7g only)
@@ -195,7 +248,7 @@ ENVIRONMENT_DEFAULTS: dict[str, dict[str, Any]] = {
         # an incident review), Enhanced Monitoring every 60 s, the databases' logs a year (the
         # model's defaults, production's)
         "stores": {"backend": "managed", "multiAz": True,
-                   # fourteen services of five applications: 2 vCPU, 8 GiB, not burstable;
+                   # eleven services of five applications: 2 vCPU, 8 GiB, not burstable;
                    # 50 GiB to start (RDS storage grows, never shrinks: autoscaling to 1000)
                    "postgresql": {"size": "db.m7g.large", "storageGi": 50,
                                   "maxStorageGi": 1000},
@@ -203,8 +256,14 @@ ENVIRONMENT_DEFAULTS: dict[str, dict[str, Any]] = {
                    "mysql": {"size": "db.t4g.medium", "storageGi": 20, "maxStorageGi": 1000},
                    # two applications' document stores: one instance per zone, 4 GiB each
                    "mongodb": {"size": "db.t4g.medium", "instances": 3},
-                   # three applications' caches, sessions and counters: a node per zone
-                   "redis": {"size": "cache.t4g.medium", "instances": 3},
+                   # Valkey: one group per application whose clients do not prefix their
+                   # keys (the seeds' three: docs/data-stores.md), each a primary and a
+                   # replica in two zones with automatic failover (Multi-AZ), 1.37 GiB of
+                   # Graviton for one application's caches, sessions and counters ($37 a month
+                   # a group; three such groups cost what the one shared group of three
+                   # t4g.medium nodes did). A shared group, where catalogs allow one, is the
+                   # same size: raise stores.redis.size when several applications share it
+                   "redis": {"size": "cache.t4g.small", "instances": 2},
                    # AWS's production size for RabbitMQ 4 (mq.m7g.medium is for tests), three
                    # nodes in three zones
                    "rabbitmq": {"size": "mq.m7g.large"}},

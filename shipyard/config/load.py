@@ -41,6 +41,7 @@ from shipyard.config.defaults import (
     without_node_groups,
 )
 from shipyard.config.stack import UI_HOSTNAMES, Environment, Settings, StackConfig
+from shipyard.rules import stores as store_rules
 
 # Parsing
 
@@ -329,6 +330,12 @@ def _parse_settings(raw: Mapping[str, Any], *, project: str, stack: str, region:
         if app.unenforced():
             notes.append(f"applications.{app.name} is out of the mesh: nothing enforces "
                          f"{', '.join(app.unenforced())}")
+        for cache in store_rules.unprefixed_caches(app, config.stores):
+            notes.append(f"applications.{app.name}.stores.{cache}: a Valkey group of its own "
+                         f"under the shared placement: the shared group admits each "
+                         f"application's keys and channels by prefix only, and its catalog "
+                         f"does not say its clients prefix them (stores.{cache}.keyPrefix: "
+                         f"true)")
     aws = [f"{app.name}/{n}" for app in apps for n, s in app.services.items() if s.aws]
     if aws and config.cluster.mode is ClusterMode.EXISTING:
         notes.append(f"cluster.mode is existing: {', '.join(aws)} get no AWS role (neither Pod "

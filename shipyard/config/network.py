@@ -36,6 +36,9 @@ def interface_endpoints(listed: Sequence[str], workload_identity: str) -> tuple[
         return ()
     return tuple(dict.fromkeys([*listed, IDENTITY_ENDPOINTS[workload_identity]]))
 AZ_NAME = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d+[a-z]$")
+# A Graviton (arm64) instance type: a family whose generation digits are followed by "g" (t4g,
+# m7g, c6gn, im4gn, x2gd, ...), then a size. The NAT instance runs Amazon Linux 2023 for arm64.
+GRAVITON_TYPE = re.compile(r"^[a-z]+\d+g[a-z]*\.[a-z0-9]+$")
 _PRIVATE_RANGES = tuple(ipaddress.ip_network(n) for n in
                         ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10"))
 
@@ -63,6 +66,9 @@ class NatStrategy(StrEnum):
     NONE = "none"
     SINGLE = "single"
     PER_AZ = "per-az"
+    # one EC2 instance doing NAT in the first zone (components/network.py): a few dollars a
+    # month instead of a NAT gateway's $41, and not highly available
+    INSTANCE = "instance"
 
 
 class FlowLogSettings(Model):
@@ -103,8 +109,15 @@ class NetworkSettings(Model):
                           "azCount available zones, looked up at deploy time.")
     nat_gateways: NatStrategy = Field(
         NatStrategy.PER_AZ,
-        description="NAT strategy: none (no egress), single (one shared NAT), per-az (one per "
-                    "zone, each zone's private subnet routed to its own).")
+        description="NAT strategy: none (no egress), single (one shared NAT gateway), per-az "
+                    "(one per zone, each zone's private subnet routed to its own), instance "
+                    "(one small EC2 NAT instance in the first zone, auto-recovered by EC2 but "
+                    "not highly available: while it or its zone is down the private subnets "
+                    "have no egress; docs/architecture.md).")
+    nat_instance_type: str = Field(
+        "t4g.nano",
+        description="natGateways instance: the NAT instance's EC2 type, a Graviton (arm64) one "
+                    "(its image is Amazon Linux 2023 for arm64).")
     subnets: SubnetLayout | None = Field(
         None, description="Explicit subnet layout; unset: computed from cidr (private /+3, "
                           "public and isolated /+6 per zone).")
@@ -142,6 +155,14 @@ class NetworkSettings(Model):
     @classmethod
     def _unique(cls, v: list[str]) -> list[str]:
         return unique(v)
+
+    @field_validator("nat_instance_type")
+    @classmethod
+    def _graviton(cls, v: str) -> str:
+        if not GRAVITON_TYPE.match(v):
+            raise ValueError(f"{v!r} is not a Graviton (arm64) instance type such as t4g.nano: "
+                             f"the NAT instance runs Amazon Linux 2023 for arm64")
+        return v
 
     def layout(self) -> list[cidrlib.ZoneSubnets]:
         """The subnets of every zone, in zone order, explicit or computed."""

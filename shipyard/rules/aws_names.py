@@ -2,13 +2,14 @@
 that keeps every one of them acceptable. Pure.
 
 A managed store's identifier is ``<cluster>-<app>-<store>`` lower-cased, cut to the service's
-length with a hash (``components/stores/base.py``); the add-ons' and stores' S3 buckets are
+length with a hash (``store_identifier``); the add-ons' and stores' S3 buckets are
 named from the prefix ``<cluster>-<purpose>-`` (``components/addons/object_store.py``); the
 CDN's origin access control is ``<cluster>-<app>`` (``components/cdn.py``). Each service's rule:
 """
 
 from __future__ import annotations
 
+import hashlib
 import re
 
 # RDS DB instance and DocumentDB cluster identifiers: 1-63 letters, digits and hyphens, a
@@ -58,3 +59,18 @@ def accepted(service: str, name: str) -> bool:
                       "s3": (S3_BUCKET, S3_BUCKET_MAX)}[service]
     low = 3 if service == "s3" else 1
     return low <= len(name) <= limit and bool(pattern.match(name))
+
+
+def store_identifier(cluster: str, app: str | None, store: str,
+                     max_length: int = RDS_IDENTIFIER_MAX) -> str:
+    """``<cluster>-<app>-<store>`` (a shared store: ``<cluster>-<kind>``), lower-cased, runs of
+    hyphens made one: the AWS identifier of a managed store, at most ``max_length`` (the
+    service's limit). A longer one is cut and made unique again by a hash of the whole, so two
+    long store names that share a prefix never collapse into one identifier. A kind has no
+    hyphen, so no application's store comes to a shared store's identifier."""
+    owner = f"{app}-" if app is not None else ""
+    name = re.sub("-{2,}", "-", f"{cluster}-{owner}{store}".lower())
+    if len(name) <= max_length:
+        return name
+    digest = hashlib.sha256(name.encode()).hexdigest()[:6]
+    return f"{name[:max_length - 7].rstrip('-')}-{digest}"

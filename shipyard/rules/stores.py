@@ -14,7 +14,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-from shipyard.catalog.models import Application
+from shipyard.catalog.models import Application, Store
 from shipyard.config.base import Problem
 from shipyard.config.stores import StoresSettings
 from shipyard.versions import STORE_IMAGES
@@ -279,8 +279,12 @@ def login_problems(kind: str, backend: str, store_name: str, consumers: Mapping[
         return out
     if backend != "managed" or kind not in ("postgresql", "mysql", "mongodb", "rabbitmq"):
         return out
+    owners = {pg_owner_role(db) for db in databases} if kind == "postgresql" else set()
     for service in sorted(consumers):
         user = login_user(service, kind)
+        if user in owners:
+            out.append(f"stores: service {service!r} makes user {user!r}, the owner role of "
+                       f"database {user.removesuffix(PG_OWNER_SUFFIX)!r}: rename the service")
         if kind != "rabbitmq":
             database = consumers[service] or (databases[0] if databases else None)
             if database is None:
@@ -368,11 +372,20 @@ def problems(kind: str, backend: str, *, version: str | None, storage_gi: int,
 SHARED_KINDS = ("postgresql", "mysql", "mongodb", "redis", "rabbitmq")
 # the platform's namespace of the shared stores' bootstrap Jobs and master credentials
 SHARED_NAMESPACE = "shipyard-stores"
-# PostgreSQL names a database's owner role <database>_owner (components/stores/bootstrap.py):
-# a shared database name leaves room for the suffix within PostgreSQL's 63 characters
+# PostgreSQL names a database's owner role <database>_owner (pg_owner_role, which the
+# bootstrap creates): a shared database name leaves room for the suffix within PostgreSQL's 63
+# characters
 PG_MAX_NAME = 63
-SHARED_DATABASE_LIMIT = {"postgresql": PG_MAX_NAME - len("_owner"), "mysql": 64, "mongodb": 63}
+PG_OWNER_SUFFIX = "_owner"
+SHARED_DATABASE_LIMIT = {"postgresql": PG_MAX_NAME - len(PG_OWNER_SUFFIX), "mysql": 64,
+                         "mongodb": 63}
 SHARED_USER_LIMIT = {"postgresql": PG_MAX_NAME, "mysql": MYSQL_MAX_USER, "mongodb": 63}
+
+
+def pg_owner_role(database: str) -> str:
+    """The NOLOGIN role that owns a managed PostgreSQL database, which each of its services'
+    login roles is a member of (components/stores/bootstrap.py)."""
+    return f"{database}{PG_OWNER_SUFFIX}"
 
 
 def placement_of(app: Application, stores: StoresSettings) -> str:
@@ -382,11 +395,28 @@ def placement_of(app: Application, stores: StoresSettings) -> str:
 
 
 def shares(app: Application, kind: str, stores: StoresSettings) -> bool:
-    """Whether ``app``'s stores of ``kind`` live on the stack's shared store of that engine: a
-    managed kind (in-cluster stores and S3 buckets stay the application's own) and placement
-    shared."""
+    """Whether ``app``'s placement puts its stores of ``kind`` on the stack's shared store of
+    that engine: a managed kind (in-cluster stores and S3 buckets stay the application's own)
+    and placement shared. A Valkey store also needs its catalog's word (``shares_store``)."""
     return kind in SHARED_KINDS and stores.backend_of(kind) == "managed" and \
         placement_of(app, stores) == "shared"
+
+
+def shares_store(app: Application, store: Store, stores: StoresSettings) -> bool:
+    """Whether this store of ``app`` lives on the stack's shared store of its engine: its
+    application's placement shares the kind and, for Valkey, the catalog says its clients
+    prefix every key and channel (``keyPrefix: true``). A shared Valkey group separates its
+    applications by an ACL on key and channel patterns only, which a client that writes
+    unprefixed keys would meet as NOPERM on every command: without that word the application's
+    Valkey stays a group of its own."""
+    return shares(app, store.kind, stores) and (store.kind != "redis" or store.key_prefix)
+
+
+def unprefixed_caches(app: Application, stores: StoresSettings) -> list[str]:
+    """``app``'s Valkey stores that stay its own although its placement is shared: their
+    catalog does not say the clients prefix their keys (the settings' note names them)."""
+    return [name for name, store in app.stores.items()
+            if shares(app, store.kind, stores) and not shares_store(app, store, stores)]
 
 
 def shared_name(app: str, name: str, limit: int) -> str:
@@ -405,9 +435,30 @@ def login_key(app: str, service: str) -> str:
     return f"{app}-{service}"
 
 
+# The variable (after the store's own prefix: REDIS_KEY_PREFIX) that gives a Valkey client its
+# application's key prefix
+KEY_PREFIX_VAR = "KEY_PREFIX"
+# A service's connection ConfigMap to a store: the label names the store (its name in the
+# catalog); the annotation, on a managed store's, the AWS identifier of the store that holds the
+# service's data (plan.py --against flags a connection that moves, offline/stateful.py; the
+# estimate splits a shared store by them, offline/estimates/apportion.py)
+USES_LABEL = "shipyard.dev/uses"
+STORE_ID_ANNOTATION = "shipyard.dev/store-id"
+
+
 def key_prefix(app: str) -> str:
-    """On a shared Valkey group an application's keys and channels start with its name."""
+    """The prefix of an application's keys and channels on Valkey (``<app>:``): on a shared
+    group the only ones its users may touch; its connections carry it as ``KEY_PREFIX``
+    wherever its catalog says its clients prefix their keys."""
     return f"{app}:"
+
+
+def declared_prefix(app: Application | None, store: Store) -> str | None:
+    """The prefix ``app``'s clients put on this store's keys, where its catalog says they do
+    (``keyPrefix: true``): given as ``KEY_PREFIX`` on a store of its own too (in the cluster,
+    or its own ElastiCache group), so that its keys keep their names whichever placement
+    holds them. None: not declared (or a shared store's own args, which have no application)."""
+    return key_prefix(app.name) if app is not None and store.key_prefix else None
 
 
 @dataclass(frozen=True)
@@ -441,10 +492,8 @@ def shared_logins(kind: str, apps: Iterable[Application],
     there (a database its catalog names, or the store's first, prefixed by the application)."""
     out: list[SharedLogin] = []
     for app in apps:
-        if not shares(app, kind, stores):
-            continue
         for store_name, store in app.stores.items():
-            if store.kind != kind:
+            if store.kind != kind or not shares_store(app, store, stores):
                 continue
             for service, named in consumers_of(app, store_name).items():
                 if kind == "rabbitmq":
@@ -460,68 +509,8 @@ def shared_logins(kind: str, apps: Iterable[Application],
 
 def shared_declared(kind: str, apps: Iterable[Application], stores: StoresSettings) -> bool:
     """Some sharing application declares a store of ``kind``: the shared store exists."""
-    return any(shares(app, kind, stores) and store.kind == kind
+    return any(store.kind == kind and shares_store(app, store, stores)
                for app in apps for store in app.stores.values())
-
-
-# ---------------------------------------------------------------------------------------------
-# The managed databases' AWS names: identifiers, and the log groups their exports go to
-
-
-def store_identifier(cluster_name: str, owner: str | None, store_name: str,
-                     max_length: int = 63) -> str:
-    """``<cluster>-<app>-<store>`` (a shared store: ``<cluster>-<kind>``, ``owner`` None): the
-    AWS identifier of a managed store. Fixed (not auto-named), so a replacement cannot silently
-    create a second database beside the first: AWS refuses the duplicate and the plan flags the
-    change. A kind has no hyphen, so no application's store comes to a shared store's
-    identifier."""
-    prefix = f"{owner}-" if owner is not None else ""
-    name = re.sub("-{2,}", "-", f"{cluster_name}-{prefix}{store_name}".lower())
-    if len(name) <= max_length:
-        return name
-    # cut, and made unique again by a hash of the whole (two long store names that share a
-    # prefix must not collapse into one AWS identifier)
-    digest = hashlib.sha256(name.encode()).hexdigest()[:6]
-    return f"{name[:max_length - 7].rstrip('-')}-{digest}"
-
-
-# The logs each managed database exports to CloudWatch Logs: PostgreSQL's log (statements per
-# log_statement, those slower than log_min_duration_statement, errors) and upgrade log; MySQL's
-# error and slow query logs; DocumentDB's audit and profiler logs.
-LOG_EXPORTS = {"postgresql": ("postgresql", "upgrade"), "mysql": ("error", "slowquery"),
-               "mongodb": ("audit", "profiler")}
-
-
-def export_log_group(kind: str, identifier: str, log: str) -> str:
-    """The log group AWS writes an export to (RDS User Guide, "Publishing database logs to
-    Amazon CloudWatch Logs": /aws/rds/instance/ID/LOG; DocumentDB Developer Guide, "Auditing
-    Amazon DocumentDB events" and "Profiling": /aws/docdb/CLUSTER/LOG)."""
-    if kind == "mongodb":
-        return f"/aws/docdb/{identifier}/{log}"
-    return f"/aws/rds/instance/{identifier}/{log}"
-
-
-def managed_databases(apps: Iterable[Application],
-                      stores: StoresSettings) -> list[tuple[str, str | None, str]]:
-    """(kind, owner, store name) of every managed database (RDS, DocumentDB) the applications'
-    stores make: the stack's shared one of each engine a sharing application declares (owner
-    None), and each application's own."""
-    apps = list(apps)
-    out: list[tuple[str, str | None, str]] = [
-        (kind, None, kind) for kind in LOG_EXPORTS if shared_declared(kind, apps, stores)]
-    for app in apps:
-        for name, store in app.stores.items():
-            if store.kind in LOG_EXPORTS and stores.backend_of(store.kind) == "managed" \
-                    and not shares(app, store.kind, stores):
-                out.append((store.kind, app.name, name))
-    return out
-
-
-def database_log_groups(cluster_name: str, apps: Iterable[Application],
-                        stores: StoresSettings) -> list[str]:
-    """Every log group the managed databases' exports write to (shipyard creates them)."""
-    return [export_log_group(kind, store_identifier(cluster_name, owner, name), log)
-            for kind, owner, name in managed_databases(apps, stores) for log in LOG_EXPORTS[kind]]
 
 
 def shared_problems(kind: str, logins: Sequence[SharedLogin]) -> list[Problem]:
@@ -531,6 +520,9 @@ def shared_problems(kind: str, logins: Sequence[SharedLogin]) -> list[Problem]:
     keys: dict[str, SharedLogin] = {}
     users: dict[str, SharedLogin] = {}
     databases: dict[str, str] = {}
+    # PostgreSQL: every database's owner role, which no login may be
+    owners = {pg_owner_role(login.database): login for login in logins
+              if kind == "postgresql" and login.database is not None}
     for login in logins:
         where = f"applications.{login.app}.services.{login.service}"
         first = keys.get(login.key)
@@ -551,6 +543,12 @@ def shared_problems(kind: str, logins: Sequence[SharedLogin]) -> list[Problem]:
                                f"its user {login.user!r} on the shared {kind} store is also "
                                f"{other.app}/{other.service}'s: rename one"))
         users[login.user] = login
+        owner = owners.get(login.user)
+        if owner is not None:
+            out.append(Problem(where, login.service,
+                               f"its user {login.user!r} on the shared {kind} store is also the "
+                               f"owner role of {owner.app}'s database {owner.database!r} "
+                               f"(<database>{PG_OWNER_SUFFIX}): rename one"))
         if kind in ("postgresql", "mysql", "mongodb") and (
                 login.user.startswith(("pg_", "rds")) or login.user in MYSQL_RESERVED_USERS):
             out.append(Problem(where, login.service,

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from shipyard.catalog.models import Application
+from shipyard.rules import aws_names
 from shipyard.rules import stores as store_rules
 
 MANAGED_TYPES = {"postgresql": "shipyard:stores:RdsDatabase",
@@ -27,11 +28,15 @@ class Served:
     kind: str
     shared: bool
     component: str               # the store component's resource name in the plan
-    identifier_base: str         # <cluster>-<app>-<store>, or <cluster>-<kind> when shared
+    cluster: str                 # the stack's cluster name
     namespace: str               # where its bootstrap Job runs
 
     def identifier(self, limit: int = 63) -> str:
-        return self.identifier_base[:limit].rstrip("-")
+        """Its AWS identifier within the service's ``limit``, by the product's own rule:
+        ``<cluster>-<app>-<store>``, or ``<cluster>-<kind>`` when shared."""
+        if self.shared:
+            return aws_names.store_identifier(self.cluster, None, self.kind, limit)
+        return aws_names.store_identifier(self.cluster, self.app.name, self.name, limit)
 
     def user(self, service: str) -> str:
         """The service's user on that store."""
@@ -64,16 +69,15 @@ def served(settings: Any, apps: tuple[str, ...] | None = None,
         for name, store in app.stores.items():
             if store.kind not in kinds or stores.backend_of(store.kind) != "managed":
                 continue
-            shared = store_rules.shares(app, store.kind, stores)
+            shared = store_rules.shares_store(app, store, stores)
             if shared:
                 out.append(Served(app, name, store.kind, True,
-                                  f"{SHARED_COMPONENT}-{store.kind}",
-                                  f"{settings.cluster_name}-{store.kind}",
+                                  f"{SHARED_COMPONENT}-{store.kind}", settings.cluster_name,
                                   store_rules.SHARED_NAMESPACE))
             else:
                 out.append(Served(app, name, store.kind, False,
-                                  f"apps-{app.name}-stores-{name}",
-                                  f"{settings.cluster_name}-{app.name}-{name}", app.name))
+                                  f"apps-{app.name}-stores-{name}", settings.cluster_name,
+                                  app.name))
     return out
 
 

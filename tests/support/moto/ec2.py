@@ -1,8 +1,9 @@
 """EC2 in moto: the VPC and its network, security groups, endpoints, flow logs,
-launch templates."""
+launch templates, instances (the NAT instance)."""
 
 from __future__ import annotations
 
+import base64
 import ipaddress
 from collections.abc import Mapping
 from typing import Any
@@ -114,15 +115,71 @@ class Ec2(MotoBase):
 
     @handles("aws:ec2/eip:Eip")
     def _eip(self, name: str, i: dict[str, Any]) -> tuple[str, dict[str, Any]]:
-        address = self.client("ec2").allocate_address(**drop_none(
+        ec2 = self.client("ec2")
+        address = ec2.allocate_address(**drop_none(
             Domain=i.get("domain", "vpc"), PublicIpv4Pool=i.get("publicIpv4Pool"),
             NetworkBorderGroup=i.get("networkBorderGroup"),
             TagSpecifications=tag_specs("elastic-ip", i.get("tags"))))
         allocation_id = address["AllocationId"]
-        return allocation_id, {
-            "allocationId": allocation_id, "publicIp": address["PublicIp"],
-            "domain": address.get("Domain", "vpc"),
-            "arn": self._arn("ec2", f"elastic-ip/{allocation_id}"),
+        association = None
+        if i.get("instance") or i.get("networkInterface"):
+            # the provider associates the address with what it names; moto does not check
+            # that the VPC has the internet gateway AWS asks for (Gateway.NotAttached)
+            association = ec2.associate_address(**drop_none(
+                AllocationId=allocation_id, InstanceId=i.get("instance"),
+                NetworkInterfaceId=i.get("networkInterface")))["AssociationId"]
+        return allocation_id, drop_none(
+            allocationId=allocation_id, publicIp=address["PublicIp"],
+            domain=address.get("Domain", "vpc"), associationId=association,
+            arn=self._arn("ec2", f"elastic-ip/{allocation_id}"))
+
+    @handles("aws:ec2/instance:Instance")
+    def _instance(self, name: str, i: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+        """RunInstances, as the provider calls it: from the launch template, whose image may
+        be ``resolve:ssm:PARAMETER`` (EC2 resolves it at launch; moto's SSM holds AWS's public
+        Amazon Linux parameters, so a misspelt one fails as it would), then the source/dest
+        check the provider turns off with ModifyInstanceAttribute."""
+        ec2 = self.client("ec2")
+        template = i.get("launchTemplate") or {}
+        image = i.get("ami")
+        if template and not image:
+            versions = ec2.describe_launch_template_versions(**drop_none(
+                LaunchTemplateId=template.get("id"), LaunchTemplateName=template.get("name"),
+                Versions=[str(template.get("version") or "$Default")]))
+            image = versions["LaunchTemplateVersions"][0]["LaunchTemplateData"].get("ImageId")
+        require(image, "MissingParameter", "an instance needs an AMI (ami, or its template's)")
+        if str(image).startswith("resolve:ssm:"):
+            parameter = str(image).removeprefix("resolve:ssm:")
+            image = self.client("ssm").get_parameter(Name=parameter)["Parameter"]["Value"]
+        metadata = i.get("metadataOptions") or {}
+        user_data = i.get("userData")
+        reservation = ec2.run_instances(**drop_none(
+            ImageId=image, MinCount=1, MaxCount=1, InstanceType=i.get("instanceType"),
+            SubnetId=i.get("subnetId"), SecurityGroupIds=i.get("vpcSecurityGroupIds"),
+            LaunchTemplate=drop_none(LaunchTemplateId=template.get("id"),
+                                     LaunchTemplateName=template.get("name"),
+                                     Version=str(template["version"])
+                                     if template.get("version") else None),
+            MetadataOptions=drop_none(HttpTokens=metadata.get("httpTokens"),
+                                      HttpEndpoint=metadata.get("httpEndpoint"),
+                                      HttpPutResponseHopLimit=metadata.get(
+                                          "httpPutResponseHopLimit")),
+            UserData=base64.b64encode(user_data.encode()).decode() if user_data else None,
+            CreditSpecification=drop_none(CpuCredits=(i.get("creditSpecification") or {})
+                                          .get("cpuCredits")),
+            TagSpecifications=tag_specs("instance", i.get("tags"))))
+        instance = reservation["Instances"][0]
+        instance_id = instance["InstanceId"]
+        if "sourceDestCheck" in i:
+            ec2.modify_instance_attribute(InstanceId=instance_id,
+                                          SourceDestCheck={"Value": bool(i["sourceDestCheck"])})
+        interface = instance["NetworkInterfaces"][0]
+        return instance_id, {
+            "arn": self._arn("ec2", f"instance/{instance_id}"), "ami": image,
+            "availabilityZone": instance["Placement"]["AvailabilityZone"],
+            "primaryNetworkInterfaceId": interface["NetworkInterfaceId"],
+            "privateIp": instance.get("PrivateIpAddress"),
+            "instanceState": instance["State"]["Name"],
         }
 
     @handles("aws:ec2/natGateway:NatGateway")
