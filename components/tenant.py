@@ -43,6 +43,7 @@ from components.workload_identity import POD_IDENTITY_AGENT_CIDR, POD_IDENTITY_A
 from shipyard.catalog import services as catalog_services
 from shipyard.catalog.models import Application, route_port
 from shipyard.catalog.services import Port
+from shipyard.rules.network_policies import deny_all_but_dns
 
 TYPE = "shipyard:apps:Tenant"
 ISTIO_NAMESPACE = "istio-system"
@@ -190,16 +191,7 @@ def network_policies(app: Application, *, gateway_namespace: str | None,
     ``https_except``: what the HTTPS-anywhere rules leave out (``TenantPlatform``).
     ``pod_identity_agent``: the services that call AWS get their credentials from the node's
     EKS Pod Identity agent (``cluster.workloadIdentity: podIdentity``), so they may reach it."""
-    policies: dict[str, dict[str, Any]] = {
-        "default-deny": {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]},
-        "allow-dns": {
-            "podSelector": {}, "policyTypes": ["Egress"],
-            "egress": [{"to": [{"namespaceSelector": {"matchLabels": {
-                "kubernetes.io/metadata.name": "kube-system"}},
-                "podSelector": {"matchLabels": {"k8s-app": "kube-dns"}}}],
-                "ports": [{"protocol": "UDP", "port": 53}, {"protocol": "TCP", "port": 53}]}],
-        },
-    }
+    policies: dict[str, dict[str, Any]] = deny_all_but_dns()
     if mesh:
         policies["allow-mesh-control-plane"] = {
             "podSelector": {}, "policyTypes": ["Egress"],

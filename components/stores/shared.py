@@ -46,6 +46,7 @@ from components.stores.stores import component_class, data_key
 from components.workload import MANAGED
 from shipyard.catalog.models import Store
 from shipyard.config.stores import StoresSettings
+from shipyard.rules.network_policies import deny_all_but_dns
 from shipyard.rules.stores import SHARED_NAMESPACE, login_key
 from shipyard.versions import STORE_ENGINES
 
@@ -76,16 +77,7 @@ class SharedStoresArgs:
 def namespace_policies() -> dict[str, dict[str, Any]]:
     """The namespace's own NetworkPolicies: nothing in or out but DNS (each bootstrap Job adds
     its store's subnets on its port)."""
-    return {
-        "default-deny": {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]},
-        "allow-dns": {
-            "podSelector": {}, "policyTypes": ["Egress"],
-            "egress": [{"to": [{"namespaceSelector": {"matchLabels": {
-                "kubernetes.io/metadata.name": "kube-system"}},
-                "podSelector": {"matchLabels": {"k8s-app": "kube-dns"}}}],
-                "ports": [{"protocol": "UDP", "port": 53}, {"protocol": "TCP", "port": 53}]}],
-        },
-    }
+    return deny_all_but_dns()
 
 
 class SharedStores(pulumi.ComponentResource):
