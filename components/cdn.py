@@ -43,6 +43,7 @@ import pulumi_aws as aws
 from components.addons.base import AccessLogTarget
 from components.addons.object_store import private_bucket, tls_only_statement
 from components.dns import validation_domains
+from components.log_storage import DELIVERY_REGION
 from shipyard.rules import hostnames, iam
 
 TYPE = "shipyard:cdn:Cdn"
@@ -60,7 +61,6 @@ CLOUDFRONT_ZONE_ID = "Z2FDTNDATAQYW2"
 # shipyard/config/defaults.py).
 PRICE_CLASSES = ("PriceClass_100", "PriceClass_200", "PriceClass_All")
 NONCURRENT_DAYS = 30                   # how long a replaced or deleted asset stays recoverable
-LOG_DELIVERY_REGION = "us-east-1"      # where CloudFront's log delivery sources live
 LOG_DELIVERY_NAME_MAX = 60             # CloudWatch Logs' names of delivery sources/destinations
 # partitions of the delivered logs under AWSLogs/ACCOUNT/CloudFront/ (CloudFront Developer
 # Guide, "Configure standard logging (v2)", partitioning)
@@ -217,17 +217,17 @@ class Cdn(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
         self.log_source = aws.cloudwatch.LogDeliverySource(
             f"{self._name}-log-source", name=name, log_type="ACCESS_LOGS",
-            resource_arn=self.distribution.arn, region=LOG_DELIVERY_REGION,
+            resource_arn=self.distribution.arn, region=DELIVERY_REGION,
             tags={**tags, "Name": name}, opts=child)
         destination = aws.cloudwatch.LogDeliveryDestination(
-            f"{self._name}-log-destination", name=name, region=LOG_DELIVERY_REGION,
+            f"{self._name}-log-destination", name=name, region=DELIVERY_REGION,
             delivery_destination_configuration=aws.cloudwatch.
             LogDeliveryDestinationDeliveryDestinationConfigurationArgs(
                 destination_resource_arn=target.bucket_arn),
             tags={**tags, "Name": name}, opts=child)
         self.log_delivery = aws.cloudwatch.LogDelivery(
             f"{self._name}-log-delivery", delivery_source_name=self.log_source.name,
-            delivery_destination_arn=destination.arn, region=LOG_DELIVERY_REGION,
+            delivery_destination_arn=destination.arn, region=DELIVERY_REGION,
             s3_delivery_configurations=[aws.cloudwatch.LogDeliveryS3DeliveryConfigurationArgs(
                 suffix_path=LOG_SUFFIX_PATH, enable_hive_compatible_path=False)],
             tags={**tags, "Name": name},

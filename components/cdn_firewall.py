@@ -9,8 +9,10 @@ blocks them:
   (``AWSManagedRulesCommonRuleSet``: OWASP-style probes, bad user agents, oversized bodies),
   known bad inputs (``AWSManagedRulesKnownBadInputsRuleSet``: exploit patterns such as Log4j
   lookups) and Amazon's IP reputation list (``AWSManagedRulesAmazonIpReputationList``);
-- a rate limit per client IP (``RATE_LIMIT`` requests in five minutes), which static assets
-  behind a cache should never reach.
+- a rate limit per client IP (``shipyard:cdn.wafRateLimit`` requests in five minutes). WAF on
+  CloudFront inspects every viewer request, cache hits included, so the limit counts every
+  asset of every page a client loads, and many people can share one address (an office behind
+  NAT, a mobile carrier): it is set for a crowd behind one address, not for one browser.
 
 Each rule, and the ACL, sends CloudWatch metrics and keeps sampled requests. WAF's own request
 logs stay off (a Firehose, S3 or CloudWatch destination of their own: docs/hardening.md).
@@ -28,13 +30,13 @@ TYPE = "shipyard:cdn:CdnFirewall"
 REGION = "us-east-1"                # CloudFront's web ACLs live there
 MANAGED_RULE_GROUPS = ("AWSManagedRulesCommonRuleSet", "AWSManagedRulesKnownBadInputsRuleSet",
                        "AWSManagedRulesAmazonIpReputationList")
-RATE_LIMIT = 2000                   # requests per client IP in WAF's 5-minute window
 NAME_MAX = 128
 
 
 @dataclass(frozen=True)
 class CdnFirewallArgs:
     cluster_name: str
+    rate_limit: int = 20000             # requests per client IP in WAF's 5-minute window
     tags: Mapping[str, str] = field(default_factory=dict)
 
 
@@ -43,8 +45,9 @@ def _visibility(metric: str) -> aws.wafv2.WebAclRuleVisibilityConfigArgs:
         cloudwatch_metrics_enabled=True, metric_name=metric, sampled_requests_enabled=True)
 
 
-def rules() -> list[aws.wafv2.WebAclRuleArgs]:
-    """The managed rule groups in order (their own actions apply), then the rate limit."""
+def rules(rate_limit: int) -> list[aws.wafv2.WebAclRuleArgs]:
+    """The managed rule groups in order (their own actions apply), then the rate limit
+    (requests per client IP in five minutes)."""
     out = [aws.wafv2.WebAclRuleArgs(
         name=group, priority=priority,
         override_action=aws.wafv2.WebAclRuleOverrideActionArgs(
@@ -59,7 +62,7 @@ def rules() -> list[aws.wafv2.WebAclRuleArgs]:
         action=aws.wafv2.WebAclRuleActionArgs(block=aws.wafv2.WebAclRuleActionBlockArgs()),
         statement=aws.wafv2.WebAclRuleStatementArgs(
             rate_based_statement=aws.wafv2.WebAclRuleStatementRateBasedStatementArgs(
-                limit=RATE_LIMIT, aggregate_key_type="IP")),
+                limit=rate_limit, aggregate_key_type="IP")),
         visibility_config=_visibility("rate-limit-per-ip")))
     return out
 
@@ -76,7 +79,7 @@ class CdnFirewall(pulumi.ComponentResource):
             description=f"{args.cluster_name}: the CDN distributions' firewall",
             default_action=aws.wafv2.WebAclDefaultActionArgs(
                 allow=aws.wafv2.WebAclDefaultActionAllowArgs()),
-            rules=rules(),
+            rules=rules(args.rate_limit),
             visibility_config=aws.wafv2.WebAclVisibilityConfigArgs(
                 cloudwatch_metrics_enabled=True, metric_name=acl_name,
                 sampled_requests_enabled=True),

@@ -30,6 +30,16 @@ AUTO_MODE_CLUSTER_POLICIES = ("AmazonEKSComputePolicy", "AmazonEKSBlockStoragePo
 AUTO_MODE_NODE_POLICIES = ("AmazonEKSWorkerNodeMinimalPolicy",
                            "AmazonEC2ContainerRegistryPullOnly")
 AUTO_MODE_NODE_POOLS = ("general-purpose", "system")
+# Where a critical add-on runs under Auto Mode (EKS User Guide, "Run critical add-ons on
+# dedicated instances"): on the built-in system pool, whose nodes carry the taint
+# CriticalAddonsOnly:NoSchedule, so the pods both select the pool and tolerate the taint. The
+# snapshot-controller add-on takes both as configuration values (nodeSelector, tolerations:
+# its schema, `aws eks describe-addon-configuration --addon-name snapshot-controller`, has them
+# since aws/containers-roadmap#2311).
+SYSTEM_POOL_PLACEMENT = {
+    "nodeSelector": {"karpenter.sh/nodepool": "system"},
+    "tolerations": [{"key": "CriticalAddonsOnly", "operator": "Exists"}],
+}
 # The EBS CSI driver's name: the add-on's, or Auto Mode's own block storage.
 EBS_DRIVERS = {False: "ebs.csi.aws.com", True: "ebs.csi.eks.amazonaws.com"}
 # Control plane -> pod ports that admission webhooks listen on. Managed nodes share the
@@ -71,6 +81,9 @@ class ClusterArgs:
     deletion_protection: bool
     node_groups: Mapping[str, NodeGroupSpec]
     workload_identity: str = "podIdentity"     # podIdentity | irsa
+    # podIdentity: keep IRSA's OIDC provider, trusted beside Pod Identity (pods started under
+    # IRSA, before the switch, keep their credentials until they restart)
+    irsa_transition: bool = False
     auto_mode: bool = False                    # EKS Auto Mode: no node groups (node_groups empty)
     logs_key_arn: pulumi.Input[str] | None = None  # encrypts the control-plane logs' group
     # the VPC CNI assigns /28 prefixes: managed nodes run up to 110 pods (EKS sets maxPods)
@@ -175,9 +188,14 @@ class Cluster(pulumi.ComponentResource):
                 policy_arn=iam.managed_policy_arn(policy), opts=child)
                 for policy in AUTO_MODE_CLUSTER_POLICIES]
             # The nodes' role goes in the cluster's compute config: it exists, with its
-            # policies, before the cluster (its nodes start as soon as pods are pending).
+            # policies, before the cluster (its nodes start as soon as pods are pending). A
+            # role of its own, not the node groups' (cluster-node-role): switching a deployed
+            # stack to Auto Mode must not take the node groups' policies from under their
+            # running nodes, and the node groups' role has EKS's EC2_LINUX access entry, while
+            # Auto Mode gives its role an access entry of type EC2 (a principal has one entry
+            # per cluster, whose type never changes).
             self.node_role = self._create_node_role(AUTO_MODE_NODE_POLICIES,
-                                                    "EKS Auto Mode nodes")
+                                                    "EKS Auto Mode nodes", key="auto-node")
             cluster_policies += self._node_policies
             auto_mode = {
                 "compute_config": aws.eks.ClusterComputeConfigArgs(
@@ -232,18 +250,23 @@ class Cluster(pulumi.ComponentResource):
 
         # The IAM OIDC provider only for IRSA: with EKS Pod Identity every role trusts
         # pods.eks.amazonaws.com (every pinned chart and EKS add-on here takes its credentials
-        # from Pod Identity: docs/architecture.md), so nothing needs it.
+        # from Pod Identity: docs/architecture.md), so nothing needs it - but during the move
+        # of a stack deployed under IRSA (irsa_transition), whose pods keep IRSA's credentials
+        # until they restart: then the roles trust it too, until the pods have all restarted
+        # (docs/operations.md).
         self.oidc_provider: aws.iam.OpenIdConnectProvider | None = None
         oidc = None
-        if args.workload_identity == "irsa":
+        if args.workload_identity == "irsa" or args.irsa_transition:
             self.oidc_provider = aws.iam.OpenIdConnectProvider(
                 f"{name}-oidc", url=self.eks.identities[0].oidcs[0].issuer,
                 client_id_lists=["sts.amazonaws.com"],
                 tags=self._tags(f"{args.cluster_name}-oidc"), opts=child)
             oidc = OidcProvider(arn=self.oidc_provider.arn,
                                 issuer_url=self.eks.identities[0].oidcs[0].issuer)
+        irsa = args.workload_identity == "irsa"
         self.identity = WorkloadIdentity(cluster_name=args.cluster_name, cluster=self.eks.name,
-                                         oidc=oidc)
+                                         oidc=oidc if irsa else None,
+                                         transition=None if irsa else oidc)
 
         self._create_access_entries()
         self._create_webhook_rules()
@@ -306,13 +329,13 @@ class Cluster(pulumi.ComponentResource):
         """EKS Auto Mode runs the nodes (its built-in pools), the VPC CNI, kube-proxy, CoreDNS,
         the Pod Identity agent and the EBS CSI driver itself (EKS User Guide, "Update an EKS
         Auto Mode cluster"): of the managed add-ons only the snapshot controller remains, on
-        the built-in ``system`` pool as the guide suggests (it tolerates its CriticalAddonsOnly
-        taint). No managed node groups."""
+        the built-in ``system`` pool as the guide suggests: it selects the pool and tolerates
+        its CriticalAddonsOnly taint (without the toleration it would never schedule). No
+        managed node groups."""
         self.node_groups = {}
         self.node_role_arn = self.node_role.arn
         self.snapshot_controller = self._addon(
-            "snapshot-controller", configuration={"nodeSelector": {
-                "karpenter.sh/nodepool": "system"}})
+            "snapshot-controller", configuration=SYSTEM_POOL_PLACEMENT)
         # no node group to wait for the routes: everything in the cluster waits for them
         self._provider_waits = list(self._args.egress)
 
@@ -397,14 +420,14 @@ class Cluster(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self, depends_on=[*depends_on, *grants]))
 
     def _create_node_role(self, policies: Sequence[str] = NODE_POLICIES,
-                          what: str = "EKS managed nodes") -> aws.iam.Role:
+                          what: str = "EKS managed nodes", key: str = "node") -> aws.iam.Role:
         role = aws.iam.Role(
-            f"{self._name}-node-role", assume_role_policy=iam.service_trust("ec2.amazonaws.com"),
+            f"{self._name}-{key}-role", assume_role_policy=iam.service_trust("ec2.amazonaws.com"),
             description=f"{what} of {self._args.cluster_name}",
-            tags=self._tags(f"{self._args.cluster_name}-node"),
+            tags=self._tags(f"{self._args.cluster_name}-{key}"),
             opts=pulumi.ResourceOptions(parent=self))
         self._node_policies = [
-            aws.iam.RolePolicyAttachment(f"{self._name}-node-{policy}", role=role.name,
+            aws.iam.RolePolicyAttachment(f"{self._name}-{key}-{policy}", role=role.name,
                                          policy_arn=iam.managed_policy_arn(policy),
                                          opts=pulumi.ResourceOptions(parent=self))
             for policy in policies

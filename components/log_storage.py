@@ -34,7 +34,10 @@ TYPE = "shipyard:logs:LogStorage"
 S3_LOGS_PREFIX = "s3/"              # S3 server access logs, then account/region/bucket/date
 LOGGING_SERVICE = "logging.s3.amazonaws.com"
 DELIVERY_SERVICE = "delivery.logs.amazonaws.com"    # CloudWatch Logs' log delivery (CloudFront)
-DELIVERY_REGION = "us-east-1"       # where CloudFront's delivery sources live
+# Where CloudFront's log delivery lives (its delivery sources, and so the destinations and
+# deliveries they pair with): us-east-1 only (CloudFront Developer Guide, "Configure standard
+# logging (v2)"). The bucket policy's source condition and the CDN's delivery use this one.
+DELIVERY_REGION = "us-east-1"
 
 
 def access_log_bucket_policy(bucket_arn: str, account_id: str,

@@ -5,7 +5,8 @@ application has any; sidecar injection when it joins the mesh), ResourceQuota si
 services' largest footprint (rollout surge and sidecars included; no LoadBalancer or NodePort
 Services), LimitRange, a default-deny NetworkPolicy for ingress and egress with DNS allowed, and
 allow rules derived from the catalog: the Gateway's namespace to routed ports, callers to
-callees, services to the stores they use, HTTPS out for services that call AWS. Then its
+callees, services to the stores they use, HTTPS out for services that call AWS (and, under
+EKS Pod Identity, the node's Pod Identity agent, where their credentials come from). Then its
 generated secrets, one Workload per service, and its HTTPRoute on the shared Gateway.
 
 Every object is a pure function of the catalog, tested without mocks; the component registers.
@@ -27,20 +28,16 @@ from components.addons.base import namespace
 from components.addons.ingress import ACCESS_LABEL, route_filters
 from components.labels import MANAGED, NAME_LABEL
 from components.mesh import MERGED_METRICS_PORT, SIDECAR, MeshContext
+from components.sizing import pod_footprint
 from components.stores.base import STORE_LABEL, Footprint
 from components.stores.stores import StoreContext, Stores, StoresArgs, footprints, ports
 from components.stores.stores import service_count as store_services
-from components.workload import (
-    Workload,
-    WorkloadArgs,
-    WorkloadPlatform,
-    pod_footprint,
-    services,
-    tracks,
-)
+from components.workload import Workload, WorkloadArgs, WorkloadPlatform, services, tracks
+from components.workload_identity import POD_IDENTITY_AGENT_CIDR, POD_IDENTITY_AGENT_PORT
 from shipyard.catalog import services as catalog_services
 from shipyard.catalog.models import Application, route_port
 from shipyard.catalog.services import Port
+from shipyard.rules.network_policies import deny_all_but_dns
 
 TYPE = "shipyard:apps:Tenant"
 ISTIO_NAMESPACE = "istio-system"
@@ -182,19 +179,13 @@ def network_policies(app: Application, *, gateway_namespace: str | None,
                      monitoring_namespace: str | None = None,
                      tracing_namespace: str | None = None,
                      store_ports: Mapping[str, int] | None = None,
-                     https_except: Sequence[str] = ()) -> dict[str, dict[str, Any]]:
+                     https_except: Sequence[str] = (),
+                     pod_identity_agent: bool = False) -> dict[str, dict[str, Any]]:
     """Every NetworkPolicy of the tenant, by name: deny all, then allow what the catalog says.
-    ``https_except``: what the HTTPS-anywhere rules leave out (``TenantPlatform``)."""
-    policies: dict[str, dict[str, Any]] = {
-        "default-deny": {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]},
-        "allow-dns": {
-            "podSelector": {}, "policyTypes": ["Egress"],
-            "egress": [{"to": [{"namespaceSelector": {"matchLabels": {
-                "kubernetes.io/metadata.name": "kube-system"}},
-                "podSelector": {"matchLabels": {"k8s-app": "kube-dns"}}}],
-                "ports": [{"protocol": "UDP", "port": 53}, {"protocol": "TCP", "port": 53}]}],
-        },
-    }
+    ``https_except``: what the HTTPS-anywhere rules leave out (``TenantPlatform``).
+    ``pod_identity_agent``: the services that call AWS get their credentials from the node's
+    EKS Pod Identity agent (``cluster.workloadIdentity: podIdentity``), so they may reach it."""
+    policies: dict[str, dict[str, Any]] = deny_all_but_dns()
     if mesh:
         policies["allow-mesh-control-plane"] = {
             "podSelector": {}, "policyTypes": ["Egress"],
@@ -242,6 +233,9 @@ def network_policies(app: Application, *, gateway_namespace: str | None,
             egress.append({"to": to, "ports": _ports([port])})
         if svc.aws and not any(app.stores[u.store].kind == "objectStorage" for u in svc.uses):
             egress.append({"to": [anywhere_but(https_except)], "ports": _ports([443])})
+        if svc.aws and pod_identity_agent:
+            egress.append({"to": [{"ipBlock": {"cidr": POD_IDENTITY_AGENT_CIDR}}],
+                           "ports": _ports([POD_IDENTITY_AGENT_PORT])})
         policy: dict[str, Any] = {"podSelector": {"matchLabels": {NAME_LABEL: name}},
                                   "policyTypes": []}
         if ingress:
@@ -376,7 +370,9 @@ class Tenant(pulumi.ComponentResource):
                 monitoring_namespace=platform.monitoring_namespace,
                 tracing_namespace=platform.tracing_namespace,
                 store_ports=ports(app, store_settings) if store_settings else None,
-                https_except=platform.https_except).items():
+                https_except=platform.https_except,
+                pod_identity_agent=platform.workload.identity is not None
+                and platform.workload.identity.pod_identity).items():
             k8s.networking.v1.NetworkPolicy(f"{name}-netpol-{policy_name}",
                                             metadata=meta(policy_name), spec=spec, opts=k8s_opts)
 

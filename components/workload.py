@@ -37,6 +37,7 @@ from components.mesh import (
     sidecar_annotations,
     virtual_service_spec,
 )
+from components.sizing import hpa_targets
 from components.workload_identity import (
     ServiceAccountRole,
     WorkloadIdentity,
@@ -44,8 +45,8 @@ from components.workload_identity import (
 )
 from shipyard.catalog import mounts as catalog_mounts
 from shipyard.catalog.models import Application
-from shipyard.catalog.services import Port, Service, cpu_millis, memory_bytes
-from shipyard.rules.requests import AS_THEY_ARE, Sizing, same_threshold, sized
+from shipyard.catalog.services import Port, Service
+from shipyard.rules.requests import AS_THEY_ARE, Sizing, sized
 
 TYPE = "shipyard:apps:Workload"
 SECRETS_ROOT = catalog_mounts.SECRETS_ROOT
@@ -248,13 +249,16 @@ def pod_template(app: Application, name: str, svc: Service, track: Track, *, ima
                  mesh: bool, zone_spread: str, immutable_tags: bool = True,
                  telemetry: Mapping[str, str] | None = None,
                  stores: Sequence[StoreMount] = (),
-                 sidecar: Mapping[str, str] = SIDECAR) -> dict[str, Any]:
+                 sidecar: Mapping[str, str] = SIDECAR,
+                 pod_annotations: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """``pod_annotations``: its AWS role's (the workload identity: a switch rolls the pods,
+    which keep the credentials they started with)."""
     vols, mounts = volumes(svc)
     env_from, store_vols, store_mounts = store_wiring(stores)
     vols, mounts = vols + store_vols, mounts + store_mounts
     labels = {**selector(name, track.track), PART_OF_LABEL: app.name,
               VERSION_LABEL: track.tag_ref.lstrip(":@").replace("sha256:", "")[:63]}
-    annotations = {"kubectl.kubernetes.io/default-container": name}
+    annotations = {"kubectl.kubernetes.io/default-container": name, **(pod_annotations or {})}
     if mesh:
         annotations.update({**sidecar_annotations(sidecar),
                             "proxy.istio.io/config": proxy_config(svc)})
@@ -322,7 +326,8 @@ def deployment(app: Application, name: str, svc: Service, track: Track, *, image
                immutable_tags: bool = True,
                telemetry: Mapping[str, str] | None = None,
                stores: Sequence[StoreMount] = (),
-               sidecar: Mapping[str, str] = SIDECAR) -> dict[str, Any]:
+               sidecar: Mapping[str, str] = SIDECAR,
+               pod_annotations: Mapping[str, str] | None = None) -> dict[str, Any]:
     annotations = checkov_skips(svc, immutable_tags=immutable_tags)
     if not await_rollout:
         annotations["pulumi.com/skipAwait"] = "true"
@@ -342,7 +347,8 @@ def deployment(app: Application, name: str, svc: Service, track: Track, *, image
                          "rollingUpdate": {"maxSurge": 1, "maxUnavailable": 0}},
             "template": pod_template(app, name, svc, track, image=image, mesh=mesh,
                                      zone_spread=zone_spread, immutable_tags=immutable_tags,
-                                     telemetry=telemetry, stores=stores, sidecar=sidecar),
+                                     telemetry=telemetry, stores=stores, sidecar=sidecar,
+                                     pod_annotations=pod_annotations),
         },
     }
 
@@ -409,39 +415,6 @@ def pod_monitor_spec(app: Application, name: str, svc: Service) -> dict[str, Any
             "namespaceSelector": {"matchNames": [app.name]},
             "podMetricsEndpoints": [{"portNumber": MERGED_METRICS_PORT,
                                      "path": "/stats/prometheus", "interval": "30s"}]}
-
-
-def hpa_targets(catalog: Service, svc: Service, *, mesh: bool,
-                sidecar: Mapping[str, str] = SIDECAR) -> tuple[int | None, int | None]:
-    """The CPU and memory targets of ``svc`` (``catalog`` sized by the environment, its pods'
-    sidecar ``sidecar``) that its HPA reaches at the same CPU and memory per pod as the
-    catalog's targets with the catalog's requests and shipyard's sidecar: utilization is of
-    the pod's requests, the sidecar's included (``shipyard.rules.requests``)."""
-    scaling = catalog.autoscaling
-    if scaling is None:
-        return None, None
-    before = pod_footprint(catalog, mesh=mesh)
-    now = pod_footprint(svc, mesh=mesh, sidecar=sidecar)
-    return tuple(  # type: ignore[return-value]
-        None if target is None else same_threshold(target, before[key], now[key])
-        for target, key in ((scaling.cpu_utilization, "requests.cpu"),
-                            (scaling.memory_utilization, "requests.memory")))
-
-
-def pod_footprint(svc: Service, *, mesh: bool,
-                  sidecar: Mapping[str, str] = SIDECAR) -> dict[str, int]:
-    """One pod's requests and limits (millicores, bytes), its sidecar included."""
-    r = svc.resources
-    out = {"requests.cpu": cpu_millis(r.requests.cpu),
-           "requests.memory": memory_bytes(r.requests.memory),
-           "limits.cpu": cpu_millis(r.limits.cpu),
-           "limits.memory": memory_bytes(r.limits.memory)}
-    if mesh:
-        out["requests.cpu"] += cpu_millis(sidecar["cpu"])
-        out["requests.memory"] += memory_bytes(sidecar["memory"])
-        out["limits.cpu"] += cpu_millis(sidecar["cpuLimit"])
-        out["limits.memory"] += memory_bytes(sidecar["memoryLimit"])
-    return out
 
 
 # ---------------------------------------------------------------------------------------------
@@ -532,7 +505,8 @@ class Workload(pulumi.ComponentResource):
                                   immutable_tags=platform.immutable_tags,
                                   telemetry=telemetry_env(app, svc_name, platform.environment)
                                   if platform.tracing else None, stores=args.stores,
-                                  sidecar=proxy)
+                                  sidecar=proxy, pod_annotations=self.role.pod_annotations
+                                  if self.role is not None else None)
             manifest["metadata"]["namespace"] = args.namespace
             manifest["spec"]["template"]["spec"]["containers"][0]["image"] = image
             suffix = track.name.removeprefix(svc_name)

@@ -20,6 +20,15 @@ Whatever starts pods under the service account waits for ``ServiceAccountRole.re
 association and the role's grants): Pod Identity's webhook injects credentials only into pods
 created once the association exists, and a pod that starts before the policies are attached
 runs without them.
+
+A pod keeps the credentials it started with: switching a deployed stack between IRSA and Pod
+Identity changes no pod by itself. So every pod template of a role's service account carries
+``ServiceAccountRole.pod_annotations`` (``shipyard.dev/workload-identity: podIdentity|irsa``):
+the switch changes the template, and its Deployment rolls once the association exists. While
+pods started under IRSA may still run (``cluster.irsaTransition``: a stack deployed before Pod
+Identity, and the EKS add-ons' pods, which shipyard cannot roll: docs/operations.md), each Pod
+Identity role also trusts the cluster's OIDC provider for its service account, so those pods
+keep refreshing their credentials until they restart.
 """
 
 from __future__ import annotations
@@ -33,6 +42,18 @@ import pulumi_aws as aws
 from shipyard.rules import iam
 
 ROLE_ARN_ANNOTATION = "eks.amazonaws.com/role-arn"   # IRSA's, on the service account
+# On the pod template of every service account with a role: how its pods get their credentials
+# (a switch of cluster.workloadIdentity rolls them).
+IDENTITY_ANNOTATION = "shipyard.dev/workload-identity"
+POD_IDENTITY, IRSA = "podIdentity", "irsa"
+# Where a pod under Pod Identity gets its credentials: the EKS Pod Identity agent on its node
+# (EKS User Guide, "Set up the Amazon EKS Pod Identity Agent": it listens on 169.254.170.23, and
+# [fd00:ec2::23] on IPv6), over plain HTTP (the webhook sets AWS_CONTAINER_CREDENTIALS_FULL_URI
+# to http://169.254.170.23/v1/credentials). A pod whose egress a NetworkPolicy restricts must be
+# let out to it. Only the IPv4 address: shipyard's VPC and
+# clusters are IPv4-only (no IPv6 CIDR, ipFamily ipv4), so no pod reaches the IPv6 one.
+POD_IDENTITY_AGENT_CIDR = "169.254.170.23/32"
+POD_IDENTITY_AGENT_PORT = 80
 
 
 @dataclass(frozen=True)
@@ -45,15 +66,21 @@ class OidcProvider:
 
 @dataclass(frozen=True)
 class WorkloadIdentity:
-    """How pods on this cluster get AWS roles: ``oidc`` set, IRSA; else EKS Pod Identity."""
+    """How pods on this cluster get AWS roles: ``oidc`` set, IRSA; else EKS Pod Identity (and
+    ``transition`` set: the roles also trust IRSA's provider, for pods started under IRSA)."""
 
     cluster_name: str                  # the trust's condition on the session tag eks-cluster-name
     cluster: pulumi.Input[str]         # the name through the cluster resource: associations wait
     oidc: OidcProvider | None = None
+    transition: OidcProvider | None = None   # Pod Identity: IRSA's provider, still trusted
 
     @property
     def pod_identity(self) -> bool:
         return self.oidc is None
+
+    @property
+    def mode(self) -> str:
+        return POD_IDENTITY if self.pod_identity else IRSA
 
 
 @dataclass(frozen=True)
@@ -65,10 +92,16 @@ class ServiceAccountRole:
     grants: tuple[pulumi.Resource, ...]
     association: aws.eks.PodIdentityAssociation | None
     annotations: Mapping[str, pulumi.Input[str]]     # for the service account (IRSA's ARN)
+    mode: str = POD_IDENTITY                         # podIdentity | irsa
 
     @property
     def arn(self) -> pulumi.Output[str]:
         return self.role.arn
+
+    @property
+    def pod_annotations(self) -> dict[str, str]:
+        """For its pods' template: a change of workload identity rolls them."""
+        return {IDENTITY_ANNOTATION: self.mode}
 
     @property
     def ready(self) -> list[pulumi.Resource]:
@@ -100,6 +133,12 @@ def service_account_role(
         trust: pulumi.Input[str] = iam.pod_identity_trust(
             identity.cluster_name, namespace, service_account)
         how = "EKS Pod Identity"
+        kept = identity.transition
+        if kept is not None:
+            # pods started under IRSA keep refreshing their credentials until they restart
+            trust = pulumi.Output.all(kept.arn, kept.issuer_url).apply(
+                lambda a, pod=trust: iam.merged(
+                    pod, iam.irsa_trust(a[0], a[1], namespace, service_account)))
     else:
         oidc = identity.oidc
         trust = pulumi.Output.all(oidc.arn, oidc.issuer_url).apply(
@@ -128,4 +167,4 @@ def service_account_role(
             opts=pulumi.ResourceOptions(parent=parent))
     annotations = {} if identity.pod_identity else {ROLE_ARN_ANNOTATION: role.arn}
     return ServiceAccountRole(role=role, grants=tuple(grants), association=association,
-                              annotations=annotations)
+                              annotations=annotations, mode=identity.mode)

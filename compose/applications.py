@@ -50,7 +50,9 @@ def applications_args(settings: Settings, ctx: ClusterContext, addons: AddonsArg
         platform=platform, tenants=tuple(tenants),
         cdns=tuple(cdn_args(settings, app, ctx) for app in settings.applications
                    if app.cdn is not None and app.cdn.enabled),
-        cdn_firewall=CdnFirewallArgs(cluster_name=settings.cluster_name, tags=settings.tags)
+        cdn_firewall=CdnFirewallArgs(cluster_name=settings.cluster_name,
+                                     rate_limit=settings.config.cdn.waf_rate_limit,
+                                     tags=settings.tags)
         if settings.config.cdn.waf else None)
 
 

@@ -14,7 +14,9 @@ from components.log_storage import LogStorage, LogStorageArgs
 from components.network import Network, NetworkArgs, flow_log_group_name
 from components.registry import RegistryArgs
 from shipyard.config.cluster import ClusterMode, NodeGroupSettings
+from shipyard.config.network import interface_endpoints
 from shipyard.config.stack import Settings
+from shipyard.rules import store_logs
 
 
 def log_storage_args(settings: Settings) -> LogStorageArgs | None:
@@ -25,6 +27,10 @@ def log_storage_args(settings: Settings) -> LogStorageArgs | None:
         own.append(control_plane_log_group(settings.cluster_name))
         if settings.network.flow_logs.enabled:
             own.append(flow_log_group_name(settings.cluster_name))
+        # the managed databases' exported logs (their groups are shipyard's: encrypted, kept
+        # stores.logRetentionDays)
+        own += store_logs.database_log_groups(settings.cluster_name, settings.applications,
+                                               settings.config.stores)
     if query_logs(settings):
         assert settings.dns.domain is not None
         groups.setdefault(QUERY_LOG_REGION, []).append(query_log_group(settings.dns.domain))
@@ -53,7 +59,8 @@ def network_args(settings: Settings,
         flow_logs_enabled=net.flow_logs.enabled,
         flow_logs_retention_days=net.flow_logs.retention_days,
         flow_logs_traffic_type=net.flow_logs.traffic_type,
-        interface_endpoints=tuple(net.interface_endpoints),
+        interface_endpoints=interface_endpoints(net.interface_endpoints,
+                                                settings.cluster.workload_identity),
         logs_key_arn=logs_key_arn,
         nat_instance_type=net.nat_instance_type,
         tags=settings.tags,
@@ -84,7 +91,8 @@ def cluster_args(settings: Settings, subnet_ids: pulumi.Input[Sequence[str]],
         log_retention_days=c.log_retention_days, admins=tuple(c.admins),
         deletion_protection=c.deletion_protection,
         node_groups={k: node_group_spec(g) for k, g in c.node_groups.items()},
-        workload_identity=c.workload_identity, auto_mode=c.auto_mode,
+        workload_identity=c.workload_identity, irsa_transition=c.irsa_transition,
+        auto_mode=c.auto_mode,
         logs_key_arn=logs_key_arn, prefix_delegation=c.prefix_delegation,
         egress=tuple(egress),
         protect=settings.config.protect, tags=settings.tags)
@@ -163,5 +171,6 @@ def cluster_context(settings: Settings, cluster: Cluster | ExistingCluster,
                                *network.private_subnets.values()) if network else (),
         domain=settings.dns.domain if dns is not None else None,
         access_logs=logs.access_log_target if logs is not None else None,
+        logs_key_arn=logs.key_arn(settings.region) if logs is not None else None,
         tags=settings.tags,
     )

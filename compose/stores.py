@@ -94,7 +94,8 @@ def store_context(settings: Settings, ctx: ClusterContext) -> StoreContext:
         settings=stores, cluster_name=settings.cluster_name,
         environment=settings.environment.value, region=settings.region,
         protect=settings.config.protect, network=managed_network(settings, ctx),
-        tags=ctx.tags, storage_class=stores.storage_class, access_logs=ctx.access_logs)
+        tags=ctx.tags, storage_class=stores.storage_class, access_logs=ctx.access_logs,
+        logs_key_arn=ctx.logs_key_arn)
 
 
 def shared_grants(settings: Settings, kind: str) -> tuple[Grant, ...]:
@@ -118,4 +119,4 @@ def shared_stores_args(settings: Settings, ctx: ClusterContext) -> SharedStoresA
     return SharedStoresArgs(
         stores=tuple(specs), settings=stores, cluster_name=settings.cluster_name,
         environment=settings.environment.value, network=network, provider=ctx.provider,
-        protect=settings.config.protect, tags=ctx.tags)
+        protect=settings.config.protect, logs_key_arn=ctx.logs_key_arn, tags=ctx.tags)

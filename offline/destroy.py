@@ -15,13 +15,12 @@ above, so a rule holds when the program's dependencies say so, never by luck of 
 
 from __future__ import annotations
 
-import json
-import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
 from offline.harness import Plan, ResourceRecord
+from offline.stateful import makes_claims
 
 RELEASE = "kubernetes:helm.sh/v3:Release"
 ROUTE = "aws:ec2/route:Route"
@@ -101,18 +100,8 @@ def elb_subnet(r: ResourceRecord) -> bool:
 
 
 def has_claims(r: ResourceRecord) -> bool:
-    """Makes PersistentVolumeClaims: a StatefulSet with claim templates, an operator's cluster
-    with storage, or a chart whose values ask for persistent storage."""
-    if r.type == "kubernetes:apps/v1:StatefulSet":
-        return bool((r.inputs.get("spec") or {}).get("volumeClaimTemplates"))
-    if r.type.startswith(("kubernetes:postgresql.cnpg.io/v1:Cluster",
-                          "kubernetes:mongodbcommunity.mongodb.com/", "kubernetes:rabbitmq.com/")):
-        return True
-    if r.type == RELEASE:
-        text = json.dumps(r.inputs.get("values") or {})
-        return '"storageClassName"' in text or '"volumeClaimTemplate"' in text or \
-            re.search(r'"persistence": \{[^{}]*"enabled": true', text) is not None
-    return False
+    """Makes PersistentVolumeClaims (offline/stateful.py's makes_claims)."""
+    return makes_claims(r.type, r.inputs)
 
 
 def gateway_of_class(name: str) -> Match:
@@ -377,6 +366,16 @@ def _left(record: ResourceRecord, what: str, remove: str) -> dict[str, str]:
 def left_behind(plan: Plan) -> list[dict[str, str]]:
     """What destroy leaves on purpose, each with the command that removes it."""
     out = []
+    # the log groups the program makes itself (the databases' exports among them) go with it
+    made = {r.inputs.get("name") for r in plan.of_type("aws:cloudwatch/logGroup:LogGroup")}
+    monitored = [r for r in plan.of_type("aws:rds/instance:Instance")
+                 if int(r.inputs.get("monitoringInterval") or 0)]
+    if monitored:
+        out.append(_left(monitored[0], "log group RDSOSMetrics: Enhanced Monitoring's samples, "
+                                       "one group per account and region that RDS makes and "
+                                       "every monitored instance shares (another stack's too)",
+                         "aws logs delete-log-group --log-group-name RDSOSMetrics  (only once "
+                         "no RDS instance of the account and region is monitored)"))
     for r in plan.resources:
         i, o = r.inputs, r.options
         if o.get("protect"):
@@ -423,7 +422,7 @@ def left_behind(plan: Plan) -> list[dict[str, str]]:
                              "kubernetes.io/created-for/pvc/name Name=status,Values=available"
                              " --query 'Volumes[].VolumeId'  (then aws ec2 delete-volume "
                              "--volume-id ... each)"))
-        for group_name in _service_log_groups(r):
+        for group_name in (g for g in _service_log_groups(r) if g not in made):
             out.append(_left(r, f"log group {group_name} (written by the service, not "
                                 f"managed here)",
                              f"aws logs delete-log-group --log-group-name {group_name}"))
@@ -437,7 +436,8 @@ def left_behind(plan: Plan) -> list[dict[str, str]]:
 
 
 def _service_log_groups(r: ResourceRecord) -> list[str]:
-    """Log groups AWS creates itself for a resource's exported logs (not in the plan)."""
+    """The log groups a resource's exported logs go to: AWS creates those the plan does not
+    (shipyard makes the managed databases' beforehand, so those are none)."""
     i = r.inputs
     if r.type == "aws:rds/instance:Instance":
         return [f"/aws/rds/instance/{i.get('identifier')}/{log}"

@@ -14,6 +14,8 @@ request that renames a database identifier or changes its engine says so before 
 
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -228,6 +230,55 @@ def moved_connections(old: Iterable[Mapping[str, Any]], new: Iterable[Mapping[st
     return found
 
 
+# Volumes are provisioned by a StorageClass's driver and stay that driver's: a PersistentVolume
+# names it (spec.csi.driver), and only that driver attaches it. A class whose provisioner
+# changes (cluster.autoMode: the EBS CSI add-on's ebs.csi.aws.com -> Auto Mode's own
+# ebs.csi.eks.amazonaws.com, while the add-on is removed) strands every volume already made:
+# its pods cannot start where it cannot be attached.
+STORAGE_CLASS = "kubernetes:storage.k8s.io/v1:StorageClass"
+CLAIM = "kubernetes:core/v1:PersistentVolumeClaim"
+
+
+def makes_claims(type_: str, inputs: Mapping[str, Any]) -> bool:
+    """Holds volumes (PersistentVolumeClaims): a claim, a StatefulSet with claim templates, an
+    operator's cluster with storage, or a chart whose values ask for persistent storage."""
+    if type_ == CLAIM:
+        return True
+    if type_ == "kubernetes:apps/v1:StatefulSet":
+        return bool((inputs.get("spec") or {}).get("volumeClaimTemplates"))
+    if type_.startswith(("kubernetes:postgresql.cnpg.io/v1:Cluster",
+                         "kubernetes:mongodbcommunity.mongodb.com/", "kubernetes:rabbitmq.com/")):
+        return True
+    if type_ == RELEASE:
+        text = json.dumps(inputs.get("values") or {})
+        return '"storageClassName"' in text or '"volumeClaimTemplate"' in text or \
+            re.search(r'"persistence": \{[^{}]*"enabled": true', text) is not None
+    return False
+
+
+def stranded_volumes(old: Iterable[Mapping[str, Any]], new: Iterable[Mapping[str, Any]]
+                     ) -> list[dict[str, Any]]:
+    """What holds volumes in both plans, when a StorageClass of the cluster changes its
+    provisioner between them: the volumes it has stay the old driver's."""
+    def provisioners(records: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
+        return {r["urn"]: (r.get("inputs") or {}).get("provisioner") for r in records
+                if r["type"] == STORAGE_CLASS}
+
+    new = list(new)
+    before, after = provisioners(old), provisioners(new)
+    moved = {urn: (before[urn], after[urn]) for urn in set(before) & set(after)
+             if before[urn] != after[urn]}
+    if not moved:
+        return []
+    was, now = sorted(moved.values())[0]
+    urns = {r["urn"] for r in old}
+    return [{"urn": r["urn"], "type": r["type"], "name": r["name"],
+             "change": f"its volumes were provisioned by {was}; the storage class now names "
+                       f"{now}, which does not attach them: its pods cannot start on them "
+                       f"(move the data first: docs/architecture.md, EKS Auto Mode)"}
+            for r in new if r["urn"] in urns and makes_claims(r["type"], r.get("inputs") or {})]
+
+
 def renamed(old: Iterable[Mapping[str, Any]], new: Iterable[Mapping[str, Any]]
             ) -> dict[str, str]:
     """Old URN -> new URN for each resource the new plan moved under another name, type or
@@ -242,7 +293,8 @@ def replacements(old: Iterable[Mapping[str, Any]], new: Iterable[Mapping[str, An
                  ) -> list[dict[str, Any]]:
     """Stateful resources (plan JSON records) a change between two plans would replace or
     delete: by a changed replace-key, or by leaving the program (a renamed component without
-    an alias); and the services whose connection moves to another managed store."""
+    an alias); the services whose connection moves to another managed store; and what holds
+    volumes when the storage class's provisioner changes."""
     old, new = list(old), list(new)
     moved = renamed(old, new)
 
@@ -268,4 +320,6 @@ def replacements(old: Iterable[Mapping[str, Any]], new: Iterable[Mapping[str, An
         if changed:
             found.append({"urn": urn, "type": r["type"], "name": r["name"],
                           "change": f"replaced ({', '.join(changed)} changed)"})
-    return found + moved_connections(old, new)
+    flagged = {f["urn"] for f in found}
+    return found + moved_connections(old, new) + [
+        s for s in stranded_volumes(old, new) if s["urn"] not in flagged]

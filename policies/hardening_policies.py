@@ -1,7 +1,8 @@
 """The policies issue 17's security review asked for, beside the pack's others
 (``shipyard_policies.ALL`` holds them all): every bucket's lifecycle aborts incomplete
 uploads, every KMS key states its key policy, every log group is encrypted, a role pods assume
-admits one service account, and IAM allows actions on every resource only where they read.
+admits one service account, IAM allows actions on every resource only where they read, and a
+prod database is observed (Performance Insights encrypted, its logs exported).
 Each is a plain ``validate_*`` function, tested on its own.
 """
 
@@ -10,7 +11,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from policy_values import get, get_list, is_list, known, reveal
+from policy_environment import environment_of, is_prod, unknown_note
+from policy_values import get, get_list, is_list, is_true, known, reveal
 from pulumi_policy import ReportViolation, ResourceValidationArgs, StackValidationArgs
 
 S3_BUCKETS = frozenset({"aws:s3/bucket:Bucket", "aws:s3/bucketV2:BucketV2"})
@@ -130,3 +132,33 @@ def validate_iam_star_resources_read_only(args: ResourceValidationArgs,
         if writes:
             report_violation(f"{', '.join(map(str, writes))} allowed on every resource (\"*\"):"
                              f" name the resources")
+
+
+RDS_INSTANCE = "aws:rds/instance:Instance"
+DOCDB_CLUSTER = "aws:docdb/cluster:Cluster"
+
+
+def validate_prod_databases_observed(args: ResourceValidationArgs,
+                                     report_violation: ReportViolation) -> None:
+    """In prod, an RDS database has Performance Insights on, encrypted with a customer key, and
+    exports its logs to CloudWatch Logs; a DocumentDB cluster exports its audit log."""
+    if args.resource_type not in (RDS_INSTANCE, DOCDB_CLUSTER):
+        return
+    environment = environment_of(args.props)
+    if not is_prod(environment):
+        return
+    exports = [str(e) for e in get_list(args.props, "enabledCloudwatchLogsExports")]
+    if args.resource_type == DOCDB_CLUSTER:
+        if "audit" not in exports:
+            report_violation(f"prod DocumentDB cluster does not export its audit log "
+                             f"(enabledCloudwatchLogsExports){unknown_note(environment)}")
+        return
+    if not is_true(get(args.props, "performanceInsightsEnabled")):
+        report_violation(f"prod RDS database without Performance Insights "
+                         f"(performanceInsightsEnabled){unknown_note(environment)}")
+    elif not get(args.props, "performanceInsightsKmsKeyId"):
+        report_violation(f"prod RDS database's Performance Insights not encrypted with a "
+                         f"customer key (performanceInsightsKmsKeyId){unknown_note(environment)}")
+    if not exports:
+        report_violation(f"prod RDS database exports no logs to CloudWatch Logs "
+                         f"(enabledCloudwatchLogsExports){unknown_note(environment)}")

@@ -16,7 +16,6 @@ top-level names (tests put ``policies/`` on ``pythonpath`` the same way).
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
@@ -25,21 +24,21 @@ from hardening_policies import (
     validate_iam_star_resources_read_only,
     validate_kms_key_policy,
     validate_log_group_encrypted,
+    validate_prod_databases_observed,
     validate_s3_abort_incomplete_uploads,
     validate_workload_role_trust,
 )
 from policy_environment import environment_of, has_immutable_tags, is_prod, unknown_note
-from policy_values import UNKNOWNS, get, get_list, is_list, is_true, known, reveal
+from policy_secrets import K8S_SECRET, plaintext_entries, plaintext_secrets
+from policy_values import get, get_list, is_true, known, reveal
 from pulumi_policy import (
     Policy,
     ReportViolation,
     ResourceValidationArgs,
     ResourceValidationPolicy,
-    Secret,
     StackValidationArgs,
     StackValidationPolicy,
 )
-from pulumi_policy.proxy import UnknownValueError
 
 # ---------------------------------------------------------------------------------------------
 # EKS public endpoint
@@ -391,92 +390,11 @@ def validate_deployment_has_network_policy(args: StackValidationArgs,
 # ---------------------------------------------------------------------------------------------
 # Plaintext secrets
 
-SENSITIVE_WORDS = frozenset({"password", "passwd", "passphrase", "secret", "token",
-                             "kubeconfig", "credentials"})
-SENSITIVE_PAIRS = (("private", "key"), ("api", "key"))
-# A key ending in one of these names or points to a secret; it does not hold one
-# (privateKeySecretRef, secretName, masterUserSecretKmsKeyId, tokenUrl, ...).
-REFERENCE_WORDS = frozenset({"ref", "refs", "name", "names", "arn", "arns", "id", "ids",
-                             "selector", "namespace", "path", "file", "type", "url", "uri",
-                             "endpoint", "template", "mount", "version"})
-# Keys known to name a Secret rather than hold one (prometheus-operator's Alertmanager spec).
-REFERENCE_KEYS = frozenset({"configSecret"})
-# Maps whose keys are free-form names, not input names.
-FREE_FORM_KEYS = frozenset({"labels", "annotations", "tags", "tagsAll", "defaultTags"})
-K8S_SECRET = "kubernetes:core/v1:Secret"
-
-
-def key_words(key: str) -> list[str]:
-    """``masterUserPassword`` -> ``["master", "user", "password"]`` (also snake and kebab)."""
-    spaced = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", " ", key)
-    return [w.lower() for w in re.split(r"[^A-Za-z0-9]+", spaced) if w]
-
-
-def is_sensitive_key(key: str) -> bool:
-    words = key_words(key)
-    if not words or words[-1] in REFERENCE_WORDS:
-        return False
-    # Helm's convention for an existing Secret: ``existingSecret`` (``usersExistingSecret``)
-    # names it, ``passwordKey`` /
-    # ``userKey`` / ``secretKey`` name the entries in it
-    if "existing" in words or key in REFERENCE_KEYS or (
-            len(words) >= 2 and words[-1] == "key" and
-            words[-2] in ("password", "user", "secret", "token")):
-        return False
-    pairs = set(zip(words, words[1:], strict=False))
-    return bool(SENSITIVE_WORDS & set(words)) or any(p in pairs for p in SENSITIVE_PAIRS)
-
-
-def plaintext_secrets(value: Any, path: tuple[str, ...] = ()) -> Iterator[str]:
-    """Dotted paths of string values under a sensitive-looking key that are not secrets.
-    Values not known yet are skipped (they are checked again when they are)."""
-    if isinstance(value, Secret):
-        return
-    if isinstance(value, Mapping):
-        for key in value:
-            if key in FREE_FORM_KEYS:
-                continue
-            try:
-                child = value[key]
-            except UnknownValueError:
-                continue
-            if isinstance(child, str) and child and child not in UNKNOWNS and \
-                    is_sensitive_key(str(key)):
-                yield ".".join((*path, str(key)))
-            else:
-                yield from plaintext_secrets(child, (*path, str(key)))
-    elif is_list(value):
-        for i in range(len(value)):
-            try:
-                child = value[i]
-            except UnknownValueError:
-                continue
-            yield from plaintext_secrets(child, (*path, str(i)))
-
-
-def _plaintext_entries(props: Any) -> Iterator[str]:
-    """A Kubernetes Secret's data and stringData entries that are not secrets."""
-    for field in ("data", "stringData"):
-        try:
-            entries = props[field] if field in props else None
-        except UnknownValueError:
-            continue
-        if not isinstance(entries, Mapping):  # absent, or secret as a whole
-            continue
-        for key in entries:
-            try:
-                value = entries[key]
-            except UnknownValueError:
-                continue
-            if not isinstance(value, Secret):
-                yield f"{field}.{key}"
-
-
 def validate_no_plaintext_secrets(args: ResourceValidationArgs,
                                   report_violation: ReportViolation) -> None:
     found = dict.fromkeys(plaintext_secrets(args.props))
     if args.resource_type == K8S_SECRET:
-        found.update(dict.fromkeys(_plaintext_entries(args.props)))
+        found.update(dict.fromkeys(plaintext_entries(args.props)))
     for path in found:
         report_violation(f"{path} is plaintext: pass it as a secret "
                          f"(pulumi.Output.secret or config --secret)")
@@ -548,6 +466,11 @@ ALL: list[Policy] = [
         name="log-groups-encrypted",
         description="Every CloudWatch log group is encrypted with a KMS key.",
         validate=validate_log_group_encrypted),
+    ResourceValidationPolicy(
+        name="prod-databases-observed",
+        description="In prod, RDS databases have Performance Insights encrypted with a "
+                    "customer key and export their logs; DocumentDB exports its audit log.",
+        validate=validate_prod_databases_observed),
     ResourceValidationPolicy(
         name="workload-role-trust-scoped",
         description="A role pods assume (EKS Pod Identity or IRSA) admits one service account.",

@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
+from components.sizing import pod_footprint
 from components.tenant import Routing, http_route_spec, network_policies, quota_spec
-from components.workload import pod_footprint
 from offline.estimates.capacity import capacity
 from offline.harness import SECRET, Plan, run_program
 from offline.manifests import manifests
@@ -359,6 +359,43 @@ def test_a_service_that_calls_aws_gets_its_own_role(prod):
     assert not [s for s in objects(prod, "ServiceAccount") if s["metadata"].get("annotations")]
 
 
+def test_pods_with_a_pod_identity_role_are_let_out_to_the_agent(prod):
+    """Under Pod Identity a pod's AWS credentials come from the node's agent (169.254.170.23,
+    TCP 80): wherever a NetworkPolicy restricts the egress of a pod whose service account has an
+    association, one of the policies selecting it lets it out there. The add-ons' namespaces
+    (their charts' pods are not rendered offline) restrict no egress at all."""
+    agent = {"to": [{"ipBlock": {"cidr": "169.254.170.23/32"}}],
+             "ports": [{"protocol": "TCP", "port": 80}]}
+    everything = manifests(prod)
+    policies = [o for o in everything if o["kind"] == "NetworkPolicy"
+                and "Egress" in o["spec"]["policyTypes"]]
+    pods: dict[tuple[str, str], list[dict[str, str]]] = {}
+    for dep in (o for o in everything if o["kind"] == "Deployment"):
+        template = dep["spec"]["template"]
+        pods.setdefault((dep["metadata"]["namespace"], template["spec"]["serviceAccountName"]),
+                        []).append(template["metadata"]["labels"])
+    accounts = {(a.inputs["namespace"], a.inputs["serviceAccount"])
+                for a in prod.of_type("aws:eks/podIdentityAssociation:PodIdentityAssociation")}
+    accounts |= {("kube-system", a["serviceAccount"])
+                 for addon in prod.of_type("aws:eks/addon:Addon")
+                 for a in addon.inputs.get("podIdentityAssociations") or []}
+    assert ("sre-platform", "image") in accounts and len(accounts) >= 10
+    checked = 0
+    for namespace, account in sorted(accounts):
+        in_namespace = [p for p in policies if p["metadata"]["namespace"] == namespace]
+        if (namespace, account) not in pods:
+            assert not in_namespace, f"{namespace}: egress restricted for a chart's pods"
+            continue
+        for labels in pods[namespace, account]:
+            selecting = [p for p in in_namespace
+                         if matches(p["spec"]["podSelector"].get("matchLabels", {}), labels)]
+            if selecting:
+                checked += 1
+                assert any(agent in p["spec"].get("egress", []) for p in selecting), \
+                    f"{namespace}/{account}: no way out to the Pod Identity agent"
+    assert checked
+
+
 # -- pure functions ---------------------------------------------------------------------------------
 
 
@@ -399,6 +436,15 @@ def test_network_policies_allow_exactly_what_the_catalog_declares():
                             {"ipBlock": {"cidr": "10.0.224.0/22"}}],
                      "ports": [{"protocol": "TCP", "port": 5432}]}
     assert aws["ports"] == [{"protocol": "TCP", "port": 443}]
+    # under Pod Identity the service that calls AWS also reaches the node's agent; nothing else
+    agent = {"to": [{"ipBlock": {"cidr": "169.254.170.23/32"}}],
+             "ports": [{"protocol": "TCP", "port": 80}]}
+    assert agent not in api["egress"]
+    with_agent = network_policies(app(), gateway_namespace="gateway",
+                                  store_cidrs=["10.0.224.0/22"], mesh=False,
+                                  pod_identity_agent=True)
+    assert with_agent["api"]["egress"] == [store, aws, agent]
+    assert with_agent["web"] == web
     assert "allow-mesh-control-plane" in network_policies(
         app(mesh=True), gateway_namespace=None, store_cidrs=[], mesh=True)
 

@@ -94,6 +94,9 @@ def test_the_roles_are_the_ones_auto_mode_needs(auto):
         "Service": "ec2.amazonaws.com"}
     assert attached(plan, node_role) == {"AmazonEKSWorkerNodeMinimalPolicy",
                                          "AmazonEC2ContainerRegistryPullOnly"}
+    # not the node groups' role (cluster-node-role): a switch leaves their nodes' policies and
+    # access entry alone until the node groups are gone
+    assert node_role.name == "cluster-auto-node-role"
     # the cluster starts once both roles hold their policies (its nodes may start at once)
     grants = [a.urn for a in plan.of_type("aws:iam/rolePolicyAttachment:RolePolicyAttachment")
               if a.inputs["role"] in (cluster_role.outputs["name"], node_role.outputs["name"])]
@@ -109,7 +112,8 @@ def test_storage_snapshots_load_balancers_and_network_policies_fit_auto_mode(aut
     assert snapshots.inputs["driver"] == "ebs.csi.eks.amazonaws.com"
     (gateway,) = plan.of_type("kubernetes:gateway.networking.k8s.io/v1:Gateway")
     annotations = gateway.inputs["spec"]["infrastructure"]["annotations"]
-    # Auto Mode refuses aws-load-balancer-type: the Service's class says it
+    # the Service's class names Auto Mode's controller; aws-load-balancer-type (which Auto
+    # Mode's page lists, "external") is left off
     assert "service.beta.kubernetes.io/aws-load-balancer-type" not in annotations
     assert annotations["service.beta.kubernetes.io/aws-load-balancer-scheme"] == \
         "internet-facing"
@@ -120,9 +124,11 @@ def test_storage_snapshots_load_balancers_and_network_policies_fit_auto_mode(aut
                    if c.inputs["metadata"]["name"] == "amazon-vpc-cni"]
     assert policies.inputs["metadata"]["namespace"] == "kube-system"
     assert policies.inputs["data"] == {"enable-network-policy-controller": "true"}
+    # the snapshot controller runs on the system pool: it selects it and tolerates its taint
     (addon,) = plan.of_type("aws:eks/addon:Addon")
     assert json.loads(addon.inputs["configurationValues"]) == {
-        "nodeSelector": {"karpenter.sh/nodepool": "system"}}
+        "nodeSelector": {"karpenter.sh/nodepool": "system"},
+        "tolerations": [{"key": "CriticalAddonsOnly", "operator": "Exists"}]}
 
 
 def test_the_estimate_adds_auto_modes_fee_and_still_prices_the_nlb(auto):
@@ -132,11 +138,32 @@ def test_the_estimate_adds_auto_modes_fee_and_still_prices_the_nlb(auto):
     assert len(fee) == 1 and fee[0]["monthly_usd"] > 0
     assert [i for i in items if "× m6i.large (on-demand, EKS Auto Mode" in i["description"]]
     assert any("Auto Mode capacity is load-dependent" in a for a in estimate.assumptions)
+    # the fee is derived, not read off AWS's page: the estimate says how
+    assert any(a.startswith("eks.auto_mode.m6i.large = $0.01152 per hour: derived, not read")
+               for a in estimate.assumptions)
     assert [i for i in estimate.items if i["description"].startswith("Network Load Balancer")]
 
 
 def test_destroy_deletes_load_balancers_and_volumes_before_the_auto_mode_cluster(auto):
     assert destroy_report(auto["prod"])["problems"] == []
+
+
+def test_switching_a_deployed_stack_to_auto_mode_flags_the_volumes_it_strands(prod, auto):
+    """plan.py --against the deployed plan: the StorageClass's provisioner moves from the EBS
+    CSI add-on's driver to Auto Mode's, which does not attach the volumes the other made, so
+    everything that holds volumes of it is DATA AT RISK (Prometheus, Loki, Tempo here)."""
+    from offline.stateful import replacements
+
+    old = json.loads(json.dumps([r.to_json() for r in prod.resources]))
+    new = json.loads(json.dumps([r.to_json() for r in auto["prod"].resources]))
+    stranded = [r for r in replacements(old, new) if "ebs.csi.aws.com" in r["change"]]
+    names = {r["name"] for r in stranded}
+    assert {"addons-monitoring-release", "addons-logging-loki-release",
+            "addons-tracing-tempo-release"} <= names
+    assert all("ebs.csi.eks.amazonaws.com" in r["change"] for r in stranded)
+    # nothing but what holds volumes; and the same plan against itself flags nothing
+    assert all(r["type"] == RELEASE or "StatefulSet" in r["type"] for r in stranded)
+    assert replacements(new, new) == []
 
 
 # -- settings ---------------------------------------------------------------------------------

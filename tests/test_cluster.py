@@ -9,7 +9,7 @@ from offline.harness import SECRET
 from shipyard.config.base import SettingsError
 from shipyard.config.cluster import EKS_LOG_TYPES, EKS_VERSIONS
 from shipyard.rules import iam
-from tests.support.plans import run_platform
+from tests.support.plans import pod_identity_statement, run_platform, transition_provider
 
 CLUSTER = "aws:eks/cluster:Cluster"
 NODE_GROUP = "aws:eks/nodeGroup:NodeGroup"
@@ -130,7 +130,8 @@ def test_aws_calling_addons_have_their_own_role_through_pod_identity(prod, name,
         {"roleArn": role.outputs["arn"], "serviceAccount": account}]
     assert "serviceAccountRoleArn" not in inputs
     assert role.outputs["arn"] != prod.named("cluster-node-role").outputs["arn"]
-    (trust,) = json.loads(role.inputs["assumeRolePolicy"])["Statement"]
+    trust = pod_identity_statement(json.loads(role.inputs["assumeRolePolicy"]),
+                                   transition_provider(prod))
     assert trust["Principal"] == {"Service": "pods.eks.amazonaws.com"}
     assert trust["Condition"]["StringEquals"] == {
         "aws:RequestTag/eks-cluster-name": eks(prod).inputs["name"],

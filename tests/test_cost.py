@@ -603,3 +603,12 @@ def test_the_managed_stores_are_graviton_and_the_nodes_x86():
             assert size.split(".")[1].endswith("g"), size        # t4g, m7g, r6g
         for group in env["cluster"]["nodeGroups"].values():
             assert not any(t.split(".")[0].endswith("g") for t in group["instanceTypes"])
+
+
+def test_performance_insights_is_priced_by_vcpu_and_paid_month():
+    from offline.estimates.store_costs import performance_insights_months, vcpus
+
+    assert [vcpus(c) for c in ("db.t4g.micro", "db.m7g.large", "db.m7g.xlarge",
+                               "db.r7g.4xlarge")] == [2, 2, 4, 16]
+    assert vcpus("db.m7g.metal") is None
+    assert [performance_insights_months(d) for d in (7, 31, 62, 713, 731)] == [0, 1, 2, 23, 24]

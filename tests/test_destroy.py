@@ -68,7 +68,17 @@ def test_what_prod_leaves_behind_and_where_destroy_stops(prod):
         assert by_what[f"final snapshot {snapshot}"]["remove"].endswith(snapshot)
     assert all(entry["remove"] for entry in left)  # each with the command that removes it
     assert any("unprotect" in entry["remove"] for entry in left)
-    assert any(entry["what"].startswith("log group /aws/rds/instance/") for entry in left)
+    # the databases' export groups are the program's (destroy deletes them once their
+    # database is gone); Enhanced Monitoring's RDSOSMetrics is the account's, left behind
+    assert not any(entry["what"].startswith(("log group /aws/rds/", "log group /aws/docdb/"))
+                   for entry in left)
+    groups = {g.inputs["name"] for g in prod.of_type("aws:cloudwatch/logGroup:LogGroup")}
+    for r in prod.of_type("aws:rds/instance:Instance"):
+        assert {f"/aws/rds/instance/{r.inputs['identifier']}/{log}"
+                for log in r.inputs["enabledCloudwatchLogsExports"]} <= groups
+    assert [entry["remove"] for entry in left if "RDSOSMetrics" in entry["what"]] == [
+        "aws logs delete-log-group --log-group-name RDSOSMetrics  (only once no RDS instance "
+        "of the account and region is monitored)"]
     lines = destroy.summary_lines(prod, report)
     assert any("destroy stops at the" in line for line in lines)
 

@@ -16,7 +16,7 @@ from offline.estimates.cost import estimate_cost
 from shipyard.config.base import SettingsError
 from shipyard.rules import iam
 from tests.support.plans import run_platform
-from tests.support.settings import parse
+from tests.support.settings import parse, stack_settings
 
 LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
 KEY = "aws:kms/key:Key"
@@ -78,8 +78,13 @@ def test_every_lifecycle_rule_aborts_incomplete_multipart_uploads(stack_plan):
 
 def test_iam_policies_name_resources_wherever_aws_allows(stack_plan):
     """"*" only for actions that take no resource-level permissions (each with its comment in
-    the policy's function), or Describe* reads, which never do."""
-    for policy in stack_plan.of_type("aws:iam/rolePolicy:RolePolicy"):
+    the policy's function), or Describe* reads, which never do. Inline role policies and
+    managed policies alike (the policy pack's IAM_POLICIES: a policy the program adds later
+    is held to the same rule)."""
+    policies = [*stack_plan.of_type("aws:iam/rolePolicy:RolePolicy"),
+                *stack_plan.of_type("aws:iam/policy:Policy")]
+    assert policies
+    for policy in policies:
         for statement in statements(policy.inputs["policy"]):
             if statement["Resource"] != "*":
                 continue
@@ -188,12 +193,24 @@ def test_prods_distributions_sit_behind_one_waf_web_acl(prod):
     (rate,) = [r for r in acl.inputs["rules"] if "rateBasedStatement" in r["statement"]]
     assert rate["action"] == {"block": {}}
     assert rate["statement"]["rateBasedStatement"]["aggregateKeyType"] == "IP"
+    # every viewer request counts, cache hits too: a crowd behind one address gets through
+    assert rate["statement"]["rateBasedStatement"]["limit"] == \
+        stack_settings("prod").config.cdn.waf_rate_limit == 20000
     assert len({r["priority"] for r in acl.inputs["rules"]}) == len(acl.inputs["rules"])
     distributions = prod.of_type("aws:cloudfront/distribution:Distribution")
     assert distributions
     assert {d.inputs["webAclId"] for d in distributions} == {acl.outputs["arn"]}
     items = [i for i in estimate_cost(prod).items if i["type"] == acl.type]
     assert {i["unit"] for i in items} == {"ACL-months", "rule-months", "million requests"}
+
+
+def test_the_waf_rate_limit_is_a_setting_within_what_aws_waf_takes():
+    assert parse({"cdn": json.dumps({"wafRateLimit": 50000})}).config.cdn.waf_rate_limit == \
+        50000
+    with pytest.raises(SettingsError) as info:
+        parse({"cdn": json.dumps({"wafRateLimit": 5})})
+    (problem,) = info.value.problems
+    assert problem.startswith("shipyard:cdn.wafRateLimit:") and "5" in problem
 
 
 @pytest.mark.parametrize("stack", ["dev", "staging"])
@@ -261,9 +278,127 @@ def test_dnssec_signs_the_zone_with_a_protected_kms_key_and_publishes_its_ds(sig
     assert signing.urn in ds.dependencies
 
 
+def test_query_logs_are_refused_for_an_adopted_zone_only_when_asked_for():
+    """prod's default (on) gives way to an adopted zone; an explicit true beside zoneId is a
+    settings error naming the key, as dnssec is."""
+    adopted = {"zoneId": "ZADOPTED", "domain": "shipyard.example.com"}
+    assert parse({"dns": json.dumps(adopted)}).dns.query_logs
+    with pytest.raises(SettingsError) as info:
+        parse({"dns": json.dumps({**adopted, "queryLogs": True})})
+    (problem,) = info.value.problems
+    assert problem.startswith("shipyard:dns.queryLogs:") and "dns.zoneId" in problem
+    assert not parse({"dns": json.dumps({**adopted, "queryLogs": False})}).dns.query_logs
+
+
 def test_dnssec_is_off_by_default_and_refused_for_an_adopted_zone(prod):
     assert prod.of_type("aws:route53/keySigningKey:KeySigningKey") == []
     with pytest.raises(SettingsError) as info:
         parse({"dns": json.dumps({"zoneId": "ZADOPTED", "dnssec": True,
                                   "domain": "shipyard.example.com"})})
     assert info.value.problems[0].startswith("shipyard:dns.dnssec:")
+
+
+# -- the managed databases: Performance Insights, Enhanced Monitoring, exported logs -----------
+
+
+RDS = "aws:rds/instance:Instance"
+DOCDB = "aws:docdb/cluster:Cluster"
+
+
+def groups_of(plan, record) -> dict[str, object]:
+    """The log groups the database's exports go to, made before it (it depends on them)."""
+    groups = {g.inputs["name"]: g for g in plan.of_type(LOG_GROUP)}
+    if record.type == RDS:
+        names = [f"/aws/rds/instance/{record.inputs['identifier']}/{log}"
+                 for log in record.inputs["enabledCloudwatchLogsExports"]]
+    else:
+        names = [f"/aws/docdb/{record.inputs['clusterIdentifier']}/{log}"
+                 for log in record.inputs["enabledCloudwatchLogsExports"]]
+    assert set(names) <= set(groups), record.name
+    assert {groups[n].urn for n in names} <= set(record.dependencies), record.name
+    return {n: groups[n] for n in names}
+
+
+def parameters_of(plan, record, key: str) -> dict[str, str]:
+    (group,) = [g for g in plan.resources if g.outputs.get("name") == record.inputs[key]
+                and "arameterGroup" in g.type]
+    return {p["name"]: p["value"] for p in group.inputs["parameters"]}
+
+
+def test_prods_databases_keep_performance_insights_monitoring_and_their_logs(prod):
+    """Each RDS database: Performance Insights kept stores.performanceInsights.retentionDays,
+    encrypted with the store's own key; Enhanced Monitoring every 60 s through a role RDS's
+    monitoring service assumes; its logs exported into groups made first, encrypted with the
+    stack's logs key and kept a year; PostgreSQL logs DDL and slow statements. DocumentDB
+    audits and profiles into its groups."""
+    stores = stack_settings("prod").config.stores
+    logs_key = prod.named("logs-key").outputs["arn"]
+    databases = prod.of_type(RDS)
+    assert {d.inputs["engine"] for d in databases} == {"postgres", "mysql"}
+    for db in databases:
+        i = db.inputs
+        assert i["performanceInsightsEnabled"] is True
+        assert i["performanceInsightsKmsKeyId"] == i["kmsKeyId"]
+        assert i["performanceInsightsRetentionPeriod"] == \
+            stores.performance_insights.retention_days == 31
+        assert i["monitoringInterval"] == stores.monitoring_interval == 60
+        (role,) = [r for r in prod.of_type("aws:iam/role:Role")
+                   if r.outputs["arn"] == i["monitoringRoleArn"]]
+        assert statements(role.inputs["assumeRolePolicy"])[0]["Principal"] == {
+            "Service": "monitoring.rds.amazonaws.com"}
+        (grant,) = [a for a in prod.of_type("aws:iam/rolePolicyAttachment:RolePolicyAttachment")
+                    if a.inputs["role"] == role.outputs["name"]]
+        assert grant.inputs["policyArn"].endswith(
+            "policy/service-role/AmazonRDSEnhancedMonitoringRole")
+        assert grant.urn in db.dependencies
+        for group in groups_of(prod, db).values():
+            assert (group.inputs["kmsKeyId"], group.inputs["retentionInDays"]) == (
+                logs_key, stores.log_retention_days)
+    postgres = next(d for d in databases if d.inputs["engine"] == "postgres")
+    assert postgres.inputs["enabledCloudwatchLogsExports"] == ["postgresql", "upgrade"]
+    params = parameters_of(prod, postgres, "parameterGroupName")
+    assert (params["log_statement"], params["log_min_duration_statement"]) == (
+        "ddl", str(stores.slow_query_ms))
+    mysql = next(d for d in databases if d.inputs["engine"] == "mysql")
+    assert mysql.inputs["enabledCloudwatchLogsExports"] == ["error", "slowquery"]
+    assert parameters_of(prod, mysql, "parameterGroupName")["slow_query_log"] == "1"
+    (docdb,) = prod.of_type(DOCDB)
+    assert docdb.inputs["enabledCloudwatchLogsExports"] == ["audit", "profiler"]
+    assert len(groups_of(prod, docdb)) == 2
+    params = parameters_of(prod, docdb, "dbClusterParameterGroupName")
+    assert (params["audit_logs"], params["profiler"]) == ("enabled", "enabled")
+
+
+def test_the_paid_monitoring_is_priced_and_staging_has_none(prod, staging):
+    items = [i for i in estimate_cost(prod).items if i["type"] == RDS]
+    insights = [i for i in items if i["unit"] == "vCPU-months"]
+    # two databases of 2 vCPU each, Multi-AZ: 4 vCPU each, one paid month
+    assert [i["quantity"] for i in insights] == [4, 4]
+    assert len([i for i in items if "Enhanced Monitoring" in i["description"]]) == 4
+    assert not [i for i in estimate_cost(staging).items if i["type"] == RDS
+                and ("Enhanced" in i["description"] or i["unit"] == "vCPU-months")]
+    for db in staging.of_type(RDS):
+        assert (db.inputs["performanceInsightsEnabled"], db.inputs["monitoringInterval"]) == (
+            False, 0)
+        assert db.inputs["enabledCloudwatchLogsExports"]       # the logs are exported anyway
+        for group in groups_of(staging, db).values():
+            assert group.inputs["retentionInDays"] == 30
+
+
+@pytest.mark.parametrize("stores,key", [
+    ({"performanceInsights": {"retentionDays": 30}}, "stores.performanceInsights.retentionDays"),
+    ({"monitoringInterval": 45}, "stores.monitoringInterval"),
+    ({"logRetentionDays": 10}, "stores.logRetentionDays"),
+    ({"slowQueryMs": 10}, "stores.slowQueryMs"),
+    ({"logStatement": "some"}, "stores.logStatement"),
+    # AWS has no Performance Insights for MySQL on the smallest classes
+    ({"mysql": {"size": "db.t4g.micro"}}, "stores.performanceInsights.enabled"),
+])
+def test_the_databases_monitoring_settings_take_what_aws_takes(stores, key):
+    with pytest.raises(SettingsError) as info:
+        parse({"stores": json.dumps(stores)})
+    assert info.value.problems[0].startswith(f"shipyard:{key}:")
+    # off, the small MySQL is fine
+    assert not parse({"stores": json.dumps({"mysql": {"size": "db.t4g.micro"},
+                                            "performanceInsights": {"enabled": False}})}
+                     ).config.stores.performance_insights.enabled

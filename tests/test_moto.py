@@ -30,6 +30,7 @@ from pulumi.runtime import MockResourceArgs  # noqa: E402
 
 from offline.harness import Plan, read_stack_config, run_program  # noqa: E402
 from shipyard.catalog.load import load_catalogs
+from shipyard.config.defaults import deep_merge  # noqa: E402
 from tests.support.moto import (  # noqa: E402
     HANDLERS,
     MotoMocks,
@@ -37,6 +38,7 @@ from tests.support.moto import (  # noqa: E402
     echoed_types,
     one_rsa_key_per_size,
 )
+from tests.support.plans import pod_identity_statement  # noqa: E402
 from tests.support.stores import Served, served  # noqa: E402
 
 STACKS = ("dev", "staging", "prod")
@@ -55,6 +57,13 @@ HOSTED = {"dev": ("learning-platform",),
 # Both placements meet moto: staging's code-learn and prod's sre-platform use the stack's shared
 # stores (the default), prod's everything-portal keeps stores of its own (MySQL, DocumentDB).
 OWN_STORES = {"prod": ("everything-portal",)}
+# dev's run also switches on what prod has and dev lacks around its CDN (the WAF web ACL, access
+# logs: the log bucket and CloudFront's log delivery), and DNSSEC (an option everywhere: its
+# asymmetric KMS key meets moto, the signing itself moto cannot do), so those AWS calls meet
+# moto: prod's run hosts no CDN application, and a tenant more there costs more than these.
+SWITCHED_ON = {"dev": {"shipyard:cdn": {"waf": True},
+                       "shipyard:accessLogs": {"enabled": True},
+                       "shipyard:dns": {"dnssec": True}}}
 # What moto cannot emulate, and so is echoed: anything else echoed would be a silent gap.
 EXPECTED_ECHO_PREFIXES = ("shipyard:", "kubernetes:", "pulumi:providers:", "random:",
                           "aws:eks/addon:",
@@ -62,7 +71,10 @@ EXPECTED_ECHO_PREFIXES = ("shipyard:", "kubernetes:", "pulumi:providers:", "rand
                           "aws:eks/podIdentityAssociation:",
                           # moto has no DocumentDB (its docdb client reaches the RDS backend,
                           # which refuses engine docdb): checked in components/stores/documentdb.py
-                          "aws:docdb/")
+                          "aws:docdb/",
+                          # moto 5.2.5's Route53 answers GetDNSSEC only: no key-signing keys, no
+                          # EnableHostedZoneDNSSEC (the KMS key they use is moto's)
+                          "aws:route53/keySigningKey:", "aws:route53/hostedZoneDnsSec:")
 ENV = {
     "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
     "AWS_SESSION_TOKEN": "testing", "AWS_DEFAULT_REGION": "us-east-1",
@@ -115,8 +127,9 @@ def deploy(stack: str) -> Deployed:
     domain = stack_settings(stack).dns.domain
     parent = mocks.client("route53").create_hosted_zone(
         Name=domain.split(".", 1)[1], CallerReference=f"parent-{stack}")["HostedZone"]["Id"]
-    overrides = {"shipyard:dns": {"parentZoneId": parent.rsplit("/", 1)[-1]},
-                 "shipyard:applications": application_overrides(stack)}
+    overrides = deep_merge(switched_on(stack), {
+        "shipyard:dns": {"parentZoneId": parent.rsplit("/", 1)[-1]},
+        "shipyard:applications": application_overrides(stack)})
     return Deployed(stack, run_program(stack, mocks=mocks, overrides=overrides), mocks)
 
 
@@ -129,13 +142,20 @@ def application_overrides(stack: str) -> dict[str, dict[str, Any]]:
             for name in load_catalogs()}
 
 
+def switched_on(stack: str) -> dict[str, Any]:
+    """SWITCHED_ON's keys over the stack file's values of them (an override replaces a key)."""
+    config = read_stack_config(stack)[0]
+    return {key: deep_merge(json.loads(config.get(key, "{}")), value)
+            for key, value in SWITCHED_ON.get(stack, {}).items()}
+
+
 @functools.cache
 def deployed_settings(stack: str) -> Any:
     """The settings the stack is deployed with here (its applications overridden)."""
     from shipyard.config.load import parse_settings
 
-    config, _, project = read_stack_config(
-        stack, overrides={"shipyard:applications": application_overrides(stack)})
+    config, _, project = read_stack_config(stack, overrides={
+        **switched_on(stack), "shipyard:applications": application_overrides(stack)})
     raw = {k.split(":", 1)[1]: v for k, v in config.items() if k.startswith(f"{project}:")}
     return parse_settings(raw, project=project, stack=stack, region=config["aws:region"])
 
@@ -365,7 +385,7 @@ def test_prod_interface_endpoints_sit_in_the_private_subnets(deployed):
     assert [e["ServiceName"] for e in by_type["Gateway"]] == ["com.amazonaws.us-east-1.s3"]
     private = {s["SubnetId"] for s in subnets(prod, "private")}
     assert sorted(e["ServiceName"].removeprefix("com.amazonaws.us-east-1.")
-                  for e in by_type["Interface"]) == ["ecr.api", "ecr.dkr", "logs", "sts"]
+                  for e in by_type["Interface"]) == ["ecr.api", "ecr.dkr", "eks-auth", "logs"]
     for endpoint in by_type["Interface"]:
         assert set(endpoint["SubnetIds"]) == private
 
@@ -385,10 +405,22 @@ def test_every_role_trust_policy_and_inline_policy_passes_the_iam_validators(eac
             IAMPolicyDocumentValidator(json.dumps(document)).validate()
 
 
-def pod_identity_subject(role: dict[str, Any]) -> str | None:
-    """``NS/NAME`` a role's trust admits through EKS Pod Identity (None: not such a role)."""
-    [statement] = role["AssumeRolePolicyDocument"]["Statement"]
-    if statement.get("Principal") != {"Service": "pods.eks.amazonaws.com"}:
+def kept_provider(d: Deployed) -> str | None:
+    """The OIDC provider (its ARN in moto) a stack keeps during its move from IRSA
+    (cluster.irsaTransition, on in the three stack files); None once the move is over."""
+    providers = d.client("iam").list_open_id_connect_providers()["OpenIDConnectProviderList"]
+    if not deployed_settings(d.stack).cluster.irsa_transition:
+        assert providers == []      # nothing uses IRSA
+        return None
+    [provider] = providers
+    return provider["Arn"]
+
+
+def pod_identity_subject(d: Deployed, role: dict[str, Any]) -> str | None:
+    """``NS/NAME`` a role's trust admits through EKS Pod Identity (None: not such a role);
+    besides it, only IRSA's for the same account through the kept provider (kept_provider)."""
+    statement = pod_identity_statement(role["AssumeRolePolicyDocument"], kept_provider(d))
+    if statement is None:
         return None
     assert sorted(statement["Action"]) == ["sts:AssumeRole", "sts:TagSession"]
     tags = statement["Condition"]["StringEquals"]
@@ -397,10 +429,10 @@ def pod_identity_subject(role: dict[str, Any]) -> str | None:
 
 
 def test_service_account_roles_trust_pod_identity_for_their_own_account_only(each):
-    """No OIDC provider (nothing uses IRSA); every role of a service account, as IAM holds
-    it, trusts pods.eks.amazonaws.com for that service account of this cluster alone."""
+    """Every role of a service account, as IAM holds it, trusts pods.eks.amazonaws.com for that
+    service account of this cluster alone (and during the move from IRSA that account alone
+    through the kept OIDC provider)."""
     iam = each.client("iam")
-    assert iam.list_open_id_connect_providers()["OpenIDConnectProviderList"] == []
     cluster = each.plan.of_type("aws:eks/cluster:Cluster")[0].inputs["name"]
     accounts = []
     for role in iam.list_roles()["Roles"]:
@@ -408,10 +440,10 @@ def test_service_account_roles_trust_pod_identity_for_their_own_account_only(eac
                 iam.list_role_tags(RoleName=role["RoleName"])["Tags"]}
         account = tags.get("shipyard.dev/service-account")
         if account is None:
-            assert pod_identity_subject(role) is None, role["RoleName"]
+            assert pod_identity_subject(each, role) is None, role["RoleName"]
             continue
-        assert pod_identity_subject(role) == account.replace(".", "/", 1)
-        [statement] = role["AssumeRolePolicyDocument"]["Statement"]
+        assert pod_identity_subject(each, role) == account.replace(".", "/", 1)
+        statement = pod_identity_statement(role["AssumeRolePolicyDocument"], kept_provider(each))
         assert statement["Condition"]["StringEquals"][
             "aws:RequestTag/eks-cluster-name"] == cluster
         accounts.append(account)
@@ -432,7 +464,7 @@ def test_each_pod_identity_association_names_a_role_iam_lets_it_assume(each):
     for namespace, account, arn in bindings:
         role = iam.get_role(RoleName=arn.rsplit("/", 1)[-1])["Role"]
         assert role["Arn"] == arn
-        assert pod_identity_subject(role) == f"{namespace}/{account}"
+        assert pod_identity_subject(each, role) == f"{namespace}/{account}"
 
 
 def test_node_role_has_the_worker_policies_attached(each):
@@ -596,14 +628,15 @@ def test_only_the_bucket_roles_service_account_may_use_its_bucket(deployed, stac
                 if json.dumps(document).count(arn):
                     users.append(role)
         [role] = users
-        assert pod_identity_subject(role) == {"loki": "logging/loki",
+        assert pod_identity_subject(d, role) == {"loki": "logging/loki",
                                               "tempo": "observability/tempo"}[purpose]
 
 
 def test_prods_data_buckets_keep_their_access_logs_in_the_access_log_bucket(deployed):
     """S3 accepted each data bucket's logging (its target exists, in the region, with a
     policy that lets S3's logging service write under s3/ and SSE-S3); the log bucket itself
-    logs nowhere. dev and staging keep none (accessLogs is prod's)."""
+    logs nowhere. staging keeps none (accessLogs is prod's; dev's run switches them on:
+    SWITCHED_ON)."""
     d = deployed["prod"]
     s3 = d.client("s3")
     buckets = {r.inputs["tags"]["shipyard.dev/purpose"]: r.outputs["bucket"]
@@ -618,8 +651,65 @@ def test_prods_data_buckets_keep_their_access_logs_in_the_access_log_bucket(depl
     writers = {st["Principal"]["Service"] for st in policy["Statement"]
                if st["Effect"] == "Allow"}
     assert writers == {"logging.s3.amazonaws.com", "delivery.logs.amazonaws.com"}
-    for stack in ("dev", "staging"):
-        assert not deployed[stack].plan.of_type("aws:s3/bucketLogging:BucketLogging")
+    assert not deployed["staging"].plan.of_type("aws:s3/bucketLogging:BucketLogging")
+
+
+def test_the_cdn_delivers_its_access_logs_to_the_log_bucket_through_cloudwatch_logs(deployed):
+    """CloudFront's standard logging v2 as AWS holds it (dev's run, SWITCHED_ON): a delivery
+    source for the distribution in us-east-1, a destination for the access-log bucket, and the
+    delivery between them, which AWS made only because the bucket's policy lets its log
+    delivery service write under AWSLogs/ACCOUNT/."""
+    d = deployed["dev"]
+    logs = d.mocks.regional_client("logs", "us-east-1")
+    (distribution,) = d.plan.of_type("aws:cloudfront/distribution:Distribution")
+    (source,) = logs.describe_delivery_sources()["deliverySources"]
+    assert source["resourceArns"] == [distribution.outputs["arn"]]
+    assert (source["service"], source["logType"]) == ("cloudfront", "ACCESS_LOGS")
+    (bucket,) = [b for b in d.plan.of_type("aws:s3/bucket:Bucket")
+                 if b.inputs["tags"]["shipyard.dev/purpose"] == "access-logs"]
+    (destination,) = logs.describe_delivery_destinations()["deliveryDestinations"]
+    assert destination["deliveryDestinationConfiguration"]["destinationResourceArn"] == \
+        bucket.outputs["arn"]
+    (delivery,) = logs.describe_deliveries()["deliveries"]
+    assert (delivery["deliverySourceName"], delivery["deliveryDestinationArn"]) == (
+        source["name"], destination["arn"])
+    assert delivery["s3DeliveryConfiguration"]["suffixPath"].startswith("{DistributionId}/")
+
+
+def test_the_cdn_sits_behind_the_waf_web_acl_aws_holds(deployed):
+    """The web ACL exists in WAF (CLOUDFRONT scope, us-east-1) with the managed groups and the
+    rate limit, and the distribution names it (dev's run, SWITCHED_ON)."""
+    d = deployed["dev"]
+    wafv2 = d.mocks.regional_client("wafv2", "us-east-1")
+    (summary,) = wafv2.list_web_acls(Scope="CLOUDFRONT")["WebACLs"]
+    acl = wafv2.get_web_acl(Name=summary["Name"], Scope="CLOUDFRONT", Id=summary["Id"])[
+        "WebACL"]
+    assert acl["DefaultAction"] == {"Allow": {}}
+    rate = [r for r in acl["Rules"] if "RateBasedStatement" in r["Statement"]]
+    assert [r["Statement"]["RateBasedStatement"]["Limit"] for r in rate] == [
+        deployed_settings("dev").config.cdn.waf_rate_limit]
+    assert len(acl["Rules"]) == 4
+    (distribution,) = d.plan.of_type("aws:cloudfront/distribution:Distribution")
+    config = d.client("cloudfront").get_distribution_config(
+        Id=distribution.outputs["arn"].rsplit("/", 1)[-1])
+    assert config["DistributionConfig"]["WebACLId"] == summary["ARN"]
+
+
+def test_the_dnssec_signing_key_is_an_asymmetric_key_route53_may_use(deployed):
+    """moto cannot sign a zone (the key-signing key and the signing are echoed), but the KMS
+    key they rest on is moto's: ECC_NIST_P256 for signing, in us-east-1, Route53's DNSSEC
+    service allowed for this account only (dev's run, SWITCHED_ON)."""
+    d = deployed["dev"]
+    kms = d.mocks.regional_client("kms", "us-east-1")
+    keys = [kms.describe_key(KeyId=k["KeyId"])["KeyMetadata"] for k in kms.list_keys()["Keys"]]
+    (key,) = [k for k in keys if k.get("KeySpec") == "ECC_NIST_P256"]
+    assert key["KeyUsage"] == "SIGN_VERIFY"
+    policy = json.loads(kms.get_key_policy(KeyId=key["KeyId"], PolicyName="default")["Policy"])
+    (route53,) = [s for s in policy["Statement"]
+                  if s.get("Principal") == {"Service": "dnssec-route53.amazonaws.com"}
+                  and "kms:Sign" in s["Action"]]
+    assert d.mocks.account_id in json.dumps(route53["Condition"])
+    assert d.mocks.echoed["aws:route53/keySigningKey:KeySigningKey"] == 1
 
 
 def test_prods_zone_logs_its_queries_to_an_encrypted_group_in_us_east_1(deployed):
@@ -766,7 +856,7 @@ def test_only_velero_may_use_its_bucket_and_key(deployed, stack):
             if record.outputs["arn"] in json.dumps(document):
                 users.append((role, document))
     [(role, document)] = users
-    assert pod_identity_subject(role) == "velero/velero"
+    assert pod_identity_subject(d, role) == "velero/velero"
     s3_resources = {r for st in document["Statement"] for r in
                     ([st["Resource"]] if isinstance(st["Resource"], str) else st["Resource"])
                     if any(a.startswith("s3:") for a in st["Action"])}
@@ -1055,6 +1145,31 @@ def test_managed_databases_are_private_encrypted_tls_only_and_kept(deployed, sta
             "require_secure_transport") == "ON"
         only_from_the_cluster(d, [g["VpcSecurityGroupId"] for g in db["VpcSecurityGroups"]],
                               {db["Endpoint"]["Port"]})
+        observed(d, db)
+
+
+def observed(d: Deployed, db: dict[str, Any]) -> None:
+    """A database's exports go to groups that exist, encrypted with the stack's logs key (the
+    logs handler refuses a key whose policy does not name the group) and kept
+    stores.logRetentionDays; Enhanced Monitoring publishes with a role RDS's monitoring service
+    may assume, holding AmazonRDSEnhancedMonitoringRole (the handler refuses it otherwise)."""
+    stores = deployed_settings(d.stack).config.stores
+    logs_key = d.plan.named("logs-key").outputs["arn"]
+    exports = db["EnabledCloudwatchLogsExports"]
+    assert exports
+    for export in exports:
+        name = f"/aws/rds/instance/{db['DBInstanceIdentifier']}/{export}"
+        [group] = d.client("logs").describe_log_groups(logGroupNamePrefix=name)["logGroups"]
+        assert (group["logGroupName"], group["kmsKeyId"], group["retentionInDays"]) == (
+            name, logs_key, stores.log_retention_days)
+    assert db.get("MonitoringInterval", 0) == stores.monitoring_interval
+    if stores.monitoring_interval:
+        iam = d.client("iam")
+        role = db["MonitoringRoleArn"].rsplit("/", 1)[-1]
+        trust = iam.get_role(RoleName=role)["Role"]["AssumeRolePolicyDocument"]
+        assert trust["Statement"][0]["Principal"] == {"Service": "monitoring.rds.amazonaws.com"}
+        assert [p["PolicyName"] for p in iam.list_attached_role_policies(RoleName=role)[
+            "AttachedPolicies"]] == ["AmazonRDSEnhancedMonitoringRole"]
 
 
 @pytest.mark.parametrize("stack", ["staging", "prod"])
@@ -1135,6 +1250,12 @@ def subnet_pair(mocks: MotoMocks, cidr: str) -> tuple[str, list[str]]:
 
 def test_rds_refuses_what_moto_would_accept(fresh):
     _, subnet_ids = subnet_pair(fresh, "10.70.0.0/16")
+    # a role RDS's monitoring service may assume, but without AmazonRDSEnhancedMonitoringRole
+    _, made = create(fresh, "aws:iam/role:Role", "neg-monitoring", assumeRolePolicy=json.dumps({
+        "Version": "2012-10-17", "Statement": [{
+            "Effect": "Allow", "Principal": {"Service": "monitoring.rds.amazonaws.com"},
+            "Action": "sts:AssumeRole"}]}))
+    role = made["arn"]
     # the provider names a group after its resource when no name is given
     create(fresh, "aws:rds/subnetGroup:SubnetGroup", "neg-dbsn", subnetIds=subnet_ids)
     with pytest.raises(MotoResourceError, match="DBSubnetGroupDoesNotCoverEnoughAZs"):
@@ -1154,7 +1275,15 @@ def test_rds_refuses_what_moto_would_accept(fresh):
              ({"caCertIdentifier": "rds-ca-nope"}, "CA certificate"),
              ({"storageEncrypted": True, "kmsKeyId": "arn:aws:kms:us-east-1:999999999999:key/"
                                                       "00000000-0000-0000-0000-000000000000"},
-              "NotFoundException")]
+              "NotFoundException"),
+             ({"monitoringInterval": 60}, "MonitoringRoleArn needs"),
+             ({"monitoringInterval": 45, "monitoringRoleArn": role}, "MonitoringInterval 45"),
+             ({"monitoringInterval": 60, "monitoringRoleArn": role}, "ENHANCED_MONITORING"),
+             ({"performanceInsightsEnabled": True, "performanceInsightsRetentionPeriod": 30},
+              "PerformanceInsightsRetentionPeriod 30"),
+             ({"performanceInsightsRetentionPeriod": 31}, "needs EnablePerformanceInsights"),
+             ({"engine": "mysql", "engineVersion": "8.4", "instanceClass": "db.t4g.micro",
+               "performanceInsightsEnabled": True}, "not supported for mysql on db.t4g.micro")]
     for n, (change, message) in enumerate(cases):
         with pytest.raises(MotoResourceError, match=message):
             create(fresh, "aws:rds/instance:Instance", f"neg-db-{n}",

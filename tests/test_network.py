@@ -12,7 +12,7 @@ import pytest
 
 from components.network import NAT_IMAGE, Network, nat_instance_user_data, nat_zone_for
 from compose import platform
-from shipyard.config.network import NatStrategy
+from shipyard.config.network import NatStrategy, interface_endpoints
 from tests.support.plans import run_component
 from tests.support.settings import SEED_001_NETWORK
 
@@ -277,14 +277,26 @@ def test_the_s3_gateway_endpoint_serves_private_and_isolated_route_tables(stack_
 def test_prod_has_private_interface_endpoints_for_image_pulls(prod, dev):
     interface = [e for e in prod.of_type("aws:ec2/vpcEndpoint:VpcEndpoint")
                  if e.inputs["vpcEndpointType"] == "Interface"]
-    assert sorted(e.inputs["serviceName"].rsplit(".", 1)[-1] if "ecr" not in e.inputs["serviceName"]
-                  else e.inputs["serviceName"].split("us-east-1.")[1] for e in interface) == [
-        "ecr.api", "ecr.dkr", "logs", "sts"]
+    # images, logs, and the pods' credentials: Pod Identity's agent calls EKS Auth
+    assert sorted(e.inputs["serviceName"].split("us-east-1.")[1] for e in interface) == [
+        "ecr.api", "ecr.dkr", "eks-auth", "logs"]
     private_ids = sorted(s.id for s in subnets(prod, "private"))
     assert all(sorted(e.inputs["subnetIds"]) == private_ids and e.inputs["privateDnsEnabled"]
                for e in interface)
     assert not [e for e in dev.of_type("aws:ec2/vpcEndpoint:VpcEndpoint")
                 if e.inputs["vpcEndpointType"] == "Interface"]
+
+
+def test_the_credentials_endpoint_follows_the_workload_identity():
+    """A private path to AWS (any interface endpoint) includes the endpoint the pods'
+    credentials come through: EKS Auth for Pod Identity's agent, STS for IRSA."""
+    assert interface_endpoints([], "podIdentity") == ()
+    assert interface_endpoints(["ecr.api"], "podIdentity") == ("ecr.api", "eks-auth")
+    assert interface_endpoints(["ecr.api"], "irsa") == ("ecr.api", "sts")
+    # one listed explicitly stays (once)
+    assert interface_endpoints(["sts", "ecr.api"], "podIdentity") == ("sts", "ecr.api",
+                                                                       "eks-auth")
+    assert interface_endpoints(["eks-auth"], "podIdentity") == ("eks-auth",)
 
 
 def test_nat_gateways_wait_for_the_internet_gateway(stack_plan):

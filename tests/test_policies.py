@@ -166,7 +166,7 @@ def validator(policy: Any) -> Any:
 
 
 def test_each_policy_is_a_module_level_validate_function() -> None:
-    assert len(POLICIES) == len(sp.ALL) == 17
+    assert len(POLICIES) == len(sp.ALL) == 18
     module_validators = {v for k, v in vars(sp).items() if k.startswith("validate_")}
     assert {validator(p) for p in sp.ALL} == module_validators
     for policy in sp.ALL:
@@ -245,7 +245,8 @@ def test_the_plans_exercise_the_resource_policies(prod: Plan, staging: Plan, dev
     for plan, types in ((prod, ["aws:eks/cluster:Cluster", "aws:ec2/launchTemplate:LaunchTemplate",
                                 "aws:ecr/repository:Repository", "aws:eks/nodeGroup:NodeGroup",
                                 "kubernetes:storage.k8s.io/v1:StorageClass", "aws:sqs/queue:Queue",
-                                "kubernetes:karpenter.k8s.aws/v1:EC2NodeClass"]),
+                                "kubernetes:karpenter.k8s.aws/v1:EC2NodeClass",
+                                "aws:rds/instance:Instance", "aws:docdb/cluster:Cluster"]),
                         (staging, ["aws:ecr/repository:Repository"]),
                         (dev, ["aws:ec2/instance:Instance"])):
         for t in types:
@@ -643,6 +644,33 @@ def test_a_log_group_without_a_kms_key_is_refused() -> None:
     assert len(check("log-groups-encrypted", record(group, {"name": "/x"}))) == 1
     assert check("log-groups-encrypted", record(group, {"name": "/x",
                                                         "kmsKeyId": "arn:aws:kms:k"})) == []
+
+
+@pytest.mark.parametrize("type_,inputs,environment,expected", [
+    ("aws:rds/instance:Instance", {"enabledCloudwatchLogsExports": ["postgresql"]}, "prod",
+     "without Performance Insights"),
+    ("aws:rds/instance:Instance", {"performanceInsightsEnabled": True,
+                                   "enabledCloudwatchLogsExports": ["postgresql"]}, "prod",
+     "not encrypted with a customer key"),
+    ("aws:rds/instance:Instance", {"performanceInsightsEnabled": True,
+                                   "performanceInsightsKmsKeyId": "arn:aws:kms:k"}, "prod",
+     "exports no logs"),
+    ("aws:docdb/cluster:Cluster", {"enabledCloudwatchLogsExports": ["profiler"]}, "prod",
+     "audit log"),
+    ("aws:rds/instance:Instance", {"performanceInsightsEnabled": True,
+                                   "performanceInsightsKmsKeyId": "arn:aws:kms:k",
+                                   "enabledCloudwatchLogsExports": ["error"]}, "prod", None),
+    ("aws:docdb/cluster:Cluster", {"enabledCloudwatchLogsExports": ["audit"]}, "prod", None),
+    ("aws:rds/instance:Instance", {}, "staging", None),
+])
+def test_prod_databases_must_be_observed(type_: str, inputs: dict[str, Any], environment: str,
+                                         expected: str | None) -> None:
+    found = check("prod-databases-observed", record(type_, inputs), environment=environment)
+    if expected is None:
+        assert found == []
+    else:
+        (message,) = found
+        assert expected in message
 
 
 def trust(statement: dict[str, Any]) -> ResourceRecord:

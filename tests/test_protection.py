@@ -97,6 +97,27 @@ def test_a_store_that_leaves_the_program_is_flagged(prod: Plan) -> None:
     assert [r["change"] for r in risks] == ["deleted (gone from the program, or renamed)"]
 
 
+def test_a_storage_class_that_changes_driver_strands_what_holds_volumes() -> None:
+    def record(type_: str, name: str, inputs: dict) -> dict:
+        return {"urn": f"urn:{name}", "type": type_, "name": name, "inputs": inputs}
+
+    claims = {"spec": {"volumeClaimTemplates": [{"metadata": {"name": "data"}}]}}
+    old = [record("kubernetes:storage.k8s.io/v1:StorageClass", "gp3",
+                  {"provisioner": "ebs.csi.aws.com"}),
+           record("kubernetes:apps/v1:StatefulSet", "db", claims),
+           record("kubernetes:apps/v1:Deployment", "web", {}),
+           record("kubernetes:helm.sh/v3:Release", "chart",
+                  {"values": {"persistence": {"enabled": True, "size": "1Gi"}}})]
+    assert replacements(old, old) == []
+    new = copy.deepcopy(old)
+    new[0]["inputs"]["provisioner"] = "ebs.csi.eks.amazonaws.com"
+    risks = replacements(old, new)
+    assert [r["name"] for r in risks] == ["db", "chart"]
+    assert "provisioned by ebs.csi.aws.com" in risks[0]["change"]
+    # a claim holder new in the plan has no volume yet: nothing to strand
+    assert [r["name"] for r in replacements(old[:3], new)] == ["db"]
+
+
 def test_a_resource_renamed_under_an_alias_is_the_same_resource(prod: Plan) -> None:
     """The plan records each resource's aliases as the URNs they name, and a comparison
     matches an old URN to the resource that names it: an aliased rename is an update in

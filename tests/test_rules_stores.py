@@ -5,6 +5,7 @@ and the store components both call these."""
 import pytest
 
 from shipyard.config.base import Problem
+from shipyard.rules import aws_names, store_logs
 from shipyard.rules import stores as rules
 from shipyard.versions import STORE_IMAGES
 
@@ -129,3 +130,31 @@ def test_a_store_reports_each_thing_its_backend_refuses():
     # what the other backend would refuse is not asked of this one
     assert _problems("postgresql", "inCluster", storage_gi=5) == []
     assert _problems("redis", "inCluster", instances=1) == []
+
+
+def test_the_databases_log_groups_are_where_aws_writes_each_export():
+    """The shared database of each engine a sharing application declares, and an application's
+    own: each export's group, named as RDS and DocumentDB name them."""
+    from shipyard.catalog.models import Application
+    from shipyard.config.stores import StoresSettings
+
+    def app(name: str, placement: str | None = None) -> Application:
+        return Application.model_validate({
+            "name": name, "hostname": name, "storePlacement": placement,
+            "services": {"api": {"image": f"{name}/api", "tag": "1", "replicas": 2,
+                                 "ports": [{"name": "http", "port": 8080}],
+                                 "resources": {"requests": {"cpu": "100m", "memory": "64Mi"},
+                                               "limits": {"cpu": "200m", "memory": "128Mi"}},
+                                 "uses": [{"store": "db"}, {"store": "docs"}]}},
+            "stores": {"db": {"kind": "postgresql"}, "docs": {"kind": "mongodb"}}})
+
+    stores = StoresSettings()
+    groups = store_logs.database_log_groups("c", [app("a"), app("b", "perApplication")], stores)
+    assert groups == [
+        "/aws/rds/instance/c-postgresql/postgresql", "/aws/rds/instance/c-postgresql/upgrade",
+        "/aws/docdb/c-mongodb/audit", "/aws/docdb/c-mongodb/profiler",
+        "/aws/rds/instance/c-b-db/postgresql", "/aws/rds/instance/c-b-db/upgrade",
+        "/aws/docdb/c-b-docs/audit", "/aws/docdb/c-b-docs/profiler"]
+    in_cluster = StoresSettings.model_validate({"backend": "inCluster"})
+    assert store_logs.database_log_groups("c", [app("a")], in_cluster) == []
+    assert aws_names.store_identifier("c", None, "mysql") == "c-mysql"

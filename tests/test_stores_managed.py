@@ -244,10 +244,29 @@ def test_rds_parameter_families(kind, version, family):
 
 
 def test_rds_parameters_force_tls():
+    stores = StoresSettings()
     assert {"name": "rds.force_ssl", "value": "1", "apply_method": "pending-reboot"} in \
-        rds.parameters("postgresql")
-    assert {p["name"]: p["value"] for p in rds.parameters("mysql")}[
+        rds.parameters("postgresql", stores)
+    assert {p["name"]: p["value"] for p in rds.parameters("mysql", stores)}[
         "require_secure_transport"] == "ON"
+
+
+def test_the_databases_log_ddl_and_slow_statements_as_the_settings_say():
+    """PostgreSQL logs DDL and every statement slower than stores.slowQueryMs, applied at
+    once (dynamic parameters: a deployed database logs from its next update); MySQL's slow
+    query log takes the same threshold in seconds; DocumentDB audits and profiles."""
+    stores = StoresSettings.model_validate({"slowQueryMs": 500, "logStatement": "mod"})
+    pg = {p["name"]: (p["value"], p["apply_method"]) for p in rds.parameters("postgresql",
+                                                                             stores)}
+    assert pg["log_min_duration_statement"] == ("500", "immediate")
+    assert pg["log_statement"] == ("mod", "immediate")
+    mysql = {p["name"]: p["value"] for p in rds.parameters("mysql", stores)}
+    assert (mysql["slow_query_log"], mysql["long_query_time"]) == ("1", "0.5")
+    assert {p["name"]: p["value"] for p in rds.parameters("mysql", StoresSettings())}[
+        "long_query_time"] == "2"                                           # the default 2 s
+    docdb = {p["name"]: p["value"] for p in documentdb.parameters(stores)}
+    assert docdb == {"tls": "enabled", "audit_logs": "enabled", "profiler": "enabled",
+                     "profiler_threshold_ms": "500"}
 
 
 def test_documentdb_versions_and_families():

@@ -3,7 +3,10 @@ EKS Pod Identity (``shipyard:cluster.workloadIdentity: podIdentity``, the defaul
 IRSA where a stack asks for it (``irsa``), never both, and never on an existing cluster.
 
 "Done when": prod's and dev's plans have a Pod Identity association per AWS-calling service
-account and no IRSA role (no OIDC provider, no role trusting one).
+account and no IRSA role (no OIDC provider, no role trusting one) - once the move from IRSA is
+over: the three stacks were deployed under IRSA, so their files keep ``cluster.irsaTransition``
+on for now, which keeps the OIDC provider and lets each role also trust its own service
+account through it (pods started under IRSA keep their credentials until they restart).
 """
 
 from __future__ import annotations
@@ -14,8 +17,13 @@ import pytest
 
 from shipyard.config.base import SettingsError
 from shipyard.rules import iam
-from tests.support.plans import POD_IDENTITY, run_platform
-from tests.support.settings import parse
+from tests.support.plans import (
+    POD_IDENTITY,
+    pod_identity_statement,
+    run_platform,
+    transition_provider,
+)
+from tests.support.settings import parse, stack_settings
 
 ROLE = "aws:iam/role:Role"
 ADDON = "aws:eks/addon:Addon"
@@ -65,9 +73,9 @@ def associations(plan) -> dict[str, str]:
     return out
 
 
-def trusted_account(role) -> str:
-    (statement,) = json.loads(role.inputs["assumeRolePolicy"])["Statement"]
-    assert statement["Principal"] == {"Service": "pods.eks.amazonaws.com"}, role.name
+def trusted_account(role, provider: str | None = None) -> str:
+    statement = pod_identity_statement(json.loads(role.inputs["assumeRolePolicy"]), provider)
+    assert statement is not None, role.name
     tags = statement["Condition"]["StringEquals"]
     return (f"{tags['aws:RequestTag/kubernetes-namespace']}/"
             f"{tags['aws:RequestTag/kubernetes-service-account']}")
@@ -89,30 +97,92 @@ def test_the_pod_identity_trust_admits_one_service_account_of_one_cluster():
 # -- prod and dev: Pod Identity everywhere ----------------------------------------------------
 
 
-def test_prod_has_an_association_per_aws_calling_service_account_and_no_irsa(prod):
+def test_prod_has_an_association_per_aws_calling_service_account(prod):
+    """During the move from IRSA (cluster.irsaTransition, in the stack file) each role trusts
+    its own service account through Pod Identity and through the kept OIDC provider alone."""
     roles = roles_by_account(prod)
     assert set(roles) == set(PROD_ACCOUNTS)
     bound = associations(prod)
     assert bound == {account: role.outputs["arn"] for account, role in roles.items()}
+    assert stack_settings("prod").cluster.irsa_transition
+    provider = transition_provider(prod)
+    assert provider is not None
     for account, role in roles.items():
-        assert trusted_account(role) == account
-    # no IRSA anywhere: no OIDC provider, no role trusting one, no role annotation
-    assert prod.of_type(OIDC) == []
-    assert not [r for r in prod.of_type(ROLE)
-                if "AssumeRoleWithWebIdentity" in r.inputs["assumeRolePolicy"]]
+        assert trusted_account(role, provider) == account
+    # no service account carries IRSA's annotation: new pods take Pod Identity's credentials
     assert "eks.amazonaws.com/role-arn" not in json.dumps(
         [r.inputs for r in prod.resources if r.type.startswith("kubernetes:")])
 
 
-def test_dev_has_an_association_per_aws_calling_service_account_and_no_irsa(dev):
+def test_dev_has_an_association_per_aws_calling_service_account(dev):
     roles = roles_by_account(dev)
     # dev keeps logs and traces on volumes and runs no Karpenter
     assert set(roles) == set(PROD_ACCOUNTS) - {"kube-system/karpenter", "logging/loki",
                                                 "observability/tempo"}
     assert associations(dev) == {a: r.outputs["arn"] for a, r in roles.items()}
-    assert dev.of_type(OIDC) == []
+    for account, role in roles.items():
+        assert trusted_account(role, transition_provider(dev)) == account
+
+
+@pytest.fixture(scope="module")
+def moved():
+    """prod once the move from IRSA is over (cluster.irsaTransition off)."""
+    return run_platform("prod", hosting=("sre-platform",), overrides={
+        "shipyard:cluster": {"irsaTransition": False}})
+
+
+def test_once_the_move_is_over_nothing_is_irsa(moved):
+    roles = roles_by_account(moved)
+    assert set(roles) == set(PROD_ACCOUNTS)
+    assert associations(moved) == {a: r.outputs["arn"] for a, r in roles.items()}
     for account, role in roles.items():
         assert trusted_account(role) == account
+    # no IRSA anywhere: no OIDC provider, no role trusting one, no role annotation
+    assert moved.of_type(OIDC) == []
+    assert not [r for r in moved.of_type(ROLE)
+                if "AssumeRoleWithWebIdentity" in r.inputs["assumeRolePolicy"]]
+    assert "eks.amazonaws.com/role-arn" not in json.dumps(
+        [r.inputs for r in moved.resources if r.type.startswith("kubernetes:")])
+
+
+def test_the_transition_keeps_the_provider_irsa_made(prod, irsa):
+    """The provider kept during the move is the one IRSA had (same URN and inputs): the update
+    keeps it rather than replacing it, and pods started under IRSA keep exchanging their
+    tokens through it."""
+    (kept,), (made,) = prod.of_type(OIDC), irsa.of_type(OIDC)
+    assert kept.urn == made.urn and kept.inputs == made.inputs
+
+
+def test_every_pod_of_a_role_is_marked_with_its_identity_so_a_switch_rolls_it(prod, irsa):
+    """A pod keeps the credentials it started with: the charts' and the tenants' pod templates
+    name the workload identity, so switching it changes them and their pods roll (after the
+    association exists, which they wait for)."""
+    def marks(plan) -> dict[str, str]:
+        out = {}
+        for r in plan.of_type(RELEASE):
+            text = json.dumps(r.inputs["values"])
+            if "shipyard.dev/workload-identity" in text:
+                out[r.inputs["chart"].rsplit("/", 1)[-1]] = text
+        for r in plan.of_type("kubernetes:apps/v1:Deployment"):
+            annotations = r.inputs["spec"]["template"]["metadata"].get("annotations", {})
+            if "shipyard.dev/workload-identity" in annotations:
+                out[r.inputs["metadata"]["name"]] = annotations["shipyard.dev/workload-identity"]
+        return out
+
+    pod_identity = marks(prod)
+    charts = {c for c in PROD_ACCOUNTS.values() if c not in (None, "vpc-cni",
+                                                              "aws-ebs-csi-driver")}
+    assert set(pod_identity) == charts | {"image"}
+    assert set(marks(irsa)) == set(pod_identity)
+    for key, mark in marks(irsa).items():
+        assert "irsa" in mark and "podIdentity" in pod_identity[key], key
+    # each chart's own pod-annotations key, as its values.yaml at the pinned version names it
+    values = {r.inputs["chart"].rsplit("/", 1)[-1]: r.inputs["values"]
+              for r in prod.of_type(RELEASE)}
+    mark = {"shipyard.dev/workload-identity": "podIdentity"}
+    for chart in charts - {"loki"}:
+        assert values[chart]["podAnnotations"] == mark, chart
+    assert values["loki"]["singleBinary"]["podAnnotations"] == mark
 
 
 def test_pods_are_created_once_their_association_and_grants_exist(prod):

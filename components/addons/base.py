@@ -61,6 +61,8 @@ class ClusterContext:
     domain: str | None = None
     # where the data buckets' server access logs go (shipyard:accessLogs); None: nowhere
     access_logs: AccessLogTarget | None = None
+    # the KMS key of the stack's CloudWatch log groups in its region; None: it has none
+    logs_key_arn: pulumi.Input[str] | None = None
     tags: Mapping[str, str] = field(default_factory=dict)
 
 

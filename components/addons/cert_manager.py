@@ -56,10 +56,13 @@ MANAGED_BY = {"app.kubernetes.io/managed-by": "shipyard"}
 
 
 def cert_manager_values(*, replicas: int, service_account: str = SERVICE_ACCOUNT,
-                        annotations: Mapping[str, pulumi.Input[str]] | None = None
+                        annotations: Mapping[str, pulumi.Input[str]] | None = None,
+                        pod_annotations: Mapping[str, str] | None = None
                         ) -> dict[str, Any]:
     """The cert-manager chart's values (keys as in its values.yaml, v1.21). ``annotations``:
-    the controller's service account's (IRSA's role ARN; none with Pod Identity)."""
+    the controller's service account's (IRSA's role ARN; none with Pod Identity);
+    ``pod_annotations``: the controller's pods' (the workload identity: a switch rolls
+    them)."""
     pdb: dict[str, Any] = ({"enabled": True, "minAvailable": 1} if replicas > 1
                            else {"enabled": False})
     account: dict[str, Any] = {"create": True, "name": service_account}
@@ -81,6 +84,7 @@ def cert_manager_values(*, replicas: int, service_account: str = SERVICE_ACCOUNT
             "gatewayAPI": {"enabled": True},
         },
         "serviceAccount": account,
+        **({"podAnnotations": dict(pod_annotations)} if pod_annotations else {}),
         # Metrics stay exposed (prometheus.io annotations); the ServiceMonitor comes with the
         # observability stack (issue 7), which brings its CRD.
         "prometheus": {"enabled": True, "servicemonitor": {"enabled": False}},
@@ -194,7 +198,8 @@ class CertManager(pulumi.ComponentResource):
         self.namespace = namespace(name, NAMESPACE, parent=self, provider=ctx.provider)
         own = cert_manager_values(
             replicas=args.replicas,
-            annotations=self.role.annotations if self.role is not None else None)
+            annotations=self.role.annotations if self.role is not None else None,
+            pod_annotations=self.role.pod_annotations if self.role is not None else None)
         # Waits for ``after`` (the Gateway API CRDs): the controller only watches Gateways
         # and HTTPRoutes if their CRDs exist when it starts; and for its role's association
         # and policy (DNS-01), so its pods start with their credentials.

@@ -41,9 +41,11 @@ def _prefixed(prefix: str, value: pulumi.Input[str]) -> pulumi.Input[str]:
 def external_dns_values(*, domain: str, owner_id: str, policy: str,
                         zone_id: pulumi.Input[str], region: str,
                         annotations: Mapping[str, pulumi.Input[str]] | None = None,
+                        pod_annotations: Mapping[str, str] | None = None,
                         service_account: str = SERVICE_ACCOUNT) -> dict[str, Any]:
     """The external-dns chart's values (keys as in its values.yaml, chart 1.21).
-    ``annotations``: the service account's (IRSA's role ARN; none with Pod Identity)."""
+    ``annotations``: the service account's (IRSA's role ARN; none with Pod Identity);
+    ``pod_annotations``: its pods' (the workload identity: a switch rolls them)."""
     account: dict[str, Any] = {"create": True, "name": service_account}
     if annotations:
         account["annotations"] = dict(annotations)
@@ -59,6 +61,7 @@ def external_dns_values(*, domain: str, owner_id: str, policy: str,
         # Pods cannot reach IMDS (hop limit 1), so the region is given.
         "env": [{"name": "AWS_DEFAULT_REGION", "value": region}],
         "serviceAccount": account,
+        **({"podAnnotations": dict(pod_annotations)} if pod_annotations else {}),
     }
 
 
@@ -102,7 +105,8 @@ class ExternalDns(pulumi.ComponentResource):
         self.namespace = namespace(name, NAMESPACE, parent=self, provider=ctx.provider)
         own = external_dns_values(domain=ctx.domain, owner_id=args.owner_id, policy=args.policy,
                                   zone_id=ctx.zone_id, region=ctx.region,
-                                  annotations=self.role.annotations)
+                                  annotations=self.role.annotations,
+                                  pod_annotations=self.role.pod_annotations)
         # After the Gateway API CRDs: its informers for HTTPRoute/GRPCRoute fail without them;
         # and after its role's association and policy: its first Route53 calls succeed.
         self.release = helm_release(

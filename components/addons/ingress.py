@@ -15,8 +15,10 @@
   provisions, so the AWS Load Balancer Controller puts an internet-facing NLB (IP targets,
   cross-zone) in front of it. With EKS Auto Mode its own load balancing does: the Service's
   class is ``eks.amazonaws.com/nlb`` (Auto Mode's default for LoadBalancer Services, and set
-  explicitly on NGINX Gateway Fabric's), and the annotations are those Auto Mode reads (it
-  refuses ``aws-load-balancer-type``: the class says it).
+  explicitly on NGINX Gateway Fabric's), and the annotations are those Auto Mode reads but
+  ``aws-load-balancer-type``: its page lists it (``external``; EKS User Guide, "Use Service
+  Annotations to configure Network Load Balancers"), but the class already says which
+  controller provisions the NLB, so shipyard leaves it off.
 """
 
 from __future__ import annotations
@@ -51,7 +53,9 @@ NLB_ANNOTATIONS = {
         "load_balancing.cross_zone.enabled=true",
 }
 # EKS Auto Mode's load balancing: its class, and the annotations it supports (EKS User Guide,
-# "Use Service Annotations to configure Network Load Balancers").
+# "Use Service Annotations to configure Network Load Balancers", which lists
+# aws-load-balancer-type too, "external"; the class already names the controller, so it is not
+# set).
 AUTO_MODE_LOAD_BALANCER_CLASS = "eks.amazonaws.com/nlb"
 AUTO_MODE_NLB_ANNOTATIONS = {k: v for k, v in NLB_ANNOTATIONS.items()
                              if k != "service.beta.kubernetes.io/aws-load-balancer-type"}

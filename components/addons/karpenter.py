@@ -185,10 +185,13 @@ def controller_policy(*, cluster_name: str, region: str, account_id: str, node_r
 
 def karpenter_values(*, cluster_name: str, cluster_endpoint: pulumi.Input[str],
                      queue_name: pulumi.Input[str],
-                     annotations: Mapping[str, pulumi.Input[str]] | None = None
+                     annotations: Mapping[str, pulumi.Input[str]] | None = None,
+                     pod_annotations: Mapping[str, str] | None = None
                      ) -> dict[str, Any]:
     """The karpenter chart's values (keys as in its values.yaml). ``annotations``: the
-    controller's service account's (IRSA's role ARN; none with Pod Identity)."""
+    controller's service account's (IRSA's role ARN; none with Pod Identity);
+    ``pod_annotations``: the controller's pods' (the workload identity: a switch rolls
+    them)."""
     return {
         "settings": {
             "clusterName": cluster_name,
@@ -197,6 +200,7 @@ def karpenter_values(*, cluster_name: str, cluster_endpoint: pulumi.Input[str],
         },
         "serviceAccount": {"create": True, "name": SERVICE_ACCOUNT,
                            **({"annotations": dict(annotations)} if annotations else {})},
+        **({"podAnnotations": dict(pod_annotations)} if pod_annotations else {}),
         "replicas": 2,
         "controller": {"resources": {"requests": {"cpu": "1", "memory": "1Gi"},
                                      "limits": {"cpu": "1", "memory": "1Gi"}}},
@@ -323,7 +327,8 @@ class Karpenter(pulumi.ComponentResource):
             name, "karpenter", release_name="karpenter", namespace_name=NAMESPACE,
             values=merged_values(karpenter_values(
                 cluster_name=args.cluster_name, cluster_endpoint=args.cluster_endpoint,
-                queue_name=self.queue.name, annotations=self.controller_role.annotations),
+                queue_name=self.queue.name, annotations=self.controller_role.annotations,
+                pod_annotations=self.controller_role.pod_annotations),
                 args.values),
             parent=self, provider=args.provider,
             depends_on=[self.crd_release, *self.controller_role.ready])

@@ -44,12 +44,14 @@ CLUSTER_TAG = "elbv2.k8s.aws/cluster"
 def load_balancer_controller_values(*, cluster_name: str, region: str,
                                     vpc_id: pulumi.Input[str],
                                     annotations: Mapping[str, pulumi.Input[str]] | None = None,
+                                    pod_annotations: Mapping[str, str] | None = None,
                                     highly_available: bool = True,
                                     tags: Mapping[str, str] | None = None) -> dict[str, Any]:
     """shipyard's Helm values for the aws-load-balancer-controller chart. Highly available: two
     replicas (the chart keeps them on different nodes) behind a PodDisruptionBudget, so the
     webhook every LoadBalancer Service passes through keeps answering through a node drain.
-    ``annotations``: its service account's (IRSA's role ARN; none with Pod Identity)."""
+    ``annotations``: its service account's (IRSA's role ARN; none with Pod Identity);
+    ``pod_annotations``: its pods' (the workload identity: a switch rolls them)."""
     values: dict[str, Any] = {
         "clusterName": cluster_name,
         "region": region,
@@ -60,6 +62,7 @@ def load_balancer_controller_values(*, cluster_name: str, region: str,
             "name": SERVICE_ACCOUNT,
             **({"annotations": dict(annotations)} if annotations else {}),
         },
+        **({"podAnnotations": dict(pod_annotations)} if pod_annotations else {}),
         # No Service mutating webhook: it would intercept every Service created anywhere (and
         # fail closed while the controller is starting or rolling), breaking the other add-ons'
         # installs. The Gateway's Service carries aws-load-balancer-type: external, which the
@@ -226,7 +229,8 @@ class LoadBalancerController(pulumi.ComponentResource):
         self.role_arn = role.arn
         values = load_balancer_controller_values(
             cluster_name=ctx.cluster_name, region=ctx.region, vpc_id=ctx.vpc_id,
-            annotations=role.annotations, highly_available=args.highly_available,
+            annotations=role.annotations, pod_annotations=role.pod_annotations,
+            highly_available=args.highly_available,
             tags=ctx.tags)
         # kube-system exists on every cluster: no namespace of our own. Its pods start with
         # their credentials: after the role's association and policy.

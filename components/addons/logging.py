@@ -61,9 +61,11 @@ Storage = Literal["s3", "filesystem"]
 
 def loki_values(*, retention_days: int, storage: Storage, highly_available: bool,
                 bucket: pulumi.Input[str] | None = None, region: str | None = None,
-                annotations: Mapping[str, pulumi.Input[str]] | None = None
+                annotations: Mapping[str, pulumi.Input[str]] | None = None,
+                pod_annotations: Mapping[str, str] | None = None
                 ) -> dict[str, Any]:
-    """The ``loki`` chart's values (keys as in its values.yaml, 18.11)."""
+    """The ``loki`` chart's values (keys as in its values.yaml, 18.11). ``pod_annotations``:
+    the single binary's pods' (the workload identity of its S3 role: a switch rolls them)."""
     s3 = storage == "s3"
     if s3 and (bucket is None or region is None):
         raise ValueError("Loki on S3 needs the bucket and its region")
@@ -97,6 +99,7 @@ def loki_values(*, retention_days: int, storage: Storage, highly_available: bool
         "serviceAccount": account,
         "singleBinary": {
             "replicas": replicas,
+            **({"podAnnotations": dict(pod_annotations)} if pod_annotations else {}),
             "persistence": {"enabled": True, "storageClass": STORAGE_CLASS,
                             "size": f"{WAL_VOLUME_GI if s3 else FILESYSTEM_VOLUME_GI}Gi"},
             "resources": {"requests": {"cpu": "100m", "memory": "256Mi"},

@@ -252,9 +252,11 @@ def optional_store(name: str, *, storage: str, ctx: ClusterContext, purpose: str
 
 
 def store_location(store: ObjectStore | None, region: str) -> dict[str, Any]:
-    """What a chart's values need of a store: bucket, region, and the service account's
-    annotations (IRSA's role ARN; none with Pod Identity) (all None: a volume)."""
+    """What a chart's values need of a store: bucket, region, the service account's
+    annotations (IRSA's role ARN; none with Pod Identity) and its pods' (the workload identity:
+    a switch rolls them) (all None: a volume)."""
     if store is None:
-        return {"bucket": None, "region": None, "annotations": None}
+        return {"bucket": None, "region": None, "annotations": None, "pod_annotations": None}
     return {"bucket": store.bucket_name, "region": region,
-            "annotations": store.role.annotations}
+            "annotations": store.role.annotations,
+            "pod_annotations": store.role.pod_annotations}

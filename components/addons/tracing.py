@@ -160,9 +160,12 @@ def tempo_storage(storage: Storage, *, bucket: pulumi.Input[str] | None = None,
 
 def tempo_values(*, retention_hours: int, storage: Storage,
                  bucket: pulumi.Input[str] | None = None, region: str | None = None,
-                 annotations: Mapping[str, pulumi.Input[str]] | None = None
+                 annotations: Mapping[str, pulumi.Input[str]] | None = None,
+                 pod_annotations: Mapping[str, str] | None = None
                  ) -> dict[str, Any]:
-    """The ``tempo`` chart's values (2.2): one binary, OTLP in, query API on 3200."""
+    """The ``tempo`` chart's values (2.2): one binary, OTLP in, query API on 3200.
+    ``pod_annotations``: its pods' (the workload identity of its S3 role: a switch rolls
+    them)."""
     account: dict[str, Any] = {"create": True, "name": TEMPO_SERVICE_ACCOUNT}
     if annotations:  # IRSA's role ARN; none with Pod Identity
         account["annotations"] = dict(annotations)
@@ -189,6 +192,7 @@ def tempo_values(*, retention_hours: int, storage: Storage,
         "securityContext": {"runAsUser": 10001, "runAsGroup": 10001, "fsGroup": 10001,
                             "runAsNonRoot": True, "seccompProfile": RUNTIME_DEFAULT},
         "serviceAccount": account,
+        **({"podAnnotations": dict(pod_annotations)} if pod_annotations else {}),
         "persistence": {"enabled": True, "storageClassName": STORAGE_CLASS,
                         "size": f"{WAL_VOLUME_GI if s3 else FILESYSTEM_VOLUME_GI}Gi"},
         "tempoQuery": {"enabled": False},

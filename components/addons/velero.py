@@ -113,11 +113,13 @@ def access_policy(bucket_arn: str, key_arn: str, region: str, partition: str = "
 def velero_values(*, bucket: pulumi.Input[str], region: str,
                   namespaces: Sequence[str], schedule: str, retention_days: int,
                   annotations: Mapping[str, pulumi.Input[str]] | None = None,
+                  pod_annotations: Mapping[str, str] | None = None,
                   plugin_image: str = VELERO_AWS_PLUGIN_IMAGE) -> dict[str, Any]:
     """The ``velero`` chart's values (keys as in its values.yaml at velero-12.1.0). No
     namespaces, no schedule: an empty ``includedNamespaces`` would mean every namespace.
     ``annotations``: the server's service account's (IRSA's role ARN; none with Pod
-    Identity)."""
+    Identity); ``pod_annotations``: the server's pods' (the workload identity: a switch rolls
+    them)."""
     non_root = {"runAsNonRoot": True, "runAsUser": UID, "runAsGroup": UID}
     values: dict[str, Any] = {
         "fullnameOverride": RELEASE,
@@ -149,6 +151,7 @@ def velero_values(*, bucket: pulumi.Input[str], region: str,
         "serviceAccount": {"server": {"create": True, "name": SERVICE_ACCOUNT,
                                       **({"annotations": dict(annotations)}
                                          if annotations else {})}},
+        **({"podAnnotations": dict(pod_annotations)} if pod_annotations else {}),
         "configuration": {
             "backupStorageLocation": [{
                 "name": LOCATION, "provider": "aws", "bucket": bucket, "prefix": PREFIX,
@@ -300,6 +303,7 @@ class Velero(pulumi.ComponentResource):
                                    protect=args.protect)
         values = velero_values(
             bucket=bucket.bucket, region=ctx.region, annotations=self.role.annotations,
+            pod_annotations=self.role.pod_annotations,
             namespaces=args.namespaces, schedule=args.schedule,
             retention_days=args.retention_days)
         # Velero validates its storage location at start-up: its role must hold the bucket

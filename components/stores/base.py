@@ -95,7 +95,7 @@ class Connection:
     host: pulumi.Input[str]
     port: int
     username: pulumi.Input[str]
-    password: pulumi.Output[str] | None      # a secret Output; None: IAM (S3 through IRSA)
+    password: pulumi.Output[str] | None      # a secret Output; None: IAM (S3 through its AWS role)
     database: str | None = None              # None: the kind has none (redis), or none named
     tls: bool = True                         # the client must use TLS
     # more non-secret settings for the service, by variable suffix (BUCKET, REGION for S3)
@@ -135,6 +135,7 @@ class StoreArgs:
     # managed only
     network: ManagedNetwork | None = None
     kms_key_arn: pulumi.Input[str] | None = None    # the tenant's data key
+    logs_key_arn: pulumi.Input[str] | None = None   # the stack's logs key: the log groups
     # in-cluster only
     storage_class: str = "gp3"
     operator: Sequence[pulumi.Resource] = ()        # the operator (and CRDs) it needs
@@ -162,7 +163,8 @@ class StoreArgs:
         """``<cluster>-<app>-<store>`` (a shared store: ``<cluster>-<kind>``): the AWS
         identifier of a managed store (``shipyard.rules.aws_names.store_identifier``). Fixed
         (not auto-named), so a replacement cannot silently create a second database beside
-        the first: AWS refuses the duplicate and the plan flags the change."""
+        the first: AWS refuses the duplicate and the plan flags the change. A kind has no
+        hyphen, so no application's store comes to a shared store's identifier."""
         return store_identifier(self.cluster_name,
                                 self.app.name if self.app is not None else None,
                                 self.store_name, max_length)

@@ -7,8 +7,12 @@
 - TLS required (a cluster parameter group with ``tls=enabled``), reachable only from the
   cluster's security group on 27017; encrypted at rest with the tenant's KMS key.
 - Backups kept ``backupRetentionDays`` (point-in-time restore within them) in ``backupWindow``,
-  maintenance in ``maintenanceWindow``; audit and profiler logs to CloudWatch; deletion
-  protection and Pulumi ``protect`` in prod; always a final snapshot ``<identifier>-final-<suffix>``.
+  maintenance in ``maintenanceWindow``; deletion protection and Pulumi ``protect`` in prod;
+  always a final snapshot ``<identifier>-final-<suffix>``.
+- Audited: the cluster parameter group turns on the audit log (``audit_logs``) and the
+  profiler (operations slower than ``stores.slowQueryMs``); both are exported to CloudWatch Logs
+  into log groups made beforehand, encrypted with the stack's logs key and kept
+  ``stores.logRetentionDays``.
 - Users: the master (``shipyardadmin``) is the bootstrap Job's; each consuming service gets a
   user in ``admin`` with readWrite on its own database (components/stores/bootstrap.py), and
   its Connection carries ``AUTH_SOURCE=admin`` and the options DocumentDB needs.
@@ -24,10 +28,11 @@ import pulumi_aws as aws
 
 from components.stores import bootstrap, managed
 from components.stores.base import Connection, StoreArgs, StoreComponent, password, store_port
+from shipyard.config.stores import StoresSettings
+from shipyard.rules.store_logs import LOG_EXPORTS
 
 TYPE = "shipyard:stores:DocumentDbCluster"
 ENGINE = "docdb"
-LOG_EXPORTS = ["audit", "profiler"]
 # What a client adds to its connection: DocumentDB's replica set, no retryable writes (it has
 # none), reads from replicas where they may be stale.
 CLIENT_OPTIONS = "tls=true&replicaSet=rs0&readPreference=secondaryPreferred&retryWrites=false"
@@ -42,6 +47,17 @@ def engine_version(version: str) -> str:
 def parameter_family(version: str) -> str:
     """``8.0.0`` -> ``docdb8.0``."""
     return "docdb" + ".".join(version.split(".")[:2])
+
+
+def parameters(stores: StoresSettings) -> list[dict[str, str]]:
+    """TLS; the audit log; the profiler, for operations slower than ``stores.slowQueryMs``
+    (DocumentDB Developer Guide, "Profiling Amazon DocumentDB operations"). The audit and
+    profiler settings are dynamic: immediate, so a deployed cluster logs from its next update."""
+    return [{"name": "tls", "value": "enabled", "apply_method": "pending-reboot"},
+            {"name": "audit_logs", "value": "enabled", "apply_method": "pending-reboot"},
+            {"name": "profiler", "value": "enabled", "apply_method": "immediate"},
+            {"name": "profiler_threshold_ms", "value": str(stores.slow_query_ms),
+             "apply_method": "immediate"}]
 
 
 class DocumentDbCluster(StoreComponent):
@@ -71,10 +87,8 @@ class DocumentDbCluster(StoreComponent):
         parameter_group = aws.docdb.ClusterParameterGroup(
             f"{name}-params", name=f"{identifier}-{family.replace('.', '-')}"[:255],
             family=family, description=f"{args.label}: TLS, audit log",
-            parameters=[{"name": "tls", "value": "enabled", "apply_method": "pending-reboot"},
-                        {"name": "audit_logs", "value": "enabled",
-                         "apply_method": "pending-reboot"}],
-            tags=tags, opts=child)
+            parameters=parameters(args.stores), tags=tags, opts=child)
+        self.log_groups = managed.log_groups(name, args, identifier, parent=self)
         master = password(f"{name}-master", parent=self)
         stores = args.stores
         self.cluster = aws.docdb.Cluster(
@@ -89,8 +103,10 @@ class DocumentDbCluster(StoreComponent):
             preferred_maintenance_window=stores.maintenance_window,
             deletion_protection=args.protect, skip_final_snapshot=False,
             final_snapshot_identifier=managed.final_snapshot(name, identifier, parent=self),
-            enabled_cloudwatch_logs_exports=LOG_EXPORTS, apply_immediately=False, tags=tags,
-            opts=pulumi.ResourceOptions(parent=self, protect=args.protect))
+            enabled_cloudwatch_logs_exports=list(LOG_EXPORTS["mongodb"]),
+            apply_immediately=False, tags=tags,
+            opts=pulumi.ResourceOptions(parent=self, protect=args.protect,
+                                        depends_on=list(self.log_groups)))
         self.instances = [
             aws.docdb.ClusterInstance(
                 f"{name}-instance-{i}", identifier=f"{identifier[:60]}-{i}",

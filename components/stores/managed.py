@@ -1,5 +1,6 @@
 """What the AWS-managed store components share: the security group that admits only the
-cluster, tags, and the checks and conversions of the stack's backup and maintenance windows.
+cluster, tags, the log groups the databases export to, Enhanced Monitoring's role, and the
+checks and conversions of the stack's backup and maintenance windows.
 
 Plain functions (the windows' arithmetic tested without mocks); each registers its resources
 as children of the calling component.
@@ -15,6 +16,8 @@ import pulumi_random as random
 
 from components.stores.base import ManagedNetwork, StoreArgs
 from shipyard.config.base import Problem as Problem
+from shipyard.rules import iam
+from shipyard.rules.store_logs import LOG_EXPORTS, export_log_group
 
 DAY_NAMES = {"mon": "MONDAY", "tue": "TUESDAY", "wed": "WEDNESDAY", "thu": "THURSDAY",
              "fri": "FRIDAY", "sat": "SATURDAY", "sun": "SUNDAY"}
@@ -65,6 +68,39 @@ def security_group(name: str, args: StoreArgs, ports: Sequence[int], *,
             description=f"{args.store.kind} clients in the cluster",
             opts=pulumi.ResourceOptions(parent=group))
     return group
+
+
+def log_groups(name: str, args: StoreArgs, identifier: str, *,
+               parent: pulumi.Resource) -> list[aws.cloudwatch.LogGroup]:
+    """The groups the database's log exports go to, made before it (else AWS makes them, with
+    no key and no retention): encrypted with the stack's logs key (its policy names each of
+    them: compose.platform.log_storage_args), kept ``stores.logRetentionDays``."""
+    kind = args.store.kind
+    return [aws.cloudwatch.LogGroup(
+        f"{name}-log-{log}", name=export_log_group(kind, identifier, log),
+        retention_in_days=args.stores.log_retention_days, kms_key_id=args.logs_key_arn,
+        tags=tags(args, identifier), opts=pulumi.ResourceOptions(parent=parent))
+        for log in LOG_EXPORTS[kind]]
+
+
+# RDS Enhanced Monitoring: RDS assumes this role to publish the OS samples to CloudWatch Logs
+# (RDS User Guide, "Setting up and enabling Enhanced Monitoring")
+MONITORING_SERVICE = "monitoring.rds.amazonaws.com"
+MONITORING_POLICY = "service-role/AmazonRDSEnhancedMonitoringRole"
+
+
+def monitoring_role(name: str, args: StoreArgs, identifier: str, *,
+                    parent: pulumi.Resource) -> tuple[aws.iam.Role, aws.iam.RolePolicyAttachment]:
+    """The role RDS publishes the database's Enhanced Monitoring samples with, and its grant."""
+    role = aws.iam.Role(
+        f"{name}-monitoring-role", assume_role_policy=iam.service_trust(MONITORING_SERVICE),
+        description=f"{args.label}: RDS Enhanced Monitoring publishes OS metrics",
+        tags=tags(args, identifier), opts=pulumi.ResourceOptions(parent=parent))
+    grant = aws.iam.RolePolicyAttachment(
+        f"{name}-monitoring", role=role.name,
+        policy_arn=iam.managed_policy_arn(MONITORING_POLICY),
+        opts=pulumi.ResourceOptions(parent=role))
+    return role, grant
 
 
 def maintenance_start(window: str) -> tuple[str, str]:

@@ -9,6 +9,13 @@ What a reviewer checks on a production database, from the stack's settings:
 - Multi-AZ where ``stores.multiAz`` (prod), automated backups kept ``backupRetentionDays`` (point
   in time restore within them) in ``backupWindow``, minor upgrades in ``maintenanceWindow``,
   never applied immediately; tags copied to snapshots; kept after deletion;
+- observed: Performance Insights (``stores.performanceInsights``, kept ``retentionDays``,
+  encrypted with the store's KMS key), Enhanced Monitoring every ``stores.monitoringInterval``
+  seconds (a role RDS publishes with), and the engine's logs exported to CloudWatch Logs -
+  PostgreSQL's (DDL and every statement slower than ``stores.slowQueryMs``, by
+  ``log_statement`` and ``log_min_duration_statement``) and upgrade log, MySQL's error and slow
+  query logs - into log groups made beforehand, encrypted with the stack's logs key and kept
+  ``stores.logRetentionDays``;
 - impossible to lose by accident: deletion protection and Pulumi ``protect`` where
   ``protect`` (prod), and always a final snapshot ``<identifier>-final-<suffix>``.
 
@@ -24,11 +31,11 @@ import pulumi_aws as aws
 
 from components.stores import bootstrap, managed
 from components.stores.base import Connection, StoreArgs, StoreComponent, password, store_port
+from shipyard.config.stores import StoresSettings
+from shipyard.rules.store_logs import LOG_EXPORTS
 
 TYPE = "shipyard:stores:RdsDatabase"
 ENGINES = {"postgresql": "postgres", "mysql": "mysql"}
-# Engine logs to CloudWatch: PostgreSQL's log and upgrade log; MySQL's error and slow query log.
-LOG_EXPORTS = {"postgresql": ["postgresql", "upgrade"], "mysql": ["error", "slowquery"]}
 
 
 def major(version: str) -> str:
@@ -43,17 +50,28 @@ def parameter_family(kind: str, version: str) -> str:
     return f"{ENGINES[kind]}{major(version)}"
 
 
-def parameters(kind: str) -> list[dict[str, str]]:
-    """TLS only; MySQL also writes its slow query log (exported to CloudWatch)."""
+def seconds(ms: int) -> str:
+    """MySQL's long_query_time (seconds, fractions allowed): 2000 -> ``2``, 500 -> ``0.5``."""
+    return f"{ms / 1000:g}"
+
+
+def parameters(kind: str, stores: StoresSettings) -> list[dict[str, str]]:
+    """TLS only; what the exported logs hold: PostgreSQL logs DDL (``stores.logStatement``)
+    and every statement slower than ``stores.slowQueryMs``; MySQL writes its slow query log."""
     if kind == "postgresql":
         wanted = {"rds.force_ssl": "1"}
+        logging = {"log_statement": stores.log_statement,
+                   "log_min_duration_statement": str(stores.slow_query_ms)}
     else:
         wanted = {"require_secure_transport": "ON", "slow_query_log": "1",
-                  "long_query_time": "2"}
+                  "long_query_time": seconds(stores.slow_query_ms)}
+        logging = {}
     # pending-reboot is accepted for static and dynamic parameters alike; a new instance
-    # starts with them
-    return [{"name": k, "value": v, "apply_method": "pending-reboot"}
-            for k, v in sorted(wanted.items())]
+    # starts with them. The logging parameters are dynamic: immediate, so a deployed database
+    # logs from its next pulumi up, not its next reboot.
+    out = [{"name": k, "value": v, "apply_method": "pending-reboot"} for k, v in wanted.items()]
+    out += [{"name": k, "value": v, "apply_method": "immediate"} for k, v in logging.items()]
+    return sorted(out, key=lambda p: p["name"])
 
 
 class RdsDatabase(StoreComponent):
@@ -84,7 +102,14 @@ class RdsDatabase(StoreComponent):
         self.parameter_group = aws.rds.ParameterGroup(
             f"{name}-params", name=f"{identifier}-{family.replace('.', '-')}"[:255],
             family=family, description=f"{args.label}: TLS only",
-            parameters=parameters(kind), tags=managed.tags(args, identifier), opts=child)
+            parameters=parameters(kind, args.stores), tags=managed.tags(args, identifier),
+            opts=child)
+        # where its exported logs go, and the role Enhanced Monitoring publishes with: both
+        # exist before it
+        self.log_groups = managed.log_groups(name, args, identifier, parent=self)
+        monitoring = managed.monitoring_role(name, args, identifier, parent=self) \
+            if args.stores.monitoring_interval else None
+        insights = args.stores.performance_insights
         master = password(f"{name}-master", parent=self)
         settings, stores = args.kind_settings, args.stores
         autoscale = settings.max_storage_gi > settings.storage_gi
@@ -109,9 +134,17 @@ class RdsDatabase(StoreComponent):
             auto_minor_version_upgrade=True, allow_major_version_upgrade=False,
             apply_immediately=False,
             username=bootstrap.MASTER_USER, password=master.result,
-            enabled_cloudwatch_logs_exports=LOG_EXPORTS[kind],
+            enabled_cloudwatch_logs_exports=list(LOG_EXPORTS[kind]),
+            performance_insights_enabled=insights.enabled,
+            # the store's own key (the shared stores' or the application's), as its data's
+            performance_insights_kms_key_id=args.kms_key_arn if insights.enabled else None,
+            performance_insights_retention_period=insights.retention_days
+            if insights.enabled else None,
+            monitoring_interval=args.stores.monitoring_interval,
+            monitoring_role_arn=monitoring[0].arn if monitoring else None,
             tags=managed.tags(args, identifier),
-            opts=pulumi.ResourceOptions(parent=self, protect=args.protect))
+            opts=pulumi.ResourceOptions(parent=self, protect=args.protect, depends_on=[
+                *self.log_groups, *([monitoring[1]] if monitoring else [])]))
 
         passwords = {g.key: password(f"{name}-{g.key}", parent=self) for g in grant_list}
         files = self._files(kind, grant_list, master.result, passwords, port)

@@ -2,13 +2,13 @@
 
 The in-cluster S3 servers are no answer for dev in 2026 (MinIO's community edition is source
 only and unmaintained; the others need imperative set-up or privileged pods), and the services
-that use object storage reach it through their IRSA role, which only AWS S3 honours — so dev,
+that use object storage reach it through their AWS role, which only AWS S3 honours — so dev,
 staging and prod all get a bucket: private (ownership enforced, public access blocked), TLS
 only, encrypted with the tenant's KMS key (bucket keys on: one KMS call per object, not per
 request), versioned so an overwrite or delete can be undone, old versions expiring after the
 stores' backup retention. ``protect`` (prod) stops ``pulumi destroy`` at it.
 
-No password: each consuming service's IRSA role gets ``access_policy`` (this bucket, its
+No password: each consuming service's AWS role gets ``access_policy`` (this bucket, its
 objects, the key), and its Connection carries the bucket and region.
 """
 

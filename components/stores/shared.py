@@ -46,6 +46,7 @@ from components.stores.stores import component_class, data_key
 from components.workload import MANAGED
 from shipyard.catalog.models import Store
 from shipyard.config.stores import StoresSettings
+from shipyard.rules.network_policies import deny_all_but_dns
 from shipyard.rules.stores import SHARED_NAMESPACE, login_key
 from shipyard.versions import STORE_ENGINES
 
@@ -69,22 +70,14 @@ class SharedStoresArgs:
     network: ManagedNetwork
     provider: k8s.Provider
     protect: bool = False
+    logs_key_arn: pulumi.Input[str] | None = None   # encrypts the databases' log groups
     tags: Mapping[str, str] = field(default_factory=dict)
 
 
 def namespace_policies() -> dict[str, dict[str, Any]]:
     """The namespace's own NetworkPolicies: nothing in or out but DNS (each bootstrap Job adds
     its store's subnets on its port)."""
-    return {
-        "default-deny": {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]},
-        "allow-dns": {
-            "podSelector": {}, "policyTypes": ["Egress"],
-            "egress": [{"to": [{"namespaceSelector": {"matchLabels": {
-                "kubernetes.io/metadata.name": "kube-system"}},
-                "podSelector": {"matchLabels": {"k8s-app": "kube-dns"}}}],
-                "ports": [{"protocol": "UDP", "port": 53}, {"protocol": "TCP", "port": 53}]}],
-        },
-    }
+    return deny_all_but_dns()
 
 
 class SharedStores(pulumi.ComponentResource):
@@ -116,7 +109,8 @@ class SharedStores(pulumi.ComponentResource):
                 version=kind_settings.version or STORE_ENGINES[spec.kind], namespace=ns,
                 provider=args.provider, cluster_name=args.cluster_name,
                 environment=args.environment, protect=args.protect, tags=args.tags,
-                network=args.network, kms_key_arn=self.key.arn, grants=tuple(spec.grants))
+                network=args.network, kms_key_arn=self.key.arn, grants=tuple(spec.grants),
+                logs_key_arn=args.logs_key_arn)
             cls = component_class(spec.kind, "managed")
             self.stores[spec.kind] = cls(f"{name}-{spec.kind}", store_args,
                                          opts=pulumi.ResourceOptions(parent=self))

@@ -158,6 +158,7 @@ class StoreContext:
     storage_class: str = "gp3"
     tags: Mapping[str, str] = field(default_factory=dict)
     access_logs: AccessLogTarget | None = None      # the buckets' server access logs
+    logs_key_arn: pulumi.Input[str] | None = None   # encrypts the databases' log groups
     # the stack's shared stores by kind (``Applications`` fills them in)
     shared: Mapping[str, Any] = field(default_factory=dict)
 
@@ -282,6 +283,7 @@ class Stores(pulumi.ComponentResource):
             environment=ctx.environment, protect=ctx.protect, tags=ctx.tags,
             network=ctx.network if backend == "managed" else None, kms_key_arn=key_arn,
             storage_class=ctx.storage_class, access_logs=ctx.access_logs,
+            logs_key_arn=ctx.logs_key_arn,
             operator=tuple(ctx.operators.get(store.kind, ())),
             monitoring=args.monitoring, monitoring_namespace=args.monitoring_namespace)
 

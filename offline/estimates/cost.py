@@ -18,7 +18,7 @@ from typing import Any
 
 from offline.estimates.apportion import ByApplication, by_application
 from offline.estimates.capacity import capacity
-from offline.estimates.store_costs import StorePricers
+from offline.estimates.store_costs import STORE_TAG, StorePricers
 from offline.estimates.volumes import chart_volumes
 from offline.harness import Plan, ResourceRecord
 
@@ -31,7 +31,8 @@ COMPONENTS = ("EKS control plane", "nodes", "EBS volumes", "NAT gateways", "NAT 
 
 NLB_ANNOTATION = "service.beta.kubernetes.io/aws-load-balancer-type"
 # Any of these on a Gateway or Service asks for an AWS load balancer: the load balancer
-# controller's (aws-load-balancer-type) or EKS Auto Mode's (which refuses that one).
+# controller's (aws-load-balancer-type) or EKS Auto Mode's (shipyard gives its Services the
+# class eks.amazonaws.com/nlb and the other annotations, not that one).
 NLB_ANNOTATION_PREFIX = "service.beta.kubernetes.io/aws-load-balancer-"
 # Burstable (T) instance families: CPU credits above a baseline
 BURSTABLE = ("t2.", "t3.", "t3a.", "t4g.")
@@ -439,7 +440,10 @@ class _Estimator(StorePricers):
                  self.price("vpc_endpoint.interface.gb"))
 
     def log_group(self, r: ResourceRecord) -> None:
-        gb = self.nominal("logs.ingest_gb_per_group_month")
+        # a managed database's exported log is far smaller than flow or control-plane logs
+        store = STORE_TAG in (r.inputs.get("tags") or {})
+        gb = self.nominal("logs.store_ingest_gb_per_group_month" if store
+                          else "logs.ingest_gb_per_group_month")
         name = r.inputs.get("name", r.name)
         self.add("logs", r, f"log ingestion {name} (nominal {gb:g} GB)", gb, "GB",
                  self.price("logs.ingest_gb"))
@@ -543,6 +547,11 @@ class _Estimator(StorePricers):
         for key in sorted(self.used_assumptions):
             entry = self.table["assumptions"][key]
             self.note(f"{key} = {entry['value']:g} {entry['unit']}: {entry['basis']}")
+        for key in sorted(self.used_prices):
+            basis = self.table["prices"][key].get("basis")
+            if basis:
+                self.note(f"{key} = ${self.table['prices'][key]['usd']:g} per "
+                          f"{self.table['prices'][key]['per']}: {basis}")
         # each unconfirmed price under the date it was read (an entry's own, else the table's)
         unconfirmed: dict[str, list[str]] = {}
         for k in sorted(self.used_prices):

@@ -71,6 +71,16 @@ NECESSARY: tuple[Necessary, ...] = (
               "first (and outlive the cluster on destroy)"),
     Necessary("aws:eks/cluster:Cluster", "aws:cloudwatch/logGroup:LogGroup",
               "EKS creates /aws/eks/NAME/cluster itself, without retention, if it is missing"),
+    # -- the managed databases
+    Necessary("aws:rds/instance:Instance", "aws:cloudwatch/logGroup:LogGroup",
+              "RDS creates /aws/rds/instance/ID/LOG itself, unencrypted and kept for ever, "
+              "if it is missing when the exports start"),
+    Necessary("aws:docdb/cluster:Cluster", "aws:cloudwatch/logGroup:LogGroup",
+              "DocumentDB creates /aws/docdb/CLUSTER/LOG itself, unencrypted and kept for "
+              "ever, if it is missing when the exports start"),
+    Necessary("aws:rds/instance:Instance", "aws:iam/rolePolicyAttachment:RolePolicyAttachment",
+              "RDS validates Enhanced Monitoring's role (AmazonRDSEnhancedMonitoringRole "
+              "attached) when the instance names it, and refuses it otherwise"),
     Necessary("aws:eks/accessPolicyAssociation:AccessPolicyAssociation",
               "aws:eks/accessEntry:AccessEntry",
               "a policy can only be associated with an existing access entry"),

@@ -9,6 +9,29 @@ from typing import TYPE_CHECKING
 from offline.estimates.volumes import claim_templates, gib_of
 from offline.harness import ResourceRecord
 
+# vCPUs of an RDS instance class by its size (the t4g, m7g, r7g, m6i... families: micro to
+# large 2, xlarge 4, Nxlarge 4N): what Performance Insights' retention is priced by
+_VCPUS = {"micro": 2, "small": 2, "medium": 2, "large": 2, "xlarge": 4}
+PERFORMANCE_INSIGHTS_FREE_DAYS = 7
+STORE_TAG = "shipyard.dev/store"         # on every managed store's resources (stores/managed.py)
+
+
+def vcpus(instance_class: str) -> int | None:
+    """``db.m7g.large`` -> 2, ``db.r7g.4xlarge`` -> 16; None for a size not in the rule."""
+    size = instance_class.rsplit(".", 1)[-1]
+    if size in _VCPUS:
+        return _VCPUS[size]
+    if size.endswith("xlarge") and size[:-len("xlarge")].isdigit():
+        return 4 * int(size[:-len("xlarge")])
+    return None
+
+
+def performance_insights_months(retention_days: int) -> int:
+    """Paid months of a Performance Insights retention: 7 days free, 31 a month, 731 two years."""
+    if retention_days <= PERFORMANCE_INSIGHTS_FREE_DAYS:
+        return 0
+    return 24 if retention_days == 731 else retention_days // 31
+
 
 class StorePricers:
     """Pricers of the data stores' resource types, over the estimator's table access (``price``,
@@ -52,6 +75,43 @@ class StorePricers:
                  float(size) * copies, "GB-months", self.price("rds.gp3.gb_month"))
         if engine != "postgres" and not self.has_price(f"rds.{engine}.{cls}"):
             self.note(f"RDS {r.name}: priced at PostgreSQL rates; engine {engine} may differ")
+        self._performance_insights(r, cls, copies)
+        self._enhanced_monitoring(r)
+
+    def _performance_insights(self, r: ResourceRecord, cls: str, copies: float) -> None:
+        """Its retention beyond the free 7 days, per vCPU of each copy and month kept."""
+        if not r.inputs.get("performanceInsightsEnabled"):
+            return
+        months = performance_insights_months(
+            int(r.inputs.get("performanceInsightsRetentionPeriod") or
+                PERFORMANCE_INSIGHTS_FREE_DAYS))
+        if not months:
+            return
+        count = vcpus(cls)
+        if count is None:
+            self.note(f"RDS {r.name}: no vCPU count for {cls}; its Performance Insights "
+                      f"retention is not included")
+            return
+        cpus = count * copies
+        self.add("data stores", r, f"Performance Insights, {months} month(s) kept: "
+                                   f"{cpus:g} vCPU, first month", cpus, "vCPU-months",
+                 self.price("rds.performance_insights.vcpu_first_month"))
+        if months > 1:
+            self.add("data stores", r, f"Performance Insights: {cpus:g} vCPU × "
+                                       f"{months - 1} further month(s)",
+                     cpus * (months - 1), "vCPU-months",
+                     self.price("rds.performance_insights.vcpu_additional_month"))
+
+    def _enhanced_monitoring(self, r: ResourceRecord) -> None:
+        """Its OS samples, ingested into (and kept a month in) CloudWatch Logs' RDSOSMetrics."""
+        interval = int(r.inputs.get("monitoringInterval") or 0)
+        if not interval:
+            return
+        gb = self.nominal("rds.enhanced_monitoring_gb_per_instance_month") * 60 / interval
+        self.add("logs", r, f"Enhanced Monitoring every {interval} s (nominal {gb:g} GB into "
+                            f"RDSOSMetrics)", gb, "GB", self.price("logs.ingest_gb"))
+        self.add("logs", r, "Enhanced Monitoring samples kept 30 days (RDSOSMetrics)", gb,
+                 "GB-months", self.price("logs.storage_gb_month"))
 
     def elasticache_replication_group(self, r: ResourceRecord) -> None:
         node = str(r.inputs.get("nodeType", ""))

@@ -7,7 +7,10 @@ from typing import Literal
 
 from pydantic import Field
 
-from shipyard.config.base import Model
+from shipyard.config.base import Int, Model
+
+# What AWS WAF takes as a rate-based rule's limit (requests per client IP per window).
+WAF_RATE_LIMIT_RANGE = (10, 2_000_000_000)
 
 
 class CdnSettings(Model):
@@ -20,3 +23,13 @@ class CdnSettings(Model):
         True, description="An AWS WAF web ACL in front of the distributions (AWS's managed "
                           "core, known-bad-inputs and IP-reputation rules, a rate limit per "
                           "IP): costs per ACL, per rule and per million requests.")
+    # WAF on CloudFront counts every viewer request, cache hits included: one page of a
+    # static site loads tens of assets, and an office or a mobile carrier puts many people
+    # behind one address. 2,000 in five minutes (6.7 a second) blocks such a crowd; 20,000 (67
+    # a second, sustained for five minutes) still stops a scraper or a flood from one address.
+    waf_rate_limit: Int = Field(
+        20000, ge=WAF_RATE_LIMIT_RANGE[0], le=WAF_RATE_LIMIT_RANGE[1],
+        description="cdn.waf: requests one client IP may send in five minutes before the web "
+                    "ACL blocks it (every viewer request counts, cache hits included: many "
+                    "people share an office's or a carrier's address); AWS WAF takes 10 to "
+                    "2,000,000,000.")

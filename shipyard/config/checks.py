@@ -104,6 +104,12 @@ def dns_problems(dns: DnsSettings) -> list[Problem]:
     if dns.enabled and dns.zone_id and dns.dnssec:
         return [Problem("dns.dnssec", True, "signs a zone shipyard creates, but dns.zoneId "
                                             "adopts one: sign it where it is managed")]
+    # the field's default (true) gives way to an adopted zone silently; a true written in the
+    # stack file (or an environment's defaults) asks for something shipyard will not do
+    if dns.enabled and dns.zone_id and dns.query_logs and "query_logs" in dns.model_fields_set:
+        return [Problem("dns.queryLogs", True, "logs the queries of a zone shipyard creates, "
+                                               "but dns.zoneId adopts one: log them where it "
+                                               "is managed")]
     if dns.zone_id and dns.parent_zone_id:
         return [Problem("dns.parentZoneId", dns.parent_zone_id,
                         "delegation is only for a zone shipyard creates; drop zoneId or "
@@ -139,6 +145,13 @@ def stores_problems(stores: StoresSettings) -> list[Problem]:
         message = store_rules.instance_class_problem(kind, size)
         if message:
             return [Problem(f"stores.{kind}.size", size, message)]
+    if stores.performance_insights.enabled:
+        for kind, classes in store_rules.NO_PERFORMANCE_INSIGHTS.items():
+            if stores.backend_of(kind) == "managed" and stores.size_of(kind) in classes:
+                return [Problem("stores.performanceInsights.enabled", True,
+                                f"RDS has no Performance Insights for {kind} on "
+                                f"{stores.size_of(kind)} (stores.{kind}.size): a larger class, "
+                                f"or Performance Insights off")]
     if stores.backend_of("mysql") == "inCluster" and stores.mysql.instances != 1:
         return [Problem("stores.mysql.instances", stores.mysql.instances,
                         "the in-cluster MySQL is one server; use backend managed (RDS "

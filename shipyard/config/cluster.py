@@ -162,6 +162,14 @@ class ClusterSettings(Model):
                     "per service account; no OIDC provider) or irsa (the cluster's OIDC provider "
                     "and a role-arn annotation). eks mode only: on an existing cluster no pod "
                     "gets an AWS role.")
+    irsa_transition: bool = Field(
+        False,
+        description="workloadIdentity podIdentity on a stack deployed under IRSA: keep the "
+                    "cluster's OIDC provider and let each role also trust its service account "
+                    "through it, so pods started under IRSA (the EKS add-ons' aws-node and "
+                    "ebs-csi-controller, which shipyard cannot restart) keep refreshing their "
+                    "credentials until they restart; turn it off once every pod has "
+                    "(docs/operations.md, \"From IRSA to Pod Identity\"). No effect with irsa.")
     auto_mode: bool = Field(
         False,
         description="EKS Auto Mode: EKS runs the compute (its built-in general-purpose and "

@@ -84,7 +84,11 @@ ENVIRONMENT_DEFAULTS: dict[str, dict[str, Any]] = {
             "memoryRequests": {"scale": 0.5, "floor": "64Mi"},
         },
         # the stores in the cluster, one member each, on the encrypted gp3 volumes
+        # (a store made managed here gets no paid monitoring - no Performance Insights, no
+        # Enhanced Monitoring - and keeps its logs two weeks, like dev's other logs)
         "stores": {"backend": "inCluster", "multiAz": False,
+                   "performanceInsights": {"enabled": False}, "monitoringInterval": 0,
+                   "logRetentionDays": 14,
                    # a quarter of shipyard's CPU (at least 10m) for every container of the
                    # stores' pods: idle engines serving developers' requests use a few
                    # millicores (a PostgreSQL 25m of its 100m, a mongod 63m of its 250m); the
@@ -196,6 +200,12 @@ ENVIRONMENT_DEFAULTS: dict[str, dict[str, Any]] = {
         # smallest sizes that run them (Graviton everywhere: every engine runs on it): the same
         # engines, drivers and TLS at a fraction of the price
         "stores": {"backend": "managed", "multiAz": False,
+                   # no paid monitoring: Enhanced Monitoring's samples are billed as log
+                   # ingestion, and Performance Insights (even its free 7 days) is not offered
+                   # for MySQL on db.t4g.micro; the logs are exported (statement and slow-query
+                   # logs, DocumentDB's audit and profiler), kept a month like staging's others
+                   "performanceInsights": {"enabled": False}, "monitoringInterval": 0,
+                   "logRetentionDays": 30,
                    # five applications' staging databases, a user for each of their eleven
                    # consuming services: 2 GiB. That gives ~190 connections (RDS's default
                    # max_connections, DBInstanceClassMemory / 9531392, less the reserved);
@@ -238,7 +248,9 @@ ENVIRONMENT_DEFAULTS: dict[str, dict[str, Any]] = {
             "azCount": 3,
             "natGateways": "per-az",
             "flowLogs": {"retentionDays": 365},
-            "interfaceEndpoints": ["ecr.api", "ecr.dkr", "sts", "logs"],
+            # images and logs without the NAT; the credentials' endpoint (eks-auth under Pod
+            # Identity, sts under IRSA) comes with them (network.interface_endpoints)
+            "interfaceEndpoints": ["ecr.api", "ecr.dkr", "logs"],
         },
         "cluster": {
             "endpointPublicAccess": False,
@@ -263,6 +275,9 @@ ENVIRONMENT_DEFAULTS: dict[str, dict[str, Any]] = {
         "registry": {"keepTaggedImages": 100},
         # managed stores shared by the applications (one per engine), a standby in another
         # zone each, Graviton (every engine runs on it), sized to what they hold
+        # Performance Insights kept a month (beyond AWS's free 7 days: a month of history for
+        # an incident review), Enhanced Monitoring every 60 s, the databases' logs a year (the
+        # model's defaults, production's)
         "stores": {"backend": "managed", "multiAz": True,
                    # eleven services of five applications: 2 vCPU, 8 GiB, not burstable;
                    # 50 GiB to start (RDS storage grows, never shrinks: autoscaling to 1000)

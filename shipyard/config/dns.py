@@ -29,7 +29,8 @@ class DnsSettings(Model):
         True, description="Log every DNS query Route53 answers for the zone shipyard creates "
                           "to a KMS-encrypted CloudWatch log group in us-east-1 (Route53 writes "
                           "query logs there only); costs the logs' ingestion and storage. "
-                          "Not for an adopted zone (dns.zoneId): its owner logs it.")
+                          "Not for an adopted zone (dns.zoneId): its owner logs it (unset, it "
+                          "is off there; an explicit true beside zoneId is refused).")
     query_log_retention_days: Int = Field(365, description="Days the query logs are kept.")
     dnssec: bool = Field(
         False, description="Sign the zone shipyard creates with DNSSEC (a key-signing key on an "

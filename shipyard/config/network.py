@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
+from collections.abc import Sequence
 from enum import StrEnum
 from typing import Any, Literal
 
@@ -17,9 +18,23 @@ LOG_RETENTION_DAYS = (
     1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557,
     2922, 3288, 3653,
 )
-# Interface endpoints a private cluster needs to pull images and authenticate without a NAT.
-INTERFACE_ENDPOINTS = ("ecr.api", "ecr.dkr", "sts", "logs", "ec2", "elasticloadbalancing",
-                       "ssm", "ssmmessages", "ec2messages", "autoscaling")
+# Interface endpoints a private cluster may need to pull images, ship logs and call AWS
+# without a NAT.
+INTERFACE_ENDPOINTS = ("ecr.api", "ecr.dkr", "sts", "eks-auth", "logs", "ec2",
+                       "elasticloadbalancing", "ssm", "ssmmessages", "ec2messages", "autoscaling")
+# Where a pod's AWS credentials come from, by cluster.workloadIdentity: the EKS Pod Identity
+# agent calls EKS Auth (eks-auth:AssumeRoleForPodIdentity; EKS User Guide, "Set up the Amazon
+# EKS Pod Identity Agent": nodes in private subnets need its interface endpoint), an IRSA pod's
+# SDK calls STS (AssumeRoleWithWebIdentity).
+IDENTITY_ENDPOINTS = {"podIdentity": "eks-auth", "irsa": "sts"}
+
+
+def interface_endpoints(listed: Sequence[str], workload_identity: str) -> tuple[str, ...]:
+    """The interface endpoints a stack gets: those it lists and, where it lists any (a private
+    path to AWS), the one its pods' credentials come through."""
+    if not listed:
+        return ()
+    return tuple(dict.fromkeys([*listed, IDENTITY_ENDPOINTS[workload_identity]]))
 AZ_NAME = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d+[a-z]$")
 # A Graviton (arm64) instance type: a family whose generation digits are followed by "g" (t4g,
 # m7g, c6gn, im4gn, x2gd, ...), then a size. The NAT instance runs Amazon Linux 2023 for arm64.
@@ -110,7 +125,10 @@ class NetworkSettings(Model):
                                        description="VPC flow logs.")
     interface_endpoints: list[Literal[INTERFACE_ENDPOINTS]] = Field(  # type: ignore[valid-type]
         default_factory=list,
-        description="Interface VPC endpoints to create (the S3 gateway endpoint is always on).")
+        description="Interface VPC endpoints to create (the S3 gateway endpoint is always on). "
+                    "Where any is listed, the one the pods' AWS credentials come through is "
+                    "added: eks-auth (EKS Pod Identity's agent) or sts (IRSA), by "
+                    "cluster.workloadIdentity.")
 
     @field_validator("cidr")
     @classmethod

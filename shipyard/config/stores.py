@@ -8,6 +8,7 @@ from typing import Literal
 from pydantic import Field, field_validator
 
 from shipyard.config.base import Float, Int, Model
+from shipyard.config.network import retention_period
 from shipyard.config.workloads import CpuRequestSettings, MemoryRequestSettings, sizing
 from shipyard.rules.requests import Sizing
 
@@ -21,6 +22,30 @@ SIZE_PREFIX = {"postgresql": "db.", "mysql": "db.", "mongodb": "db.", "redis": "
 DEFAULT_SIZES = {"postgresql": "db.t4g.medium", "mysql": "db.t4g.medium",
                  "mongodb": "db.t4g.medium", "redis": "cache.t4g.small",
                  "rabbitmq": "mq.m7g.medium"}
+# What RDS takes (CreateDBInstance): Performance Insights keeps 7 days (free), a number of
+# 31-day months (1-23) or 731 days; Enhanced Monitoring samples every 1, 5, 10, 15, 30 or 60 s
+# (0: off).
+PERFORMANCE_INSIGHTS_RETENTION = (7, *(31 * m for m in range(1, 24)), 731)
+MONITORING_INTERVALS = (0, 1, 5, 10, 15, 30, 60)
+
+
+class PerformanceInsightsSettings(Model):
+    """RDS Performance Insights (CloudWatch Database Insights' standard mode), encrypted with
+    the stores' KMS key."""
+
+    enabled: bool = Field(True, description="Performance Insights on every RDS database "
+                                            "(PostgreSQL, MySQL).")
+    retention_days: Int = Field(
+        31, description="Days its data is kept: 7 (free), a number of 31-day months (31 to "
+                        "713, charged per vCPU and month) or 731.")
+
+    @field_validator("retention_days")
+    @classmethod
+    def _retention(cls, v: int) -> int:
+        if v not in PERFORMANCE_INSIGHTS_RETENTION:
+            raise ValueError("RDS keeps Performance Insights 7 days, a number of 31-day months "
+                             "(31, 62, ... 713) or 731 days")
+        return v
 
 
 class StoreSettings(Model):
@@ -98,6 +123,24 @@ class StoresSettings(Model):
     backup_window: str = Field("03:00-04:00", description="Daily backup window, UTC.")
     maintenance_window: str = Field("sun:04:30-sun:05:30",
                                     description="Weekly maintenance window, UTC.")
+    performance_insights: PerformanceInsightsSettings = Field(
+        default_factory=PerformanceInsightsSettings,
+        description="managed: RDS Performance Insights.")
+    monitoring_interval: Int = Field(
+        60, description="managed: seconds between RDS Enhanced Monitoring's OS samples (1, 5, "
+                        "10, 15, 30 or 60; 0: off). Its samples go to CloudWatch Logs' "
+                        "RDSOSMetrics group, billed as log ingestion.")
+    slow_query_ms: Int = Field(
+        2000, ge=50, le=3_600_000,
+        description="managed: a statement that runs longer is logged: PostgreSQL's "
+                    "log_min_duration_statement, MySQL's slow query log (long_query_time), "
+                    "DocumentDB's profiler (profiler_threshold_ms).")
+    log_statement: Literal["none", "ddl", "mod", "all"] = Field(
+        "ddl", description="managed PostgreSQL: statements logged whatever their duration "
+                           "(log_statement: none, ddl, mod or all).")
+    log_retention_days: Int = Field(
+        365, description="managed: days the databases' exported logs are kept (their "
+                         "CloudWatch log groups, which shipyard creates, KMS-encrypted).")
     storage_class: str = Field(
         "gp3", pattern=r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$",
         description="in-cluster: the StorageClass of the stores' volumes (eks: shipyard's "
@@ -118,6 +161,19 @@ class StoresSettings(Model):
                                  description="Redis (Valkey; ElastiCache when managed).")
     rabbitmq: StoreSettings = Field(default_factory=StoreSettings,
                                     description="RabbitMQ (Amazon MQ when managed).")
+
+    @field_validator("monitoring_interval")
+    @classmethod
+    def _interval(cls, v: int) -> int:
+        if v not in MONITORING_INTERVALS:
+            raise ValueError(f"RDS Enhanced Monitoring samples every "
+                             f"{', '.join(map(str, MONITORING_INTERVALS[1:]))} s, or 0 (off)")
+        return v
+
+    @field_validator("log_retention_days")
+    @classmethod
+    def _log_retention(cls, v: int) -> int:
+        return retention_period(v)
 
     @field_validator("backup_window")
     @classmethod

@@ -60,6 +60,15 @@ def pod_identity_trust(cluster_name: str, namespace: str, service_account: str) 
     })
 
 
+def merged(*documents: str) -> str:
+    """One policy document with the statements of each of ``documents``, in order."""
+    statements: list[dict] = []
+    for text in documents:
+        found = json.loads(text)["Statement"]
+        statements += found if isinstance(found, list) else [found]
+    return document(*statements)
+
+
 def allow(actions: Sequence[str], resources: Sequence[str] | str,
           conditions: dict | None = None) -> dict:
     """One Allow statement."""

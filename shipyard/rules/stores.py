@@ -33,6 +33,11 @@ RDS_MAX_STORAGE_GI = 65536
 DOCUMENTDB_MAX_INSTANCES = 16
 AMAZON_MQ_USER = re.compile(r"^[A-Za-z0-9._-]{2,100}$")
 RDS_KINDS = ("postgresql", "mysql")
+# Instance classes RDS gives no Performance Insights (CloudWatch Database Insights) for, by
+# engine (RDS User Guide, "Amazon RDS DB engine, Region, and instance class support for Database
+# Insights"; for RDS for PostgreSQL the page lists no such class).
+NO_PERFORMANCE_INSIGHTS = {"mysql": frozenset({"db.t2.micro", "db.t2.small", "db.t3.micro",
+                                               "db.t3.small", "db.t4g.micro", "db.t4g.small"})}
 # the managed stores whose backup and maintenance windows AWS checks against each other
 WINDOWED_KINDS = ("postgresql", "mysql", "mongodb", "redis")
 

@@ -79,17 +79,58 @@ class CountingMocks(EchoMocks):
 
 
 POD_IDENTITY = "aws:eks/podIdentityAssociation:PodIdentityAssociation"
+OIDC_PROVIDER = "aws:iam/openIdConnectProvider:OpenIdConnectProvider"
+POD_IDENTITY_SERVICE = "pods.eks.amazonaws.com"
+
+
+def pod_identity_statement(trust: Mapping[str, Any],
+                           transition_provider: str | None = None) -> dict[str, Any] | None:
+    """A role's trust (a policy document) -> its one Pod Identity statement (None: the role
+    trusts no such thing). Besides it there is only, while ``cluster.irsaTransition`` keeps
+    ``transition_provider`` (the OIDC provider's ARN), IRSA's statement for the same service
+    account through that provider: pods started under IRSA keep their credentials."""
+    statements = trust["Statement"]
+    statements = statements if isinstance(statements, list) else [statements]
+    pod = [s for s in statements if s.get("Principal") == {"Service": POD_IDENTITY_SERVICE}]
+    if not pod:
+        return None
+    (statement,) = pod
+    others = [s for s in statements if s is not statement]
+    if transition_provider is None:
+        assert not others, others
+        return statement
+    tags = statement["Condition"]["StringEquals"]
+    subject = (f"system:serviceaccount:{tags['aws:RequestTag/kubernetes-namespace']}:"
+               f"{tags['aws:RequestTag/kubernetes-service-account']}")
+    (irsa,) = others
+    assert irsa["Principal"] == {"Federated": transition_provider}, irsa
+    assert irsa["Action"] == "sts:AssumeRoleWithWebIdentity"
+    assert sorted(irsa["Condition"]["StringEquals"].values()) == sorted(
+        [subject, "sts.amazonaws.com"]), irsa
+    return statement
+
+
+def transition_provider(plan: Plan) -> str | None:
+    """The OIDC provider's ARN a Pod Identity stack keeps for cluster.irsaTransition."""
+    providers = plan.of_type(OIDC_PROVIDER)
+    if not providers:
+        return None
+    (provider,) = providers
+    return provider.outputs["arn"]
 
 
 def assert_pod_identity(plan: Plan, role: ResourceRecord, namespace: str,
                         service_account: str) -> ResourceRecord:
     """``role`` is the service account's own through EKS Pod Identity: it trusts
     pods.eks.amazonaws.com (AssumeRole and TagSession) for this cluster, namespace and service
-    account only, and exactly one association binds it to that service account (returned)."""
+    account only (and, during cluster.irsaTransition, IRSA for that account alone), and exactly
+    one association binds it to that service account (returned)."""
     import json
 
     (cluster,) = plan.of_type("aws:eks/cluster:Cluster")
-    (statement,) = json.loads(role.inputs["assumeRolePolicy"])["Statement"]
+    statement = pod_identity_statement(json.loads(role.inputs["assumeRolePolicy"]),
+                                       transition_provider(plan))
+    assert statement is not None, role.name
     assert statement["Principal"] == {"Service": "pods.eks.amazonaws.com"}
     assert sorted(statement["Action"]) == ["sts:AssumeRole", "sts:TagSession"]
     assert statement["Condition"] == {"StringEquals": {

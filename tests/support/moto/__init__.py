@@ -50,12 +50,13 @@ from tests.support.moto.rds import Rds
 from tests.support.moto.route53 import Route53
 from tests.support.moto.s3 import S3
 from tests.support.moto.sqs import Sqs
+from tests.support.moto.wafv2 import Wafv2
 
 __all__ = ["HANDLERS", "MotoMocks", "MotoResourceError", "echoed_types", "one_rsa_key_per_size"]
 
 
 class MotoMocks(Ec2, Logs, Kms, Iam, Eks, Ecr, Route53, Acm, S3, CloudFront, Rds, ElastiCache,
-                Mq, Sqs, Events):
+                Mq, Sqs, Events, Wafv2):
     """Creates each AWS resource in moto; echoes (and counts) what moto cannot emulate."""
 
 

@@ -33,7 +33,7 @@ from tests.support.moto.core import (
 
 # boto3 clients made up front (boto3 client creation is not thread-safe).
 SERVICES = ("ec2", "iam", "kms", "eks", "ecr", "route53", "acm", "logs", "sts", "sqs", "events",
-            "s3", "cloudfront", "rds", "elasticache", "mq", "ssm")
+            "s3", "cloudfront", "rds", "elasticache", "mq", "wafv2", "ssm")
 
 
 def _trust_allows_service(document: str, service: str) -> bool:

@@ -8,6 +8,7 @@ from typing import Any
 from offline.mocks import _digest
 from tests.support.moto.base import MotoBase
 from tests.support.moto.core import as_bool, drop_none, handles, require, tag_list
+from tests.support.moto.wafv2 import CLOUDFRONT_ACL_REGION, check_cloudfront_web_acl
 
 # CloudFront's enums (API reference: ViewerCertificate, CacheBehavior, DistributionConfig,
 # OriginAccessControlConfig); moto accepts any value
@@ -107,6 +108,11 @@ class CloudFront(MotoBase):
         http_version = i.get("httpVersion")
         require(http_version is None or http_version in CLOUDFRONT_HTTP_VERSIONS,
                 "InvalidArgument", f"httpVersion {http_version!r}")
+        if i.get("webAclId"):
+            # moto keeps any string; CloudFront takes an existing CLOUDFRONT web ACL's ARN
+            check_cloudfront_web_acl(
+                self.regional_client("wafv2", CLOUDFRONT_ACL_REGION), self.account_id,
+                str(i["webAclId"]))
         aliases = [str(a) for a in i.get("aliases") or []]
         viewer = self._one(i.get("viewerCertificate"))
         self._check_viewer_certificate(viewer, aliases)
