@@ -20,9 +20,13 @@ import time
 
 STARTED = time.perf_counter()
 
+import atexit  # noqa: E402
 import gc  # noqa: E402
 
-gc.disable()  # as plan.py runs: the whole process without the cyclic collector's passes
+# as plan.py runs as a command: the whole process without the cyclic collector's passes, its
+# objects frozen at exit so that the interpreter's last collection skips them
+gc.disable()
+atexit.register(gc.freeze)
 
 import functools  # noqa: E402
 import importlib  # noqa: E402
