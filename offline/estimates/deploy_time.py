@@ -527,8 +527,10 @@ class DeployEstimate:
         }
 
     def summary_lines(self) -> list[str]:
-        lines = [f"estimated first deploy: {self.deploy_minutes:.1f} min "
-                 f"(floor {self.floor_minutes:.1f} min: the chain of resources that truly "
+        # the figures the JSON holds (two decimals), so that the summary and the report agree
+        minutes, floor = round(self.deploy_minutes, 2), round(self.floor_minutes, 2)
+        lines = [f"estimated first deploy: {minutes:.1f} min "
+                 f"(floor {floor:.1f} min: the chain of resources that truly "
                  f"depend on each other)",
                  "critical path:"]
         for step in self.steps:

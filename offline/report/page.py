@@ -26,6 +26,7 @@ section{background:#fff;border:1px solid #ddd;border-radius:8px;padding:14px 18p
 .totals div{background:#fff;border:1px solid #ddd;border-radius:8px;padding:8px 14px}
 .totals dt{font-size:12px;color:#666}.totals dd{margin:0;font-size:20px;font-weight:bold}
 .scroll{overflow-x:auto}.row{display:flex;flex-wrap:wrap;gap:28px}
+#platform-picture{max-width:100%;height:auto}
 table{border-collapse:collapse;font-size:13px}td,th{padding:3px 10px 3px 0;text-align:left;
 vertical-align:top}th{color:#555;font-weight:600}
 .note{color:#555;font-size:13px}.bad{color:#d62728;font-weight:bold}.good{color:#2c7a2c}
