@@ -3,7 +3,8 @@
 The stack's settings say which catalogs it hosts (``shipyard:applications``); ``compose``
 turns each into a ``TenantArgs`` wired to the shared Gateway (when the ingress add-on is on),
 the mesh (when Istio is on and the application joins it), the ECR repositories of its images
-and, for services that call AWS, the cluster's OIDC provider. What only the add-ons know (the
+and, for services that call AWS, the cluster's workload identity (EKS Pod Identity, or IRSA's
+OIDC provider). What only the add-ons know (the
 resources to wait for: the mesh's and the monitoring CRDs, the Gateway API CRDs, the store
 operators) this component fills in, once, into the platform every tenant shares.
 """

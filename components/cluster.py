@@ -132,11 +132,6 @@ def kubeconfig(cluster_name: str, endpoint: str, ca_data: str, region: str) -> s
     })
 
 
-def secrets_key_policy(account_id: str, partition: str = "aws") -> str:
-    """Key policy: the account administers the key (IAM decides who); nothing else."""
-    return iam.key_policy(account_id, partition=partition)
-
-
 class Cluster(pulumi.ComponentResource):
     name: pulumi.Output[str]
     endpoint: pulumi.Output[str]
@@ -157,7 +152,7 @@ class Cluster(pulumi.ComponentResource):
         self.secrets_key = aws.kms.Key(
             f"{name}-secrets-key", description=f"EKS secrets encryption for {args.cluster_name}",
             enable_key_rotation=True, deletion_window_in_days=30,
-            policy=caller.account_id.apply(secrets_key_policy),
+            policy=caller.account_id.apply(iam.key_policy),
             tags=self._tags(f"{args.cluster_name}-secrets"),
             # losing this key loses every Secret in the cluster
             opts=pulumi.ResourceOptions(parent=self, protect=args.protect))

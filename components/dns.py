@@ -195,11 +195,13 @@ class Dns(pulumi.ComponentResource):
                 records=self.zone.name_servers,
                 opts=self._child,
             )
-        caller = aws.get_caller_identity_output(opts=pulumi.InvokeOutputOptions(parent=self))
-        if args.query_logs:
-            self._create_query_logs(self.zone, caller.account_id)
-        if args.dnssec:
-            self._sign_zone(self.zone, caller.account_id)
+        if args.query_logs or args.dnssec:   # the account their policies name
+            account_id = aws.get_caller_identity_output(
+                opts=pulumi.InvokeOutputOptions(parent=self)).account_id
+            if args.query_logs:
+                self._create_query_logs(self.zone, account_id)
+            if args.dnssec:
+                self._sign_zone(self.zone, account_id)
 
     def _create_query_logs(self, zone: aws.route53.Zone,
                            account_id: pulumi.Output[str]) -> None:

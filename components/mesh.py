@@ -46,7 +46,6 @@ def sidecar_annotations(proxy: Mapping[str, str] = SIDECAR) -> dict[str, str]:
     }
 
 
-SIDECAR_ANNOTATIONS = sidecar_annotations()
 
 
 @dataclass(frozen=True)

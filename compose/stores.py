@@ -67,7 +67,7 @@ def https_exceptions(settings: Settings) -> tuple[str, ...]:
     """What the tenants' HTTPS-anywhere rules (AWS's APIs, S3) leave out: the stores' subnets
     where they are a tier of their own (the isolated subnets), so that only a store's consumers
     reach them, on its port (Amazon MQ's management API listens on 443). Never the private
-    subnets: the interface endpoints live there (STS, ECR, CloudWatch Logs, with private DNS:
+    subnets: the interface endpoints live there (eks-auth or STS, ECR, CloudWatch Logs, with private DNS:
     components/network.py), so without an isolated tier (seed 001's layout) nothing is left out
     and the stores there are kept apart by their credentials and security groups alone."""
     private = {z.private for z in settings.network.layout()} \

@@ -21,6 +21,7 @@ from typing import Any
 
 from offline.harness import Plan, ResourceRecord
 from offline.stateful import makes_claims
+from shipyard.rules.store_logs import export_log_group
 
 RELEASE = "kubernetes:helm.sh/v3:Release"
 ROUTE = "aws:ec2/route:Route"
@@ -440,12 +441,13 @@ def _service_log_groups(r: ResourceRecord) -> list[str]:
     (shipyard makes the managed databases' beforehand, so those are none)."""
     i = r.inputs
     if r.type == "aws:rds/instance:Instance":
-        return [f"/aws/rds/instance/{i.get('identifier')}/{log}"
-                for log in i.get("enabledCloudwatchLogsExports") or []]
-    if r.type == "aws:docdb/cluster:Cluster":
-        return [f"/aws/docdb/{i.get('clusterIdentifier')}/{log}"
-                for log in i.get("enabledCloudwatchLogsExports") or []]
-    return []
+        kind, identifier = "postgresql", i.get("identifier")      # any RDS engine: one path
+    elif r.type == "aws:docdb/cluster:Cluster":
+        kind, identifier = "mongodb", i.get("clusterIdentifier")
+    else:
+        return []
+    return [export_log_group(kind, str(identifier), log)
+            for log in i.get("enabledCloudwatchLogsExports") or []]
 
 
 # ---------------------------------------------------------------------------------------------

@@ -405,7 +405,7 @@ def validate_no_plaintext_secrets(args: ResourceValidationArgs,
 
 DATA_STORES = frozenset({
     # not data, but every tenant runs on it: a replacement or a destroy takes them all down
-    "aws:eks/cluster:Cluster",
+    EKS_CLUSTER,
     "aws:kms/key:Key",
     "aws:rds/instance:Instance", "aws:rds/cluster:Cluster", "aws:rds/globalCluster:GlobalCluster",
     "aws:elasticache/replicationGroup:ReplicationGroup", "aws:elasticache/cluster:Cluster",

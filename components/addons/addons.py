@@ -157,7 +157,7 @@ class Addons(pulumi.ComponentResource):
                 namespace=self.istio.namespace.metadata.name), opts=child)
         # -- argocd
         if args.argocd is not None:
-            # no IRSA (it needs no AWS access); its AppProjects and ApplicationSet wait only
+            # no AWS role (it needs no AWS access); its AppProjects and ApplicationSet wait only
             # for its own release (their CRDs)
             self.argocd = ArgoCd(f"{name}-argocd", replace(args.argocd, exposure=self.exposure),
                                  opts=child)

@@ -2,7 +2,7 @@
 
 - The pinned ``argo-cd`` chart in ``argocd`` (Pod Security ``restricted``: every Argo CD and Redis
   container runs non-root, drops all capabilities, RuntimeDefault seccomp). It needs no AWS
-  access, so no IRSA role. Dex is off (local admin; SSO is a values override away). Highly
+  access, so no AWS role. Dex is off (local admin; SSO is a values override away). Highly
   available: two API servers, repo servers and ApplicationSet controllers behind
   PodDisruptionBudgets, and Redis HA (three Redis + Sentinel, three HAProxy, one per node: the
   chart's hard anti-affinity needs three nodes). The application controller stays at one

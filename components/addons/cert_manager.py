@@ -4,7 +4,8 @@ certificates come from.
 - ``letsencrypt-staging`` / ``letsencrypt-prod`` (ACME): both exist whenever settings choose an
   ACME issuer, so a stack can try the staging CA before it spends production rate limits. The
   challenge is DNS-01 through Route53 (wildcards work; an AWS role that may write TXT records in
-  the stack's zone only, the controller's ambient credentials) or HTTP-01 through the shared Gateway's ``http`` listener.
+  the stack's zone only, the controller's ambient credentials) or HTTP-01 through the shared
+  Gateway's ``http`` listener.
 - ``selfsigned`` (a cluster without public DNS, e.g. Minikube): a self-signed bootstrap issuer
   signs one CA certificate, ``shipyard-ca``, and the ``selfsigned`` ClusterIssuer signs with that
   CA, so every certificate chains to one root a developer can trust.

@@ -7,7 +7,8 @@
   Retention is the compactor's (``retention_days``), over a TSDB v13 schema. Storage:
   ``s3`` - an encrypted, private bucket (components/addons/object_store.py) reached through an
   AWS role on Loki's service account (Pod Identity or IRSA), with three replicas (replication
-  factor 3) when highly available; ``filesystem`` - one replica with its chunks on an encrypted gp3 volume.
+  factor 3) when highly available; ``filesystem`` - one replica with its chunks on an encrypted
+  gp3 volume.
 - **Alloy** (chart ``alloy``, grafana) as a DaemonSet: each pod discovers the pods on its own
   node and tails their logs through the Kubernetes API (``loki.source.kubernetes``), so it
   mounts nothing from the host and runs as a non-root user; the namespace stays ``restricted``.

@@ -134,7 +134,7 @@ class StoreArgs:
     tags: Mapping[str, str] = field(default_factory=dict)
     # managed only
     network: ManagedNetwork | None = None
-    kms_key_arn: pulumi.Input[str] | None = None    # the tenant's data key
+    kms_key_arn: pulumi.Input[str] | None = None    # its data key: the shared stores' or the app's
     logs_key_arn: pulumi.Input[str] | None = None   # the stack's logs key: the log groups
     # in-cluster only
     storage_class: str = "gp3"

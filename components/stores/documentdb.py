@@ -5,7 +5,8 @@
   (prod) needs at least two, else there is no standby in another zone — refused, naming the
   setting.
 - TLS required (a cluster parameter group with ``tls=enabled``), reachable only from the
-  cluster's security group on 27017; encrypted at rest with the tenant's KMS key.
+  cluster's security group on 27017; encrypted at rest with its data key (the shared
+  stores' or its application's).
 - Backups kept ``backupRetentionDays`` (point-in-time restore within them) in ``backupWindow``,
   maintenance in ``maintenanceWindow``; deletion protection and Pulumi ``protect`` in prod;
   always a final snapshot ``<identifier>-final-<suffix>``.

@@ -42,6 +42,7 @@ from components.stores.s3_bucket import ObjectBucket
 from components.workload import MANAGED, StoreMount, store_password_file
 from shipyard.catalog.models import Application, Store, store_object_name
 from shipyard.config.stores import StoreSettings, StoresSettings
+from shipyard.rules import iam
 from shipyard.rules import stores as store_rules
 from shipyard.rules.stores import STORE_ID_ANNOTATION, USES_LABEL
 from shipyard.versions import STORE_ENGINES
@@ -173,11 +174,6 @@ class StoresArgs:
     monitoring_namespace: str | None = None
 
 
-def data_key_policy(account_id: str, partition: str = "aws") -> str:
-    from components.cluster import secrets_key_policy
-    return secrets_key_policy(account_id, partition)
-
-
 def data_key(name: str, *, description: str, alias: str, name_tag: str,
              tags: Mapping[str, str], protect: bool, parent: pulumi.Resource) -> aws.kms.Key:
     """A customer KMS key for data stores at rest (rotating, protected where ``protect``), and
@@ -185,7 +181,7 @@ def data_key(name: str, *, description: str, alias: str, name_tag: str,
     caller = aws.get_caller_identity_output(opts=pulumi.InvokeOutputOptions(parent=parent))
     key = aws.kms.Key(
         f"{name}-key", description=description, enable_key_rotation=True,
-        deletion_window_in_days=30, policy=caller.account_id.apply(data_key_policy),
+        deletion_window_in_days=30, policy=caller.account_id.apply(iam.key_policy),
         tags={**tags, "Name": name_tag},
         opts=pulumi.ResourceOptions(parent=parent, protect=protect))
     aws.kms.Alias(f"{name}-key-alias", name=alias, target_key_id=key.key_id,

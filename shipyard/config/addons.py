@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, Field, field_validator
@@ -18,6 +17,7 @@ from shipyard.config.base import (
     WildcardHostname,
     unique,
 )
+from shipyard.config.workloads import CPU_QUANTITY, MEMORY_QUANTITY
 
 # What karpenter.k8s.aws/instance-category takes: the letters an EC2 instance family starts
 # with before its generation (c7g -> c, im4gn -> im, inf2 -> inf, u-6tb1 -> u); every category
@@ -31,8 +31,6 @@ INSTANCE_CATEGORIES = ("a", "c", "d", "dl", "f", "g", "gr", "h", "hpc", "i", "im
 # the catalogs' requests are stated beside) and its limits, which no environment changes.
 SIDECAR_REQUESTS = {"cpu": "50m", "memory": "64Mi"}
 SIDECAR_LIMITS = {"cpu": "500m", "memory": "256Mi"}
-_CPU = re.compile(r"^(\d+m|\d+(\.\d+)?)$")
-_MEMORY = re.compile(r"^\d+(\.\d+)?(Ki|Mi|Gi|K|M|G)?$")
 
 
 class SidecarRequests(Model):
@@ -48,7 +46,7 @@ class SidecarRequests(Model):
     @field_validator("cpu")
     @classmethod
     def _cpu(cls, v: str) -> str:
-        if not _CPU.match(str(v)) or not 1 <= cpu_millis(str(v)) <= cpu_millis(
+        if not CPU_QUANTITY.match(str(v)) or not 1 <= cpu_millis(str(v)) <= cpu_millis(
                 SIDECAR_LIMITS["cpu"]):
             raise ValueError(f"{v!r} is not a CPU quantity from 1m to the sidecar's limit "
                              f"{SIDECAR_LIMITS['cpu']}")
@@ -57,7 +55,7 @@ class SidecarRequests(Model):
     @field_validator("memory")
     @classmethod
     def _memory(cls, v: str) -> str:
-        if not _MEMORY.match(str(v)) or not 2**20 <= memory_bytes(str(v)) <= memory_bytes(
+        if not MEMORY_QUANTITY.match(str(v)) or not 2**20 <= memory_bytes(str(v)) <= memory_bytes(
                 SIDECAR_LIMITS["memory"]):
             raise ValueError(f"{v!r} is not a memory quantity from 1Mi to the sidecar's limit "
                              f"{SIDECAR_LIMITS['memory']}")

@@ -7,16 +7,14 @@ from typing import Literal
 
 from pydantic import Field, field_validator
 
-from shipyard.catalog.services import memory_bytes
+from shipyard.catalog.services import cpu_millis, memory_bytes
 from shipyard.config.base import Float, Model
 from shipyard.rules.requests import Sizing
 
-_CPU = re.compile(r"^(\d+m|\d+(\.\d+)?)$")
-_MEMORY = re.compile(r"^\d+(\.\d+)?(Ki|Mi|Gi|K|M|G)?$")
-
-
-def millicores(quantity: str) -> int:
-    return int(quantity[:-1]) if quantity.endswith("m") else round(float(quantity) * 1000)
+# What a setting may write as a request (read with the catalog's own parsers, cpu_millis and
+# memory_bytes): millicores or cores; bytes, decimal or binary suffixes
+CPU_QUANTITY = re.compile(r"^(\d+m|\d+(\.\d+)?)$")
+MEMORY_QUANTITY = re.compile(r"^\d+(\.\d+)?(Ki|Mi|Gi|K|M|G)?$")
 
 
 class CpuRequestSettings(Model):
@@ -37,13 +35,13 @@ class CpuRequestSettings(Model):
     @field_validator("floor")
     @classmethod
     def _floor(cls, v: str) -> str:
-        if not _CPU.match(str(v)) or millicores(str(v)) < 1:
+        if not CPU_QUANTITY.match(str(v)) or cpu_millis(str(v)) < 1:
             raise ValueError(f"{v!r} is not a CPU quantity of at least 1m (25m, 0.05)")
         return str(v)
 
     @property
     def floor_millicores(self) -> int:
-        return millicores(self.floor)
+        return cpu_millis(self.floor)
 
 
 class MemoryRequestSettings(Model):
@@ -64,7 +62,7 @@ class MemoryRequestSettings(Model):
     @field_validator("floor")
     @classmethod
     def _floor(cls, v: str) -> str:
-        if not _MEMORY.match(str(v)) or memory_bytes(str(v)) < 2**20:
+        if not MEMORY_QUANTITY.match(str(v)) or memory_bytes(str(v)) < 2**20:
             raise ValueError(f"{v!r} is not a memory quantity of at least 1Mi (64Mi, 0.5Gi)")
         return str(v)
 

@@ -254,7 +254,7 @@ def login_problems(kind: str, backend: str, store_name: str, consumers: Mapping[
     if backend == "inCluster" and kind == "postgresql":
         for service in consumers:
             role = login_user(service, kind)
-            if role in CNPG_RESERVED_ROLES or role.startswith("pg_") or len(role) > 63:
+            if role in CNPG_RESERVED_ROLES or role.startswith("pg_") or len(role) > PG_MAX_NAME:
                 out.append(f"service {service!r} uses store {store_name!r}: its role name "
                            f"{role!r} is reserved by PostgreSQL/CloudNativePG or too long; "
                            f"rename the service")
