@@ -45,6 +45,7 @@ from components.addons.object_store import private_bucket, tls_only_statement
 from components.dns import validation_domains
 from components.log_storage import DELIVERY_REGION
 from shipyard.rules import hostnames, iam
+from shipyard.rules.aws_names import APPLICATION_TAG
 
 TYPE = "shipyard:cdn:Cdn"
 CERTIFICATE_REGION = "us-east-1"       # where CloudFront reads ACM certificates from
@@ -126,7 +127,7 @@ class Cdn(pulumi.ComponentResource):
         super().__init__(TYPE, name, None, opts)
         self._name, self._args = name, args
         child = pulumi.ResourceOptions(parent=self)
-        tags = {**args.tags, "shipyard.dev/application": args.app}
+        tags = {**args.tags, APPLICATION_TAG: args.app}
 
         # The policy names the distribution, which names the bucket: written after both.
         self.store = private_bucket(

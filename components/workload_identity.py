@@ -40,6 +40,7 @@ import pulumi
 import pulumi_aws as aws
 
 from shipyard.rules import iam
+from shipyard.rules.aws_names import SERVICE_ACCOUNT_TAG
 
 ROLE_ARN_ANNOTATION = "eks.amazonaws.com/role-arn"   # IRSA's, on the service account
 # On the pod template of every service account with a role: how its pods get their credentials
@@ -145,7 +146,7 @@ def service_account_role(
             lambda a: iam.irsa_trust(a[0], a[1], namespace, service_account))
         how = "IRSA"
     role_tags = {**(tags or {}), "Name": f"{name}-role",
-                 "shipyard.dev/service-account": f"{namespace}.{service_account}"}
+                 SERVICE_ACCOUNT_TAG: f"{namespace}.{service_account}"}
     role = aws.iam.Role(
         f"{name}-role", assume_role_policy=trust,
         description=f"{how} for {namespace}/{service_account}", tags=role_tags,

@@ -21,6 +21,7 @@ from typing import Any
 
 from offline.harness import Plan, ResourceRecord
 from offline.stateful import makes_claims
+from shipyard.rules.aws_names import SERVICE_ACCOUNT_TAG
 from shipyard.rules.store_logs import export_log_group
 
 RELEASE = "kubernetes:helm.sh/v3:Release"
@@ -72,7 +73,7 @@ def service_account_role(namespace: str, name: str) -> Match:
     subject = f"system:serviceaccount:{namespace}:{name}"
     tagged = f"{namespace}.{name}"
     return lambda r: r.type == ROLE and (
-        (r.inputs.get("tags") or {}).get("shipyard.dev/service-account") == tagged
+        (r.inputs.get("tags") or {}).get(SERVICE_ACCOUNT_TAG) == tagged
         or subject in str(r.inputs.get("assumeRolePolicy", ""))) \
         or (r.type == POD_IDENTITY and r.inputs.get("namespace") == namespace
             and r.inputs.get("serviceAccount") == name)

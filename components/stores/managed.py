@@ -17,6 +17,7 @@ import pulumi_random as random
 from components.stores.base import ManagedNetwork, StoreArgs
 from shipyard.config.base import Problem as Problem
 from shipyard.rules import iam
+from shipyard.rules.aws_names import STORE_TAG
 from shipyard.rules.store_logs import LOG_EXPORTS, export_log_group
 
 DAY_NAMES = {"mon": "MONDAY", "tue": "TUESDAY", "wed": "WEDNESDAY", "thu": "THURSDAY",
@@ -47,7 +48,7 @@ def final_snapshot(name: str, identifier: str, *, parent: pulumi.Resource
 
 def tags(args: StoreArgs, name: str) -> dict[str, str]:
     return {**args.tags, "Name": name,
-            "shipyard.dev/store": args.label}
+            STORE_TAG: args.label}
 
 
 def security_group(name: str, args: StoreArgs, ports: Sequence[int], *,

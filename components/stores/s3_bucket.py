@@ -20,6 +20,7 @@ import pulumi_aws as aws
 from components.addons.object_store import private_bucket
 from components.stores.base import Connection, StoreArgs, StoreComponent, store_port
 from shipyard.rules import iam
+from shipyard.rules.aws_names import STORE_TAG
 
 TYPE = "shipyard:stores:ObjectBucket"
 OBJECT_ACTIONS = ("s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:GetObjectVersion")
@@ -52,7 +53,7 @@ class ObjectBucket(StoreComponent):
             expire_after_days=None, versioned=True, kms_key_arn=args.kms_key_arn,
             noncurrent_expire_days=args.stores.backup_retention_days,
             access_logs=args.access_logs,
-            tags={**args.tags, "shipyard.dev/store": f"{args.app.name}/{args.store_name}",
+            tags={**args.tags, STORE_TAG: f"{args.app.name}/{args.store_name}",
                   "shipyard.dev/purpose": "store"})
         self.bucket = made.bucket
         key = args.kms_key_arn

@@ -39,6 +39,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from offline.harness import Plan, ResourceRecord
+from shipyard.rules.aws_names import APPLICATION_TAG
 from shipyard.rules.stores import KEY_PREFIX_VAR, USES_LABEL
 from shipyard.rules.stores import STORE_ID_ANNOTATION as STORE_ID
 
@@ -48,7 +49,6 @@ SHARED_STORES = "shipyard:stores:SharedStores"
 OBJECT_BUCKET = "shipyard:stores:ObjectBucket"
 CONNECTION = "kubernetes:core/v1:ConfigMap"
 KMS_KEY = "aws:kms/key:Key"
-APPLICATION_TAG = "shipyard.dev/application"
 SHARED_PLATFORM = "shared platform"
 # The store components of managed stores, and the resource (with the input) naming each
 STORE_COMPONENTS = frozenset({"shipyard:stores:RdsDatabase", "shipyard:stores:DocumentDbCluster",

@@ -18,9 +18,10 @@ from typing import Any
 
 from offline.estimates.apportion import ByApplication, by_application
 from offline.estimates.capacity import capacity
-from offline.estimates.store_costs import STORE_TAG, StorePricers
+from offline.estimates.store_costs import StorePricers
 from offline.estimates.volumes import chart_volumes
 from offline.harness import Plan, ResourceRecord
+from shipyard.rules.aws_names import STORE_TAG
 
 PRICES_FILE = Path(__file__).with_name("prices.json")
 

@@ -13,7 +13,6 @@ from offline.harness import ResourceRecord
 # large 2, xlarge 4, Nxlarge 4N): what Performance Insights' retention is priced by
 _VCPUS = {"micro": 2, "small": 2, "medium": 2, "large": 2, "xlarge": 4}
 PERFORMANCE_INSIGHTS_FREE_DAYS = 7
-STORE_TAG = "shipyard.dev/store"         # on every managed store's resources (stores/managed.py)
 
 
 def vcpus(instance_class: str) -> int | None:

@@ -12,6 +12,13 @@ from __future__ import annotations
 import hashlib
 import re
 
+# The tags shipyard puts on AWS resources and reads back (the plan's estimates, its destroy
+# order): whose application a resource is, which store it belongs to, which service account a
+# role is for.
+APPLICATION_TAG = "shipyard.dev/application"         # value: the application
+STORE_TAG = "shipyard.dev/store"                     # value: APP/STORE, or the shared kind
+SERVICE_ACCOUNT_TAG = "shipyard.dev/service-account"  # value: NAMESPACE.NAME
+
 # RDS DB instance and DocumentDB cluster identifiers: 1-63 letters, digits and hyphens, a
 # letter first, no hyphen last, never two in a row (stored lower-case).
 RDS_IDENTIFIER = re.compile(r"^[a-z](-?[a-z0-9])*$")
