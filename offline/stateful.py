@@ -14,11 +14,10 @@ request that renames a database identifier or changes its engine says so before 
 
 from __future__ import annotations
 
-import json
-import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from offline.estimates.volumes import chart_volumes
 from shipyard.rules.stores import STORE_ID_ANNOTATION
 
 RELEASE = "kubernetes:helm.sh/v3:Release"
@@ -249,10 +248,8 @@ def makes_claims(type_: str, inputs: Mapping[str, Any]) -> bool:
     if type_.startswith(("kubernetes:postgresql.cnpg.io/v1:Cluster",
                          "kubernetes:mongodbcommunity.mongodb.com/", "kubernetes:rabbitmq.com/")):
         return True
-    if type_ == RELEASE:
-        text = json.dumps(inputs.get("values") or {})
-        return '"storageClassName"' in text or '"volumeClaimTemplate"' in text or \
-            re.search(r'"persistence": \{[^{}]*"enabled": true', text) is not None
+    if type_ == RELEASE:   # the rule the estimate prices the volumes by (one reading)
+        return bool(chart_volumes(inputs.get("values") or {}))
     return False
 
 

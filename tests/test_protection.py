@@ -152,3 +152,22 @@ def test_the_policy_pack_guards_every_stateful_type() -> None:
     from shipyard_policies import DATA_STORES
     typed = {k for k in STATEFUL if "[" not in k}
     assert typed - DATA_STORES == set()
+
+
+def test_what_holds_volumes_is_what_the_estimate_prices_volumes_for(dev: Plan) -> None:
+    """One reading of a chart's persistent storage: a release whose values the estimate prices
+    volumes for holds claims for the destroy order and a storage-class change, and one it
+    prices none for holds none. Dev's Valkey charts ask theirs through ``dataStorage``."""
+    from offline.estimates.volumes import chart_volumes
+    from offline.stateful import makes_claims
+
+    releases = dev.of_type("kubernetes:helm.sh/v3:Release")
+    holding = {r.name for r in releases if makes_claims(r.type, r.inputs)}
+    assert holding == {r.name for r in releases if chart_volumes(r.inputs.get("values") or {})}
+    valkey = {r.name for r in releases if r.inputs["chart"].endswith("valkey")}
+    assert valkey and valkey <= holding
+    old = [r.to_json() for r in dev.resources]
+    new = copy.deepcopy(old)
+    [storage_class] = [r for r in new if r["type"] == "kubernetes:storage.k8s.io/v1:StorageClass"]
+    storage_class["inputs"]["provisioner"] = "ebs.csi.eks.amazonaws.com"
+    assert valkey <= {r["name"] for r in replacements(old, new)}
