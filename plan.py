@@ -46,13 +46,11 @@ from offline.estimates.deploy_time import estimate_deploy
 from offline.harness import Plan, StackFileError, collector_paused, run_program
 from offline.manifests import write_manifests
 from offline.report import write as write_report
-from offline.stateful import is_stateful, protected, renamed, replacements
+from offline.stateful import connection_of, is_stateful, protected, renamed, replacements
 from offline.upgrade import UpgradeError, upgrade_report
 from offline.upgrade import summary_lines as upgrade_lines
 from shipyard.catalog.load import CatalogError
 from shipyard.config.base import SettingsError
-from shipyard.rules.stores import STORE_ID_ANNOTATION as STORE_ID
-from shipyard.rules.stores import USES_LABEL
 
 # Input errors: the message alone, exit 2. Anything else is a bug of shipyard's: one line (the
 # traceback with SHIPYARD_TRACEBACK=1), exit 1.
@@ -115,9 +113,7 @@ def tenant_lines(plan: Plan) -> list[str]:
         own = {r.name.rsplit('-stores-', 1)[-1]: r.type.rsplit(':', 1)[-1] for r in inside
                if r.type.startswith("shipyard:stores:") and r.type != "shipyard:stores:Stores"}
         # a store on the stack's shared one: its services' connections name it
-        shared = {(r.inputs.get("metadata") or {}).get("labels", {}).get(USES_LABEL):
-                  (r.inputs.get("metadata") or {}).get("annotations", {}).get(STORE_ID)
-                  for r in inside if r.type == "kubernetes:core/v1:ConfigMap"}
+        shared = dict(connection_of(r.type, r.inputs) for r in inside)
         stores = sorted([f"{name} ({kind})" for name, kind in own.items()] +
                         [f"{name} (shared {store})" for name, store in shared.items()
                          if name and store and name not in own])

@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from offline.estimates.cost import is_nat_instance
 from offline.harness import Plan, ResourceRecord
 from offline.stateful import makes_claims
 from shipyard.rules.aws_names import SERVICE_ACCOUNT_TAG
@@ -126,8 +127,7 @@ def default_route(r: ResourceRecord) -> bool:
 
 def nat(r: ResourceRecord) -> bool:
     """A NAT gateway, or a NAT instance (an instance that forwards others' packets)."""
-    return r.type == "aws:ec2/natGateway:NatGateway" or (
-        r.type == "aws:ec2/instance:Instance" and r.inputs.get("sourceDestCheck") is False)
+    return r.type == "aws:ec2/natGateway:NatGateway" or is_nat_instance(r)
 
 
 @dataclass(frozen=True)

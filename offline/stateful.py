@@ -18,7 +18,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from offline.estimates.volumes import chart_volumes
-from shipyard.rules.stores import STORE_ID_ANNOTATION
+from shipyard.rules.stores import STORE_ID_ANNOTATION, USES_LABEL
 
 RELEASE = "kubernetes:helm.sh/v3:Release"
 
@@ -204,7 +204,17 @@ def replace_keys(record: Any) -> tuple[str, ...]:
 # placement moved, shared <-> perApplication) starts on an empty database while its data stays
 # in the old.
 CONNECTION = "kubernetes:core/v1:ConfigMap"
-STORE_ID = STORE_ID_ANNOTATION
+
+
+def connection_of(type_: str, inputs: Mapping[str, Any]) -> tuple[str | None, str | None]:
+    """(the store it uses, the managed store's identifier) of a service's connection ConfigMap
+    (its ``shipyard.dev/uses`` label and ``shipyard.dev/store-id`` annotation); (None, None)
+    for anything else."""
+    if type_ != CONNECTION:
+        return None, None
+    meta = inputs.get("metadata") or {}
+    return ((meta.get("labels") or {}).get(USES_LABEL),
+            (meta.get("annotations") or {}).get(STORE_ID_ANNOTATION))
 
 
 def moved_connections(old: Iterable[Mapping[str, Any]], new: Iterable[Mapping[str, Any]]
@@ -212,10 +222,7 @@ def moved_connections(old: Iterable[Mapping[str, Any]], new: Iterable[Mapping[st
     """Services (their connection ConfigMaps, plan JSON records) whose managed store is another
     in ``new`` than in ``old``."""
     def store_of(r: Mapping[str, Any]) -> str | None:
-        if r["type"] != CONNECTION:
-            return None
-        return ((r.get("inputs") or {}).get("metadata") or {}).get("annotations", {}).get(
-            STORE_ID)
+        return connection_of(r["type"], r.get("inputs") or {})[1]
 
     before = {r["urn"]: store_of(r) for r in old if store_of(r)}
     found = []

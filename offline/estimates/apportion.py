@@ -39,15 +39,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from offline.harness import Plan, ResourceRecord
+from offline.stateful import connection_of
 from shipyard.rules.aws_names import APPLICATION_TAG
-from shipyard.rules.stores import KEY_PREFIX_VAR, USES_LABEL
-from shipyard.rules.stores import STORE_ID_ANNOTATION as STORE_ID
+from shipyard.rules.stores import KEY_PREFIX_VAR
 
 TENANT = "shipyard:apps:Tenant"
 NAMESPACE = "kubernetes:core/v1:Namespace"
 SHARED_STORES = "shipyard:stores:SharedStores"
 OBJECT_BUCKET = "shipyard:stores:ObjectBucket"
-CONNECTION = "kubernetes:core/v1:ConfigMap"
 KMS_KEY = "aws:kms/key:Key"
 SHARED_PLATFORM = "shared platform"
 # The store components of managed stores, and the resource (with the input) naming each
@@ -244,17 +243,14 @@ def by_application(plan: Plan, items: Iterable[Mapping[str, Any]],
                 r.type])), kind=_kind(r), shared=SHARED_STORES in above, app=app)
     by_identifier = {s.identifier: s for s in stores.values()}
     for r in plan.resources:
-        if r.type != CONNECTION:
-            continue
-        meta = r.inputs.get("metadata") or {}
-        store = by_identifier.get(str((meta.get("annotations") or {}).get(STORE_ID)))
+        uses, store_id = connection_of(r.type, r.inputs)
+        store = by_identifier.get(str(store_id)) if store_id else None
         if store is None:
             continue
         kind, app = owner_of(r)
         if kind == "app":
             store.consumers[app] += 1
-            store.names.setdefault(app, set()).add(str((meta.get("labels") or {}).get(
-                USES_LABEL)))
+            store.names.setdefault(app, set()).add(str(uses))
             store.unprefixed |= KEY_PREFIX_VAR not in (r.inputs.get("data") or {})
 
     platform: Counter[str] = Counter()
