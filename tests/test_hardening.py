@@ -1,10 +1,9 @@
 """The security review's findings (issue 17), read off the plans: encrypted log groups, a key
 policy on every key, lifecycle rules that abort incomplete uploads, IAM "*" only where AWS
 allows nothing else, prod's cluster protected, and (docs/hardening.md) the options that cost
-money, on by default in prod.
-
-The data stores' own findings (Performance Insights, enhanced monitoring, log exports, audit
-logs) are issue 18's restructuring's to carry."""
+money, on by default in prod; and the managed databases' own (Performance Insights with its
+key, Enhanced Monitoring, their logs exported into encrypted log groups, DocumentDB's audit
+log)."""
 
 from __future__ import annotations
 

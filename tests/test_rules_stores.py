@@ -158,3 +158,5 @@ def test_the_databases_log_groups_are_where_aws_writes_each_export():
     in_cluster = StoresSettings.model_validate({"backend": "inCluster"})
     assert store_logs.database_log_groups("c", [app("a")], in_cluster) == []
     assert aws_names.store_identifier("c", None, "mysql") == "c-mysql"
+    # lower-cased, runs of hyphens made one (AWS refuses "--")
+    assert aws_names.store_identifier("Shipyard", "a-", "-db") == "shipyard-a-db"
