@@ -45,10 +45,10 @@ from components.addons.object_store import private_bucket, tls_only_statement
 from components.dns import validation_domains
 from components.log_storage import DELIVERY_REGION
 from shipyard.rules import hostnames, iam
-from shipyard.rules.aws_names import APPLICATION_TAG
+from shipyard.rules.aws_names import APPLICATION_TAG, GLOBAL_SERVICES_REGION
 
 TYPE = "shipyard:cdn:Cdn"
-CERTIFICATE_REGION = "us-east-1"       # where CloudFront reads ACM certificates from
+CERTIFICATE_REGION = GLOBAL_SERVICES_REGION  # where CloudFront reads ACM certificates from
 ORIGIN_ID = "assets"
 MINIMUM_TLS = "TLSv1.2_2021"           # TLS 1.2+ with the 2021 cipher list
 VIEWER_PROTOCOL = "redirect-to-https"  # plain HTTP gets a redirect, never content

@@ -26,8 +26,10 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_aws as aws
 
+from shipyard.rules.aws_names import GLOBAL_SERVICES_REGION
+
 TYPE = "shipyard:cdn:CdnFirewall"
-REGION = "us-east-1"                # CloudFront's web ACLs live there
+REGION = GLOBAL_SERVICES_REGION  # CloudFront's web ACLs live there
 MANAGED_RULE_GROUPS = ("AWSManagedRulesCommonRuleSet", "AWSManagedRulesKnownBadInputsRuleSet",
                        "AWSManagedRulesAmazonIpReputationList")
 NAME_MAX = 128

@@ -27,10 +27,11 @@ import pulumi
 import pulumi_aws as aws
 
 from shipyard.rules import hostnames, iam
+from shipyard.rules.aws_names import GLOBAL_SERVICES_REGION
 
 TYPE = "shipyard:dns:Dns"
-QUERY_LOG_REGION = "us-east-1"      # Route53 writes query logs to log groups there only
-DNSSEC_REGION = "us-east-1"         # and reads key-signing keys from there only
+QUERY_LOG_REGION = GLOBAL_SERVICES_REGION  # Route53 writes query logs to log groups there only
+DNSSEC_REGION = GLOBAL_SERVICES_REGION  # and reads key-signing keys from there only
 DS_TTL = 3600
 
 

@@ -29,6 +29,7 @@ import pulumi_aws as aws
 from components.addons.base import AccessLogTarget
 from components.addons.object_store import private_bucket, tls_only_statement
 from shipyard.rules import iam
+from shipyard.rules.aws_names import GLOBAL_SERVICES_REGION
 
 TYPE = "shipyard:logs:LogStorage"
 S3_LOGS_PREFIX = "s3/"              # S3 server access logs, then account/region/bucket/date
@@ -37,7 +38,7 @@ DELIVERY_SERVICE = "delivery.logs.amazonaws.com"    # CloudWatch Logs' log deliv
 # Where CloudFront's log delivery lives (its delivery sources, and so the destinations and
 # deliveries they pair with): us-east-1 only (CloudFront Developer Guide, "Configure standard
 # logging (v2)"). The bucket policy's source condition and the CDN's delivery use this one.
-DELIVERY_REGION = "us-east-1"
+DELIVERY_REGION = GLOBAL_SERVICES_REGION
 
 
 def access_log_bucket_policy(bucket_arn: str, account_id: str,

@@ -5,7 +5,8 @@ ServiceAccount (its own AWS role when it needs AWS: EKS Pod Identity or IRSA), D
 context, a writable /tmp only, topology spread over zones and nodes, graceful shutdown, an ECR
 image that is never ``latest``), Service, HPA ``autoscaling/v2`` with behavior,
 PodDisruptionBudget; for mesh applications the mesh objects ``components/mesh.py`` builds
-(DestinationRule, VirtualService, AuthorizationPolicy, and a port-level PERMISSIVE PeerAuthentication where the Gateway is outside the mesh).
+(DestinationRule, VirtualService, AuthorizationPolicy, and a port-level PERMISSIVE
+PeerAuthentication where the Gateway is outside the mesh).
 
 Progressive delivery: ``canary`` adds ``NAME-canary`` (its own Deployment and Service; the route
 or the mesh sends it ``weight`` percent), ``blueGreen`` runs ``NAME-blue`` and ``NAME-green``;

@@ -12,6 +12,10 @@ from __future__ import annotations
 import hashlib
 import re
 
+# Where AWS's global services (CloudFront, Route53) keep what they read or write: CloudFront's
+# certificates, web ACLs and log-delivery sources, Route53's query-log groups and DNSSEC keys.
+GLOBAL_SERVICES_REGION = "us-east-1"
+
 # The tags shipyard puts on AWS resources and reads back (the plan's estimates, its destroy
 # order): whose application a resource is, which store it belongs to, which service account a
 # role is for.
