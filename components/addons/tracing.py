@@ -13,8 +13,8 @@
   ``retention_hours`` is the compactor's block retention. Storage ``s3``: an encrypted, private
   bucket with an AWS role (Pod Identity or IRSA) on Tempo's service account
   (components/addons/object_store.py), expiring objects a day after retention; ``filesystem``:
-  the traces on the gp3 volume that holds the WAL in both cases. Tempo's single binary is one replica whatever the setting: it
-  cannot share its WAL.
+  the traces on the gp3 volume that holds the WAL in both cases. Tempo's single binary is one
+  replica whatever the setting: it cannot share its WAL.
 
 The namespace enforces ``restricted``: both charts get the pod and container security contexts
 it asks for. The user's ``values`` (addons.tracing.values) are laid over Tempo's.

@@ -4,8 +4,8 @@ What a reviewer checks on a production database, from the stack's settings:
 - reachable only from the cluster (its security group admits the cluster's on the engine's
   port; no public address) and only over TLS (a parameter group forcing it:
   ``rds.force_ssl=1`` / ``require_secure_transport=ON``; the current RSA CA);
-- encrypted at rest with its data key (the shared stores' or its application's), gp3 storage that grows by itself up to
-  ``maxStorageGi``;
+- encrypted at rest with its data key (the shared stores' or its application's), gp3 storage
+  that grows by itself up to ``maxStorageGi``;
 - Multi-AZ where ``stores.multiAz`` (prod), automated backups kept ``backupRetentionDays`` (point
   in time restore within them) in ``backupWindow``, minor upgrades in ``maintenanceWindow``,
   never applied immediately; tags copied to snapshots; kept after deletion;
